@@ -1,0 +1,161 @@
+"""What the Slack console needs from the rest of relaybot, and the shapes it gets back.
+
+The console never touches storage or the engine directly: it talks to a
+:class:`ConsoleBackend` and keeps its thread bookkeeping in a
+:class:`ThreadRegistry`. Both are protocols so the storage-backed versions and
+the in-memory test twins are interchangeable.
+
+Backends signal refusals with :mod:`bot.errors`: ``NotFoundError`` for an
+unknown conversation, workflow or agent, ``ValidationFailed`` for an action that
+is not allowed in the current state (claiming a closed conversation, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+ConversationStatus = Literal["open", "pending", "closed"]
+RunStatus = Literal["running", "waiting", "completed", "failed", "cancelled"]
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    """An agent as the console sees them."""
+
+    id: str
+    name: str
+    slack_user_id: str | None = None
+    email: str | None = None
+    available: bool = True
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """One conversation, flattened for a header message or a list line."""
+
+    id: str
+    channel: str
+    customer_name: str
+    status: ConversationStatus = "open"
+    assignee_name: str | None = None
+    assignee_slack_id: str | None = None
+    tags: tuple[str, ...] = ()
+    lead_name: str | None = None
+    lead_stage: str | None = None
+    team: str | None = None
+    last_message: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowSummary:
+    name: str
+    enabled: bool
+    trigger: str
+    version: int = 1
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ConditionCheck:
+    """One condition of a run, with the value it was compared against."""
+
+    field: str
+    op: str
+    expected: object
+    actual: object
+    result: bool
+
+
+@dataclass(frozen=True)
+class StepLog:
+    """One executed step of a run."""
+
+    id: str
+    type: str
+    exit: str | None = None
+    duration_ms: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunLogView:
+    """A workflow run, ready to be read by a human."""
+
+    run_id: str
+    workflow: str
+    status: RunStatus
+    trigger_event: str
+    conversation_id: str | None = None
+    started_at: str | None = None
+    conditions: tuple[ConditionCheck, ...] = ()
+    steps: tuple[StepLog, ...] = ()
+    errors: tuple[str, ...] = field(default_factory=tuple)
+
+
+class ConsoleBackend(Protocol):
+    """The domain operations the Slack console drives. Agents are named by Slack user id."""
+
+    async def resolve_agent(self, slack_user_id: str, email: str | None = None) -> AgentRef | None:
+        """The agent behind a Slack user: by Slack id, else by ``email`` (then remember the id)."""
+        ...
+
+    async def conversation(self, conversation_id: str) -> ConversationSummary | None: ...
+
+    async def queue(self, limit: int = 20) -> list[ConversationSummary]:
+        """Open conversations nobody is assigned to, oldest first."""
+        ...
+
+    async def mine(self, slack_user_id: str, limit: int = 20) -> list[ConversationSummary]: ...
+
+    async def claim(self, conversation_id: str, slack_user_id: str) -> ConversationSummary: ...
+
+    async def assign(
+        self, conversation_id: str, target_slack_user_id: str, by: str
+    ) -> ConversationSummary: ...
+
+    async def unassign(self, conversation_id: str, by: str) -> ConversationSummary: ...
+
+    async def close(self, conversation_id: str, by: str) -> ConversationSummary: ...
+
+    async def reopen(self, conversation_id: str, by: str) -> ConversationSummary: ...
+
+    async def tag(self, conversation_id: str, tag: str, by: str) -> ConversationSummary: ...
+
+    async def set_availability(self, slack_user_id: str, available: bool) -> AgentRef: ...
+
+    async def workflows(self) -> list[WorkflowSummary]: ...
+
+    async def set_workflow_enabled(self, name: str, enabled: bool) -> WorkflowSummary: ...
+
+    async def run_logs(
+        self, workflow: str | None = None, failed_only: bool = False, limit: int = 5
+    ) -> list[RunLogView]: ...
+
+    async def agent_reply(self, conversation_id: str, slack_user_id: str, text: str) -> None:
+        """Relay an agent's thread reply to the customer on their channel."""
+        ...
+
+    async def internal_note(self, conversation_id: str, slack_user_id: str, text: str) -> None:
+        """Store a note agents see and the customer never does."""
+        ...
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    """Where a conversation's thread lives in Slack."""
+
+    channel: str
+    thread_ts: str
+
+
+class ThreadRegistry(Protocol):
+    """Conversation id <-> Slack thread, in both directions."""
+
+    async def get(self, conversation_id: str) -> ThreadRef | None: ...
+
+    async def find(self, channel: str, thread_ts: str) -> str | None:
+        """The conversation id whose thread is ``(channel, thread_ts)``."""
+        ...
+
+    async def save(self, conversation_id: str, ref: ThreadRef) -> None: ...
