@@ -1,0 +1,37 @@
+"""Shared fixtures: one aiohttp session per test, settings pointing at loopback fakes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.config import Settings
+
+LOOPBACK = ["127.0.0.1"]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def make_settings(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Settings]:
+    """Settings built only from the given values (the environment and .env are ignored)."""
+
+    def build(**values: Any) -> Settings:
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    for name in (
+        "SHOPIFY_SHOP",
+        "SHOPIFY_ACCESS_TOKEN",
+        "STRIPE_API_KEY",
+        "SMTP_HOST",
+        "AI_API_KEY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return build

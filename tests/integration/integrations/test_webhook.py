@@ -1,0 +1,121 @@
+"""Signed webhook delivery against a loopback receiver."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.clock import FakeClock
+from bot.errors import (
+    BadRequestError,
+    PermanentDeliveryError,
+    RateLimitedError,
+    UnavailableError,
+)
+from integrations.webhook import WebhookSender, verify_signature
+from tests.fakes.base import FakeServer, Recorded
+
+from .conftest import LOOPBACK
+
+
+class Receiver(FakeServer):
+    def __init__(self) -> None:
+        super().__init__()
+
+        async def hook(request: web.Request, recorded: Recorded) -> web.Response:
+            return web.json_response({"ok": True})
+
+        self.route("POST", "/hook", hook)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with Receiver() as fake:
+        yield fake
+
+
+def sender(http: aiohttp.ClientSession, clock: FakeClock, timeout: float = 5.0) -> WebhookSender:
+    return WebhookSender(http, allowed_hosts=LOOPBACK, timeout_s=timeout, clock=clock)
+
+
+async def test_delivers_signed_json_with_stable_delivery_id(
+    http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    clock = FakeClock()
+    webhook = sender(http, clock)
+    url = f"{receiver.url}/hook"
+    result = await webhook.deliver(
+        url, {"lead": 7}, delivery_id="dlv-1", secret="whsec", headers={"X-Team": "vip"}
+    )
+    assert result.status == 200
+    receiver.fail_next(503)
+    with pytest.raises(UnavailableError):
+        await webhook.deliver(url, {"lead": 7}, delivery_id="dlv-1", secret="whsec")
+    first, retry = receiver.received("/hook")
+    assert first.headers["X-Relaybot-Delivery"] == retry.headers["X-Relaybot-Delivery"] == "dlv-1"
+    assert first.headers["X-Team"] == "vip"
+    assert first.headers["Content-Type"] == "application/json"
+    assert first.json() == {"lead": 7}
+    assert verify_signature("whsec", first.headers["X-Relaybot-Signature"], first.body, clock.now())
+    assert not verify_signature(
+        "other", first.headers["X-Relaybot-Signature"], first.body, clock.now()
+    )
+
+
+async def test_unsigned_without_secret_and_reserved_headers_not_overridden(
+    http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    await sender(http, FakeClock()).deliver(
+        f"{receiver.url}/hook",
+        [1, 2],
+        delivery_id="d",
+        headers={"X-Relaybot-Delivery": "spoof", "Content-Type": "text/plain"},
+    )
+    (got,) = receiver.received("/hook")
+    assert "X-Relaybot-Signature" not in got.headers
+    assert got.headers["X-Relaybot-Delivery"] == "d"
+    assert got.headers["Content-Type"] == "application/json"
+
+
+async def test_429_carries_retry_after(http: aiohttp.ClientSession, receiver: Receiver) -> None:
+    receiver.fail_next(429, headers={"Retry-After": "12"})
+    with pytest.raises(RateLimitedError) as info:
+        await sender(http, FakeClock()).deliver(f"{receiver.url}/hook", {}, delivery_id="d")
+    assert info.value.retry_after == 12.0
+
+
+@pytest.mark.parametrize("status", [400, 404, 410, 302])
+async def test_other_statuses_are_bad_requests(
+    http: aiohttp.ClientSession, receiver: Receiver, status: int
+) -> None:
+    receiver.fail_next(status, headers={"Location": "http://169.254.169.254/"})
+    with pytest.raises(BadRequestError, match=f"HTTP {status}"):
+        await sender(http, FakeClock()).deliver(f"{receiver.url}/hook", {}, delivery_id="d")
+    assert len(receiver.requests) == 1
+
+
+async def test_timeout_is_unavailable(http: aiohttp.ClientSession, receiver: Receiver) -> None:
+    receiver.slow_next(1.0)
+    with pytest.raises(UnavailableError, match="timed out"):
+        await sender(http, FakeClock(), timeout=0.1).deliver(
+            f"{receiver.url}/hook", {}, delivery_id="d"
+        )
+
+
+async def test_connection_refused_is_unavailable(http: aiohttp.ClientSession) -> None:
+    async with Receiver() as fake:
+        url = f"{fake.url}/hook"
+    with pytest.raises(UnavailableError, match="unreachable"):
+        await sender(http, FakeClock()).deliver(url, {}, delivery_id="d")
+
+
+async def test_loopback_refused_unless_allow_listed(
+    http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    strict = WebhookSender(http, allowed_hosts=[], clock=FakeClock())
+    with pytest.raises(PermanentDeliveryError, match="private"):
+        await strict.deliver(f"{receiver.url}/hook", {}, delivery_id="d")
+    assert receiver.requests == []
