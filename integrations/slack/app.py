@@ -1,0 +1,90 @@
+"""The Bolt app and its mount point in our aiohttp application: ``POST /slack/events``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from integrations.slack import actions, events, relay
+from integrations.slack.client import build_client
+from integrations.slack.console import SlackConsole
+from integrations.slack.dedupe import DropRetriedEvents
+from integrations.slack.ports import ConsoleBackend, ThreadRegistry
+
+logger = logging.getLogger(__name__)
+
+SLACK_CONSOLE = web.AppKey("slack_console", SlackConsole)
+SLACK_EVENTS_PATH = "/slack/events"
+
+
+def create_bolt_app(console: SlackConsole, signing_secret: str) -> AsyncApp:
+    """Verification first (bad or stale signature: 401), retries dropped, ack before work."""
+    bolt = AsyncApp(
+        client=console.client,
+        signing_secret=signing_secret,
+        request_verification_enabled=True,
+        process_before_response=False,
+        ignoring_self_events_enabled=True,
+        logger=logging.getLogger("integrations.slack.bolt"),
+    )
+    bolt.use(DropRetriedEvents())
+
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        logger.error(
+            "slack listener failed: %s",
+            type(error).__name__,
+            exc_info=error,
+            extra={"slack_request_type": body.get("type")},
+        )
+
+    bolt.error(on_error)
+    relay.register(bolt, console)
+    actions.register(bolt, console)
+    events.register(bolt, console)
+    return bolt
+
+
+class SlackEventsView:
+    """The two conversion functions around Bolt's dispatcher, as one aiohttp handler."""
+
+    def __init__(self, bolt: AsyncApp) -> None:
+        self.bolt = bolt
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+
+def setup_slack(
+    app: web.Application,
+    settings: Settings,
+    backend: ConsoleBackend,
+    http_session: aiohttp.ClientSession,
+    *,
+    registry: ThreadRegistry,
+    routes: Mapping[str, str] | None = None,
+) -> SlackConsole:
+    """Mount the console at ``POST /slack/events`` and keep it under :data:`SLACK_CONSOLE`."""
+    if settings.slack_signing_secret is None:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set")
+    console = SlackConsole(
+        client=build_client(settings, http_session),
+        backend=backend,
+        registry=registry,
+        http_session=http_session,
+        inbox_channel=settings.slack_inbox_channel,
+        admin_user_ids=settings.slack_admin_user_ids,
+        routes=routes,
+    )
+    bolt = create_bolt_app(console, settings.slack_signing_secret.get_secret_value())
+    app.router.add_post(SLACK_EVENTS_PATH, SlackEventsView(bolt))
+    app[SLACK_CONSOLE] = console
+    return console
