@@ -58,7 +58,7 @@ class SlackEventsView:
     def __init__(self, bolt: AsyncApp) -> None:
         self.bolt = bolt
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
@@ -85,6 +85,6 @@ def setup_slack(
         routes=routes,
     )
     bolt = create_bolt_app(console, settings.slack_signing_secret.get_secret_value())
-    app.router.add_post(SLACK_EVENTS_PATH, SlackEventsView(bolt))
+    app.router.add_post(SLACK_EVENTS_PATH, SlackEventsView(bolt).handle)
     app[SLACK_CONSOLE] = console
     return console
