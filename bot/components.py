@@ -1,0 +1,10 @@
+"""The list of parts the app factory plugs in (channels, console, integrations, engine)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.app import Component
+
+COMPONENTS: list[Component] = []

@@ -1,0 +1,61 @@
+"""Delivers queued customer messages through their channel (outbox kind ``channel.send``)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot import conversations
+from bot.errors import PermanentDeliveryError
+from bot.messages import OutboundMessage
+from bot.outbox import Delivery
+from bot.replies import SEND_KIND, freeform_blocked, mark_unreachable, set_delivery_status
+from bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+class ChannelSender:
+    """The outbox handler for customer messages."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def register(self) -> None:
+        self.services.outbox.register(SEND_KIND, self.send, on_dead=self.on_dead)
+
+    async def send(self, delivery: Delivery) -> None:
+        message = OutboundMessage.model_validate(delivery.payload)
+        channel = self.services.channels.get(message.channel)
+        if channel is None:
+            raise PermanentDeliveryError(f"channel {message.channel!r} is not configured")
+        if message.conversation_id is not None:
+            async with self.services.uow() as tx:
+                conversation = await conversations.get(tx, message.conversation_id)
+                allowed = channel.can_send_freeform(
+                    conversation.last_customer_message_at, self.services.clock.now()
+                )
+                blocked = freeform_blocked(conversation, allowed, message)
+            if blocked:
+                raise PermanentDeliveryError(blocked)
+        try:
+            result = await channel.send(message)
+        except PermanentDeliveryError as exc:
+            if exc.recipient_unreachable and message.conversation_id is not None:
+                async with self.services.uow() as tx:
+                    await mark_unreachable(tx, message.conversation_id)
+            raise
+        if message.message_id is not None:
+            async with self.services.uow() as tx:
+                await set_delivery_status(
+                    tx,
+                    message.message_id,
+                    result.status,
+                    external_id=",".join(result.external_message_ids) or None,
+                )
+
+    async def on_dead(self, delivery: Delivery, reason: str) -> None:
+        if delivery.message_id is None:
+            return
+        async with self.services.uow() as tx:
+            await set_delivery_status(tx, delivery.message_id, "failed", error=reason)
+        await self.services.delivery_failed(delivery.message_id, delivery.conversation_id, reason)

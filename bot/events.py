@@ -1,0 +1,168 @@
+"""Domain events: delivered to subscribers after commit, in order per conversation.
+
+Events are rows written in the transaction that caused them. The dispatcher reads
+undelivered rows in id order, hands each conversation's events to that conversation's
+queue (one at a time, in order) and marks them delivered after every subscriber ran.
+A crash before the mark redelivers the event on the next start: delivery is
+at-least-once and subscribers are idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.models import Event
+from bot.signals import Signals
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """What happened, as subscribers see it."""
+
+    id: int
+    type: str
+    occurred_at: datetime
+    conversation_id: int | None = None
+    contact_id: int | None = None
+    lead_id: int | None = None
+    message_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def order_key(self) -> str:
+        """Events sharing this key are handled one at a time, in order."""
+        if self.conversation_id is not None:
+            return f"conversation:{self.conversation_id}"
+        if self.lead_id is not None:
+            return f"lead:{self.lead_id}"
+        return f"event:{self.id}"
+
+    @classmethod
+    def from_row(cls, row: Event) -> DomainEvent:
+        return cls(
+            id=row.id,
+            type=row.type,
+            occurred_at=row.occurred_at,
+            conversation_id=row.conversation_id,
+            contact_id=row.contact_id,
+            lead_id=row.lead_id,
+            message_id=row.message_id,
+            data=dict(row.data or {}),
+        )
+
+
+Subscriber = Callable[[DomainEvent], Awaitable[None]]
+
+
+class EventDispatcher:
+    """Pumps stored events to subscribers."""
+
+    def __init__(self, db: Database, clock: Clock, signals: Signals, batch: int = 500) -> None:
+        self.db = db
+        self.clock = clock
+        self.signals = signals
+        self.batch = batch
+        self._subscribers: list[Subscriber] = []
+        self._cursor = 0
+        self._queues: dict[str, asyncio.Queue[DomainEvent]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._inflight: set[int] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Call ``subscriber`` for every event, after the commit that stored it."""
+        self._subscribers.append(subscriber)
+
+    async def pump(self) -> int:
+        """Fetch undelivered events and queue them per conversation; returns how many."""
+        async with self.db.session() as session:
+            rows = (
+                await session.scalars(
+                    select(Event)
+                    .where(Event.delivered_at.is_(None), Event.id > self._cursor)
+                    .order_by(Event.id)
+                    .limit(self.batch)
+                )
+            ).all()
+        for row in rows:
+            self._cursor = max(self._cursor, row.id)
+            if row.id in self._inflight:
+                continue
+            event = DomainEvent.from_row(row)
+            self._inflight.add(event.id)
+            self._idle.clear()
+            self._queue_for(event.order_key).put_nowait(event)
+        return len(rows)
+
+    def _queue_for(self, key: str) -> asyncio.Queue[DomainEvent]:
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = asyncio.Queue()
+            self._queues[key] = queue
+            self._workers[key] = asyncio.create_task(self._work(key, queue))
+        return queue
+
+    async def _work(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
+        while True:
+            try:
+                event = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                del self._queues[key]
+                del self._workers[key]
+                if not self._inflight:
+                    self._idle.set()
+                return
+            await self._deliver(event)
+
+    async def _deliver(self, event: DomainEvent) -> None:
+        for subscriber in self._subscribers:
+            try:
+                await subscriber(event)
+            except Exception:
+                logger.exception(
+                    "event subscriber failed", extra={"event_id": event.id, "event": event.type}
+                )
+        async with self.db.session() as session:
+            await session.execute(
+                update(Event).where(Event.id == event.id).values(delivered_at=self.clock.now())
+            )
+        self._inflight.discard(event.id)
+
+    async def drain(self) -> None:
+        """Deliver everything stored so far (and what those deliveries cause)."""
+        while True:
+            found = await self.pump()
+            await self._idle.wait()
+            if not found and not self._inflight:
+                return
+
+    async def run(self, poll_interval: float) -> None:
+        """Background loop: wake on signal or every ``poll_interval`` seconds."""
+        while True:
+            try:
+                await asyncio.wait_for(self.signals.events.wait(), poll_interval)
+            except TimeoutError:
+                # a slow transaction may commit an event below the cursor: sweep all
+                self._cursor = 0
+            self.signals.events.clear()
+            try:
+                while await self.pump() >= self.batch:
+                    pass
+            except Exception:
+                logger.exception("event pump failed")
+
+    async def stop(self) -> None:
+        """Let queued deliveries finish."""
+        await self._idle.wait()

@@ -1,0 +1,279 @@
+"""The single way out: a durable outbound queue with retries, backoff and pacing.
+
+Items are written in the transaction of the change that caused them (see
+:meth:`bot.uow.Tx.enqueue`) and delivered here, at least once, by the handler
+registered for their kind. Items that share a non-empty ``destination`` (one chat,
+one Slack channel) go out in order, one at a time, paced by the kind's interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db import Database
+from bot.errors import PermanentDeliveryError, RetryableDeliveryError
+from bot.metrics import Metrics
+from bot.models import OutboxItem
+from bot.signals import Signals
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=120)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbound item as a handler sees it."""
+
+    id: int
+    kind: str
+    destination: str
+    payload: dict[str, Any]
+    attempts: int
+    idempotency_key: str
+    conversation_id: int | None
+    run_id: int | None
+    step_id: str | None
+    message_id: int | None
+
+    @classmethod
+    def from_row(cls, row: OutboxItem) -> Delivery:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            destination=row.destination,
+            payload=dict(row.payload),
+            attempts=row.attempts,
+            idempotency_key=row.idempotency_key,
+            conversation_id=row.conversation_id,
+            run_id=row.run_id,
+            step_id=row.step_id,
+            message_id=row.message_id,
+        )
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+DeadHandler = Callable[[Delivery, str], Awaitable[None]]
+
+
+@dataclass
+class _Route:
+    handler: Handler
+    on_dead: DeadHandler | None
+    min_interval: float
+
+
+class Outbox:
+    """Delivers outbound items through the handler registered for each kind."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        signals: Signals,
+        metrics: Metrics,
+        settings: Settings,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.signals = signals
+        self.metrics = metrics
+        self.max_attempts = settings.outbox_max_attempts
+        self.base_backoff = settings.outbox_base_backoff_s
+        self.max_backoff = settings.outbox_max_backoff_s
+        self.rng = rng or random.Random()
+        self._routes: dict[str, _Route] = {}
+        self._last_sent: dict[str, float] = {}
+
+    def register(
+        self,
+        kind: str,
+        handler: Handler,
+        *,
+        on_dead: DeadHandler | None = None,
+        min_interval: float = 0.0,
+    ) -> None:
+        """Deliver items of ``kind`` with ``handler``; ``on_dead`` hears of final failures."""
+        if kind in self._routes:
+            raise ValueError(f"outbox kind {kind!r} already has a handler")
+        self._routes[kind] = _Route(handler, on_dead, min_interval)
+
+    def backoff(self, attempts: int, retry_after: float | None) -> float:
+        """Seconds before the next attempt: exponential with jitter, never below retry-after."""
+        exponential = min(self.max_backoff, self.base_backoff * (2 ** max(0, attempts - 1)))
+        jittered = exponential * (0.5 + self.rng.random() / 2)
+        return max(jittered, retry_after or 0.0)
+
+    async def _claim(self, limit: int) -> list[Delivery]:
+        now = self.clock.now()
+        earlier = aliased(OutboxItem)
+        blocked_by_earlier = exists().where(
+            and_(
+                earlier.destination == OutboxItem.destination,
+                earlier.status == "pending",
+                earlier.id < OutboxItem.id,
+                or_(earlier.next_attempt_at > now, earlier.claimed_until > now),
+            )
+        )
+        query = (
+            select(OutboxItem)
+            .where(
+                OutboxItem.status == "pending",
+                OutboxItem.next_attempt_at <= now,
+                or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until <= now),
+                or_(OutboxItem.destination == "", ~blocked_by_earlier),
+                OutboxItem.kind.in_(list(self._routes)),
+            )
+            .order_by(OutboxItem.id)
+            .limit(limit)
+        )
+        async with self.db.session() as session:
+            if self.db.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=OutboxItem)
+            rows = (await session.scalars(query)).all()
+            if rows:
+                await session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id.in_([r.id for r in rows]))
+                    .values(claimed_until=now + LEASE)
+                )
+            return [Delivery.from_row(r) for r in rows]
+
+    async def run_once(self, limit: int = 200) -> int:
+        """Claim due items and deliver them; returns how many were attempted."""
+        deliveries = await self._claim(limit)
+        groups: dict[str, list[Delivery]] = {}
+        for delivery in deliveries:
+            key = delivery.destination or f"#{delivery.id}"
+            groups.setdefault(key, []).append(delivery)
+        results = await asyncio.gather(*(self._deliver_in_order(g) for g in groups.values()))
+        return sum(results)
+
+    async def _deliver_in_order(self, group: list[Delivery]) -> int:
+        attempted = 0
+        for index, delivery in enumerate(group):
+            attempted += 1
+            delivered = await self._deliver(delivery)
+            if not delivered:
+                await self._release([d.id for d in group[index + 1 :]])
+                break
+        return attempted
+
+    async def _release(self, ids: list[int]) -> None:
+        if ids:
+            async with self.db.session() as session:
+                await session.execute(
+                    update(OutboxItem).where(OutboxItem.id.in_(ids)).values(claimed_until=None)
+                )
+
+    async def _pace(self, delivery: Delivery, interval: float) -> None:
+        if interval <= 0 or not delivery.destination:
+            return
+        key = f"{delivery.kind}:{delivery.destination}"
+        wait = self._last_sent.get(key, 0.0) + interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)  # platform pacing, not business time
+        self._last_sent[key] = time.monotonic()
+
+    async def _deliver(self, delivery: Delivery) -> bool:
+        route = self._routes[delivery.kind]
+        await self._pace(delivery, route.min_interval)
+        started = time.perf_counter()
+        attempts = delivery.attempts + 1
+        try:
+            await route.handler(delivery)
+        except PermanentDeliveryError as exc:
+            await self._give_up(delivery, route, attempts, exc.reason)
+            return False
+        except RetryableDeliveryError as exc:
+            await self._retry_or_give_up(delivery, route, attempts, exc.reason, exc.retry_after)
+            return False
+        except Exception as exc:
+            logger.exception("outbox handler crashed", extra={"outbox_id": delivery.id})
+            await self._retry_or_give_up(delivery, route, attempts, f"{type(exc).__name__}: {exc}", None)
+            return False
+        self.metrics.delivery_seconds.labels(delivery.kind).observe(time.perf_counter() - started)
+        self.metrics.outbound_sends.labels(delivery.kind, "ok").inc()
+        await self._mark(delivery.id, status="done", attempts=attempts, done_at=self.clock.now(), last_error=None)
+        return True
+
+    async def _retry_or_give_up(
+        self, delivery: Delivery, route: _Route, attempts: int, reason: str, retry_after: float | None
+    ) -> None:
+        if attempts >= self.max_attempts:
+            await self._give_up(delivery, route, attempts, f"{reason} (after {attempts} attempts)")
+            return
+        delay = self.backoff(attempts, retry_after)
+        self.metrics.outbox_retries.labels(delivery.kind).inc()
+        self.metrics.outbound_sends.labels(delivery.kind, "retry").inc()
+        logger.warning(
+            "outbound %s failed, retry in %.1fs: %s", delivery.kind, delay, reason,
+            extra={"outbox_id": delivery.id, "conversation_id": delivery.conversation_id},
+        )
+        await self._mark(
+            delivery.id,
+            attempts=attempts,
+            last_error=reason,
+            next_attempt_at=self.clock.now() + timedelta(seconds=delay),
+        )
+
+    async def _give_up(self, delivery: Delivery, route: _Route, attempts: int, reason: str) -> None:
+        self.metrics.outbox_dead.labels(delivery.kind).inc()
+        self.metrics.outbound_sends.labels(delivery.kind, "dead").inc()
+        logger.error(
+            "outbound %s failed for good: %s", delivery.kind, reason,
+            extra={"outbox_id": delivery.id, "conversation_id": delivery.conversation_id},
+        )
+        await self._mark(delivery.id, status="dead", attempts=attempts, last_error=reason)
+        if route.on_dead is not None:
+            try:
+                await route.on_dead(delivery, reason)
+            except Exception:
+                logger.exception("outbox dead-letter hook failed", extra={"outbox_id": delivery.id})
+
+    async def _mark(self, item_id: int, **values: Any) -> None:
+        values["claimed_until"] = None
+        async with self.db.session() as session:
+            await session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(**values))
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending item is due (None when nothing is pending)."""
+        async with self.db.session() as session:
+            return await session.scalar(
+                select(OutboxItem.next_attempt_at)
+                .where(OutboxItem.status == "pending")
+                .order_by(OutboxItem.next_attempt_at)
+                .limit(1)
+            )
+
+    async def drain(self) -> None:
+        """Deliver until nothing is due now (tests and shutdown)."""
+        while await self.run_once():
+            pass
+
+    async def run(self, poll_interval: float) -> None:
+        """Background loop: wake on signal or every ``poll_interval`` seconds."""
+        while True:
+            try:
+                while await self.run_once():
+                    pass
+            except Exception:
+                logger.exception("outbox loop failed")
+            try:
+                await asyncio.wait_for(self.signals.outbox.wait(), poll_interval)
+            except TimeoutError:
+                pass
+            self.signals.outbox.clear()

@@ -1,0 +1,133 @@
+"""Messages to customers: stored as outbound rows and queued for their channel."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+
+from bot.errors import PermanentDeliveryError
+from bot.messages import Choice, OutboundMessage, Template
+from bot.models import Contact, Conversation, Message
+from bot.outbox import Delivery
+from bot.uow import Tx
+
+logger = logging.getLogger(__name__)
+
+SEND_KIND = "channel.send"
+MESSAGE_SENT = "message.sent"
+"""Internal event: an outbound message was queued (mirrors, live views)."""
+
+SenderKind = Literal["bot", "agent", "system"]
+
+
+async def queue_reply(
+    tx: Tx,
+    conversation: Conversation,
+    text: str,
+    *,
+    sender_kind: SenderKind = "bot",
+    agent_id: int | None = None,
+    choices: list[Choice] | None = None,
+    media_url: str | None = None,
+    template: Template | None = None,
+    input_type: str | None = None,
+    run_id: int | None = None,
+    step_id: str | None = None,
+    key: str | None = None,
+) -> Message:
+    """Store an outbound message and queue it for delivery on the conversation's channel."""
+    extra: dict[str, Any] = {}
+    if choices:
+        extra["choices"] = [c.model_dump() for c in choices]
+    if input_type:
+        extra["input_type"] = input_type
+    if template is not None:
+        extra["template"] = template.model_dump()
+    row = Message(
+        conversation_id=conversation.id,
+        direction="out",
+        sender_kind=sender_kind,
+        agent_id=agent_id,
+        kind="text",
+        text=text,
+        media=[{"url": media_url}] if media_url else [],
+        extra=extra,
+        delivery_status="queued",
+        created_at=tx.now,
+    )
+    tx.session.add(row)
+    conversation.last_activity_at = tx.now
+    await tx.session.flush()
+    outbound = OutboundMessage(
+        channel=conversation.channel,
+        external_conversation_id=conversation.external_id,
+        text=text,
+        choices=choices or [],
+        media_url=media_url,
+        template=template,
+        input_type=input_type,
+        conversation_id=conversation.id,
+        message_id=row.id,
+    )
+    tx.enqueue(
+        SEND_KIND,
+        outbound.model_dump(mode="json"),
+        destination=f"{conversation.channel}:{conversation.external_id}",
+        key=key,
+        conversation_id=conversation.id,
+        run_id=run_id,
+        step_id=step_id,
+        message_id=row.id,
+    )
+    tx.record_event(
+        MESSAGE_SENT,
+        conversation_id=conversation.id,
+        contact_id=conversation.contact_id,
+        message_id=row.id,
+        data={"sender_kind": sender_kind, "agent_id": agent_id},
+    )
+    return row
+
+
+async def set_delivery_status(
+    tx: Tx, message_id: int, status: str, *, external_id: str | None = None, error: str | None = None
+) -> None:
+    values: dict[str, Any] = {"delivery_status": status}
+    if external_id is not None:
+        values["external_id"] = external_id
+    if error is not None:
+        values["error_code"] = error[:64]
+    await tx.session.execute(update(Message).where(Message.id == message_id).values(**values))
+
+
+def freeform_blocked(
+    conversation: Conversation, channel_allows: bool, message: OutboundMessage
+) -> str | None:
+    """Why a free-form message may not go out now (None when it may)."""
+    if channel_allows or message.template is not None:
+        return None
+    return (
+        f"outside {conversation.channel}'s customer-service window and no template named "
+        "(add `template: {content_sid: ...}` to the step)"
+    )
+
+
+async def last_customer_message_at(tx: Tx, conversation_id: int) -> datetime | None:
+    return await tx.session.scalar(
+        select(Conversation.last_customer_message_at).where(Conversation.id == conversation_id)
+    )
+
+
+async def mark_unreachable(tx: Tx, conversation_id: int) -> None:
+    contact_id = await tx.session.scalar(
+        select(Conversation.contact_id).where(Conversation.id == conversation_id)
+    )
+    if contact_id is not None:
+        await tx.session.execute(update(Contact).where(Contact.id == contact_id).values(unreachable=True))
+
+
+def reason_of(delivery: Delivery, exc: PermanentDeliveryError) -> str:
+    return f"{delivery.payload.get('channel')}: {exc.reason}"

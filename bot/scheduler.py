@@ -1,0 +1,150 @@
+"""Due timers: waits, question time-outs, assignment offers.
+
+A timer is a row with a due time. The scheduler claims due rows atomically (a lease;
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL), runs the handler for the timer's kind,
+then marks it fired. A crash between the two fires it again after the lease, so
+handlers check that what they wake is still waiting (the run's timer token).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.metrics import Metrics
+from bot.models import Timer
+from bot.signals import Signals
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=120)
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    id: int
+    kind: str
+    key: str
+    due_at: datetime
+    payload: dict[str, Any]
+
+
+TimerHandler = Callable[[DueTimer], Awaitable[None]]
+
+
+class Scheduler:
+    """Fires due timers through the handler registered for their kind."""
+
+    def __init__(self, db: Database, clock: Clock, signals: Signals, metrics: Metrics) -> None:
+        self.db = db
+        self.clock = clock
+        self.signals = signals
+        self.metrics = metrics
+        self._handlers: dict[str, TimerHandler] = {}
+
+    def register(self, kind: str, handler: TimerHandler) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"timer kind {kind!r} already has a handler")
+        self._handlers[kind] = handler
+
+    async def _claim(self, limit: int) -> list[DueTimer]:
+        now = self.clock.now()
+        query = (
+            select(Timer)
+            .where(
+                Timer.status == "pending",
+                Timer.due_at <= now,
+                or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now),
+            )
+            .order_by(Timer.due_at, Timer.id)
+            .limit(limit)
+        )
+        async with self.db.session() as session:
+            if self.db.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.scalars(query)).all()
+            if rows:
+                await session.execute(
+                    update(Timer)
+                    .where(Timer.id.in_([r.id for r in rows]))
+                    .values(claimed_until=now + LEASE)
+                )
+            return [DueTimer(r.id, r.kind, r.key, r.due_at, dict(r.payload)) for r in rows]
+
+    async def run_once(self, limit: int = 500, concurrency: int = 64) -> int:
+        """Fire the timers due now; returns how many fired."""
+        timers = await self._claim(limit)
+        if not timers:
+            return 0
+        gate = asyncio.Semaphore(concurrency)
+
+        async def fire(timer: DueTimer) -> int | None:
+            async with gate:
+                return await self._fire(timer)
+
+        fired = [t for t in await asyncio.gather(*(fire(t) for t in timers)) if t is not None]
+        if fired:
+            async with self.db.session() as session:
+                await session.execute(
+                    update(Timer)
+                    .where(Timer.id.in_(fired), Timer.status == "pending")
+                    .values(status="fired", fired_at=self.clock.now(), claimed_until=None)
+                )
+        return len(fired)
+
+    async def _fire(self, timer: DueTimer) -> int | None:
+        handler = self._handlers.get(timer.kind)
+        if handler is None:
+            logger.error("no handler for timer kind %s", timer.kind, extra={"timer": timer.key})
+            return timer.id
+        try:
+            await handler(timer)
+        except Exception:
+            logger.exception("timer handler failed", extra={"timer": timer.key})
+            return None  # retried after the lease
+        self.metrics.timers_fired.labels(timer.kind).inc()
+        return timer.id
+
+    async def drain(self) -> int:
+        """Fire everything due now, including timers that firing makes due."""
+        total = 0
+        while fired := await self.run_once():
+            total += fired
+        return total
+
+    async def next_due(self) -> datetime | None:
+        async with self.db.session() as session:
+            return await session.scalar(
+                select(Timer.due_at)
+                .where(Timer.status == "pending")
+                .order_by(Timer.due_at)
+                .limit(1)
+            )
+
+    async def run(self, poll_interval: float) -> None:
+        """Background loop: sleep until the next due time, a signal, or the poll interval."""
+        while True:
+            try:
+                await self.drain()
+            except Exception:
+                logger.exception("scheduler loop failed")
+            timeout = poll_interval
+            try:
+                due = await self.next_due()
+                if due is not None:
+                    timeout = min(poll_interval, max(0.0, (due - self.clock.now()).total_seconds()))
+            except Exception:
+                logger.exception("scheduler could not read the next due time")
+            try:
+                await asyncio.wait_for(self.signals.timers.wait(), timeout)
+            except TimeoutError:
+                pass
+            self.signals.timers.clear()

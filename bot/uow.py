@@ -1,0 +1,145 @@
+"""Unit of work: one transaction, the events it records, the work it enqueues.
+
+Everything a change causes (domain events, outbound items, timers) is written in
+the same transaction as the change; the background workers are woken after commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.models import Event, OutboxItem, Timer
+from bot.signals import Signals
+from bot.sql import upsert_ignore
+
+
+class Tx:
+    """An open transaction plus what it will announce once committed."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.events: list[Event] = []
+        self.enqueued = 0
+        self.scheduled = 0
+
+    def record_event(
+        self,
+        type_: str,
+        *,
+        conversation_id: int | None = None,
+        contact_id: int | None = None,
+        lead_id: int | None = None,
+        message_id: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Event:
+        """Store a domain event with this change; subscribers see it after commit."""
+        row = Event(
+            type=str(type_),
+            conversation_id=conversation_id,
+            contact_id=contact_id,
+            lead_id=lead_id,
+            message_id=message_id,
+            data=data or {},
+            occurred_at=self.now,
+        )
+        self.session.add(row)
+        self.events.append(row)
+        return row
+
+    def enqueue(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        destination: str = "",
+        key: str | None = None,
+        conversation_id: int | None = None,
+        run_id: int | None = None,
+        step_id: str | None = None,
+        message_id: int | None = None,
+        not_before: datetime | None = None,
+    ) -> OutboxItem:
+        """Add outbound work, delivered by the dispatcher after commit."""
+        row = OutboxItem(
+            kind=kind,
+            destination=destination,
+            payload=payload,
+            idempotency_key=key or uuid.uuid4().hex,
+            next_attempt_at=not_before or self.now,
+            conversation_id=conversation_id,
+            run_id=run_id,
+            step_id=step_id,
+            message_id=message_id,
+            created_at=self.now,
+        )
+        self.session.add(row)
+        self.enqueued += 1
+        return row
+
+    async def schedule(
+        self, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
+    ) -> None:
+        """Set the timer ``key`` to fire at ``due_at`` (replacing a pending one)."""
+        values = {
+            "kind": kind,
+            "key": key,
+            "due_at": due_at,
+            "payload": payload or {},
+            "status": "pending",
+            "created_at": self.now,
+        }
+        inserted = await upsert_ignore(self.session, Timer, values, ["key"])
+        if not inserted:
+            await self.session.execute(
+                update(Timer)
+                .where(Timer.key == key)
+                .values(
+                    kind=kind,
+                    due_at=due_at,
+                    payload=payload or {},
+                    status="pending",
+                    claimed_until=None,
+                    fired_at=None,
+                )
+            )
+        self.scheduled += 1
+
+    async def cancel_timer(self, key: str) -> None:
+        """Cancel the timer ``key`` if it has not fired."""
+        await self.session.execute(
+            update(Timer)
+            .where(Timer.key == key, Timer.status == "pending")
+            .values(status="cancelled")
+        )
+
+
+class UnitOfWork:
+    """Opens transactions and wakes the workers after each commit."""
+
+    def __init__(self, db: Database, clock: Clock, signals: Signals) -> None:
+        self.db = db
+        self.clock = clock
+        self.signals = signals
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Tx]:
+        async with self.db.sessions() as session:
+            async with session.begin():
+                tx = Tx(session, self.clock.now())
+                yield tx
+            if tx.events:
+                self.signals.events.set()
+            if tx.enqueued:
+                self.signals.outbox.set()
+            if tx.scheduled:
+                self.signals.timers.set()
