@@ -1,0 +1,148 @@
+"""The Telegram channel: a secret-checked webhook in, python-telegram-bot's ``Bot`` out."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import aiohttp
+from aiohttp import web
+from telegram import Bot, Message, Update
+from telegram.error import TelegramError
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.errors import BadRequestError, ConfigError
+from bot.messages import InboundMessage, OutboundMessage, SendResult
+from channels.telegram.errors import map_telegram_error
+from channels.telegram.parse import CHANNEL, update_to_inbound
+from channels.telegram.render import MAX_CAPTION, inline_keyboard, is_photo, split_text
+from channels.telegram.request import AiohttpRequest
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+Receive = Callable[[InboundMessage], Awaitable[object]]
+
+
+class TelegramChannel:
+    """Customers on Telegram. ``receive`` is the inbox; the webhook answers after it returns."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        clock: Clock,
+        receive: Receive,
+    ) -> None:
+        if settings.telegram_bot_token is None or settings.telegram_webhook_secret is None:
+            raise ConfigError("Telegram needs TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET")
+        self._token = settings.telegram_bot_token.get_secret_value()
+        self._secret = settings.telegram_webhook_secret.get_secret_value().encode("utf-8")
+        self._clock = clock
+        self._receive = receive
+        self.bot = build_bot(settings, session)
+        self._ready = asyncio.Lock()
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [web.post(WEBHOOK_PATH, self.handle_webhook)]
+
+    async def handle_webhook(self, request: web.Request) -> web.StreamResponse:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
+        if not hmac.compare_digest(given, self._secret):
+            logger.warning("telegram webhook refused: missing or wrong secret token")
+            return web.Response(status=401, text="bad secret token")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            logger.warning("telegram webhook: unreadable update", exc_info=True)
+            return web.Response(status=400, text="unreadable update")
+        inbound = update_to_inbound(update, self._clock.now())
+        if inbound is None:
+            return web.Response(status=200)
+        try:
+            await self._receive(inbound)
+        except Exception:
+            logger.exception(
+                "telegram update %s not stored; Telegram will redeliver", update.update_id
+            )
+            return web.Response(status=500, text="not stored")
+        if update.callback_query is not None:
+            await self._answer_callback(update.callback_query.id)
+        return web.Response(status=200)
+
+    async def _answer_callback(self, query_id: str) -> None:
+        """Stop the button's spinner; the press is already stored, so failing here is harmless."""
+        try:
+            await self._ensure_ready()
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as exc:
+            logger.warning(
+                "telegram answerCallbackQuery failed: %s", map_telegram_error(exc, self._token)
+            )
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        try:
+            await self._ensure_ready()
+            sent = await self._send(message)
+        except TelegramError as exc:
+            raise map_telegram_error(exc, self._token) from exc
+        return SendResult(external_message_ids=[str(m.message_id) for m in sent])
+
+    async def _send(self, message: OutboundMessage) -> list[Message]:
+        chat_id = message.external_conversation_id
+        keyboard = inline_keyboard(message.choices)
+        chunks = split_text(message.text) if message.text else []
+        if not chunks and not message.media_url:
+            raise BadRequestError("telegram: the message has neither text nor media")
+        sent: list[Message] = []
+        if message.media_url:
+            caption = chunks.pop(0) if chunks and len(chunks[0]) <= MAX_CAPTION else None
+            markup = keyboard if not chunks else None
+            if is_photo(message.media_url):
+                sent.append(
+                    await self.bot.send_photo(
+                        chat_id, message.media_url, caption=caption, reply_markup=markup
+                    )
+                )
+            else:
+                sent.append(
+                    await self.bot.send_document(
+                        chat_id, message.media_url, caption=caption, reply_markup=markup
+                    )
+                )
+        for index, chunk in enumerate(chunks):
+            markup = keyboard if index == len(chunks) - 1 else None
+            sent.append(await self.bot.send_message(chat_id, chunk, reply_markup=markup))
+        return sent
+
+    def can_send_freeform(self, last_customer_message_at: datetime | None, now: datetime) -> bool:
+        """Telegram has no messaging window: a bot may write to anyone who has not blocked it."""
+        return True
+
+    async def close(self) -> None:
+        await self.bot.shutdown()
+
+    async def _ensure_ready(self) -> None:
+        async with self._ready:
+            await self.bot.initialize()
+
+
+def build_bot(settings: Settings, session: aiohttp.ClientSession) -> Bot:
+    """A ``Bot`` on the shared session, talking to ``TELEGRAM_API_BASE_URL``."""
+    if settings.telegram_bot_token is None:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
+    return Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_api_base_url,
+        request=AiohttpRequest(session),
+        get_updates_request=AiohttpRequest(session),
+    )

@@ -1,0 +1,155 @@
+"""Telegram ``Update`` -> :class:`InboundMessage`. Payload shapes stay in this module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from telegram import CallbackQuery, Message, Update, User
+
+from bot.messages import InboundMessage, Location, Media, SenderProfile
+
+CHANNEL = "telegram"
+
+
+def update_to_inbound(update: Update, now: datetime) -> InboundMessage | None:
+    """Normalize one update; ``None`` for updates the product does not use."""
+    if update.callback_query is not None:
+        return _from_callback(update.update_id, update.callback_query, now)
+    if update.message is not None:
+        return _from_message(update.update_id, update.message, now)
+    return None
+
+
+def sender_profile(user: User) -> SenderProfile:
+    return SenderProfile(
+        external_id=str(user.id),
+        name=user.full_name or None,
+        username=user.username,
+        locale=user.language_code,
+    )
+
+
+def _from_message(update_id: int, message: Message, now: datetime) -> InboundMessage | None:
+    user = message.from_user
+    if user is None or user.is_bot:
+        return None
+    base: dict[str, Any] = {
+        "channel": CHANNEL,
+        "external_conversation_id": str(message.chat.id),
+        "external_message_id": f"update:{update_id}",
+        "sender": sender_profile(user),
+        "received_at": now,
+        "metadata": {
+            "update_id": update_id,
+            "message_id": message.message_id,
+            "chat_type": message.chat.type,
+        },
+    }
+    text = message.text
+    if text is not None:
+        start_param = _start_param(text)
+        if start_param is not None:
+            return InboundMessage(**base, kind="start", text=text, start_param=start_param or None)
+        return InboundMessage(**base, kind="text", text=text)
+    if message.location is not None:
+        return _location(base, message)
+    if message.contact is not None:
+        contact = message.contact
+        if contact.user_id == user.id:
+            base["sender"] = base["sender"].model_copy(update={"phone": contact.phone_number})
+        base["metadata"]["contact"] = {
+            "phone": contact.phone_number,
+            "first_name": contact.first_name,
+            "last_name": contact.last_name,
+            "user_id": contact.user_id,
+            "own": contact.user_id == user.id,
+        }
+        return InboundMessage(**base, kind="contact", text=contact.phone_number)
+    media = _media(message)
+    if media is not None:
+        return InboundMessage(**base, kind="media", text=message.caption, media=[media])
+    return None
+
+
+def _start_param(text: str) -> str | None:
+    """``"/start abc"`` -> ``"abc"``; ``"/start"`` -> ``""``; anything else -> ``None``."""
+    command, _, rest = text.strip().partition(" ")
+    if command.split("@", 1)[0] != "/start":
+        return None
+    return rest.strip()
+
+
+def _location(base: dict[str, Any], message: Message) -> InboundMessage:
+    assert message.location is not None
+    label = message.venue.title if message.venue is not None else None
+    location = Location(
+        latitude=message.location.latitude, longitude=message.location.longitude, label=label
+    )
+    return InboundMessage(**base, kind="location", location=location)
+
+
+def _media(message: Message) -> Media | None:
+    if message.photo:
+        biggest = max(message.photo, key=lambda size: size.width * size.height)
+        return Media(kind="image", file_id=biggest.file_id, content_type="image/jpeg")
+    if message.document is not None:
+        doc = message.document
+        return Media(
+            kind="document",
+            file_id=doc.file_id,
+            content_type=doc.mime_type,
+            filename=doc.file_name,
+        )
+    if message.voice is not None:
+        return Media(
+            kind="voice", file_id=message.voice.file_id, content_type=message.voice.mime_type
+        )
+    if message.audio is not None:
+        audio = message.audio
+        return Media(
+            kind="audio",
+            file_id=audio.file_id,
+            content_type=audio.mime_type,
+            filename=audio.file_name,
+        )
+    if message.video is not None:
+        return Media(
+            kind="video", file_id=message.video.file_id, content_type=message.video.mime_type
+        )
+    if message.video_note is not None:
+        return Media(kind="video", file_id=message.video_note.file_id)
+    if message.sticker is not None:
+        return Media(kind="sticker", file_id=message.sticker.file_id)
+    return None
+
+
+def _from_callback(update_id: int, query: CallbackQuery, now: datetime) -> InboundMessage | None:
+    if query.data is None:
+        return None
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    label = _button_label(query)
+    return InboundMessage(
+        channel=CHANNEL,
+        external_conversation_id=str(chat_id),
+        external_message_id=f"update:{update_id}",
+        sender=sender_profile(query.from_user),
+        kind="button",
+        text=label if label is not None else query.data,
+        payload=query.data,
+        received_at=now,
+        metadata={"update_id": update_id, "callback_query_id": query.id},
+    )
+
+
+def _button_label(query: CallbackQuery) -> str | None:
+    """The text of the pressed button, read from the keyboard it was pressed on."""
+    message = query.message
+    markup = getattr(message, "reply_markup", None)
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == query.data:
+                return str(button.text)
+    return None
