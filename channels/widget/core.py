@@ -1,0 +1,63 @@
+"""Everything the widget endpoints share, built once per channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bot.clock import Clock
+from channels.widget.errors import OriginRefused
+from channels.widget.hub import ConnectionHub
+from channels.widget.limits import RateLimiter
+from channels.widget.origins import OriginPolicy
+from channels.widget.service import FrameHandler, History, public_message
+from channels.widget.session import SessionIssuer, VisitorSession
+
+TYPING_FOR = timedelta(seconds=8)
+
+
+@dataclass
+class WidgetCore:
+    clock: Clock
+    origins: OriginPolicy
+    sessions: SessionIssuer
+    frames: FrameHandler
+    hub: ConnectionHub
+    history: History
+    session_rate: RateLimiter
+    trust_proxy: bool = False
+    history_limit: int = 200
+    typing_until: dict[str, datetime] = field(default_factory=dict)
+
+    def check_origin(self, request: web.Request) -> str | None:
+        origin = request.headers.get("Origin")
+        if not self.origins.allows(origin):
+            raise OriginRefused(f"The origin {origin} may not use this chat widget.")
+        return origin
+
+    def client_ip(self, request: web.Request) -> str:
+        forwarded = request.headers.get("X-Forwarded-For")
+        if self.trust_proxy and forwarded:
+            return forwarded.split(",")[0].strip()
+        return request.remote or "unknown"
+
+    async def messages(self, session: VisitorSession) -> list[dict[str, Any]]:
+        """The visitor's stored conversation, newest ``history_limit`` messages."""
+        stored = await self.history(session.visitor_id)
+        return [public_message(m, session.visitor_id) for m in stored[-self.history_limit :]]
+
+    async def welcome(self, session: VisitorSession, token: str) -> dict[str, Any]:
+        return {
+            "type": "welcome",
+            "visitor_id": session.visitor_id,
+            "token": token,
+            "identified": session.user_id is not None,
+            "history": await self.messages(session),
+        }
+
+    def is_typing(self, visitor_id: str) -> bool:
+        until = self.typing_until.get(visitor_id)
+        return until is not None and until > self.clock.now()
