@@ -40,7 +40,9 @@ class Trigger(BaseModel):
     @classmethod
     def _known_event(cls, event: str) -> str:
         if event not in TRIGGER_EVENTS:
-            raise ValueError(f"unknown event {event!r}; one of: {', '.join(sorted(TRIGGER_EVENTS))}")
+            raise ValueError(
+                f"unknown event {event!r}; one of: {', '.join(sorted(TRIGGER_EVENTS))}"
+            )
         return event
 
     @field_validator("text_matches")

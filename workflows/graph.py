@@ -1,0 +1,146 @@
+"""Whole-graph checks of one workflow and of a set of workflows, and Mermaid flowcharts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from workflows.problems import Problem
+from workflows.schema import Workflow, default_step_id
+from workflows.steps.base import StepBase
+from workflows.steps.trigger_workflow import TriggerWorkflowStep
+
+
+def raw_step_ids(raw_steps: Sequence[Any]) -> list[str]:
+    """The id every raw step will have (its own, or the generated `step-N`)."""
+    ids = []
+    for number, raw in enumerate(raw_steps, start=1):
+        given = raw.get("id") if isinstance(raw, dict) else None
+        ids.append(given if isinstance(given, str) and given else default_step_id(number))
+    return ids
+
+
+def step_problems(file: str, ids: Sequence[str], steps: Sequence[StepBase]) -> list[Problem]:
+    """Duplicate ids, jumps/exits/branches to unknown ids, exits the step type lacks."""
+    problems = []
+    seen: dict[str, int] = {}
+    for number, step_id in enumerate(ids, start=1):
+        if step_id in seen:
+            problems.append(
+                Problem(
+                    file, f"step {step_id}", "id", f"duplicate id (step {seen[step_id]} has it)"
+                )
+            )
+        seen.setdefault(step_id, number)
+    known = set(ids)
+    for step in steps:
+        where = f"step {step.id}"
+        for outcome in step.exits:
+            if outcome not in step.OUTCOMES:
+                allowed = ", ".join(step.OUTCOMES) or "none"
+                problems.append(
+                    Problem(
+                        file,
+                        where,
+                        f"exits.{outcome}",
+                        f"{step.type} has no outcome {outcome!r} (its outcomes: {allowed})",
+                    )
+                )
+        for field, target in step.targets():
+            if target not in known:
+                problems.append(Problem(file, where, field, f"unknown step id {target!r}"))
+        for field, reason in step.static_problems():
+            problems.append(Problem(file, where, field, reason))
+    return problems
+
+
+def workflow_set_problems(
+    workflows: Sequence[Workflow], sources: Mapping[str, str] | None = None
+) -> list[Problem]:
+    """Duplicate names, trigger_workflow steps naming unknown workflows, and cycles."""
+    sources = sources or {}
+    problems = []
+    names: dict[str, Workflow] = {}
+    for workflow in workflows:
+        if workflow.name in names:
+            problems.append(
+                Problem(
+                    sources.get(workflow.name, workflow.name),
+                    "workflow",
+                    "name",
+                    f"duplicate workflow name {workflow.name!r}",
+                )
+            )
+        names.setdefault(workflow.name, workflow)
+    edges: dict[str, list[tuple[str, str]]] = {}
+    for workflow in names.values():
+        file = sources.get(workflow.name, workflow.name)
+        for step in workflow.steps:
+            if not isinstance(step, TriggerWorkflowStep) or "{{" in step.workflow:
+                continue
+            if step.workflow not in names:
+                problems.append(
+                    Problem(
+                        file, f"step {step.id}", "workflow", f"unknown workflow {step.workflow!r}"
+                    )
+                )
+                continue
+            edges.setdefault(workflow.name, []).append((step.workflow, step.id or ""))
+    problems.extend(_cycles(edges, sources))
+    return problems
+
+
+def _cycles(edges: dict[str, list[tuple[str, str]]], sources: Mapping[str, str]) -> list[Problem]:
+    problems = []
+    reported: set[frozenset[str]] = set()
+    for origin in sorted(edges):
+        stack: list[tuple[str, list[str], str]] = [(origin, [origin], "")]
+        while stack:
+            node, path, first_step = stack.pop()
+            for target, step_id in edges.get(node, []):
+                via = first_step or step_id
+                if target == origin:
+                    loop = frozenset(path)
+                    if loop not in reported:
+                        reported.add(loop)
+                        chain = " -> ".join([*path, origin])
+                        problems.append(
+                            Problem(
+                                sources.get(origin, origin),
+                                f"step {via}",
+                                "workflow",
+                                f"trigger_workflow cycle: {chain}",
+                            )
+                        )
+                elif target not in path:
+                    stack.append((target, [*path, target], via))
+    return problems
+
+
+def mermaid(workflow: Workflow) -> str:
+    """A Mermaid flowchart of the workflow: trigger, steps, exits and default flow."""
+    lines = ["flowchart TD", f'    trigger(["{_label(workflow.trigger.event)}"])']
+    node = {step.id: f"s{i}" for i, step in enumerate(workflow.steps)}
+    if workflow.steps:
+        lines.append(f"    trigger --> {node[workflow.steps[0].id]}")
+    lines.append('    done(["end"])')
+    for index, step in enumerate(workflow.steps):
+        me = node[step.id]
+        shape = ("{", "}") if step.type in ("branch", "date_time") else ("[", "]")
+        lines.append(f'    {me}{shape[0]}"{_label(f"{step.id}: {step.summary()}")}"{shape[1]}')
+        mapped = set()
+        for field, target in step.targets():
+            if target in node:
+                label = field.removeprefix("exits.")
+                lines.append(f"    {me} -->|{_label(label)}| {node[target]}")
+                mapped.add(label)
+        if step.type in ("jump_to",) and "exhausted" in mapped:
+            continue
+        following = workflow.steps[index + 1].id if index + 1 < len(workflow.steps) else None
+        target_node = node[following] if following else "done"
+        lines.append(f"    {me} -.-> {target_node}")
+    return "\n".join(lines) + "\n"
+
+
+def _label(text: str) -> str:
+    return text.replace('"', "'").replace("|", "/").replace("\n", " ")
