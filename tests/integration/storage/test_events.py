@@ -1,0 +1,90 @@
+"""Domain events reach subscribers after commit, in order per conversation, at least once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from bot.events import DomainEvent, EventDispatcher
+from bot.models import Event
+from bot.services import Services
+from tests.integration.storage.test_inbox import inbound
+
+
+async def test_events_after_commit_and_in_order(services: Services) -> None:
+    seen: list[tuple[int | None, str, str | None]] = []
+
+    async def subscriber(event: DomainEvent) -> None:
+        # the row that caused the event is already committed and visible
+        async with services.db.session() as session:
+            stored = await session.get(Event, event.id)
+        assert stored is not None
+        seen.append((event.conversation_id, event.type, event.data.get("kind")))
+        await asyncio.sleep(0)  # let other conversations interleave
+
+    services.events.subscribe(subscriber)
+    first = await services.inbox.receive(inbound("a1", chat="A", sender="a"))
+    second = await services.inbox.receive(inbound("b1", chat="B", sender="b"))
+    await services.inbox.receive(inbound("a2", chat="A", sender="a"))
+    await services.inbox.receive(inbound("b2", chat="B", sender="b"))
+    await services.events.drain()
+    for conversation_id in (first.conversation_id, second.conversation_id):
+        mine = [t for c, t, _ in seen if c == conversation_id]
+        assert mine == ["conversation.created", "message.received", "message.received"]
+    assert len(seen) == 6
+
+
+async def test_rolled_back_change_publishes_nothing(services: Services) -> None:
+    seen: list[DomainEvent] = []
+
+    async def subscriber(event: DomainEvent) -> None:
+        seen.append(event)
+
+    services.events.subscribe(subscriber)
+    try:
+        async with services.uow() as tx:
+            tx.record_event("tag.added", data={"tag": "x"})
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+    await services.events.drain()
+    assert seen == []
+
+
+async def test_undelivered_events_are_redelivered_after_restart(services: Services) -> None:
+    await services.inbox.receive(inbound("m1"))
+    # a process that stored the event but crashed before delivering it: a new
+    # dispatcher (as after a restart) delivers it
+    seen: list[str] = []
+
+    async def subscriber(event: DomainEvent) -> None:
+        seen.append(event.type)
+
+    restarted = EventDispatcher(services.db, services.clock, services.signals)
+    restarted.subscribe(subscriber)
+    await restarted.drain()
+    assert seen == ["conversation.created", "message.received"]
+    async with services.db.session() as session:
+        pending = list(await session.scalars(select(Event.id).where(Event.delivered_at.is_(None))))
+    assert pending == []
+    again = EventDispatcher(services.db, services.clock, services.signals)
+    again.subscribe(subscriber)
+    await again.drain()
+    assert len(seen) == 2
+
+
+async def test_a_failing_subscriber_does_not_block_others(services: Services) -> None:
+    seen: list[str] = []
+
+    async def broken(event: DomainEvent) -> None:
+        raise ValueError("boom")
+
+    async def healthy(event: DomainEvent) -> None:
+        seen.append(event.type)
+
+    services.events.subscribe(broken)
+    services.events.subscribe(healthy)
+    await services.inbox.receive(inbound("m1"))
+    await services.events.drain()
+    assert seen == ["conversation.created", "message.received"]

@@ -1,0 +1,161 @@
+"""The single way out: retries with backoff, retry-after, dead items, order per destination."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.errors import BadRequestError, RateLimitedError, UnavailableError
+from bot.models import OutboxItem
+from bot.outbox import Delivery, Outbox
+from bot.services import Services
+
+
+async def enqueue(services: Services, kind: str, destination: str = "", **payload: object) -> int:
+    async with services.uow() as tx:
+        row = tx.enqueue(kind, dict(payload), destination=destination)
+        await tx.session.flush()
+        return row.id
+
+
+async def item(services: Services, item_id: int) -> OutboxItem:
+    async with services.db.session() as session:
+        row = await session.get(OutboxItem, item_id)
+        assert row is not None
+        return row
+
+
+async def test_delivered_once(services: Services) -> None:
+    got: list[Delivery] = []
+
+    async def handler(delivery: Delivery) -> None:
+        got.append(delivery)
+
+    services.outbox.register("test", handler)
+    item_id = await enqueue(services, "test", text="hi")
+    await services.outbox.drain()
+    await services.outbox.drain()
+    assert [d.payload for d in got] == [{"text": "hi"}]
+    assert (await item(services, item_id)).status == "done"
+
+
+async def test_retry_with_backoff_then_success(services: Services, clock: FakeClock) -> None:
+    calls: list[int] = []
+
+    async def flaky(delivery: Delivery) -> None:
+        calls.append(delivery.attempts)
+        if len(calls) < 3:
+            raise UnavailableError("503 from platform")
+
+    services.outbox.rng = random.Random(7)
+    services.outbox.register("flaky", flaky)
+    item_id = await enqueue(services, "flaky")
+    await services.outbox.drain()
+    row = await item(services, item_id)
+    assert row.status == "pending" and row.attempts == 1 and row.last_error == "503 from platform"
+    first_delay = row.next_attempt_at - clock.now()
+    assert timedelta(seconds=0.5) <= first_delay <= timedelta(seconds=1)
+    await services.outbox.drain()
+    assert calls == [0]  # not due yet: nothing happens without the clock moving
+    clock.advance(first_delay)
+    await services.outbox.drain()
+    row = await item(services, item_id)
+    second_delay = row.next_attempt_at - clock.now()
+    assert timedelta(seconds=1) <= second_delay <= timedelta(seconds=2)  # exponential
+    clock.advance(second_delay)
+    await services.outbox.drain()
+    assert calls == [0, 1, 2]
+    assert (await item(services, item_id)).status == "done"
+    assert services.metrics.outbox_retries.labels("flaky")._value.get() == 2
+
+
+async def test_retry_after_is_honoured(services: Services, clock: FakeClock) -> None:
+    async def limited(delivery: Delivery) -> None:
+        raise RateLimitedError("429", retry_after=30)
+
+    services.outbox.register("limited", limited)
+    item_id = await enqueue(services, "limited")
+    await services.outbox.drain()
+    row = await item(services, item_id)
+    assert row.next_attempt_at - clock.now() == timedelta(seconds=30)
+
+
+async def test_dead_after_max_attempts(services: Services, clock: FakeClock) -> None:
+    dead: list[tuple[int, str]] = []
+
+    async def always_down(delivery: Delivery) -> None:
+        raise UnavailableError("down")
+
+    async def on_dead(delivery: Delivery, reason: str) -> None:
+        dead.append((delivery.id, reason))
+
+    services.outbox.register("down", always_down, on_dead=on_dead)
+    item_id = await enqueue(services, "down")
+    for _ in range(services.settings.outbox_max_attempts):
+        await services.outbox.drain()
+        clock.advance(timedelta(hours=1))
+    row = await item(services, item_id)
+    assert row.status == "dead" and row.attempts == services.settings.outbox_max_attempts
+    assert dead == [(item_id, f"down (after {row.attempts} attempts)")]
+    assert services.metrics.outbox_dead.labels("down")._value.get() == 1
+
+
+async def test_permanent_error_is_not_retried(services: Services) -> None:
+    calls = 0
+
+    async def bad(delivery: Delivery) -> None:
+        nonlocal calls
+        calls += 1
+        raise BadRequestError("chat not found")
+
+    services.outbox.register("bad", bad)
+    item_id = await enqueue(services, "bad")
+    await services.outbox.drain()
+    row = await item(services, item_id)
+    assert (row.status, row.attempts, row.last_error, calls) == ("dead", 1, "chat not found", 1)
+
+
+async def test_order_kept_per_destination(services: Services, clock: FakeClock) -> None:
+    sent: list[str] = []
+    fail_once = {"first"}
+
+    async def handler(delivery: Delivery) -> None:
+        text = str(delivery.payload["text"])
+        if text in fail_once:
+            fail_once.discard(text)
+            raise UnavailableError("blip")
+        sent.append(text)
+
+    services.outbox.register("ordered", handler)
+    for text in ("first", "second", "third"):
+        await enqueue(services, "ordered", "chat-1", text=text)
+    await enqueue(services, "ordered", "chat-2", text="other chat")
+    await services.outbox.drain()
+    assert sent == ["other chat"]  # chat-1 waits behind its failed first message
+    clock.advance(timedelta(minutes=1))
+    await services.outbox.drain()
+    assert sent == ["other chat", "first", "second", "third"]
+
+
+async def test_unknown_kind_stays_pending(services: Services) -> None:
+    item_id = await enqueue(services, "nobody-handles-this")
+    assert await services.outbox.run_once() == 0
+    assert (await item(services, item_id)).status == "pending"
+
+
+async def test_a_second_dispatcher_does_not_take_claimed_items(services: Services) -> None:
+    async def handler(delivery: Delivery) -> None:
+        raise AssertionError("must not be delivered twice")
+
+    await enqueue(services, "claimed")
+    other = Outbox(services.db, services.clock, services.signals, services.metrics, services.settings)
+    other.register("claimed", handler)
+    services.outbox.register("claimed", handler)
+    claimed = await services.outbox._claim(10)
+    assert len(claimed) == 1
+    assert await other.run_once() == 0
+    async with services.db.session() as session:
+        assert (await session.scalar(select(OutboxItem.status))) == "pending"

@@ -1,0 +1,91 @@
+"""Timers fire once when due, also across a restart; the clock is moved, never slept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import FakeClock
+from bot.scheduler import DueTimer, Scheduler
+from bot.services import Services, build_services
+
+
+async def test_timer_fires_once_across_restart(services: Services, clock: FakeClock) -> None:
+    async with services.uow() as tx:
+        await tx.schedule("wake", "run:1:wait", clock.now() + timedelta(hours=24), {"run_id": 1})
+    fired: list[DueTimer] = []
+
+    async def handler(timer: DueTimer) -> None:
+        fired.append(timer)
+
+    services.scheduler.register("wake", handler)
+    assert await services.scheduler.drain() == 0
+    await services.close()
+
+    # the process restarts: new services on the same database, a day later
+    clock.advance(timedelta(hours=24))
+    restarted = build_services(services.settings, clock)
+    restarted.scheduler.register("wake", handler)
+    try:
+        assert await restarted.scheduler.drain() == 1
+        assert await restarted.scheduler.drain() == 0
+        clock.advance(timedelta(days=3))
+        assert await restarted.scheduler.drain() == 0
+    finally:
+        await restarted.close()
+    assert [(t.key, t.payload) for t in fired] == [("run:1:wait", {"run_id": 1})]
+
+
+async def test_rescheduling_replaces_and_cancel_stops(services: Services, clock: FakeClock) -> None:
+    fired: list[str] = []
+
+    async def handler(timer: DueTimer) -> None:
+        fired.append(timer.key)
+
+    services.scheduler.register("t", handler)
+    async with services.uow() as tx:
+        await tx.schedule("t", "a", clock.now() + timedelta(minutes=5))
+        await tx.schedule("t", "b", clock.now() + timedelta(minutes=5))
+    async with services.uow() as tx:
+        await tx.schedule("t", "a", clock.now() + timedelta(minutes=30))
+        await tx.cancel_timer("b")
+    clock.advance(timedelta(minutes=10))
+    assert await services.scheduler.drain() == 0
+    clock.advance(timedelta(minutes=30))
+    assert await services.scheduler.drain() == 1
+    assert fired == ["a"]
+
+
+async def test_failing_handler_is_retried_after_lease(services: Services, clock: FakeClock) -> None:
+    attempts = 0
+
+    async def flaky(timer: DueTimer) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise RuntimeError("database hiccup")
+
+    services.scheduler.register("flaky", flaky)
+    async with services.uow() as tx:
+        await tx.schedule("flaky", "f", clock.now())
+    assert await services.scheduler.drain() == 0
+    clock.advance(timedelta(minutes=5))
+    assert await services.scheduler.drain() == 1
+    assert attempts == 2
+
+
+async def test_two_schedulers_fire_each_timer_once(services: Services, clock: FakeClock) -> None:
+    fired: list[str] = []
+
+    async def handler(timer: DueTimer) -> None:
+        fired.append(timer.key)
+
+    other = Scheduler(services.db, clock, services.signals, services.metrics)
+    for scheduler in (services.scheduler, other):
+        scheduler.register("t", handler)
+    async with services.uow() as tx:
+        for i in range(50):
+            await tx.schedule("t", f"k{i}", clock.now())
+    import asyncio
+
+    await asyncio.gather(services.scheduler.drain(), other.drain())
+    assert sorted(fired) == sorted(f"k{i}" for i in range(50))
