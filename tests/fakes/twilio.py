@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from twilio.request_validator import RequestValidator

@@ -1,0 +1,78 @@
+"""twilio's async HTTP client on the application's shared aiohttp session."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+
+import aiohttp
+from aiohttp import BasicAuth
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+
+# Headers of the last Twilio answer in this task: TwilioRestException drops them,
+# and the Retry-After of a 429 lives there.
+last_response_headers: ContextVar[Mapping[str, str] | None] = ContextVar(
+    "twilio_last_response_headers", default=None
+)
+
+
+class SessionTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
+    """``AsyncTwilioHttpClient`` sending through a session the application owns.
+
+    ``close`` leaves the session open. Each request has a timeout, and the
+    answer's headers are kept in :data:`last_response_headers`.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession, *, timeout: float = 20.0) -> None:
+        super().__init__(pool_connections=False, timeout=timeout)
+        self.session = session
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (twilio's signature)
+        allow_redirects: bool = False,
+    ) -> Response:
+        basic_auth = BasicAuth(auth[0], auth[1]) if auth is not None else None
+        seconds = timeout if timeout is not None else self.timeout
+        async with self.session.request(
+            method.upper(),
+            url,
+            params=_pairs(params),
+            data=_pairs(data),
+            headers=headers,
+            auth=basic_auth,
+            timeout=aiohttp.ClientTimeout(total=seconds),
+            allow_redirects=allow_redirects,
+        ) as response:
+            text = await response.text()
+            answer_headers = dict(response.headers)
+            last_response_headers.set(answer_headers)
+            return Response(response.status, text, answer_headers)
+
+    async def close(self) -> None:
+        """The session is shared: nothing to close."""
+
+
+def _pairs(values: dict[str, object] | None) -> list[tuple[str, str]] | None:
+    """Form pairs, one per list item (twilio passes repeated fields such as MediaUrl as lists)."""
+    if values is None:
+        return None
+    pairs: list[tuple[str, str]] = []
+    for key, value in values.items():
+        items: list[Any] = value if isinstance(value, list) else [value]
+        pairs.extend((key, _text(item)) for item in items if item is not None)
+    return pairs
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
