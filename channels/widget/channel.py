@@ -86,7 +86,7 @@ class WidgetChannel:
     def routes(self) -> list[web.AbstractRouteDef]:
         """``/widget/ws``, the HTTP fallback under ``/widget/`` and the static assets."""
         return [
-            web.get("/widget/ws", WebSocketEndpoint(self.core)),
+            web.get("/widget/ws", WebSocketEndpoint(self.core).handle),
             *HttpEndpoints(self.core).routes(),
             *static.asset_routes(),
         ]

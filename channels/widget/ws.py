@@ -23,7 +23,7 @@ class WebSocketEndpoint:
     def __init__(self, core: WidgetCore) -> None:
         self._core = core
 
-    async def __call__(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=MAX_FRAME_BYTES)
         await ws.prepare(request)
         try:
