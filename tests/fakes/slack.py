@@ -38,6 +38,10 @@ class FakeSlack(FakeServer):
         self.route("GET", "/api/{method}", self._api)
         self.route("POST", "/response/{key}", self._response)
 
+    async def __aenter__(self) -> FakeSlack:
+        await self.start()
+        return self
+
     @property
     def api_url(self) -> str:
         return f"{self.url}/api/"

@@ -22,7 +22,7 @@ async def relay(env: SlackEnv, text: str, user: str = AGENT) -> dict[str, Any]:
 
 
 def all_text(reply: dict[str, Any]) -> str:
-    return reply["text"] + str(reply.get("blocks", ""))
+    return str(reply["text"]) + str(reply.get("blocks", ""))
 
 
 async def test_help_and_empty_text(env: SlackEnv) -> None:
