@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,21 @@ from workflows.problems import Problem, WorkflowLoadError
 from workflows.registry import STEPS
 from workflows.schema import Workflow
 from workflows.steps.base import StepBase
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """Safe YAML where only true/false are booleans: `yes`, `no`, `on` stay strings (a step
+    id `yes` or a choice `No` must not turn into a bool)."""
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 _STEP_ADAPTER: TypeAdapter[StepBase] = TypeAdapter(STEPS.union())
 _CONDITION_TAGS = {"rule", "group"}
@@ -66,7 +82,7 @@ def check_workflow_set(workflows: Sequence[Workflow]) -> None:
 
 def parse_text(text: str, *, source: str = "<text>") -> tuple[Workflow | None, list[Problem]]:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Yaml12Loader)
     except yaml.YAMLError as exc:
         return None, [Problem(source, "file", "", f"not valid YAML: {exc}")]
     return parse_data(data, source=source)
