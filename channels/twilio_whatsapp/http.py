@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
-from aiohttp import BasicAuth
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 
@@ -40,7 +40,9 @@ class SessionTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         timeout: float | None = None,  # noqa: ASYNC109 (twilio's signature)
         allow_redirects: bool = False,
     ) -> Response:
-        basic_auth = BasicAuth(auth[0], auth[1]) if auth is not None else None
+        headers = dict(headers or {})
+        if auth is not None:
+            headers["Authorization"] = _basic_auth(*auth)
         seconds = timeout if timeout is not None else self.timeout
         async with self.session.request(
             method.upper(),
@@ -48,7 +50,6 @@ class SessionTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             params=_pairs(params),
             data=_pairs(data),
             headers=headers,
-            auth=basic_auth,
             timeout=aiohttp.ClientTimeout(total=seconds),
             allow_redirects=allow_redirects,
         ) as response:
@@ -59,6 +60,11 @@ class SessionTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
 
     async def close(self) -> None:
         """The session is shared: nothing to close."""
+
+
+def _basic_auth(username: str, password: str) -> str:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
 
 
 def _pairs(values: dict[str, object] | None) -> list[tuple[str, str]] | None:
