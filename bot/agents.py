@@ -29,7 +29,7 @@ async def open_load(tx: Tx) -> dict[int, int]:
         .where(Conversation.status == "open", Conversation.assignee_id.is_not(None))
         .group_by(Conversation.assignee_id)
     )
-    return {agent_id: count for agent_id, count in rows.tuples() if agent_id is not None}
+    return {agent_id: count for agent_id, count in rows if agent_id is not None}
 
 
 async def team_by_name(tx: Tx, name: str) -> Team | None:

@@ -18,7 +18,9 @@ from bot.errors import ConfigError
 class Settings(BaseSettings):
     """Every setting relaybot reads. Each one is documented in ``.env.example``."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     # core
     database_url: str = Field("sqlite+aiosqlite:///./relaybot.db", alias="DATABASE_URL")

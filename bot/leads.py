@@ -9,6 +9,8 @@ from bot.event_types import EventType
 from bot.models import Lead
 from bot.uow import Tx
 
+CENTS = Decimal("0.01")
+
 
 class Pipeline:
     """The configured, ordered stages a lead moves through."""
@@ -42,7 +44,7 @@ async def create_lead(
         stage=pipeline.check(stage or pipeline.stages[0]),
         contact_id=contact_id,
         conversation_id=conversation_id,
-        expected_amount=expected_amount,
+        expected_amount=expected_amount.quantize(CENTS) if expected_amount is not None else None,
         currency=currency.upper(),
         owner_id=owner_id,
         tags=[],

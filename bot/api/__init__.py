@@ -13,5 +13,6 @@ def create_api(services: Services) -> web.Application:
     """A sub-application to mount at ``/api``."""
     api = web.Application(middlewares=[api_middleware])
     api[SERVICES] = services
-    api.add_routes(conversations.routes + leads.routes + people.routes)
+    for table in (conversations.routes, leads.routes, people.routes):
+        api.add_routes(table)
     return api

@@ -97,7 +97,7 @@ async def update_agent(request: web.Request) -> web.Response:
 async def list_teams(request: web.Request) -> web.Response:
     async with services_of(request).uow() as tx:
         teams = list(await tx.session.scalars(select(Team).order_by(Team.id)))
-        members = (await tx.session.execute(select(TeamMember.team_id, TeamMember.agent_id))).tuples()
+        members = await tx.session.execute(select(TeamMember.team_id, TeamMember.agent_id))
         by_team: dict[int, list[int]] = {}
         for team_id, agent_id in members:
             by_team.setdefault(team_id, []).append(agent_id)
