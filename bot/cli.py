@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -89,10 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def run_async(coro: object) -> int:
+def run_async(coro: Coroutine[Any, Any, int | None]) -> int:
     """Run a command's coroutine to completion and return its exit code."""
-    result = asyncio.run(coro)  # type: ignore[arg-type]
-    return int(result or 0)
+    return int(asyncio.run(coro) or 0)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-CommaList = Annotated[list[str], NoDecode]
-
 from bot.errors import ConfigError
+
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):

@@ -9,6 +9,7 @@ one Slack channel) go out in order, one at a time, paced by the kind's interval.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -114,7 +115,7 @@ class Outbox:
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         """Seconds before the next attempt: exponential with jitter, never below retry-after."""
         exponential = min(self.max_backoff, self.base_backoff * (2 ** max(0, attempts - 1)))
-        jittered = exponential * (0.5 + self.rng.random() / 2)
+        jittered: float = exponential * (0.5 + self.rng.random() / 2)
         return max(jittered, retry_after or 0.0)
 
     async def _claim(self, limit: int) -> list[Delivery]:
@@ -272,8 +273,6 @@ class Outbox:
                     pass
             except Exception:
                 logger.exception("outbox loop failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.signals.outbox.wait(), poll_interval)
-            except TimeoutError:
-                pass
             self.signals.outbox.clear()

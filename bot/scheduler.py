@@ -9,6 +9,7 @@ handlers check that what they wake is still waiting (the run's timer token).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -143,8 +144,6 @@ class Scheduler:
                     timeout = min(poll_interval, max(0.0, (due - self.clock.now()).total_seconds()))
             except Exception:
                 logger.exception("scheduler could not read the next due time")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.signals.timers.wait(), timeout)
-            except TimeoutError:
-                pass
             self.signals.timers.clear()

@@ -22,7 +22,6 @@ from bot.signals import Signals
 from bot.uow import UnitOfWork
 from channels.base import Channel
 
-
 DeliveryFailedHook = Callable[[int, int | None, str], Awaitable[None]]
 """Called as hook(message_id, conversation_id, reason) when a customer message fails for good."""
 

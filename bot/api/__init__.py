@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.api import conversations, leads, people
-from bot.api.common import SERVICES, api_middleware
-from bot.services import Services
+from bot.api.common import api_middleware
+from bot.services import SERVICES, Services
 
 
 def create_api(services: Services) -> web.Application:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.errors import NotFoundError, ValidationFailed
 from bot.services import SERVICES, Services
+
 M = TypeVar("M", bound=BaseModel)
 
 

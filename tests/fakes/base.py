@@ -96,7 +96,7 @@ class FakeServer:
         """Requests whose path contains ``path_contains``, in arrival order."""
         return [r for r in self.requests if path_contains in r.path]
 
-    async def wait_for(self, path_contains: str, count: int = 1, timeout: float = 10.0) -> list[Recorded]:
+    async def wait_for(self, path_contains: str, count: int = 1, limit: float = 10.0) -> list[Recorded]:
         """Wait until at least ``count`` matching requests arrived (a safety net, not a timing test)."""
 
         async def enough() -> list[Recorded]:
@@ -105,7 +105,7 @@ class FakeServer:
                 await self._arrived.wait()
             return self.received(path_contains)
 
-        return await asyncio.wait_for(enough(), timeout)
+        return await asyncio.wait_for(enough(), limit)
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:

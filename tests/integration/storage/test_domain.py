@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import agents, conversations, leads
-from bot.errors import UnknownStageError
 from bot.clock import FakeClock
+from bot.errors import UnknownStageError
 from bot.models import Agent, Event, Lead, Team, TeamMember
 from bot.services import Services
 from tests.integration.storage.test_inbox import inbound
