@@ -179,7 +179,10 @@
       var group = el("div", { class: "rbw-choices", role: "group", "aria-label": "Suggested answers" });
       choices.forEach(function (c) {
         var b = el("button", { class: "rbw-choice", type: "button", text: c.label, "data-value": c.value });
-        b.addEventListener("click", function () { submit({ type: "choice", value: c.value, label: c.label }); });
+        b.addEventListener("click", function () {
+          submit({ type: "choice", value: c.value, label: c.label });
+          input.focus();
+        });
         group.appendChild(b);
       });
       log.appendChild(group);
