@@ -120,7 +120,7 @@ def register(app: AsyncApp, console: SlackConsole) -> None:
         field = values.get(Actions.TAG_INPUT_BLOCK, {}).get(Actions.TAG_INPUT, {})
         tag = str(field.get("value") or "").strip()
         conv, user = str(view.get("private_metadata", "")), _user(body)
-        problem = "Enter a tag." if not tag else None
+        summary, problem = None, "Enter a tag." if not tag else None
         if problem is None and await console.agents.resolve(user) is None:
             problem = NOT_AGENT
         if problem is None:
@@ -128,8 +128,11 @@ def register(app: AsyncApp, console: SlackConsole) -> None:
                 summary = await backend.tag(conv, tag, user)
             except (NotFoundError, ValidationFailed) as exc:
                 problem = str(exc)
-        if problem is not None:
-            await ack(response_action="errors", errors={Actions.TAG_INPUT_BLOCK: problem})
+        if summary is None:
+            await ack(
+                response_action="errors",
+                errors={Actions.TAG_INPUT_BLOCK: problem or "Could not tag."},
+            )
             return
         await ack()
         await console.changed(summary)
