@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workflows.problems import Problem
+from workflows.registry import STEPS
 from workflows.schema import Workflow, default_step_id
 from workflows.steps.base import StepBase
 from workflows.steps.trigger_workflow import TriggerWorkflowStep
@@ -18,6 +19,24 @@ def raw_step_ids(raw_steps: Sequence[Any]) -> list[str]:
         given = raw.get("id") if isinstance(raw, dict) else None
         ids.append(given if isinstance(given, str) and given else default_step_id(number))
     return ids
+
+
+def raw_exit_problems(file: str, step_id: str, raw: Any, ids: Sequence[str]) -> list[Problem]:
+    """Exit problems of a step that failed validation (so its graph is still checked)."""
+    exits = raw.get("exits") if isinstance(raw, dict) else None
+    if not isinstance(exits, dict):
+        return []
+    step_class = STEPS.get(str(raw.get("type")))
+    problems = []
+    for outcome, target in exits.items():
+        if step_class is not None and outcome not in step_class.OUTCOMES:
+            allowed = ", ".join(step_class.OUTCOMES) or "none"
+            reason = f"{raw.get('type')} has no outcome {outcome!r} (its outcomes: {allowed})"
+            problems.append(Problem(file, f"step {step_id}", f"exits.{outcome}", reason))
+        if isinstance(target, str) and target not in ids:
+            reason = f"unknown step id {target!r}"
+            problems.append(Problem(file, f"step {step_id}", f"exits.{outcome}", reason))
+    return problems
 
 
 def step_problems(file: str, ids: Sequence[str], steps: Sequence[StepBase]) -> list[Problem]:

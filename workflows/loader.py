@@ -11,7 +11,12 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from workflows.graph import raw_step_ids, step_problems, workflow_set_problems
+from workflows.graph import (
+    raw_exit_problems,
+    raw_step_ids,
+    step_problems,
+    workflow_set_problems,
+)
 from workflows.problems import Problem, WorkflowLoadError
 from workflows.registry import STEPS
 from workflows.schema import Workflow
@@ -110,7 +115,8 @@ def parse_data(data: Any, *, source: str = "<data>") -> tuple[Workflow | None, l
             try:
                 step = _STEP_ADAPTER.validate_python(raw)
             except ValidationError:
-                continue  # reported above
+                problems.extend(raw_exit_problems(source, step_id, raw, ids))
+                continue  # its own fields are reported above
             step.id = step_id
             steps.append(step)
     problems.extend(step_problems(source, ids, steps))
