@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -183,6 +183,11 @@ class TwilioWhatsAppChannel:
         except TwilioRestException as exc:
             code = exc.code if isinstance(exc.code, int) and exc.code != exc.status else None
             raise map_twilio_error(exc.status, code, exc.msg, last_response_headers.get()) from exc
+        except TwilioServiceException as exc:
+            message = exc.detail or exc.title
+            raise map_twilio_error(
+                exc.status, exc.code, message, last_response_headers.get()
+            ) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise UnavailableError(f"twilio unreachable: {type(exc).__name__}") from exc
 

@@ -85,6 +85,8 @@ class TwilioFake(FakeServer):
         return header == f"Basic {expected}"
 
     def fault_response(self, fault: Fault) -> web.StreamResponse:
+        if isinstance(fault.body, dict) and "type" in fault.body:  # an RFC 9457 problem document
+            return web.json_response(fault.body, status=fault.status, headers=fault.headers)
         code, message = _DEFAULT_ERRORS.get(fault.status, (20500, "Internal Server Error"))
         if isinstance(fault.body, dict):
             code = int(fault.body.get("code", code))

@@ -202,6 +202,8 @@ async def test_secret_is_checked_before_the_body_is_read(
     assert response.status == 401
     response = await client.post(PATH, data=b"{not json", headers=signed_headers(SECRET))
     assert response.status == 400
+    response = await client.post(PATH, data=b"[1, 2]", headers=signed_headers(SECRET))
+    assert response.status == 400
     assert inbox.messages == []
 
 

@@ -237,3 +237,20 @@ async def test_empty_message_is_a_bad_request(
     with pytest.raises(BadRequestError):
         await channel.send(out(""))
     assert twilio_fake.messages() == []
+
+
+async def test_problem_document_errors_are_mapped_too(
+    channel: TwilioWhatsAppChannel, twilio_fake: TwilioFake
+) -> None:
+    problem = {
+        "type": "https://www.twilio.com/docs/errors/21610",
+        "title": "Unsubscribed recipient",
+        "status": 400,
+        "code": 21610,
+        "detail": "The recipient replied STOP",
+    }
+    twilio_fake.fail_next(400, body=problem)
+    with pytest.raises(ForbiddenError) as caught:
+        await channel.send(out())
+    assert caught.value.recipient_unreachable is True
+    assert "replied STOP" in caught.value.reason
