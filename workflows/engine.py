@@ -36,7 +36,7 @@ from workflows.state import (
     RunState,
     Transition,
 )
-from workflows.steps.base import StepBase, StepEnv, StepResult
+from workflows.steps.base import END, StepBase, StepEnv, StepResult
 
 _EXPECTS: dict[type[Any], tuple[str, str | None]] = {
     Answer: ("waiting", "answer"),
@@ -177,10 +177,17 @@ def _apply(definition: Workflow, env: StepEnv, step: StepBase, result: StepResul
     target = result.goto
     if target is None and result.exit is not None:
         target = step.exits.get(result.exit)
-    if target is not None and definition.step(target) is None:
-        _fail(env, f"step {env.step_id!r} points at {target!r}, which does not exist")
-        return None
-    state.cursor = target if target is not None else definition.next_step_id(env.step_id)
+    if target is None:
+        target = step.next
+    if target == END:
+        state.cursor = None
+    elif target is not None:
+        if definition.step(target) is None:
+            _fail(env, f"step {env.step_id!r} points at {target!r}, which does not exist")
+            return None
+        state.cursor = target
+    else:
+        state.cursor = definition.next_step_id(env.step_id)
     state.attempts = 0
     return None
 

@@ -8,7 +8,8 @@ from typing import Any
 from workflows.problems import Problem
 from workflows.registry import STEPS
 from workflows.schema import Workflow, default_step_id
-from workflows.steps.base import StepBase
+from workflows.steps.base import END, StepBase
+from workflows.steps.branch import BranchStep
 from workflows.steps.trigger_workflow import TriggerWorkflowStep
 
 
@@ -33,7 +34,7 @@ def raw_exit_problems(file: str, step_id: str, raw: Any, ids: Sequence[str]) -> 
             allowed = ", ".join(step_class.OUTCOMES) or "none"
             reason = f"{raw.get('type')} has no outcome {outcome!r} (its outcomes: {allowed})"
             problems.append(Problem(file, f"step {step_id}", f"exits.{outcome}", reason))
-        if isinstance(target, str) and target not in ids:
+        if isinstance(target, str) and target not in ids and target != END:
             reason = f"unknown step id {target!r}"
             problems.append(Problem(file, f"step {step_id}", f"exits.{outcome}", reason))
     return problems
@@ -44,14 +45,18 @@ def step_problems(file: str, ids: Sequence[str], steps: Sequence[StepBase]) -> l
     problems = []
     seen: dict[str, int] = {}
     for number, step_id in enumerate(ids, start=1):
-        if step_id in seen:
+        if step_id == END:
+            problems.append(
+                Problem(file, f"step {step_id}", "id", f"{END!r} is reserved: it ends the run")
+            )
+        elif step_id in seen:
             problems.append(
                 Problem(
                     file, f"step {step_id}", "id", f"duplicate id (step {seen[step_id]} has it)"
                 )
             )
         seen.setdefault(step_id, number)
-    known = set(ids)
+    known = {*ids, END}
     for step in steps:
         where = f"step {step.id}"
         for outcome in step.exits:
@@ -147,16 +152,15 @@ def mermaid(workflow: Workflow) -> str:
         me = node[step.id]
         shape = ("{", "}") if step.type in ("branch", "date_time") else ("[", "]")
         lines.append(f'    {me}{shape[0]}"{_label(f"{step.id}: {step.summary()}")}"{shape[1]}')
-        mapped = set()
         for field, target in step.targets():
-            if target in node:
+            if field != "next" and (target in node or target == END):
                 label = field.removeprefix("exits.")
-                lines.append(f"    {me} -->|{_label(label)}| {node[target]}")
-                mapped.add(label)
-        if step.type in ("jump_to",) and "exhausted" in mapped:
+                lines.append(f"    {me} -->|{_label(label)}| {node.get(target, 'done')}")
+        if isinstance(step, BranchStep) and step.else_ is not None:
             continue
         following = workflow.steps[index + 1].id if index + 1 < len(workflow.steps) else None
-        target_node = node[following] if following else "done"
+        default = step.next if step.next is not None else following
+        target_node = node.get(default, "done") if default is not None else "done"
         lines.append(f"    {me} -.-> {target_node}")
     return "\n".join(lines) + "\n"
 

@@ -110,8 +110,13 @@ def overlay_vars(ctx: dict[str, Any], variables: dict[str, Any]) -> dict[str, An
     return merged
 
 
+END = "end"
+"""The reserved target that ends the run (``exits: {declined: end}``, ``next: end``)."""
+
+
 class StepBase(BaseModel):
-    """Fields every step has. ``OUTCOMES`` are the names its ``exits`` may map."""
+    """Fields every step has. ``OUTCOMES`` are the names its ``exits`` may map; ``next``
+    replaces the following step as where an unmapped outcome goes (``end`` ends the run)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -120,6 +125,7 @@ class StepBase(BaseModel):
     id: str | None = Field(default=None, min_length=1)
     type: str
     exits: dict[str, str] = Field(default_factory=dict)
+    next: str | None = Field(default=None, min_length=1)
 
     @property
     def step_id(self) -> str:
@@ -129,7 +135,8 @@ class StepBase(BaseModel):
 
     def targets(self) -> list[tuple[str, str]]:
         """(field, step id) pairs this step can go to, other than the next step."""
-        return [(f"exits.{outcome}", target) for outcome, target in self.exits.items()]
+        found = [(f"exits.{outcome}", target) for outcome, target in self.exits.items()]
+        return [*found, ("next", self.next)] if self.next is not None else found
 
     def static_problems(self) -> list[tuple[str, str]]:
         """(field, reason) problems only visible with the whole model (templates, ...)."""

@@ -1,6 +1,7 @@
 """date_time: are we within business hours right now? Exits `open` / `closed`.
 
-Sets ``vars.next_open`` (ISO 8601, local time) and ``vars.is_open``.
+Sets ``vars.is_open``, ``vars.next_open`` (ISO 8601, local time) and
+``vars.next_open_text`` (like "Tue 06 Jan 09:00 (Europe/Berlin)") for messages.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class DateTimeStep(StepBase):
         upcoming = next_open(env.now, zone, windows, holiday)
         env.state.variables["is_open"] = open_now
         env.state.variables["next_open"] = upcoming.isoformat() if upcoming else None
+        env.state.variables["next_open_text"] = (
+            f"{upcoming:%a %d %b %H:%M} ({self.timezone})" if upcoming else None
+        )
         return StepResult(
             exit="open" if open_now else "closed",
             message="open" if open_now else "closed",
