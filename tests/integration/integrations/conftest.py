@@ -24,7 +24,7 @@ def make_settings(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Settings]:
     """Settings built only from the given values (the environment and .env are ignored)."""
 
     def build(**values: Any) -> Settings:
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **values)
 
     for name in (
         "SHOPIFY_SHOP",

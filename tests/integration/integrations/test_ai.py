@@ -26,7 +26,8 @@ FALLBACK = "Sorry, one moment please, a colleague will answer."
 
 @pytest.fixture
 async def ai() -> AsyncIterator[FakeOpenAI]:
-    async with FakeOpenAI(KEY) as fake:
+    fake = FakeOpenAI(KEY)
+    async with fake:
         yield fake
 
 
@@ -103,7 +104,8 @@ async def test_malformed_answer_falls_back(
 async def test_unreachable_and_unconfigured_fall_back(
     http: aiohttp.ClientSession, make_settings: Callable[..., Settings]
 ) -> None:
-    async with FakeOpenAI() as gone:
+    gone = FakeOpenAI()
+    async with gone:
         url = gone.base_url
     down = OpenAICompatibleProvider(http, make_settings(AI_API_BASE_URL=url))
     assert (

@@ -106,7 +106,8 @@ async def test_ai_reply_handler(
     async def send_reply(delivery: Any, reply: AIReply) -> None:
         delivery.sent.append(reply)
 
-    async with FakeOpenAI() as ai:
+    ai = FakeOpenAI()
+    async with ai:
         provider = OpenAICompatibleProvider(
             http, make_settings(AI_API_BASE_URL=ai.base_url, AI_API_KEY="sk-fake")
         )

@@ -35,7 +35,8 @@ class Api(FakeServer):
 
 @pytest.fixture
 async def api() -> AsyncIterator[Api]:
-    async with Api() as fake:
+    fake = Api()
+    async with fake:
         yield fake
 
 

@@ -24,7 +24,8 @@ def ctx(**contact: str) -> ActionContext:
 
 @pytest.fixture
 async def shop() -> AsyncIterator[FakeShopify]:
-    async with FakeShopify(TOKEN) as fake:
+    fake = FakeShopify(TOKEN)
+    async with fake:
         fake.add_order(
             "#1001",
             email="Ana@Example.com",

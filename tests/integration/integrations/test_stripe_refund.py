@@ -18,13 +18,14 @@ from workflows.actions import Action, ActionContext
 KEY = "sk_test_fake_SECRET_123"
 
 
-def ctx(key: str = "run-7:refund", **context: Any) -> ActionContext:
+def ctx(key: str = "run-7:refund", /, **context: Any) -> ActionContext:
     return ActionContext(run_id=7, step_id="refund", idempotency_key=key, context=context)
 
 
 @pytest.fixture
 async def api() -> AsyncIterator[FakeStripe]:
-    async with FakeStripe(KEY) as fake:
+    fake = FakeStripe(KEY)
+    async with fake:
         yield fake
 
 

@@ -33,7 +33,8 @@ class Receiver(FakeServer):
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    async with Receiver() as fake:
+    fake = Receiver()
+    async with fake:
         yield fake
 
 
@@ -106,7 +107,8 @@ async def test_timeout_is_unavailable(http: aiohttp.ClientSession, receiver: Rec
 
 
 async def test_connection_refused_is_unavailable(http: aiohttp.ClientSession) -> None:
-    async with Receiver() as fake:
+    fake = Receiver()
+    async with fake:
         url = f"{fake.url}/hook"
     with pytest.raises(UnavailableError, match="unreachable"):
         await sender(http, FakeClock()).deliver(url, {}, delivery_id="d")

@@ -22,7 +22,7 @@ from workflows.actions import ActionContext, ActionResult
 
 
 def settings(**values: Any) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def ctx(**context: Any) -> ActionContext:
