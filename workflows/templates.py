@@ -91,7 +91,7 @@ def format_value(value: Any) -> str:
 def _evaluate(expression: str, ctx: dict[str, Any], missing: list[str]) -> Any:
     path, *filters = (part.strip() for part in expression.split("|"))
     value = resolve(ctx, path) if _PATH.match(path) else MISSING
-    if value is MISSING or value is None or value == "":
+    if _empty(value):
         has_default = any(f.startswith("default") for f in filters)
         if not has_default:
             missing.append(path)
@@ -102,7 +102,7 @@ def _evaluate(expression: str, ctx: dict[str, Any], missing: list[str]) -> Any:
             continue
         name, arg = spec["name"], spec["arg"]
         if name == "default":
-            if value is MISSING or value is None or value == "":
+            if _empty(value):
                 value = _literal(arg)
         elif name in _SIMPLE_FILTERS:
             if value is not MISSING and value is not None:
@@ -110,6 +110,10 @@ def _evaluate(expression: str, ctx: dict[str, Any], missing: list[str]) -> Any:
         else:
             missing.append(raw)
     return value
+
+
+def _empty(value: Any) -> bool:
+    return value is MISSING or value is None or value == "" or value == [] or value == {}
 
 
 def _literal(arg: str | None) -> Any:

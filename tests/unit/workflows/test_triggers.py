@@ -37,7 +37,9 @@ def test_stage_filters() -> None:
     index = TriggerIndex(
         [wf("q", "{event: lead.stage_changed, from_stage: new, to_stage: qualified}")]
     )
-    assert index.match("lead.stage_changed", event_ctx(from_stage="new", to_stage="Qualified")).matched
+    assert index.match(
+        "lead.stage_changed", event_ctx(from_stage="new", to_stage="Qualified")
+    ).matched
     report = index.match("lead.stage_changed", event_ctx(from_stage="new", to_stage="won"))
     assert report.matched == []
     assert report.skipped[0].reason == "to_stage is 'won', not 'qualified'"
