@@ -85,9 +85,14 @@ def check_workflow_set(workflows: Sequence[Workflow]) -> None:
         raise WorkflowLoadError(problems)
 
 
+def load_yaml(text: str) -> Any:
+    """Parse YAML the way workflow files are read (only true/false are booleans)."""
+    return yaml.load(text, Loader=_Yaml12Loader)
+
+
 def parse_text(text: str, *, source: str = "<text>") -> tuple[Workflow | None, list[Problem]]:
     try:
-        data = yaml.load(text, Loader=_Yaml12Loader)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         return None, [Problem(source, "file", "", f"not valid YAML: {exc}")]
     return parse_data(data, source=source)
