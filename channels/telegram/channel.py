@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ANSWER_TIMEOUT = 5.0  # seconds; the webhook waits for this answer before acknowledging
 
 Receive = Callable[[InboundMessage], Awaitable[object]]
 
@@ -83,7 +84,9 @@ class TelegramChannel:
         """Stop the button's spinner; the press is already stored, so failing here is harmless."""
         try:
             await self._ensure_ready()
-            await self.bot.answer_callback_query(query_id)
+            await self.bot.answer_callback_query(
+                query_id, connect_timeout=ANSWER_TIMEOUT, read_timeout=ANSWER_TIMEOUT
+            )
         except TelegramError as exc:
             logger.warning(
                 "telegram answerCallbackQuery failed: %s", map_telegram_error(exc, self._token)

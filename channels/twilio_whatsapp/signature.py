@@ -13,7 +13,7 @@ senders in a Messaging Service pool verify like any other.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 from twilio.request_validator import RequestValidator
@@ -27,20 +27,32 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 def candidate_urls(request: web.BaseRequest, settings: Settings) -> list[str]:
     """The URLs Twilio may have signed for this request, most likely first."""
-    path_qs = request.raw_path
     public = settings.public_url.rstrip("/")
-    urls = [public + path_qs]
+    bases = [public]
     if settings.trust_proxy:
-        prefix = urlsplit(public).path
         proto = _first(request.headers.get("X-Forwarded-Proto")) or request.scheme
         host = _first(request.headers.get("X-Forwarded-Host")) or request.host
         port = _first(request.headers.get("X-Forwarded-Port"))
         if port and ":" not in host and port != _DEFAULT_PORTS.get(proto):
             host = f"{host}:{port}"
-        for url in (f"{proto}://{host}{prefix}{path_qs}", f"{proto}://{host}{path_qs}"):
-            if url not in urls:
-                urls.append(url)
+        bases += [f"{proto}://{host}{urlsplit(public).path}", f"{proto}://{host}"]
+    urls: list[str] = []
+    for base in bases:
+        for path_qs in _paths(request.raw_path):
+            if base + path_qs not in urls:
+                urls.append(base + path_qs)
     return urls
+
+
+def _paths(raw_path: str) -> list[str]:
+    """The path and query as received and, when it differs, with the query unescaped.
+
+    Twilio signs the URL as entered in its console, and some characters there
+    (``'``, ``@``, ``:``) reach us percent-encoded.
+    """
+    path, separator, query = raw_path.partition("?")
+    decoded = f"{path}?{unquote(query)}" if separator else raw_path
+    return [raw_path] if decoded == raw_path else [raw_path, decoded]
 
 
 def is_signed(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from yarl import URL
 
 from bot.clock import FakeClock
 from channels.twilio_whatsapp import TwilioWhatsAppChannel
@@ -154,6 +155,19 @@ async def test_webhook_url_with_a_query_string(client: Any, inbox: RecordingInbo
     path = PATH + "?inbox=main&b=a%20b"
     response = await post_signed(
         client, inbound_params("SM11"), path=path, signed_url=PUBLIC + path
+    )
+    assert response.status == 200
+    assert len(inbox.messages) == 1
+
+
+async def test_query_string_twilio_signed_unescaped(client: Any, inbox: RecordingInbox) -> None:
+    # Twilio signs the URL as entered in the console; the request line carries it escaped.
+    path = PATH + "?team=O%27Brien&contact=ops%40example.com"
+    params = inbound_params("SM17")
+    signed = PUBLIC + PATH + "?team=O'Brien&contact=ops@example.com"
+    raw_url = URL(str(client.make_url("/")).rstrip("/") + path, encoded=True)
+    response = await client.session.post(
+        raw_url, data=params, headers={SIGNATURE_HEADER: sign(signed, params)}
     )
     assert response.status == 200
     assert len(inbox.messages) == 1

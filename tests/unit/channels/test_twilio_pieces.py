@@ -22,11 +22,18 @@ def settings(**values: Any) -> Settings:
 
 
 def test_candidates_start_with_the_public_url_and_keep_the_raw_query() -> None:
-    request = make_mocked_request(
-        "POST", "/webhooks/twilio?a=b%20c&x=1", headers={"Host": "internal:8080"}
-    )
+    request = make_mocked_request("POST", "/webhooks/twilio?x=1", headers={"Host": "internal:8080"})
     urls = candidate_urls(request, settings(RELAYBOT_PUBLIC_URL="https://bot.example.com/"))
-    assert urls == ["https://bot.example.com/webhooks/twilio?a=b%20c&x=1"]
+    assert urls == ["https://bot.example.com/webhooks/twilio?x=1"]
+
+
+def test_an_escaped_query_is_also_tried_unescaped() -> None:
+    request = make_mocked_request("POST", "/webhooks/twilio?team=O%27Brien&to=a%40b")
+    urls = candidate_urls(request, settings(RELAYBOT_PUBLIC_URL="https://bot.example.com"))
+    assert urls == [
+        "https://bot.example.com/webhooks/twilio?team=O%27Brien&to=a%40b",
+        "https://bot.example.com/webhooks/twilio?team=O'Brien&to=a@b",
+    ]
 
 
 def test_forwarded_candidates_only_with_trust_proxy() -> None:
