@@ -63,18 +63,21 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.add_subapp("/api", create_api(services))
-    ChannelSender(services).register()
-    for component in components if components is not None else default_components():
-        component(app, services)
     should_migrate = settings.is_sqlite if migrate is None else migrate
 
-    async def on_startup(app: web.Application) -> None:
+    async def migrate_first(app: web.Application) -> None:
         if should_migrate:
             await upgrade_async(settings.database_url)
+
+    async def workers_last(app: web.Application) -> None:
         if background:
             start_workers(app)
 
-    app.on_startup.append(on_startup)
+    app.on_startup.append(migrate_first)
+    ChannelSender(services).register()
+    for component in components if components is not None else default_components():
+        component(app, services)
+    app.on_startup.append(workers_last)
     app.on_shutdown.append(stop_workers)
     app.on_cleanup.append(_close_services)
     return app

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.engine_component import setup_engine
+
 if TYPE_CHECKING:
     from bot.app import Component
 
-COMPONENTS: list[Component] = []
+COMPONENTS: list[Component] = [setup_engine]

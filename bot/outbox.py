@@ -98,6 +98,7 @@ class Outbox:
         self.rng = rng or random.Random()
         self._routes: dict[str, _Route] = {}
         self._last_sent: dict[str, float] = {}
+        self.dead_listeners: list[DeadHandler] = []
 
     def register(
         self,
@@ -111,6 +112,10 @@ class Outbox:
         if kind in self._routes:
             raise ValueError(f"outbox kind {kind!r} already has a handler")
         self._routes[kind] = _Route(handler, on_dead, min_interval)
+
+    def handles(self, kind: str) -> bool:
+        """Whether a handler is registered for ``kind``."""
+        return kind in self._routes
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         """Seconds before the next attempt: exponential with jitter, never below retry-after."""
@@ -239,9 +244,10 @@ class Outbox:
             extra={"outbox_id": delivery.id, "conversation_id": delivery.conversation_id},
         )
         await self._mark(delivery.id, status="dead", attempts=attempts, last_error=reason)
-        if route.on_dead is not None:
+        hooks = [route.on_dead] if route.on_dead is not None else []
+        for hook in [*hooks, *self.dead_listeners]:
             try:
-                await route.on_dead(delivery, reason)
+                await hook(delivery, reason)
             except Exception:
                 logger.exception("outbox dead-letter hook failed", extra={"outbox_id": delivery.id})
 

@@ -46,6 +46,9 @@ async def queue_reply(
         extra["input_type"] = input_type
     if template is not None:
         extra["template"] = template.model_dump()
+    if run_id is not None:
+        extra["run_id"] = run_id
+        extra["step_id"] = step_id
     row = Message(
         conversation_id=conversation.id,
         direction="out",

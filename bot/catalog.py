@@ -1,0 +1,74 @@
+"""The enabled workflows in memory: the trigger index and every version a run may need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bot.db import Database
+from bot.models import Workflow as WorkflowRow
+from bot.models import WorkflowVersion
+from bot.workflow_store import parse_stored
+from workflows.schema import Workflow
+from workflows.triggers import TriggerIndex
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    workflow_id: int
+    version_id: int
+    definition: Workflow
+
+
+class Catalog:
+    """Reloads itself when the workflows table changes (import, enable, disable)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.index = TriggerIndex()
+        self.by_name: dict[str, CatalogEntry] = {}
+        self._versions: dict[int, Workflow] = {}
+        self._stamp: tuple[object, ...] | None = None
+
+    async def refresh(self) -> None:
+        """Reload when something changed since the last look (one cheap query otherwise)."""
+        async with self.db.session() as session:
+            stamp = tuple(
+                (
+                    await session.execute(
+                        select(func.count(WorkflowRow.id), func.max(WorkflowRow.updated_at))
+                    )
+                ).one()
+            )
+            if stamp == self._stamp:
+                return
+            rows = (
+                await session.execute(
+                    select(WorkflowRow, WorkflowVersion).join(
+                        WorkflowVersion, WorkflowVersion.id == WorkflowRow.current_version_id
+                    )
+                )
+            ).all()
+        by_name: dict[str, CatalogEntry] = {}
+        for row, version in rows:
+            definition = self._versions.get(version.id) or parse_stored(version.definition, row.name)
+            definition = definition.model_copy(update={"enabled": row.enabled})
+            self._versions.setdefault(version.id, definition)
+            by_name[row.name] = CatalogEntry(row.id, version.id, definition)
+        self.by_name = by_name
+        self.index = TriggerIndex(entry.definition for entry in by_name.values())
+        self._stamp = stamp
+
+    async def version(self, version_id: int) -> Workflow:
+        """The definition a run started with (kept when the workflow is edited)."""
+        cached = self._versions.get(version_id)
+        if cached is not None:
+            return cached
+        async with self.db.session() as session:
+            row = await session.get(WorkflowVersion, version_id)
+            assert row is not None, f"workflow version {version_id} missing"
+            name = str(row.definition.get("name", version_id))
+            definition = parse_stored(row.definition, name)
+        self._versions[version_id] = definition
+        return definition

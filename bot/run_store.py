@@ -1,0 +1,211 @@
+"""Persisting runs: state envelopes, log lines, and the effects each transition asks for."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import func, select, update
+
+from bot.models import Conversation, Message, RunLog, WorkflowRun
+from bot.replies import queue_reply
+from bot.uow import Tx
+from workflows.effects import Call, CancelTimer, Notify, ScheduleTimer, SendMessage, Webhook
+from workflows.state import LogEntry, RunState, Transition
+
+logger = logging.getLogger(__name__)
+
+RUN_TIMER = "run.timer"
+AI_REPLY = "ai.reply"
+NOTIFY = "notify"
+WEBHOOK = "webhook"
+
+
+@dataclass
+class StoredRun:
+    """A run row's parts the runner works with."""
+
+    id: int
+    workflow_id: int
+    version_id: int
+    conversation_id: int | None
+    lead_id: int | None
+    state: RunState
+    asked_after_message_id: int
+    lock_version: int
+
+
+CALL_ADAPTER: TypeAdapter[Call] = TypeAdapter(Call)
+
+
+def envelope(
+    state: RunState, *, lead_id: int | None, asked_after: int, call: Call | None = None
+) -> dict[str, Any]:
+    """What a run row stores: the engine's state plus what the runner needs to resume."""
+    return {
+        "engine": state.model_dump(mode="json"),
+        "lead_id": lead_id,
+        "asked_after": asked_after,
+        "pending_call": call.model_dump(mode="json") if call is not None else None,
+    }
+
+
+def pending_call(row: WorkflowRun) -> Call | None:
+    """The call a run was making when its process stopped (None if none)."""
+    raw = (row.state or {}).get("pending_call")
+    return CALL_ADAPTER.validate_python(raw) if raw else None
+
+
+def unpack(row: WorkflowRun) -> StoredRun:
+    data = row.state or {}
+    return StoredRun(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        version_id=row.version_id,
+        conversation_id=row.conversation_id,
+        lead_id=data.get("lead_id"),
+        state=RunState.model_validate(data["engine"]),
+        asked_after_message_id=int(data.get("asked_after", 0)),
+        lock_version=row.lock_version,
+    )
+
+
+def timer_key(run_id: int, token: str) -> str:
+    return f"run:{run_id}:{token}"
+
+
+def log_rows(
+    tx: Tx, entries: list[LogEntry], *, run_id: int | None, workflow_id: int
+) -> None:
+    for entry in entries:
+        tx.session.add(
+            RunLog(
+                run_id=run_id, workflow_id=workflow_id, kind=entry.kind, step_id=entry.step_id,
+                message=entry.message, data=_jsonable(entry.data), created_at=tx.now,
+            )
+        )
+
+
+def add_log(
+    tx: Tx, *, run_id: int | None, workflow_id: int, kind: str, message: str,
+    step_id: str | None = None, data: dict[str, Any] | None = None, duration_ms: float | None = None,
+) -> None:
+    tx.session.add(
+        RunLog(
+            run_id=run_id, workflow_id=workflow_id, kind=kind, step_id=step_id, message=message,
+            data=_jsonable(data or {}), duration_ms=duration_ms, created_at=tx.now,
+        )
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+async def save(tx: Tx, run: StoredRun, transition: Transition) -> None:
+    """Write the transition's state, log and effects in the caller's transaction."""
+    state = transition.state
+    for effect in transition.effects:
+        await _apply_effect(tx, run, effect)
+    if state.status == "waiting" and state.waiting_for == "answer" and run.conversation_id:
+        run.asked_after_message_id = int(
+            await tx.session.scalar(
+                select(func.max(Message.id)).where(Message.conversation_id == run.conversation_id)
+            )
+            or 0
+        )
+    log_rows(tx, transition.log, run_id=run.id, workflow_id=run.workflow_id)
+    values: dict[str, Any] = {
+        "state": envelope(
+            state, lead_id=run.lead_id, asked_after=run.asked_after_message_id, call=transition.call
+        ),
+        "status": state.status,
+        "waiting_for": state.waiting_for,
+        "lock_version": run.lock_version + 1,
+        "updated_at": tx.now,
+        "error": state.error,
+    }
+    if state.finished:
+        values["finished_at"] = tx.now
+    result = await tx.session.execute(
+        update(WorkflowRun)
+        .where(WorkflowRun.id == run.id, WorkflowRun.lock_version == run.lock_version)
+        .values(**values)
+    )
+    if getattr(result, "rowcount", 1) != 1:
+        raise StaleRunError(f"run {run.id} changed under us")
+    run.lock_version += 1
+    run.state = state
+
+
+class StaleRunError(RuntimeError):
+    """Another worker advanced this run first; this transition is dropped."""
+
+
+async def _apply_effect(tx: Tx, run: StoredRun, effect: Any) -> None:
+    if isinstance(effect, ScheduleTimer):
+        await tx.schedule(
+            RUN_TIMER, timer_key(run.id, effect.token), effect.due_at,
+            {"run_id": run.id, "token": effect.token},
+        )
+    elif isinstance(effect, CancelTimer):
+        await tx.cancel_timer(timer_key(run.id, effect.token))
+    elif isinstance(effect, SendMessage):
+        await _send(tx, run, effect)
+    elif isinstance(effect, Notify):
+        tx.enqueue(
+            NOTIFY,
+            {"to": effect.to, "via": effect.via, "text": effect.text},
+            key=f"run:{run.id}:{effect.step_id}:notify:{run.state.steps_total}",
+            conversation_id=run.conversation_id, run_id=run.id, step_id=effect.step_id,
+        )
+    elif isinstance(effect, Webhook):
+        tx.enqueue(
+            WEBHOOK,
+            {
+                "url": effect.url, "body": _jsonable(effect.body), "headers": effect.headers,
+                "secret": effect.secret, "delivery_id": effect.delivery_id,
+            },
+            key=f"webhook:{effect.delivery_id}",
+            conversation_id=run.conversation_id, run_id=run.id, step_id=effect.step_id,
+        )
+    else:
+        raise TypeError(f"unknown effect {effect!r}")
+
+
+async def _send(tx: Tx, run: StoredRun, effect: SendMessage) -> None:
+    if run.conversation_id is None:
+        add_log(
+            tx, run_id=run.id, workflow_id=run.workflow_id, kind="error", step_id=effect.step_id,
+            message="send_message: this run has no conversation to send to",
+        )
+        return
+    conversation = await tx.session.get(Conversation, run.conversation_id)
+    assert conversation is not None
+    if effect.ai is not None:
+        tx.enqueue(
+            AI_REPLY,
+            {
+                "instructions": effect.ai.instructions, "fallback": effect.ai.fallback or effect.text,
+                "choices": [c.model_dump() for c in effect.choices],
+            },
+            destination=f"ai:{conversation.id}",
+            conversation_id=conversation.id, run_id=run.id, step_id=effect.step_id,
+        )
+        return
+    await queue_reply(
+        tx, conversation, effect.text, sender_kind="bot", choices=effect.choices,
+        media_url=effect.media_url, template=effect.template, input_type=effect.input_type,
+        run_id=run.id, step_id=effect.step_id,
+    )

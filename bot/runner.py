@@ -1,0 +1,356 @@
+"""The workflow runner: binds the pure engine to storage, channels and integrations.
+
+Events start runs (one per workflow and trigger event: a redelivered event starts
+nothing new); customer messages, timers, assignments and delivery failures resume
+them. Each transition's state, log and effects commit in one transaction; calls that
+change our data run in that transaction too, integration actions run outside it.
+Work on one conversation is serialized.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.catalog import Catalog
+from bot.event_types import EventType
+from bot.events import DomainEvent
+from bot.keyed_lock import KeyedLock
+from bot.models import Message, WorkflowRun
+from bot.replies import MESSAGE_SENT
+from bot.run_calls import perform_action, perform_domain_call
+from bot.run_context import build_context
+from bot.run_store import (
+    StaleRunError,
+    StoredRun,
+    add_log,
+    envelope,
+    pending_call,
+    save,
+    unpack,
+)
+from bot.scheduler import DueTimer
+from bot.services import Services
+from workflows import engine
+from workflows.actions import ActionContext, ActionRegistry
+from workflows.effects import RunAction, TriggerWorkflow
+from workflows.inputs import Answer, Assigned, CallResult, DeliveryFailed, HumanTookOver, RunInput
+from workflows.schema import Workflow
+from workflows.state import MAX_DEPTH, Transition
+
+logger = logging.getLogger(__name__)
+
+ASKING_STEP = "ask_question"
+
+
+class WorkflowRunner:
+    """Starts and advances workflow runs."""
+
+    def __init__(self, services: Services, catalog: Catalog, actions: ActionRegistry) -> None:
+        self.services = services
+        self.catalog = catalog
+        self.actions = actions
+        self.locks = KeyedLock()
+
+    def install(self) -> None:
+        """Subscribe to events, timers and delivery failures."""
+        from bot.run_store import RUN_TIMER
+
+        self.services.events.subscribe(self.on_event)
+        self.services.scheduler.register(RUN_TIMER, self.on_timer)
+        self.services.delivery_failed_hooks.append(self.on_delivery_failed)
+
+    # ------------------------------------------------------------------ inputs
+
+    async def on_event(self, event: DomainEvent) -> None:
+        await self.catalog.refresh()
+        async with self.locks.hold(_lock_key(event.conversation_id, event.lead_id)):
+            await self._resume_for_event(event)
+            await self._start_matching(event)
+
+    async def on_timer(self, timer: DueTimer) -> None:
+        run_id, token = int(timer.payload["run_id"]), str(timer.payload["token"])
+        from workflows.inputs import TimerFired
+
+        await self.resume(run_id, TimerFired(token=token))
+
+    async def on_delivery_failed(self, message_id: int, conversation_id: int | None, reason: str) -> None:
+        async with self.services.uow() as tx:
+            message = await tx.session.get(Message, message_id)
+            extra = dict(message.extra or {}) if message is not None else {}
+        run_id, step_id = extra.get("run_id"), extra.get("step_id")
+        if run_id is None:
+            return
+        run = await self._load(int(run_id))
+        if run is None:
+            return
+        if run.state.waiting_for == "answer" and run.state.cursor == step_id:
+            await self.resume(run.id, DeliveryFailed(reason=reason))
+
+    async def resume(self, run_id: int, run_input: RunInput) -> None:
+        """Feed ``run_input`` to a run (serialized with its conversation)."""
+        run = await self._load(run_id)
+        if run is None:
+            return
+        async with self.locks.hold(_lock_key(run.conversation_id, run.lead_id, run.id)):
+            await self._resume_locked(run_id, run_input)
+
+    # ------------------------------------------------------------------ internals
+
+    async def _resume_for_event(self, event: DomainEvent) -> None:
+        if event.conversation_id is None:
+            return
+        if event.type == EventType.MESSAGE_RECEIVED and event.message_id is not None:
+            await self._answer(event)
+        elif event.type == EventType.CONVERSATION_ASSIGNED and not str(event.data.get("by", "")).startswith(
+            "workflow:"
+        ):
+            await self._human_assigned(event)
+        elif event.type == MESSAGE_SENT and event.data.get("sender_kind") == "agent":
+            await self._stop_questions(event.conversation_id, "an agent replied")
+
+    async def _answer(self, event: DomainEvent) -> None:
+        assert event.conversation_id is not None
+        assert event.message_id is not None
+        for run in await self._waiting(event.conversation_id, "answer"):
+            if event.message_id <= run.asked_after_message_id:
+                continue
+            async with self.services.uow() as tx:
+                message = await tx.session.get(Message, event.message_id)
+            if message is None:
+                return
+            answer = Answer(text=message.text, payload=message.payload, message_id=str(message.id))
+            await self._resume_locked(run.id, answer)
+            return
+
+    async def _human_assigned(self, event: DomainEvent) -> None:
+        assert event.conversation_id is not None
+        agent = str(event.data.get("agent_id"))
+        for run in await self._waiting(event.conversation_id, "assignment"):
+            await self._resume_locked(run.id, Assigned(agent=agent))
+        await self._stop_questions(event.conversation_id, "an agent took the conversation")
+
+    async def _stop_questions(self, conversation_id: int, reason: str) -> None:
+        for run in await self._waiting(conversation_id, "answer"):
+            await self._resume_locked(run.id, HumanTookOver(reason=reason))
+
+    async def _waiting(self, conversation_id: int, waiting_for: str) -> list[StoredRun]:
+        async with self.services.uow() as tx:
+            rows = await tx.session.scalars(
+                select(WorkflowRun)
+                .where(
+                    WorkflowRun.conversation_id == conversation_id,
+                    WorkflowRun.status == "waiting",
+                    WorkflowRun.waiting_for == waiting_for,
+                )
+                .order_by(WorkflowRun.id)
+            )
+            return [unpack(r) for r in rows]
+
+    async def _start_matching(self, event: DomainEvent) -> None:
+        if event.type not in self.catalog.index._by_event:
+            return
+        async with self.services.uow() as tx:
+            ctx = await build_context(
+                tx, conversation_id=event.conversation_id, lead_id=event.lead_id,
+                message_id=event.message_id, event=event,
+            )
+        report = self.catalog.index.match(event.type, ctx)
+        if report.skipped:
+            async with self.services.uow() as tx:
+                for skipped in report.skipped:
+                    entry = self.catalog.by_name.get(skipped.workflow)
+                    if entry is not None:
+                        add_log(
+                            tx, run_id=None, workflow_id=entry.workflow_id, kind="skip",
+                            message=f"not started on {event.type} #{event.id}: {skipped.reason}",
+                            data={"event": ctx.get("event"), "checks": [c.to_log() for c in skipped.checks]},
+                        )
+        for definition in report.matched:
+            await self._start(definition, event, ctx)
+
+    async def _start(
+        self,
+        definition: Workflow,
+        event: DomainEvent | None,
+        ctx: dict[str, Any],
+        *,
+        trigger_key: str | None = None,
+        variables: dict[str, Any] | None = None,
+        depth: int = 0,
+        parent_run_id: int | None = None,
+    ) -> int | None:
+        entry = self.catalog.by_name[definition.name]
+        conversation_id = ctx["conversation"]["id"] if ctx.get("conversation") else None
+        lead_id = ctx["lead"]["id"] if ctx.get("lead") else None
+        key = trigger_key or f"event:{event.id if event else 'none'}"
+        now = self.services.clock.now()
+        async with self.services.uow() as tx:
+            if conversation_id is not None and _asks(definition) and await self._holder(conversation_id):
+                add_log(
+                    tx, run_id=None, workflow_id=entry.workflow_id, kind="skip",
+                    message="not started: another run is waiting for this customer's answer",
+                )
+                return None
+            row = WorkflowRun(
+                workflow_id=entry.workflow_id, version_id=entry.version_id,
+                conversation_id=conversation_id, trigger_key=key,
+                trigger_event_id=event.id if event else None, parent_run_id=parent_run_id,
+                depth=depth, status="running", state={}, started_at=now, updated_at=now,
+            )
+            tx.session.add(row)
+            try:
+                async with tx.session.begin_nested():
+                    await tx.session.flush()
+            except IntegrityError:
+                logger.info("run for %s and %s exists: not started twice", definition.name, key)
+                return None
+            transition = engine.start(
+                definition, ctx, now, variables=variables, depth=depth, run_id=str(row.id)
+            )
+            row.state = envelope(transition.state, lead_id=lead_id, asked_after=0)
+            run = unpack(row)
+            run.lock_version = 0
+            add_log(
+                tx, run_id=row.id, workflow_id=entry.workflow_id, kind="trigger",
+                message=f"started by {event.type if event else 'trigger_workflow'}",
+                data={"event": ctx.get("event"), "depth": depth, "parent_run_id": parent_run_id,
+                      "variables": variables or {}},
+            )
+            if definition.conditions is not None:
+                from workflows.conditions import evaluate
+
+                _, checks = evaluate(definition.conditions, ctx)
+                add_log(
+                    tx, run_id=row.id, workflow_id=entry.workflow_id, kind="condition",
+                    message="conditions held", data={"checks": [c.to_log() for c in checks]},
+                )
+        self.services.metrics.runs.labels("started").inc()
+        await self._drive(run, definition, transition)
+        return run.id
+
+    async def _holder(self, conversation_id: int) -> bool:
+        return bool(await self._waiting(conversation_id, "answer"))
+
+    async def _resume_locked(self, run_id: int, run_input: RunInput) -> None:
+        run = await self._load(run_id)
+        if run is None or run.state.finished:
+            return
+        definition = await self.catalog.version(run.version_id)
+        ctx = await self._context(run)
+        transition = engine.advance(definition, run.state, run_input, ctx, self.services.clock.now())
+        await self._drive(run, definition, transition)
+
+    async def _drive(
+        self, run: StoredRun, definition: Workflow, transition: Transition, *, resumed: bool = False
+    ) -> None:
+        """Persist the transition; perform its call and continue until the run rests."""
+        started = time.perf_counter()
+        try:
+            while True:
+                call = transition.call
+                result: CallResult | None = None
+                async with self.services.uow() as tx:
+                    if not resumed:
+                        await save(tx, run, transition)
+                    resumed = False
+                    if call is not None and not isinstance(call, RunAction | TriggerWorkflow):
+                        result = await perform_domain_call(
+                            tx, call, conversation_id=run.conversation_id, lead_id=run.lead_id,
+                            pipeline=self.services.pipeline, by=f"workflow:{definition.name}",
+                        )
+                if call is None:
+                    break
+                if result is None:
+                    result = await self._external(run, definition, call)
+                ctx = await self._context(run)
+                transition = engine.advance(
+                    definition, run.state, result, ctx, self.services.clock.now()
+                )
+        except StaleRunError:
+            logger.warning("run %s advanced elsewhere; dropped a transition", run.id)
+        finally:
+            self.services.metrics.step_seconds.observe(time.perf_counter() - started)
+        if run.state.finished:
+            self.services.metrics.runs.labels(run.state.status).inc()
+
+    async def _external(self, run: StoredRun, definition: Workflow, call: Any) -> CallResult:
+        started = time.perf_counter()
+        if isinstance(call, TriggerWorkflow):
+            result = await self._trigger_child(run, call)
+        else:
+            ctx = await self._context(run)
+            context = ActionContext(
+                run_id=run.id, step_id=call.step_id, idempotency_key=f"relaybot-{call.idempotency_key}",
+                context=ctx, services=self.services,
+            )
+            result = await perform_action(self.actions, call, context)
+        async with self.services.uow() as tx:
+            add_log(
+                tx, run_id=run.id, workflow_id=run.workflow_id, kind="call",
+                step_id=run.state.cursor, message=f"{call.kind}: {result.outcome}",
+                data={"reason": result.reason, "data": result.data},
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
+        return result
+
+    async def _trigger_child(self, run: StoredRun, call: TriggerWorkflow) -> CallResult:
+        await self.catalog.refresh()
+        entry = self.catalog.by_name.get(call.workflow)
+        if entry is None:
+            return CallResult(outcome="failure", reason=f"no workflow named {call.workflow!r}")
+        if call.depth > MAX_DEPTH:
+            return CallResult(outcome="failure", reason=f"depth {call.depth} exceeds {MAX_DEPTH}")
+        ctx = await self._context(run)
+        child = await self._start(
+            entry.definition, None, ctx, trigger_key=f"run:{run.id}:{run.state.steps_total}",
+            variables=call.variables, depth=call.depth, parent_run_id=run.id,
+        )
+        if child is None:
+            return CallResult(outcome="declined", reason="the workflow did not start")
+        return CallResult(outcome="success", data={"run_id": child})
+
+    async def _context(self, run: StoredRun) -> dict[str, Any]:
+        async with self.services.uow() as tx:
+            return await build_context(tx, conversation_id=run.conversation_id, lead_id=run.lead_id)
+
+    async def _load(self, run_id: int) -> StoredRun | None:
+        async with self.services.uow() as tx:
+            row = await tx.session.get(WorkflowRun, run_id)
+            return unpack(row) if row is not None and row.state else None
+
+    async def recover(self) -> int:
+        """Finish calls a stopped process left open (runs still 'calling'); returns how many.
+
+        The call is made again: domain changes are idempotent and actions get the same
+        idempotency key, so nothing happens twice.
+        """
+        async with self.services.uow() as tx:
+            rows = list(
+                await tx.session.scalars(select(WorkflowRun).where(WorkflowRun.status == "calling"))
+            )
+        for row in rows:
+            call = pending_call(row)
+            run = unpack(row)
+            if call is None:
+                continue
+            definition = await self.catalog.version(run.version_id)
+            async with self.locks.hold(_lock_key(run.conversation_id, run.lead_id, run.id)):
+                await self._drive(run, definition, Transition(state=run.state, call=call), resumed=True)
+        return len(rows)
+
+
+def _asks(definition: Workflow) -> bool:
+    return any(step.type == ASKING_STEP for step in definition.steps)
+
+
+def _lock_key(conversation_id: int | None, lead_id: int | None, run_id: int | None = None) -> str:
+    if conversation_id is not None:
+        return f"conversation:{conversation_id}"
+    if lead_id is not None:
+        return f"lead:{lead_id}"
+    return f"run:{run_id}"

@@ -1,0 +1,92 @@
+"""Drive the real inbox, events, runner, outbox and scheduler without a server or sleeps."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.clock import FakeClock
+from bot.engine_component import build_runner
+from bot.messages import InboundMessage, SenderProfile
+from bot.models import Event, RunLog, WorkflowRun
+from bot.runner import WorkflowRunner
+from bot.services import Services
+from bot.workflow_store import import_files, workflow_files
+from channels.testing import RecordingChannel
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workflows"
+
+
+class Harness:
+    """A customer on a recording channel talking to the enabled workflows."""
+
+    def __init__(self, services: Services, channel: RecordingChannel, runner: WorkflowRunner) -> None:
+        self.services = services
+        self.channel = channel
+        self.runner = runner
+        self.clock = services.clock
+        assert isinstance(self.clock, FakeClock)
+        self._ids = itertools.count(1)
+
+    @classmethod
+    async def start(cls, services: Services, *workflow_paths: Path, channel: str = "test") -> Harness:
+        recording = RecordingChannel(channel)
+        services.add_channel(recording)
+        from bot.delivery import ChannelSender
+
+        ChannelSender(services).register()
+        runner = build_runner(services)
+        if workflow_paths:
+            await import_files(services.uow, workflow_files([str(p) for p in workflow_paths]))
+        await runner.catalog.refresh()
+        return cls(services, recording, runner)
+
+    async def say(self, text: str | None = None, *, payload: str | None = None, chat: str = "c1",
+                  name: str = "Ada") -> None:
+        """The customer writes (or presses a button); everything it causes runs."""
+        message = InboundMessage(
+            channel=self.channel.name, external_conversation_id=chat,
+            external_message_id=f"m{next(self._ids)}", sender=SenderProfile(external_id=chat, name=name),
+            kind="button" if payload else "text", text=text, payload=payload,
+        )
+        await self.services.inbox.receive(message)
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Deliver events, outbound items and due timers until nothing is left to do now."""
+        for _ in range(100):
+            await self.services.events.drain()
+            sent = await self.services.outbox.run_once()
+            fired = await self.services.scheduler.run_once()
+            if not sent and not fired and not await self._pending_events():
+                return
+        raise AssertionError("the system did not settle")
+
+    async def _pending_events(self) -> int:
+        async with self.services.db.session() as session:
+            return int(await session.scalar(
+                select(func.count()).select_from(Event).where(Event.delivered_at.is_(None))
+            ) or 0)
+
+    def replies(self, chat: str | None = None) -> list[str]:
+        return self.channel.texts(chat)
+
+    def take(self) -> list[str]:
+        """Replies since the last take."""
+        texts = [m.text for m in self.channel.sent]
+        new = texts[getattr(self, "_taken", 0):]
+        self._taken = len(texts)
+        return new
+
+    async def runs(self) -> list[WorkflowRun]:
+        async with self.services.db.session() as session:
+            return list(await session.scalars(select(WorkflowRun).order_by(WorkflowRun.id)))
+
+    async def logs(self, run_id: int | None = None) -> list[RunLog]:
+        async with self.services.db.session() as session:
+            query = select(RunLog).order_by(RunLog.id)
+            if run_id is not None:
+                query = query.where(RunLog.run_id == run_id)
+            return list(await session.scalars(query))
