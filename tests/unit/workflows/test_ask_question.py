@@ -7,6 +7,7 @@ import pytest
 from bot.messages import Choice
 from workflows.effects import CancelTimer, ScheduleTimer, SendMessage, SetContactField
 from workflows.inputs import Answer, CallResult, DeliveryFailed, TimerFired
+from workflows.schema import Workflow
 
 from .helpers import NOW, begin, exits_logged, feed, ok, workflow
 
@@ -23,7 +24,7 @@ ROUTES = """
 """
 
 
-def ask(answer_type: str, extra: str = "") -> object:
+def ask(answer_type: str, extra: str = "") -> Workflow:
     body = ROUTES.replace('"{{ q }}"', "Question").replace("%s, %s", f"{answer_type}, {extra}")
     return workflow(body.replace("%s", answer_type))
 
