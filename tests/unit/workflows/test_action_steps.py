@@ -47,7 +47,7 @@ def test_run_action_renders_inputs_with_a_stable_idempotency_key() -> None:
 def test_run_action_exits(outcome: str, text: str) -> None:
     wf = workflow(ACTION)
     t = begin(wf)
-    t = feed(wf, t.state, CallResult(outcome=outcome, data={"status": "shipped"}))  # type: ignore[arg-type]
+    t = feed(wf, t.state, CallResult(outcome=outcome, data={"status": "shipped"}))
     assert exits_logged(t)[0] == outcome
     assert t.effects[0].text == text  # type: ignore[union-attr]
     assert t.state.variables["order"] == {"status": "shipped"}
