@@ -59,7 +59,7 @@ async def create_lead(
         conversation_id=conversation_id,
         contact_id=contact_id,
         lead_id=lead.id,
-        data={"stage": lead.stage},
+        data={"stage": lead.stage, "to_stage": lead.stage},
     )
     return lead
 
