@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -105,10 +104,3 @@ async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
     ctx.set_default_timeout(15_000)
     yield ctx
     await ctx.close()
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Wait until ``check()`` holds (server-side state the browser caused)."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.02)

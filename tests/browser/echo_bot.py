@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -14,7 +15,10 @@ from bot.messages import Choice, InboundMessage, OutboundMessage
 from channels.widget import WidgetChannel
 
 EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]{2,}$")
-MENU = [Choice(label="Track my order", value="track"), Choice(label="Talk to a human", value="human")]
+MENU = [
+    Choice(label="Track my order", value="track"),
+    Choice(label="Talk to a human", value="human"),
+]
 CHECKOUT_HELP = [
     Choice(label="Yes, help me pay", value="checkout_help"),
     Choice(label="No thanks", value="dismiss"),
@@ -44,6 +48,16 @@ class EchoBot:
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_id = 0
         self.extra_routes: list[web.AbstractRouteDef] = []
+        self._changed = asyncio.Condition()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_until(self, check: Callable[[], bool]) -> None:
+        """Wait until ``check()`` holds for what the browser caused on the server."""
+        async with asyncio.timeout(15), self._changed:
+            await self._changed.wait_for(check)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -71,6 +85,7 @@ class EchoBot:
 
     async def receive(self, message: InboundMessage) -> object:
         self.received.append(message)
+        await self._notify()
         if message.external_message_id in self._seen:
             return None
         self._seen.add(message.external_message_id)
@@ -88,6 +103,7 @@ class EchoBot:
 
     async def visitor_event(self, visitor: str, event_type: str, data: dict[str, Any]) -> None:
         self.events.append((visitor, event_type, data))
+        await self._notify()
         if event_type == "visitor.form_frustration":
             await self.say(
                 visitor,
@@ -144,7 +160,7 @@ class EchoBot:
         elif answer == "checkout_help":
             await self.say(visitor, "Card numbers have 16 digits; try 4242 4242 4242 4242.")
         else:
-            await self.say(visitor, f"You said: {answer}. How can we help?", choices=MENU)
+            await self.say(visitor, f"You wrote “{answer}”. How can we help?", choices=MENU)
 
     async def drain(self) -> None:
         if self._tasks:

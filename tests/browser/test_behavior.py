@@ -6,7 +6,6 @@ import pytest
 from aiohttp import web
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import eventually
 from tests.browser.echo_bot import EchoBot
 
 pytestmark = pytest.mark.browser
@@ -31,7 +30,7 @@ async def test_rage_clicks_are_reported_with_the_element(
     box = await page.locator("#apply-coupon").bounding_box()
     assert box is not None
     await page.mouse.click(box["x"] + 20, box["y"] + 10, click_count=4)
-    await eventually(lambda: "visitor.rage_click" in event_types(bot))
+    await bot.wait_until(lambda: "visitor.rage_click" in event_types(bot))
     visitor, _, data = bot.events[0]
     assert data["selector"] == "#apply-coupon"
     assert data["url"] == bot.server.url + "/"
@@ -50,7 +49,7 @@ async def test_failed_checkouts_bring_a_proactive_offer_of_help(
     for _ in range(2):
         await pay.click()
         await expect(page.locator("#result")).to_have_text("Please fix the highlighted fields.")
-    await eventually(lambda: "visitor.form_frustration" in event_types(bot))
+    await bot.wait_until(lambda: "visitor.form_frustration" in event_types(bot))
     _, _, data = bot.events[0]
     assert data["url"] == bot.server.url + "/"
     assert data["selector"] == "#card"
@@ -75,7 +74,7 @@ async def test_clearing_and_refilling_a_field_is_frustration(
         await zip_code.fill(attempt)
         await zip_code.fill("")
     await zip_code.fill("90210")
-    await eventually(lambda: "visitor.form_frustration" in event_types(bot))
+    await bot.wait_until(lambda: "visitor.form_frustration" in event_types(bot))
     _, _, data = bot.events[0]
     assert data["selector"] == "#zip"
     assert data["details"]["reason"] == "cleared_and_refilled"
@@ -86,7 +85,7 @@ async def test_clearing_and_refilling_a_field_is_frustration(
 async def test_idle_visitors_are_reported(context: BrowserContext, bot: EchoBot) -> None:
     async def idle_page(_request: web.Request) -> web.Response:
         return web.Response(
-            text='<!doctype html><title>idle</title><p>Reading…</p>'
+            text="<!doctype html><title>idle</title><p>Reading…</p>"
             '<script src="/widget/widget.js" data-idle-seconds="1"></script>',
             content_type="text/html",
         )
@@ -96,7 +95,7 @@ async def test_idle_visitors_are_reported(context: BrowserContext, bot: EchoBot)
     await bot.server.start()
     page = await context.new_page()
     await page.goto(bot.server.url + "/idle")
-    await eventually(lambda: "visitor.idle" in event_types(bot))
+    await bot.wait_until(lambda: "visitor.idle" in event_types(bot))
     _, _, data = bot.events[0]
     assert data["url"] == bot.server.url + "/idle"
     assert data["details"] == {"seconds": 1}

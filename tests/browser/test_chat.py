@@ -7,7 +7,6 @@ import asyncio
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import eventually
 from tests.browser.echo_bot import EchoBot
 
 pytestmark = pytest.mark.browser
@@ -42,7 +41,7 @@ async def test_chat_with_choices_and_an_email_question_survives_a_reload(
     await expect(page.locator(".rbw-msg--in .rbw-bubble")).to_have_text(["Hello there"])
     await expect(page.get_by_role("status", name="Support is typing")).to_be_visible()
     bot.hold.set()
-    await expect(page.get_by_text("You said: Hello there. How can we help?")).to_be_visible()
+    await expect(page.get_by_text("You wrote “Hello there”. How can we help?")).to_be_visible()
     await expect(page.get_by_role("status", name="Support is typing")).to_be_hidden()
 
     await page.get_by_role("button", name="Track my order").click()
@@ -71,7 +70,7 @@ async def test_chat_with_choices_and_an_email_question_survives_a_reload(
     await expect(page.locator(".rbw-bubble")).to_have_text(texts)
     assert texts == [
         "Hello there",
-        "You said: Hello there. How can we help?",
+        "You wrote “Hello there”. How can we help?",
         "Track my order",
         "Sure. What's the email on your order?",
         "ana@example.com",
@@ -94,9 +93,9 @@ async def test_the_widget_works_from_the_keyboard(context: BrowserContext, bot: 
     await expect(choice).to_be_visible()
     await choice.focus()
     await page.keyboard.press("Enter")
-    await expect(page.get_by_text("You said: human. How can we help?")).to_be_visible()
+    await expect(page.get_by_text("You wrote “human”. How can we help?")).to_be_visible()
     await page.keyboard.press("Escape")
     await expect(page.get_by_role("dialog")).to_be_hidden()
     await expect(launcher).to_be_focused()
     await expect(launcher).to_have_attribute("aria-expanded", "false")
-    await eventually(lambda: [m.payload for m in bot.received] == [None, "human"])
+    await bot.wait_until(lambda: [m.payload for m in bot.received] == [None, "human"])

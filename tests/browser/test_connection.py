@@ -25,7 +25,7 @@ async def test_messages_typed_offline_are_sent_after_reconnecting(
     box = page.get_by_role("textbox", name="Message")
     await box.fill("first")
     await box.press("Enter")
-    await expect(page.get_by_text("You said: first. How can we help?")).to_be_visible()
+    await expect(page.get_by_text("You wrote “first”. How can we help?")).to_be_visible()
 
     await bot.server.stop()
     banner = page.locator(".rbw-banner")
@@ -39,7 +39,9 @@ async def test_messages_typed_offline_are_sent_after_reconnecting(
     await bot.server.start()
     await expect(page.locator(".rbw")).to_have_attribute("data-status", "online", timeout=20_000)
     await expect(banner).to_be_hidden()
-    await expect(page.get_by_text("You said: typed while offline. How can we help?")).to_be_visible()
+    await expect(
+        page.get_by_text("You wrote “typed while offline”. How can we help?")
+    ).to_be_visible()
     await expect(offline.locator(".rbw-state")).to_have_count(0)
     texts = [m.text for m in bot.received]
     assert texts.count("typed while offline") == 1
@@ -62,7 +64,7 @@ async def test_http_fallback_sends_and_polls(context: BrowserContext, bot: EchoB
     box = page.get_by_role("textbox", name="Message")
     await box.fill("over http")
     await box.press("Enter")
-    await expect(page.get_by_text("You said: over http. How can we help?")).to_be_visible()
+    await expect(page.get_by_text("You wrote “over http”. How can we help?")).to_be_visible()
     await page.get_by_role("button", name="Track my order").click()
     await expect(page.locator(".rbw-input")).to_have_attribute("type", "email")
     assert sockets == []

@@ -51,7 +51,6 @@
     messages: Array.isArray(saved.messages) ? saved.messages : [],
     queue: Array.isArray(saved.queue) ? saved.queue : [],
     open: false,
-    unread: 0,
     status: "connecting"
   };
   function persist() {
@@ -81,6 +80,7 @@
   }
   var ICON_CHAT = '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-4.5 3.6A.5.5 0 0 1 4 21.2V18a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3zm5 0a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3zm5 0a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3z" transform="translate(0 1)"/></svg>';
   var ICON_CLOSE = '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false"><path fill="currentColor" d="M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6l5.6-5.6L5 6.4z"/></svg>';
+  var ICON_DOWN = '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false"><path fill="currentColor" d="M5.6 8.3 12 14.7l6.4-6.4 1.4 1.4-7.8 7.8-7.8-7.8z"/></svg>';
   var ICON_SEND = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12 2-12 2z"/></svg>';
 
   var host = el("div", { id: "relaybot-widget", "data-relaybot": "" });
@@ -89,10 +89,8 @@
   var wrap = el("div", { class: "rbw rbw--" + cfg.position + " rbw--closed" });
   if (cfg.color) wrap.style.setProperty("--rbw-accent", cfg.color);
 
-  var badge = el("span", { class: "rbw-badge", "aria-hidden": "true", hidden: "" });
   var launcher = el("button", { class: "rbw-launcher", type: "button", "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "rbw-panel" });
   launcher.innerHTML = ICON_CHAT;
-  launcher.appendChild(badge);
 
   var titleId = "rbw-title";
   var statusLine = el("p", { class: "rbw-subtitle", id: "rbw-status", text: cfg.subtitle });
@@ -231,10 +229,9 @@
     wrap.classList.toggle("rbw--open", open);
     launcher.setAttribute("aria-expanded", String(open));
     launcher.setAttribute("aria-label", open ? "Close chat" : "Open chat");
+    launcher.innerHTML = open ? ICON_DOWN : ICON_CHAT;
     try { sessionStorage.setItem(KEY + ":open", open ? "1" : ""); } catch (e) { /* ignore */ }
     if (open) {
-      state.unread = 0;
-      badge.hidden = true;
       render();
       log.scrollTop = log.scrollHeight;
       if (!(opts && opts.noFocus)) input.focus();
