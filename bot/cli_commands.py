@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot import console_chat, workflow_cli
+
 if TYPE_CHECKING:
     from bot.cli import Registrar
 
-REGISTRARS: list[Registrar] = []
+REGISTRARS: list[Registrar] = [workflow_cli.register, console_chat.register]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.engine_component import setup_engine
+from channels.component import setup_channels
 
 if TYPE_CHECKING:
     from bot.app import Component
 
-COMPONENTS: list[Component] = [setup_engine]
+COMPONENTS: list[Component] = [setup_engine, setup_channels]

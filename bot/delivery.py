@@ -31,12 +31,21 @@ class ChannelSender:
         if message.conversation_id is not None:
             async with self.services.uow() as tx:
                 conversation = await conversations.get(tx, message.conversation_id)
-                allowed = channel.can_send_freeform(
-                    conversation.last_customer_message_at, self.services.clock.now()
-                )
+                last = conversation.last_customer_message_at
+                allowed = channel.can_send_freeform(last, self.services.clock.now())
                 blocked = freeform_blocked(conversation, allowed, message)
             if blocked:
                 raise PermanentDeliveryError(blocked)
+            # the channel picks text or template from the same decision
+            message = message.model_copy(
+                update={
+                    "metadata": {
+                        **message.metadata,
+                        "freeform_allowed": allowed,
+                        "last_customer_message_at": last.isoformat() if last else None,
+                    }
+                }
+            )
         try:
             result = await channel.send(message)
         except PermanentDeliveryError as exc:

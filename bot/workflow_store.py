@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from sqlalchemy import select
 
 from bot.errors import NotFoundError
 from bot.models import Workflow as WorkflowRow
 from bot.models import WorkflowRun, WorkflowVersion
 from bot.uow import Tx, UnitOfWork
-from workflows.loader import load_files, parse_text
+from workflows.loader import load_files, load_yaml, parse_text
 from workflows.schema import Workflow
 
 ImportAction = Literal["created", "updated", "unchanged"]
@@ -44,9 +43,7 @@ def checksum(definition: dict[str, Any]) -> str:
 
 def raw_definition(path: Path) -> dict[str, Any]:
     """The document as data (what we store; re-validated when loaded)."""
-    from workflows.loader import _Yaml12Loader
-
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader)
+    data = load_yaml(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
 

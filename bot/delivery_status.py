@@ -1,0 +1,79 @@
+"""Delivery receipts from a platform: a message's status only ever moves forward.
+
+Platforms report statuses out of order (``delivered`` can arrive before ``sent``),
+so each status has a rank and a report with a lower rank than the stored one
+changes nothing. ``failed`` and ``undelivered`` end the story, unless the message
+was already delivered or read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+
+from bot.models import Message
+from bot.uow import UnitOfWork
+
+RANKS = {
+    "accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 1,
+    "delivered": 2, "read": 3, "failed": 4, "undelivered": 4,
+}
+FAILED = frozenset({"failed", "undelivered"})
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A status that was stored; ``failed`` says the message will never arrive."""
+
+    message_id: int
+    conversation_id: int
+    status: str
+    error_code: str | None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED
+
+
+def moves_forward(current: str | None, new: str) -> bool:
+    """Whether ``new`` may replace ``current``."""
+    if new not in RANKS:
+        return False
+    if current in FAILED:
+        return False
+    if new in FAILED:
+        return RANKS.get(current or "", 0) < RANKS["delivered"]
+    return RANKS[new] > RANKS.get(current or "", -1)
+
+
+async def apply_status(
+    uow: UnitOfWork, external_id: str, status: str, error_code: str | None = None
+) -> StatusChange | None:
+    """Store ``status`` on the outbound message sent as ``external_id``.
+
+    Returns the change, or ``None`` when the message is unknown or the report is
+    stale. A message split in parts stores its ids comma-separated; any part's
+    report counts.
+    """
+    async with uow() as tx:
+        message = await tx.session.scalar(
+            select(Message)
+            .where(
+                Message.direction == "out",
+                or_(
+                    Message.external_id == external_id,
+                    Message.external_id.like(f"{external_id},%"),
+                    Message.external_id.like(f"%,{external_id}"),
+                    Message.external_id.like(f"%,{external_id},%"),
+                ),
+            )
+            .limit(1)
+            .with_for_update()
+        )
+        if message is None or not moves_forward(message.delivery_status, status):
+            return None
+        message.delivery_status = status
+        if status in FAILED:
+            message.error_code = (error_code or "unknown")[:64]
+        return StatusChange(message.id, message.conversation_id, status, message.error_code)
