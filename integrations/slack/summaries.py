@@ -1,0 +1,41 @@
+"""Conversation rows flattened into :class:`~integrations.slack.ports.ConversationSummary`."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import select
+
+from bot import conversations
+from bot.models import Agent, Contact, Conversation, Lead, Message, Team
+from bot.uow import Tx
+from integrations.slack.ports import ConversationStatus, ConversationSummary
+
+
+async def summarize(tx: Tx, row: Conversation) -> ConversationSummary:
+    contact = await tx.session.get(Contact, row.contact_id)
+    assignee = await tx.session.get(Agent, row.assignee_id) if row.assignee_id else None
+    team = await tx.session.get(Team, row.team_id) if row.team_id else None
+    lead = await tx.session.scalar(
+        select(Lead).where(Lead.conversation_id == row.id).order_by(Lead.id.desc()).limit(1)
+    )
+    last = await tx.session.scalar(
+        select(Message.text)
+        .where(Message.conversation_id == row.id, Message.direction == "in")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    status = row.status if row.status in ("open", "pending", "closed") else "open"
+    return ConversationSummary(
+        id=str(row.id),
+        channel=row.channel,
+        customer_name=(contact.name if contact and contact.name else None) or row.external_id,
+        status=cast(ConversationStatus, status),
+        assignee_name=assignee.name if assignee else None,
+        assignee_slack_id=assignee.slack_user_id if assignee else None,
+        tags=tuple(await conversations.tags_of(tx, row.id)),
+        lead_name=lead.name if lead else None,
+        lead_stage=lead.stage if lead else None,
+        team=team.name if team else None,
+        last_message=last,
+    )
