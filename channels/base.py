@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+import aiohttp
 from aiohttp import web
 
 from bot.messages import OutboundMessage, SendResult
+
+SessionSource = aiohttp.ClientSession | Callable[[], aiohttp.ClientSession]
+"""A session, or where to get it when a request is made (the app's session opens inside the loop)."""
+
+
+def session_of(source: SessionSource) -> aiohttp.ClientSession:
+    """The session to send through now."""
+    return source if isinstance(source, aiohttp.ClientSession) else source()
 
 
 @runtime_checkable

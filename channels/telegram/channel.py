@@ -8,7 +8,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-import aiohttp
 from aiohttp import web
 from telegram import Bot, Message, Update
 from telegram.error import TelegramError
@@ -17,6 +16,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BadRequestError, ConfigError
 from bot.messages import InboundMessage, OutboundMessage, SendResult
+from channels.base import SessionSource
 from channels.telegram.errors import map_telegram_error
 from channels.telegram.parse import CHANNEL, update_to_inbound
 from channels.telegram.render import MAX_CAPTION, inline_keyboard, is_photo, split_text
@@ -39,7 +39,7 @@ class TelegramChannel:
     def __init__(
         self,
         settings: Settings,
-        session: aiohttp.ClientSession,
+        session: SessionSource,
         clock: Clock,
         receive: Receive,
     ) -> None:
@@ -139,7 +139,7 @@ class TelegramChannel:
             await self.bot.initialize()
 
 
-def build_bot(settings: Settings, session: aiohttp.ClientSession) -> Bot:
+def build_bot(settings: Settings, session: SessionSource) -> Bot:
     """A ``Bot`` on the shared session, talking to ``TELEGRAM_API_BASE_URL``."""
     if settings.telegram_bot_token is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")

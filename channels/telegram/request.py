@@ -9,6 +9,8 @@ import aiohttp
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from channels.base import SessionSource, session_of
+
 
 class FloodWait(TelegramError):
     """Telegram answered with ``retry_after``: wait that many seconds before sending again."""
@@ -25,7 +27,7 @@ class AiohttpRequest(BaseRequest):
     answers are raised here as :class:`FloodWait`, carrying the seconds to wait.
     """
 
-    def __init__(self, session: aiohttp.ClientSession, *, timeout: float = 20.0) -> None:
+    def __init__(self, session: SessionSource, *, timeout: float = 20.0) -> None:
         self._session = session
         self._timeout = timeout
 
@@ -55,7 +57,7 @@ class AiohttpRequest(BaseRequest):
             sock_read=_seconds(read_timeout, self._timeout),
         )
         try:
-            async with self._session.request(
+            async with session_of(self._session).request(
                 method,
                 url,
                 data=_body(request_data),

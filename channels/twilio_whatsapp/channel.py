@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BadRequestError, ConfigError, UnavailableError
 from bot.messages import InboundMessage, OutboundMessage, SendResult
+from channels.base import SessionSource
 from channels.telegram.render import split_text
 from channels.twilio_whatsapp.errors import map_twilio_error
 from channels.twilio_whatsapp.http import SessionTwilioHttpClient, last_response_headers
@@ -50,7 +51,7 @@ class TwilioWhatsAppChannel:
     def __init__(
         self,
         settings: Settings,
-        session: aiohttp.ClientSession,
+        session: SessionSource,
         clock: Clock,
         receive: Receive,
         on_status: OnStatus,

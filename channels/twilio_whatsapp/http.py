@@ -11,6 +11,8 @@ import aiohttp
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 
+from channels.base import SessionSource, session_of
+
 # Headers of the last Twilio answer in this task: TwilioRestException drops them,
 # and the Retry-After of a 429 lives there.
 last_response_headers: ContextVar[Mapping[str, str] | None] = ContextVar(
@@ -25,9 +27,9 @@ class SessionTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     answer's headers are kept in :data:`last_response_headers`.
     """
 
-    def __init__(self, session: aiohttp.ClientSession, *, timeout: float = 20.0) -> None:
+    def __init__(self, session: SessionSource, *, timeout: float = 20.0) -> None:
         super().__init__(pool_connections=False, timeout=timeout)
-        self.session = session
+        self._sessions = session
 
     async def request(
         self,
@@ -44,7 +46,7 @@ class SessionTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         if auth is not None:
             headers["Authorization"] = _basic_auth(*auth)
         seconds = timeout if timeout is not None else self.timeout
-        async with self.session.request(
+        async with session_of(self._sessions).request(
             method.upper(),
             url,
             params=_pairs(params),

@@ -1,0 +1,70 @@
+"""Turns on the customer channels whose credentials are set: routes in, senders out."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.delivery_status import apply_status
+from bot.replies import mark_unreachable
+from bot.services import Services
+from channels.telegram import TelegramChannel
+from channels.twilio_whatsapp import TwilioWhatsAppChannel
+from channels.twilio_whatsapp.errors import REFUSED_CODES, UNREACHABLE_CODES
+
+logger = logging.getLogger(__name__)
+
+
+def setup_channels(app: web.Application, services: Services) -> None:
+    """Register Telegram and WhatsApp when configured.
+
+    Channels send through ``services.http``, which is opened on first use inside
+    the running loop, so building them here opens no connection.
+    """
+    settings = services.settings
+    if settings.telegram_enabled:
+        telegram = TelegramChannel(settings, lambda: services.http, services.clock, services.inbox.receive)
+        services.add_channel(telegram)
+        app.router.add_routes(telegram.routes())
+        logger.info("telegram channel on")
+    if settings.twilio_enabled:
+        whatsapp = TwilioWhatsAppChannel(
+            settings, lambda: services.http, services.clock, services.inbox.receive,
+            StatusTracker(services).on_status,
+        )
+        services.add_channel(whatsapp)
+        app.router.add_routes(whatsapp.routes())
+        logger.info("whatsapp channel on")
+
+
+class StatusTracker:
+    """Twilio's delivery receipts: stored in order; a failure fails the waiting question."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def on_status(self, sid: str, status: str, error_code: str | None) -> None:
+        change = await apply_status(self.services.uow, sid, status, error_code)
+        if change is None or not change.failed:
+            return
+        code = _int(error_code)
+        if code in UNREACHABLE_CODES:
+            async with self.services.uow() as tx:
+                await mark_unreachable(tx, change.conversation_id)
+        reason = f"whatsapp: {status}" + (f" (error {error_code}" if error_code else "")
+        explanation = UNREACHABLE_CODES.get(code or 0) or REFUSED_CODES.get(code or 0)
+        if error_code:
+            reason += f": {explanation})" if explanation else ")"
+        logger.warning(
+            "whatsapp message %s %s", sid, status,
+            extra={"conversation_id": change.conversation_id, "message_id": change.message_id},
+        )
+        await self.services.delivery_failed(change.message_id, change.conversation_id, reason)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
