@@ -152,11 +152,11 @@ async def test_visitor_events(services: Services, tmp_path: Path, event: str) ->
         services, tmp_path,
         """
         name: proactive
-        trigger: {event: %s}
+        trigger: {event: EVENT}
         conditions: {all: [{field: event.element, op: eq, value: checkout}]}
         steps:
           - {type: send_message, text: "Need a hand with {{ event.element }}?"}
-        """ % event,
+        """.replace("EVENT", event),
     )
     await services.inbox.visitor_event("test", "web1", event, {"element": "checkout"})
     await bot.settle()
