@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from bot.engine_component import setup_engine
 from channels.component import setup_channels
+from integrations.slack.component import setup_slack_component
 
 if TYPE_CHECKING:
     from bot.app import Component
 
-COMPONENTS: list[Component] = [setup_engine, setup_channels]
+COMPONENTS: list[Component] = [setup_engine, setup_channels, setup_slack_component]

@@ -63,16 +63,16 @@ class SlackEventsView:
         return await to_aiohttp_response(bolt_response)
 
 
-def setup_slack(
-    app: web.Application,
+def build_console(
     settings: Settings,
     backend: ConsoleBackend,
     http_session: aiohttp.ClientSession,
     *,
     registry: ThreadRegistry,
     routes: Mapping[str, str] | None = None,
-) -> SlackConsole:
-    """Mount the console at ``POST /slack/events`` and keep it under :data:`SLACK_CONSOLE`."""
+    follow_ups: bool = True,
+) -> tuple[SlackConsole, AsyncApp]:
+    """The console and its Bolt app, not mounted anywhere yet."""
     if settings.slack_signing_secret is None:
         raise ConfigError("SLACK_SIGNING_SECRET is not set")
     console = SlackConsole(
@@ -83,8 +83,24 @@ def setup_slack(
         inbox_channel=settings.slack_inbox_channel,
         admin_user_ids=settings.slack_admin_user_ids,
         routes=routes,
+        follow_ups=follow_ups,
     )
-    bolt = create_bolt_app(console, settings.slack_signing_secret.get_secret_value())
+    return console, create_bolt_app(console, settings.slack_signing_secret.get_secret_value())
+
+
+def setup_slack(
+    app: web.Application,
+    settings: Settings,
+    backend: ConsoleBackend,
+    http_session: aiohttp.ClientSession,
+    *,
+    registry: ThreadRegistry,
+    routes: Mapping[str, str] | None = None,
+) -> SlackConsole:
+    """Mount the console at ``POST /slack/events`` and keep it under :data:`SLACK_CONSOLE`."""
+    console, bolt = build_console(
+        settings, backend, http_session, registry=registry, routes=routes
+    )
     app.router.add_post(SLACK_EVENTS_PATH, SlackEventsView(bolt).handle)
     app[SLACK_CONSOLE] = console
     return console

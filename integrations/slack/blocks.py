@@ -173,3 +173,18 @@ def tag_modal(conversation_id: str) -> dict[str, Any]:
 def mirrored(sender: str, text: str) -> str:
     """A customer or bot message as it appears in the thread."""
     return f"*{escape(sender)}:* {escape(text)}"
+
+
+def offer_dm(c: ConversationSummary, thread_url: str | None) -> list[Block]:
+    """The DM an agent gets when a workflow offers them a conversation (assign_to with a timeout)."""
+    blocks: list[Block] = [
+        section(f":raised_hand: *{escape(conversation_title(c))}* is offered to you"),
+        summary_fields(c),
+    ]
+    if c.last_message:
+        blocks.append(section(f"> {escape(c.last_message)[:500]}"))
+    elements: list[Block] = [button("Claim", Actions.CLAIM, c.id, "primary")]
+    if thread_url:
+        elements.append(url_button("Open thread", Actions.OPEN_THREAD, thread_url))
+    blocks.append({"type": "actions", "block_id": f"offer:{c.id}", "elements": elements})
+    return blocks

@@ -42,8 +42,10 @@ class SlackConsole:
         inbox_channel: str | None,
         admin_user_ids: Iterable[str] = (),
         routes: Mapping[str, str] | None = None,
+        follow_ups: bool = True,
     ) -> None:
         self.client = client
+        self.follow_ups = follow_ups
         self.backend = backend
         self.registry = registry
         self.http_session = http_session
@@ -79,7 +81,13 @@ class SlackConsole:
         return await senders.post_message(self.client, channel, text, blocks)
 
     async def changed(self, conversation: ConversationSummary, *, assigned: bool = False) -> None:
-        """After an agent acted from Slack: refresh the header, DM a new assignee."""
+        """After an agent acted from Slack: refresh the header, DM a new assignee.
+
+        Off (``follow_ups=False``) when the domain events already do both through the
+        outbox (:mod:`integrations.slack.mirror`): one path for each header update and DM.
+        """
+        if not self.follow_ups:
+            return
         try:
             await self.threads.update_header(conversation)
             if assigned:

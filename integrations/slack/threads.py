@@ -16,6 +16,18 @@ from integrations.slack.ports import ConsoleBackend, ConversationSummary, Thread
 logger = logging.getLogger(__name__)
 
 
+def pick_channel(
+    conversation: ConversationSummary, routes: Mapping[str, str], inbox_channel: str | None
+) -> str:
+    """The Slack channel of a conversation's thread: its team's, its customer channel's, else the inbox."""
+    for key in (conversation.team, conversation.channel):
+        if key and key in routes:
+            return routes[key]
+    if not inbox_channel:
+        raise ConfigError("SLACK_INBOX_CHANNEL is not set")
+    return inbox_channel
+
+
 class SlackThreads:
     """Opens, updates and writes into conversation threads.
 
@@ -39,12 +51,7 @@ class SlackThreads:
         self._opening = asyncio.Lock()
 
     def channel_for(self, conversation: ConversationSummary) -> str:
-        for key in (conversation.team, conversation.channel):
-            if key and key in self.routes:
-                return self.routes[key]
-        if not self.inbox_channel:
-            raise ConfigError("SLACK_INBOX_CHANNEL is not set")
-        return self.inbox_channel
+        return pick_channel(conversation, self.routes, self.inbox_channel)
 
     async def open_thread(self, conversation: ConversationSummary) -> ThreadRef:
         """Post the header (``chat.postMessage``) unless the thread exists; then just refresh it."""

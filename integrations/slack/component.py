@@ -1,0 +1,68 @@
+"""The Slack console as an app component: on when ``SLACK_BOT_TOKEN`` and ``SLACK_SIGNING_SECRET`` are set.
+
+It mounts ``POST /slack/events``, registers the outbox handlers for ``slack.dm``,
+``slack.post`` and ``slack.thread``, and subscribes the thread mirror to domain events.
+The Slack client needs the shared HTTP session, so the console itself is built on startup.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.services import Services
+from integrations.slack.app import SLACK_CONSOLE, SLACK_EVENTS_PATH, build_console
+from integrations.slack.console import SlackConsole
+from integrations.slack.deliveries import SlackDeliveries
+from integrations.slack.mirror import ThreadMirror
+from integrations.slack.storage_backend import StorageConsoleBackend
+from integrations.slack.storage_registry import AttributeThreadRegistry
+
+logger = logging.getLogger(__name__)
+
+
+class SlackComponent:
+    """Holds what is built at setup (handlers, subscriber, route) and at startup (client, Bolt)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.backend = StorageConsoleBackend(services)
+        self.registry = AttributeThreadRegistry(services.uow)
+        self.console: SlackConsole | None = None
+        self.bolt: AsyncApp | None = None
+
+    def install(self, app: web.Application, *, pace_seconds: float = 1.0) -> None:
+        settings = self.services.settings
+        SlackDeliveries(lambda: self.console).register(self.services.outbox, pace_seconds=pace_seconds)
+        self.services.events.subscribe(ThreadMirror(self.services.uow, settings.slack_inbox_channel))
+        app.router.add_post(SLACK_EVENTS_PATH, self.handle)
+        app.on_startup.append(self.start)
+
+    async def start(self, app: web.Application) -> None:
+        self.console, self.bolt = build_console(
+            self.services.settings,
+            self.backend,
+            self.services.http,
+            registry=self.registry,
+            follow_ups=False,
+        )
+        app[SLACK_CONSOLE] = self.console
+        logger.info("slack console on %s", SLACK_EVENTS_PATH)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if self.bolt is None:
+            raise web.HTTPServiceUnavailable(text="slack console is starting")
+        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+
+def setup_slack_component(
+    app: web.Application, services: Services, *, pace_seconds: float = 1.0
+) -> None:
+    """Plug the console into the app, unless Slack is not configured."""
+    if not services.settings.slack_enabled:
+        return
+    SlackComponent(services).install(app, pace_seconds=pace_seconds)

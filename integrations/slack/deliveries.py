@@ -1,0 +1,84 @@
+"""Outbox handlers for Slack: ``slack.dm``, ``slack.post`` and ``slack.thread``.
+
+Slack failures arrive here already mapped to :mod:`bot.errors` (see
+:mod:`integrations.slack.senders`), so a 429 is retried after its Retry-After.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.errors import ConfigError, NotFoundError, PermanentDeliveryError, RetryableDeliveryError
+from bot.notify import SLACK_DM, SLACK_POST
+from bot.outbox import Delivery, Outbox
+from integrations.slack import senders
+from integrations.slack.blocks import conversation_title, offer_dm
+from integrations.slack.console import SlackConsole
+from integrations.slack.ports import ConversationSummary
+from integrations.slack.thread_ops import THREAD_KIND
+
+ConsoleGetter = Callable[[], SlackConsole | None]
+
+
+class SlackDeliveries:
+    """Delivers queued Slack work with the console built at startup."""
+
+    def __init__(self, console: ConsoleGetter) -> None:
+        self._console = console
+
+    def register(self, outbox: Outbox, *, pace_seconds: float = 1.0) -> None:
+        outbox.register(SLACK_DM, self.dm, min_interval=pace_seconds)
+        outbox.register(SLACK_POST, self.post, min_interval=pace_seconds)
+        outbox.register(THREAD_KIND, self.thread, min_interval=pace_seconds)
+
+    @property
+    def console(self) -> SlackConsole:
+        console = self._console()
+        if console is None:
+            raise RetryableDeliveryError("slack: the console is not started yet")
+        return console
+
+    async def dm(self, delivery: Delivery) -> None:
+        p = delivery.payload
+        await senders.send_dm(self.console.client, str(p["user"]), str(p["text"]), p.get("blocks"))
+
+    async def post(self, delivery: Delivery) -> None:
+        p = delivery.payload
+        await senders.post_message(
+            self.console.client, str(p["channel"]), str(p["text"]), p.get("blocks")
+        )
+
+    async def thread(self, delivery: Delivery) -> None:
+        try:
+            await self._thread(delivery.payload)
+        except (ConfigError, NotFoundError) as exc:
+            raise PermanentDeliveryError(f"slack: {exc}") from exc
+
+    async def _thread(self, p: dict[str, Any]) -> None:
+        console, op, conversation_id = self.console, str(p["op"]), str(p["conversation_id"])
+        if op == "post":
+            await console.threads.post_to_thread(conversation_id, str(p["sender"]), str(p["text"]))
+            return
+        summary = await self._summary(console, conversation_id)
+        if op == "open":
+            await console.threads.open_thread(summary)
+        elif op == "header":
+            await console.threads.update_header(summary)
+        elif op == "assigned":
+            if summary.assignee_slack_id == p.get("user"):  # else: reassigned meanwhile
+                await console.notify_assignment(summary)
+        elif op == "offer":
+            if summary.assignee_slack_id is None and summary.status != "closed":
+                url = await console.threads.thread_url(conversation_id)
+                text = f"{conversation_title(summary)} is offered to you"
+                await senders.send_dm(console.client, str(p["user"]), text, offer_dm(summary, url))
+        else:
+            raise PermanentDeliveryError(f"slack: unknown thread operation {op!r}")
+
+    @staticmethod
+    async def _summary(console: SlackConsole, conversation_id: str) -> ConversationSummary:
+        summary = await console.backend.conversation(conversation_id)
+        if summary is None:
+            raise NotFoundError(f"conversation {conversation_id} not found")
+        return summary
