@@ -197,6 +197,7 @@ async def _send(tx: Tx, run: StoredRun, effect: SendMessage) -> None:
         tx.enqueue(
             AI_REPLY,
             {
+                "conversation_id": conversation.id,
                 "instructions": effect.ai.instructions, "fallback": effect.ai.fallback or effect.text,
                 "choices": [c.model_dump() for c in effect.choices],
             },

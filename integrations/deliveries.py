@@ -57,12 +57,17 @@ class AiReplyJob(BaseModel):
     instructions: str
     fallback: str | None = None
     history_limit: int = 20
+    choices: list[dict[str, Any]] = Field(default_factory=list)
+    agent: bool = False
+    """Queued for the ``ai_agent`` assignee: failures in a row lead to a hand-over."""
+    handover_text: str = "I'll bring in a colleague who can help you further."
 
 
 _Job = TypeVar("_Job", bound=BaseModel)
 
 
-def _parse(model: type[_Job], payload: Mapping[str, Any]) -> _Job:
+def parse_job(model: type[_Job], payload: Mapping[str, Any]) -> _Job:
+    """The payload as ``model``; a malformed payload is a permanent ``BadRequestError``."""
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
@@ -78,7 +83,7 @@ def message_id_for(key: str) -> str:
 
 def make_webhook_handler(sender: WebhookSender) -> Handler:
     async def deliver(delivery: DeliveryLike) -> None:
-        job = _parse(WebhookJob, delivery.payload)
+        job = parse_job(WebhookJob, delivery.payload)
         await sender.deliver(
             job.url,
             job.body,
@@ -92,7 +97,7 @@ def make_webhook_handler(sender: WebhookSender) -> Handler:
 
 def make_email_handler(sender: EmailSender) -> Handler:
     async def deliver(delivery: DeliveryLike) -> None:
-        job = _parse(EmailJob, delivery.payload)
+        job = parse_job(EmailJob, delivery.payload)
         await sender.send(
             job.to,
             job.subject,
@@ -116,7 +121,7 @@ def make_ai_reply_handler(
     so a retry after that point never asks the model again)."""
 
     async def deliver(delivery: DeliveryLike) -> None:
-        job = _parse(AiReplyJob, delivery.payload)
+        job = parse_job(AiReplyJob, delivery.payload)
         history = await load_history(job.conversation_id, job.history_limit)
         reply = await generate_reply(provider, job.instructions, history, job.fallback or "")
         if reply.used_fallback and not job.fallback:

@@ -1,0 +1,60 @@
+"""Plugs the integrations into the app: actions, outbox handlers and the AI agent."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.run_store import AI_REPLY, WEBHOOK
+from bot.services import Services
+from integrations.actions import register_actions
+from integrations.ai import OpenAICompatibleProvider
+from integrations.ai_agent_runtime import AiAgentRuntime
+from integrations.ai_replies import AiReplyHandler
+from integrations.deliveries import EMAIL_KIND, make_email_handler, make_webhook_handler
+from integrations.email import EmailSender
+from integrations.webhook import WebhookSender
+from workflows.actions import ActionRegistry
+
+logger = logging.getLogger(__name__)
+
+
+def subscribe_ai_agent(services: Services) -> AiAgentRuntime:
+    """Answer customers of conversations assigned to ``ai_agent`` (call before the runner subscribes)."""
+    runtime = AiAgentRuntime(services, ai_configured=bool(services.settings.ai_api_base_url))
+    services.events.subscribe(runtime)
+    return runtime
+
+
+def install_integrations(services: Services) -> None:
+    """Register the actions and outbox handlers; run inside the event loop (uses ``services.http``)."""
+    settings = services.settings
+    actions = services.extras.get("actions")
+    if isinstance(actions, ActionRegistry):
+        register_actions(actions, session=services.http, settings=settings)
+    else:
+        logger.warning("no workflow runner: integration actions not registered")
+    services.outbox.register(
+        WEBHOOK,
+        make_webhook_handler(
+            WebhookSender(
+                services.http, allowed_hosts=settings.webhook_allowed_hosts,
+                timeout_s=settings.webhook_timeout_s, clock=services.clock,
+            )
+        ),
+    )
+    sender = EmailSender(settings)
+    if sender.configured:
+        services.outbox.register(EMAIL_KIND, make_email_handler(sender))
+    provider = OpenAICompatibleProvider(services.http, settings) if settings.ai_api_base_url else None
+    services.outbox.register(AI_REPLY, AiReplyHandler(services, provider))
+
+
+def setup_integrations(app: web.Application, services: Services) -> None:
+    subscribe_ai_agent(services)
+
+    async def on_startup(app: web.Application) -> None:
+        install_integrations(services)
+
+    app.on_startup.append(on_startup)
