@@ -129,10 +129,18 @@ class WorkflowRunner:
 
     async def _human_assigned(self, event: DomainEvent) -> None:
         assert event.conversation_id is not None
-        agent = str(event.data.get("agent_id"))
+        agent = await self._agent_name(event.data.get("agent_id"))
         for run in await self._waiting(event.conversation_id, "assignment"):
             await self._resume_locked(run.id, Assigned(agent=agent))
         await self._stop_questions(event.conversation_id, "an agent took the conversation")
+
+    async def _agent_name(self, agent_id: Any) -> str:
+        """Who accepted an offer, as assign_to names them (the agent's name, else the id)."""
+        from bot.models import Agent
+
+        async with self.services.uow() as tx:
+            agent = await tx.session.get(Agent, int(agent_id)) if agent_id is not None else None
+        return agent.name if agent is not None else str(agent_id)
 
     async def _stop_questions(self, conversation_id: int, reason: str) -> None:
         for run in await self._waiting(conversation_id, "answer"):
