@@ -33,8 +33,10 @@ Client = TestClient[Any, Any]
 
 @pytest.fixture
 async def fake() -> AsyncIterator[TelegramFake]:
-    async with TelegramFake() as server:
-        yield server
+    server = TelegramFake()
+    await server.start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture
@@ -59,7 +61,9 @@ async def client(
 
 
 def services_of(client: Client) -> Services:
-    return client.server.app[SERVICES]
+    server = client.server
+    assert isinstance(server, TestServer)
+    return server.app[SERVICES]
 
 
 async def settle(client: Client) -> None:
