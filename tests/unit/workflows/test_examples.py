@@ -37,7 +37,8 @@ def flows() -> dict[str, Workflow]:
 
 
 def test_every_example_loads(flows: dict[str, Workflow]) -> None:
-    assert set(flows) == {
+    # the seed examples and the support flow are all there (others may be added)
+    assert set(flows) >= {
         "new-conversation-round-robin",
         "qualified-vip-lead",
         "closed-conversation-followup",
