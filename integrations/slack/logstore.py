@@ -44,6 +44,8 @@ def _steps(logs: list[RunLog]) -> tuple[list[StepLog], list[str]]:
         step_type, _, detail = log.message.partition(":")
         data = log.data or {}
         failed = data.get("exit") in ("failure", "delivery_failed")
+        if steps and steps[-1].id == log.step_id and steps[-1].exit is None:
+            steps.pop()  # the step made a call: its second row carries the outcome
         steps.append(
             StepLog(
                 id=log.step_id or "?",

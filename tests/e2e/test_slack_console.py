@@ -235,7 +235,6 @@ async def test_offer_not_claimed_times_out(slack_app: SlackApp, workflow_dir: Pa
 
 
 async def start_offer_workflow(app: SlackApp, folder: Path) -> None:
-    from bot.engine_component import RUNNER  # noqa: F401  (the runner is installed by the app)
     from bot.workflow_store import import_files
 
     path = folder / "offer.yaml"
