@@ -18,7 +18,8 @@ TOKEN = "shpat_flow_token"
 
 @pytest.fixture
 async def shop() -> AsyncIterator[FakeShopify]:
-    async with FakeShopify(token=TOKEN) as server:
+    server = FakeShopify(token=TOKEN)
+    async with server:
         yield server
 
 

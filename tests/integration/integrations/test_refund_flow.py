@@ -19,7 +19,8 @@ KEY = "sk_test_flow_key"
 
 @pytest.fixture
 async def api() -> AsyncIterator[FakeStripe]:
-    async with FakeStripe(api_key=KEY) as server:
+    server = FakeStripe(api_key=KEY)
+    async with server:
         yield server
 
 
