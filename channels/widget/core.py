@@ -13,6 +13,7 @@ from channels.widget.errors import OriginRefused
 from channels.widget.hub import ConnectionHub
 from channels.widget.limits import RateLimiter
 from channels.widget.origins import OriginPolicy
+from channels.widget.protocol import Hello
 from channels.widget.service import FrameHandler, History, public_message
 from channels.widget.session import SessionIssuer, VisitorSession
 
@@ -43,6 +44,12 @@ class WidgetCore:
         if self.trust_proxy and forwarded:
             return forwarded.split(",")[0].strip()
         return request.remote or "unknown"
+
+    def open_session(self, request: web.Request, hello: Hello) -> tuple[VisitorSession, str]:
+        """Open a session; only brand-new visitors spend the per-IP session budget."""
+        if hello.token is None and hello.user is None:
+            self.session_rate.take(self.client_ip(request))
+        return self.sessions.open(hello)
 
     async def messages(self, session: VisitorSession) -> list[dict[str, Any]]:
         """The visitor's stored conversation, newest ``history_limit`` messages."""

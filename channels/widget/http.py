@@ -78,10 +78,9 @@ class HttpEndpoints:
             raise BadFrame("the request body is not JSON") from exc
 
     async def open_session(self, request: web.Request) -> Reply:
-        self._core.session_rate.take(self._core.client_ip(request))
         data = await self._json(request)
         hello = parse_hello({**data, "type": "hello"} if isinstance(data, dict) else data)
-        session, token = self._core.sessions.open(hello)
+        session, token = self._core.open_session(request, hello)
         return await self._core.welcome(session, token), 200, {}
 
     async def post_message(self, request: web.Request) -> Reply:

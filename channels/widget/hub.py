@@ -63,10 +63,14 @@ class ConnectionHub:
             return sum(len(p) for p in self._peers.values())
         return len(self._peers.get(visitor_id, ()))
 
-    async def push(self, visitor_id: str, frame: dict[str, Any]) -> int:
+    async def push(
+        self, visitor_id: str, frame: dict[str, Any], exclude: Peer | None = None
+    ) -> int:
         """Send ``frame`` to every open socket of the visitor; how many got it."""
         delivered = 0
         for peer in list(self._peers.get(visitor_id, ())):
+            if peer is exclude:
+                continue
             if peer.ws.closed:
                 self.remove(visitor_id, peer)
                 continue

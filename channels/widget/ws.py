@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from channels.widget.core import WidgetCore
 from channels.widget.errors import BadFrame, WidgetError
 from channels.widget.hub import Peer
-from channels.widget.protocol import error_frame, parse_frame, parse_hello
+from channels.widget.protocol import (
+    ChoiceFrame,
+    ClientFrame,
+    TextFrame,
+    error_frame,
+    parse_frame,
+    parse_hello,
+)
 from channels.widget.session import VisitorSession
 
 logger = logging.getLogger(__name__)
@@ -28,8 +36,7 @@ class WebSocketEndpoint:
         await ws.prepare(request)
         try:
             self._core.check_origin(request)
-            self._core.session_rate.take(self._core.client_ip(request))
-            session, token = await self._hello(ws)
+            session, token = await self._hello(request, ws)
         except WidgetError as exc:
             logger.info("widget socket refused: %s", exc.code)
             await ws.close(code=exc.close_code, message=exc.code.encode())
@@ -39,7 +46,9 @@ class WebSocketEndpoint:
         await self._serve(ws, session, token)
         return ws
 
-    async def _hello(self, ws: web.WebSocketResponse) -> tuple[VisitorSession | None, str]:
+    async def _hello(
+        self, request: web.Request, ws: web.WebSocketResponse
+    ) -> tuple[VisitorSession | None, str]:
         try:
             msg = await ws.receive(timeout=HELLO_TIMEOUT_S)
         except TimeoutError:
@@ -49,7 +58,7 @@ class WebSocketEndpoint:
             if not ws.closed:
                 raise BadFrame("the first frame must be a hello")
             return None, ""
-        return self._core.sessions.open(parse_hello(msg.data))
+        return self._core.open_session(request, parse_hello(msg.data))
 
     async def _serve(self, ws: web.WebSocketResponse, session: VisitorSession, token: str) -> None:
         peer = Peer(ws)
@@ -68,7 +77,30 @@ class WebSocketEndpoint:
                     continue
                 for answer in await self._core.frames.handle(session, frame):
                     await ws.send_json(answer)
+                    if answer["type"] == "ack":
+                        await self._echo_to_other_tabs(session, peer, frame)
         except ConnectionError:
             logger.info("widget socket dropped", extra={"visitor_id": session.visitor_id})
         finally:
             self._core.hub.remove(session.visitor_id, peer)
+
+    async def _echo_to_other_tabs(
+        self, session: VisitorSession, sender: Peer, frame: ClientFrame
+    ) -> None:
+        """The visitor's other open tabs show what was just written in this one."""
+        if not isinstance(frame, TextFrame | ChoiceFrame):
+            return
+        text = frame.text.strip() if isinstance(frame, TextFrame) else frame.label or frame.value
+        message: dict[str, Any] = {
+            "id": f"local-{frame.client_id}",
+            "direction": "in",
+            "sender_kind": "customer",
+            "text": text,
+            "choices": [],
+            "input_type": None,
+            "created_at": self._core.clock.now().isoformat(),
+            "client_id": frame.client_id,
+        }
+        await self._core.hub.push(
+            session.visitor_id, {"type": "message", "message": message}, exclude=sender
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from channels.widget.limits import RateLimiter
 from channels.widget.tokens import TokenSigner, VisitorToken
 from tests.unit.widget.conftest import SHOP, WidgetRig
 
@@ -111,3 +112,12 @@ async def test_static_files_and_demo_page(rig: WidgetRig) -> None:
     page = await demo.text()
     assert '<script src="/widget/widget.js"' in page
     assert 'id="checkout"' in page
+
+
+async def test_only_new_visitors_spend_the_session_budget(rig: WidgetRig) -> None:
+    rig.channel.core.session_rate = RateLimiter(rig.clock, capacity=1, per_second=0.01)
+    first = await open_session(rig)
+    again = await rig.client.post("/widget/session", json={"token": first["token"]}, headers=ORIGIN)
+    assert again.status == 200
+    fresh = await rig.client.post("/widget/session", json={}, headers=ORIGIN)
+    assert fresh.status == 429

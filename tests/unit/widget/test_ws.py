@@ -243,3 +243,20 @@ async def test_close_drops_every_socket(rig: WidgetRig) -> None:
     await rig.channel.close()
     assert (await closed_with(ws))[0] == 1001
     assert rig.channel.hub.count() == 0
+
+
+async def test_other_tabs_see_what_the_visitor_wrote(rig: WidgetRig) -> None:
+    tab1, frame = await welcome(rig)
+    tab2, _ = await welcome(rig, token=frame["token"])
+    await tab1.send_json({"type": "message", "client_id": "c9", "text": "from tab one"})
+    assert await tab1.receive_json() == {"type": "ack", "client_id": "c9"}
+    echoed = (await tab2.receive_json())["message"]
+    assert (echoed["id"], echoed["direction"], echoed["text"]) == (
+        "local-c9",
+        "in",
+        "from tab one",
+    )
+    await tab1.send_json({"type": "ping"})
+    assert (await tab1.receive_json())["type"] == "pong"  # the sender is not echoed to
+    for ws in (tab1, tab2):
+        await ws.close()
