@@ -26,8 +26,9 @@ class Harness:
         self.services = services
         self.channel = channel
         self.runner = runner
-        self.clock = services.clock
-        assert isinstance(self.clock, FakeClock)
+        clock = services.clock
+        assert isinstance(clock, FakeClock)
+        self.clock = clock
         self._ids = itertools.count(1)
 
     @classmethod
