@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 from bot.config import Settings
 
 logger = logging.getLogger(__name__)
+
+_HOLDS_GATE: contextvars.ContextVar[bool] = contextvars.ContextVar("holds_sqlite_gate", default=False)
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -73,15 +77,31 @@ class Database:
         self.settings = settings
         self.engine = engine or create_engine(settings)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time: queue here instead of in its busy handler,
+        # which sleeps in growing steps and turns contention into long stalls.
+        self._sqlite_gate = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
+    async def transaction_gate(self) -> AsyncIterator[None]:
+        """Held for the length of a transaction on SQLite (a no-op elsewhere)."""
+        if self._sqlite_gate is None or _HOLDS_GATE.get():
+            yield
+            return
+        async with self._sqlite_gate:
+            token = _HOLDS_GATE.set(True)
+            try:
+                yield
+            finally:
+                _HOLDS_GATE.reset(token)
+
+    @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
+        async with self.transaction_gate(), self.sessions() as session, session.begin():
             yield session
 
     async def ping(self) -> bool:

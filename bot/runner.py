@@ -197,8 +197,9 @@ class WorkflowRunner:
         lead_id = ctx["lead"]["id"] if ctx.get("lead") else None
         key = trigger_key or f"event:{event.id if event else 'none'}"
         now = self.services.clock.now()
+        held = conversation_id is not None and _asks(definition) and await self._holder(conversation_id)
         async with self.services.uow() as tx:
-            if conversation_id is not None and _asks(definition) and await self._holder(conversation_id):
+            if held:
                 add_log(
                     tx, run_id=None, workflow_id=entry.workflow_id, kind="skip",
                     message="not started: another run is waiting for this customer's answer",

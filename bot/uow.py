@@ -133,7 +133,7 @@ class UnitOfWork:
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[Tx]:
-        async with self.db.sessions() as session:
+        async with self.db.transaction_gate(), self.db.sessions() as session:
             async with session.begin():
                 tx = Tx(session, self.clock.now())
                 yield tx
