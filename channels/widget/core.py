@@ -12,12 +12,17 @@ from bot.clock import Clock
 from channels.widget.errors import OriginRefused
 from channels.widget.hub import ConnectionHub
 from channels.widget.limits import RateLimiter
-from channels.widget.origins import OriginPolicy
+from channels.widget.origins import OriginPolicy, normalize_origin
 from channels.widget.protocol import Hello
 from channels.widget.service import FrameHandler, History, public_message
 from channels.widget.session import SessionIssuer, VisitorSession
 
 TYPING_FOR = timedelta(seconds=8)
+
+
+def own_origin(request: web.Request) -> str:
+    """This server's origin as the browser addressed it (``Host``; a proxy in front may differ)."""
+    return normalize_origin(f"{request.scheme}://{request.host}")
 
 
 @dataclass
@@ -33,9 +38,16 @@ class WidgetCore:
     history_limit: int = 200
     typing_until: dict[str, datetime] = field(default_factory=dict)
 
+    def allows(self, request: web.Request) -> bool:
+        """The configured origins, plus pages this server serves itself (the demo at ``/``)."""
+        origin = request.headers.get("Origin")
+        if self.origins.allows(origin):
+            return True
+        return origin is not None and normalize_origin(origin) == own_origin(request)
+
     def check_origin(self, request: web.Request) -> str | None:
         origin = request.headers.get("Origin")
-        if not self.origins.allows(origin):
+        if not self.allows(request):
             raise OriginRefused(f"The origin {origin} may not use this chat widget.")
         return origin
 

@@ -54,7 +54,7 @@ class HttpEndpoints:
                 body, status, headers = await handler(request)
             except WidgetError as exc:
                 body, status, headers = error_frame(exc.code, str(exc)), exc.http_status, {}
-                if not self._core.origins.allows(origin):
+                if not self._core.allows(request):
                     origin = None
             return web.json_response(body, status=status, headers={**_cors(origin), **headers})
 
@@ -62,7 +62,7 @@ class HttpEndpoints:
 
     async def preflight(self, request: web.Request) -> web.Response:
         origin = request.headers.get("Origin")
-        if not self._core.origins.allows(origin):
+        if not self._core.allows(request):
             return web.json_response(
                 error_frame("origin_refused", "origin not allowed"), status=403
             )

@@ -1,0 +1,66 @@
+"""Plugs the web chat widget into the app: always on, no credentials needed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.messages import InboundMessage, OutboundMessage, SendResult
+from bot.services import Services
+from channels.widget.channel import WidgetChannel
+from channels.widget.service import CHANNEL
+from channels.widget.store import WidgetStore
+
+logger = logging.getLogger(__name__)
+
+WIDGET = web.AppKey("widget_channel", WidgetChannel)
+
+
+class AppWidgetChannel(WidgetChannel):
+    """The widget backed by the inbox and the stored conversation."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._store = WidgetStore(services.db)
+        super().__init__(
+            services.settings,
+            services.clock,
+            receive=self._receive,
+            history=self._store.history,
+            visitor_event=self._visitor_event,
+        )
+
+    async def _receive(self, message: InboundMessage) -> object:
+        """Store the visitor's message; the typing indicator shows while workflows answer."""
+        result = await self._services.inbox.receive(message)
+        if not result.duplicate:
+            await self.typing(message.external_conversation_id)
+        return result
+
+    async def _visitor_event(self, visitor_id: str, event_type: str, data: dict[str, Any]) -> None:
+        await self._services.inbox.visitor_event(CHANNEL, visitor_id, event_type, data)
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Say who wrote a stored message (bot or agent, and the agent's name)."""
+        if message.message_id is not None and "sender_kind" not in message.metadata:
+            sender = await self._store.sender(message.message_id)
+            if sender is not None:
+                message = message.model_copy(update={"metadata": {**message.metadata, **sender}})
+        return await super().send(message)
+
+
+def setup_widget(app: web.Application, services: Services) -> None:
+    """The widget's routes, the demo page at ``/`` and its channel (outbound via the outbox)."""
+    widget = AppWidgetChannel(services)
+    services.add_channel(widget)
+    app[WIDGET] = widget
+    app.router.add_routes(widget.routes())
+    app.router.add_routes(widget.demo_routes())
+
+    async def close_sockets(app: web.Application) -> None:
+        await widget.close()
+
+    app.on_shutdown.append(close_sockets)
+    logger.info("widget channel on")
