@@ -13,6 +13,7 @@ from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from tests.browser.echo_bot import EchoBot
+from tests.browser.real_app import real_app  # noqa: F401  (fixture)
 
 CHROMIUM = Path(os.environ.get("RELAYBOT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -27,8 +28,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+def browser_required() -> bool:
+    """CI sets ``RELAYBOT_REQUIRE_BROWSER=1``: a missing Chromium fails instead of skipping."""
+    value = os.environ.get("RELAYBOT_REQUIRE_BROWSER", "").strip().lower()
+    return value not in ("", "0", "false", "no")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if CHROMIUM.exists():
+    if CHROMIUM.exists() or browser_required():
         return
     skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed")
     for item in items:
@@ -80,6 +87,8 @@ async def bot() -> AsyncIterator[EchoBot]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is not installed and RELAYBOT_REQUIRE_BROWSER is set")
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
