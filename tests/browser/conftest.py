@@ -16,6 +16,7 @@ from tests.browser.echo_bot import EchoBot
 from tests.browser.real_app import real_app  # noqa: F401  (fixture)
 
 CHROMIUM = Path(os.environ.get("RELAYBOT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_PRESENT = CHROMIUM.exists()
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -35,7 +36,7 @@ def browser_required() -> bool:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if CHROMIUM.exists() or browser_required():
+    if CHROMIUM_PRESENT or browser_required():
         return
     skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed")
     for item in items:
@@ -87,7 +88,7 @@ async def bot() -> AsyncIterator[EchoBot]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
+    if not CHROMIUM_PRESENT:
         pytest.fail(f"{CHROMIUM} is not installed and RELAYBOT_REQUIRE_BROWSER is set")
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(

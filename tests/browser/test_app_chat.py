@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -69,7 +70,9 @@ async def test_the_support_example_with_choices_an_email_question_and_a_reload(
     # the indicator is pushed once the message is stored, before the workflow answers
     assert kinds(frames)[:3] == ["typing", f"message:{GREETING}", f"message:{TOPIC}"]
     buttons = panel.locator(".rbw-choices button")
-    await expect(buttons).to_have_text(["Where is my order?", "Billing question", "Talk to a person"])
+    await expect(buttons).to_have_text(
+        ["Where is my order?", "Billing question", "Talk to a person"]
+    )
 
     await panel.get_by_role("button", name="Where is my order?").click()
     await expect(bot.last).to_have_text(EMAIL_QUESTION)
@@ -90,8 +93,15 @@ async def test_the_support_example_with_choices_an_email_question_and_a_reload(
     await expect(answer).to_have_attribute("type", "text")
 
     expected = [
-        "Hello", GREETING, TOPIC, "Where is my order?", EMAIL_QUESTION,
-        "ana@example", EMAIL_RETRY, "ana@example.com", ORDER_QUESTION,
+        "Hello",
+        GREETING,
+        TOPIC,
+        "Where is my order?",
+        EMAIL_QUESTION,
+        "ana@example",
+        EMAIL_RETRY,
+        "ana@example.com",
+        ORDER_QUESTION,
     ]
     await expect(page.locator(".rbw-bubble")).to_have_text(expected)
     # keep the visitor's token, forget the cached copy: the history comes from the server
@@ -105,4 +115,31 @@ async def test_the_support_example_with_choices_an_email_question_and_a_reload(
     assert conversation.channel == "widget"
     (run,) = await real_app.rows(WorkflowRun)
     assert run.status == "waiting"
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+async def test_form_frustration_on_the_checkout_brings_the_checkout_help_workflow(
+    context: BrowserContext, real_app: RunningApp
+) -> None:
+    page, _ = await open_demo(context, real_app)
+    panel = page.get_by_role("dialog", name="Pinecone Support")
+    await expect(panel).to_be_hidden()
+    await page.locator("#name").fill("Ana")
+    await page.locator("#card").fill("1234")
+    pay = page.get_by_role("button", name="Pay now")
+    for _ in range(2):
+        await pay.click()
+        await expect(page.locator("#result")).to_have_text("Please fix the highlighted fields.")
+
+    await expect(panel).to_be_visible()
+    await expect(panel.locator(".rbw-msg--out .rbw-bubble")).to_have_text([OFFER])
+    await panel.get_by_role("button", name="Yes, please help").click()
+    await expect(panel.get_by_text(TIPS)).to_be_visible()
+
+    (conversation,) = await real_app.rows(Conversation)
+    assert conversation.external_id == await page.evaluate("RelaybotWidget.visitorId")
+    assert len(await real_app.rows(WorkflowRun)) == 1  # checkout-help only: no greeting
+    await expect(panel.locator(".rbw-bubble")).to_have_text(
+        [OFFER, "Yes, please help", re.compile(re.escape(TIPS))]
+    )
     assert page.errors == []  # type: ignore[attr-defined]
