@@ -14,6 +14,7 @@ from bot.delivery import ChannelSender
 from bot.engine_component import build_runner, import_workflow_dir
 from bot.messages import InboundMessage, OutboundMessage, SenderProfile, SendResult
 from bot.services import Services, build_services
+from integrations.component import install_integrations, subscribe_ai_agent
 
 CHANNEL = "console"
 
@@ -75,7 +76,9 @@ async def _session(settings: Settings, name: str, conversation: str) -> int:
     services = build_services(settings)
     services.add_channel(ConsoleChannel())
     ChannelSender(services).register()
+    subscribe_ai_agent(services)
     runner = build_runner(services)
+    install_integrations(services)
     await import_workflow_dir(services, settings.workflows_dir)
     await runner.catalog.refresh()
     print("relaybot chat: you are the customer. Type a message; /quit to leave.")
