@@ -93,6 +93,7 @@ async def relay(sqlite_url: str, clock: FakeClock, tmp_path: Path) -> AsyncItera
 async def test_thread_reply_reaches_the_customer_on_telegram(relay: Relay) -> None:
     await relay.customer_writes(1, "My parcel never arrived")
     header, mirrored = relay.fake_slack.calls("chat.postMessage")
+    assert header.get("thread_ts") is None  # the thread starts with the header
     thread_ts = str(relay.fake_slack.messages[0]["ts"])
     assert mirrored["thread_ts"] == thread_ts and "My parcel never arrived" in mirrored["text"]
 
