@@ -13,7 +13,8 @@ from bot.config import Settings
 from bot.delivery import ChannelSender
 from bot.engine_component import build_runner, import_workflow_dir
 from bot.messages import InboundMessage, OutboundMessage, SenderProfile, SendResult
-from bot.services import Services, build_services
+from bot.services import build_services
+from bot.settle import settle
 from integrations.component import install_integrations, subscribe_ai_agent
 
 CHANNEL = "console"
@@ -60,16 +61,6 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     if settings.is_sqlite:
         upgrade(settings.database_url)
     return run_async(_session(settings, args.name, args.conversation))
-
-
-async def settle(services: Services) -> None:
-    """Run everything due now: events, outbound messages, timers."""
-    for _ in range(100):
-        await services.events.drain()
-        sent = await services.outbox.run_once()
-        fired = await services.scheduler.run_once()
-        if not sent and not fired:
-            return
 
 
 async def _session(settings: Settings, name: str, conversation: str) -> int:

@@ -140,6 +140,18 @@ class EventDispatcher:
             )
         self._inflight.discard(event.id)
 
+    async def pending(self) -> int:
+        """How many stored events are not delivered yet."""
+        from sqlalchemy import func
+
+        async with self.db.session() as session:
+            return int(
+                await session.scalar(
+                    select(func.count()).select_from(Event).where(Event.delivered_at.is_(None))
+                )
+                or 0
+            )
+
     async def drain(self) -> None:
         """Deliver everything stored so far (and what those deliveries cause)."""
         while True:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.engine_component import build_runner
 from bot.messages import InboundMessage, SenderProfile
-from bot.models import Event, RunLog, WorkflowRun
+from bot.models import RunLog, WorkflowRun
 from bot.runner import WorkflowRunner
 from bot.services import Services
+from bot.settle import settle
 from bot.workflow_store import import_files, workflow_files
 from channels.testing import RecordingChannel
 
@@ -57,19 +58,7 @@ class Harness:
 
     async def settle(self) -> None:
         """Deliver events, outbound items and due timers until nothing is left to do now."""
-        for _ in range(100):
-            await self.services.events.drain()
-            sent = await self.services.outbox.run_once()
-            fired = await self.services.scheduler.run_once()
-            if not sent and not fired and not await self._pending_events():
-                return
-        raise AssertionError("the system did not settle")
-
-    async def _pending_events(self) -> int:
-        async with self.services.db.session() as session:
-            return int(await session.scalar(
-                select(func.count()).select_from(Event).where(Event.delivered_at.is_(None))
-            ) or 0)
+        await settle(self.services)
 
     def replies(self, chat: str | None = None) -> list[str]:
         return self.channel.texts(chat)

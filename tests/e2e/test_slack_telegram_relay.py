@@ -14,6 +14,7 @@ from bot.app import create_app
 from bot.clock import FakeClock
 from bot.engine_component import setup_engine
 from bot.services import Services, build_services
+from bot.settle import settle
 from channels.component import setup_channels
 from integrations.slack.component import SlackComponent
 from tests.conftest import make_settings
@@ -41,13 +42,7 @@ class Relay:
         await self.settle()
 
     async def settle(self) -> None:
-        for _ in range(100):
-            await self.services.events.drain()
-            sent = await self.services.outbox.run_once()
-            fired = await self.services.scheduler.run_once()
-            if not sent and not fired:
-                return
-        raise AssertionError("the app did not settle")
+        await settle(self.services)
 
     def telegram_texts(self) -> list[str]:
         return [str(call["text"]) for call in self.telegram.calls("sendMessage")]

@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.clock import FakeClock
 from bot.engine_component import setup_engine
-from bot.models import Contact, Event, InboundKey, Message, RunLog, WorkflowRun
+from bot.models import Contact, InboundKey, Message, RunLog, WorkflowRun
 from bot.services import SERVICES, Services
+from bot.settle import settle as settle_all
 from channels.component import setup_channels
 from tests.conftest import make_settings
 from tests.fakes.twilio import (
@@ -79,14 +80,7 @@ def services_of(client: Client) -> Services:
 
 async def settle(client: Client) -> None:
     """Deliver events, outbound messages and due timers until nothing is left to do now."""
-    services = services_of(client)
-    for _ in range(100):
-        await services.events.drain()
-        sent = await services.outbox.run_once()
-        fired = await services.scheduler.run_once()
-        if not sent and not fired and not await count(client, Event, Event.delivered_at.is_(None)):
-            return
-    raise AssertionError("the app did not settle")
+    await settle_all(services_of(client))
 
 
 async def count(client: Client, model: Any, *where: Any) -> int:

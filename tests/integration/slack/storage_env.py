@@ -13,14 +13,14 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.clock import FakeClock
 from bot.engine_component import setup_engine
 from bot.messages import InboundMessage, SenderProfile
-from bot.models import Agent, Event
+from bot.models import Agent
 from bot.services import Services, build_services
+from bot.settle import settle
 from channels.testing import RecordingChannel
 from integrations.slack.component import SlackComponent
 from integrations.slack.storage_backend import StorageConsoleBackend
@@ -86,22 +86,7 @@ class SlackApp:
 
     async def settle(self) -> None:
         """Deliver events, outbound items and due timers until nothing is left to do now."""
-        for _ in range(100):
-            await self.services.events.drain()
-            sent = await self.services.outbox.run_once()
-            fired = await self.services.scheduler.run_once()
-            if not sent and not fired and not await self._pending_events():
-                return
-        raise AssertionError("the system did not settle")
-
-    async def _pending_events(self) -> int:
-        async with self.services.db.session() as session:
-            return int(
-                await session.scalar(
-                    select(func.count()).select_from(Event).where(Event.delivered_at.is_(None))
-                )
-                or 0
-            )
+        await settle(self.services)
 
     def thread_posts(self, thread_ts: str) -> list[dict[str, Any]]:
         return [m for m in self.fake.calls("chat.postMessage") if m.get("thread_ts") == thread_ts]
