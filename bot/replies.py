@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select, update
 
-from bot.errors import PermanentDeliveryError
 from bot.messages import Choice, OutboundMessage, Template
 from bot.models import Contact, Conversation, Message
-from bot.outbox import Delivery
 from bot.uow import Tx
 
 logger = logging.getLogger(__name__)
@@ -118,19 +115,9 @@ def freeform_blocked(
     )
 
 
-async def last_customer_message_at(tx: Tx, conversation_id: int) -> datetime | None:
-    return await tx.session.scalar(
-        select(Conversation.last_customer_message_at).where(Conversation.id == conversation_id)
-    )
-
-
 async def mark_unreachable(tx: Tx, conversation_id: int) -> None:
     contact_id = await tx.session.scalar(
         select(Conversation.contact_id).where(Conversation.id == conversation_id)
     )
     if contact_id is not None:
         await tx.session.execute(update(Contact).where(Contact.id == contact_id).values(unreachable=True))
-
-
-def reason_of(delivery: Delivery, exc: PermanentDeliveryError) -> str:
-    return f"{delivery.payload.get('channel')}: {exc.reason}"

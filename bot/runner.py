@@ -160,7 +160,7 @@ class WorkflowRunner:
             return [unpack(r) for r in rows]
 
     async def _start_matching(self, event: DomainEvent) -> None:
-        if event.type not in self.catalog.index._by_event:
+        if not self.catalog.index.listening(event.type):
             return
         async with self.services.uow() as tx:
             ctx = await build_context(
