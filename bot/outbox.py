@@ -92,6 +92,7 @@ class Outbox:
         self.clock = clock
         self.signals = signals
         self.metrics = metrics
+        self.workers = settings.dispatcher_workers
         self.max_attempts = settings.outbox_max_attempts
         self.base_backoff = settings.outbox_base_backoff_s
         self.max_backoff = settings.outbox_max_backoff_s
@@ -165,7 +166,13 @@ class Outbox:
         for delivery in deliveries:
             key = delivery.destination or f"#{delivery.id}"
             groups.setdefault(key, []).append(delivery)
-        results = await asyncio.gather(*(self._deliver_in_order(g) for g in groups.values()))
+        gate = asyncio.Semaphore(self.workers)
+
+        async def deliver(group: list[Delivery]) -> int:
+            async with gate:
+                return await self._deliver_in_order(group)
+
+        results = await asyncio.gather(*(deliver(g) for g in groups.values()))
         return sum(results)
 
     async def _deliver_in_order(self, group: list[Delivery]) -> int:

@@ -159,3 +159,33 @@ async def test_a_second_dispatcher_does_not_take_claimed_items(services: Service
     assert await other.run_once() == 0
     async with services.db.session() as session:
         assert (await session.scalar(select(OutboxItem.status))) == "pending"
+
+
+async def test_dispatcher_workers_limit_deliveries_under_way(services: Services) -> None:
+    import asyncio
+
+    services.outbox.workers = 2
+    under_way = 0
+    most = 0
+    release = asyncio.Event()
+    two_started = asyncio.Event()
+
+    async def slow(delivery: Delivery) -> None:
+        nonlocal under_way, most
+        under_way += 1
+        most = max(most, under_way)
+        if most >= 2:
+            two_started.set()
+        await release.wait()
+        under_way -= 1
+
+    services.outbox.register("slow", slow)
+    for chat in range(5):
+        await enqueue(services, "slow", f"chat-{chat}")
+    delivery = asyncio.create_task(services.outbox.run_once())
+    await asyncio.wait_for(two_started.wait(), 10)
+    for _ in range(20):  # give a third delivery every chance to start
+        await asyncio.sleep(0)
+    assert most == 2
+    release.set()
+    assert await delivery == 5
