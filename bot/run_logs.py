@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.errors import NotFoundError
 from bot.models import RunLog, Workflow, WorkflowRun
-from bot.uow import UnitOfWork
+from bot.uow import Tx, UnitOfWork
 
 
 @dataclass
@@ -32,6 +32,7 @@ class RunView:
     finished_at: datetime | None
     conversation_id: int | None
     error: str | None
+    trigger_event_id: int | None = None
     lines: list[LogLine] = field(default_factory=list)
 
 
@@ -41,36 +42,49 @@ async def recent_runs(
 ) -> list[RunView]:
     """The newest runs (of one workflow, or failed ones), each with its log lines."""
     async with uow() as tx:
-        query = (
-            select(WorkflowRun, Workflow.name)
-            .join(Workflow, Workflow.id == WorkflowRun.workflow_id)
-            .order_by(WorkflowRun.id.desc())
-            .limit(limit)
+        return await load_runs(
+            tx, workflow=workflow, failed_only=failed_only, run_id=run_id, limit=limit
         )
-        if workflow is not None:
-            if await tx.session.scalar(select(Workflow.id).where(Workflow.name == workflow)) is None:
-                raise NotFoundError(f"no workflow named {workflow!r}")
-            query = query.where(Workflow.name == workflow)
-        if failed_only:
-            query = query.where(WorkflowRun.status == "failed")
-        if run_id is not None:
-            query = query.where(WorkflowRun.id == run_id)
-        rows = (await tx.session.execute(query)).all()
-        views = [
-            RunView(r.id, name, r.status, r.started_at, r.finished_at, r.conversation_id, r.error)
-            for r, name in rows
-        ]
-        if views:
-            logs = await tx.session.scalars(
-                select(RunLog).where(RunLog.run_id.in_([v.id for v in views])).order_by(RunLog.id)
+
+
+async def load_runs(
+    tx: Tx, *, workflow: str | None = None, failed_only: bool = False,
+    run_id: int | None = None, limit: int = 10,
+) -> list[RunView]:
+    """:func:`recent_runs` inside the caller's transaction."""
+    query = (
+        select(WorkflowRun, Workflow.name)
+        .join(Workflow, Workflow.id == WorkflowRun.workflow_id)
+        .order_by(WorkflowRun.id.desc())
+        .limit(limit)
+    )
+    if workflow is not None:
+        if await tx.session.scalar(select(Workflow.id).where(Workflow.name == workflow)) is None:
+            raise NotFoundError(f"no workflow named {workflow!r}")
+        query = query.where(Workflow.name == workflow)
+    if failed_only:
+        query = query.where(WorkflowRun.status == "failed")
+    if run_id is not None:
+        query = query.where(WorkflowRun.id == run_id)
+    rows = (await tx.session.execute(query)).all()
+    views = [
+        RunView(
+            r.id, name, r.status, r.started_at, r.finished_at, r.conversation_id, r.error,
+            r.trigger_event_id,
+        )
+        for r, name in rows
+    ]
+    if views:
+        logs = await tx.session.scalars(
+            select(RunLog).where(RunLog.run_id.in_([v.id for v in views])).order_by(RunLog.id)
+        )
+        by_run = {v.id: v for v in views}
+        for log in logs:
+            assert log.run_id is not None
+            by_run[log.run_id].lines.append(
+                LogLine(log.kind, log.step_id, log.message, dict(log.data or {}),
+                        float(log.duration_ms) if log.duration_ms is not None else None, log.created_at)
             )
-            by_run = {v.id: v for v in views}
-            for log in logs:
-                assert log.run_id is not None
-                by_run[log.run_id].lines.append(
-                    LogLine(log.kind, log.step_id, log.message, dict(log.data or {}),
-                            float(log.duration_ms) if log.duration_ms is not None else None, log.created_at)
-                )
     return views
 
 

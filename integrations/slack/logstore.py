@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any, cast
 
 from sqlalchemy import select
 
-from bot.errors import NotFoundError
-from bot.models import Event, RunLog, Workflow, WorkflowRun
+from bot.models import Event
+from bot.run_logs import LogLine, load_runs
 from bot.uow import Tx
 from integrations.slack.ports import ConditionCheck, RunLogView, RunStatus, StepLog
 
@@ -29,7 +28,7 @@ def checks_of(data: dict[str, Any]) -> list[ConditionCheck]:
     ]
 
 
-def _steps(logs: list[RunLog]) -> tuple[list[StepLog], list[str]]:
+def _steps(logs: list[LogLine]) -> tuple[list[StepLog], list[str]]:
     steps: list[StepLog] = []
     errors: list[str] = []
     durations: dict[str | None, float] = {}
@@ -62,29 +61,14 @@ async def load_run_logs(
     tx: Tx, workflow: str | None, *, failed_only: bool = False, limit: int = 5
 ) -> list[RunLogView]:
     """The newest runs (of ``workflow``), each with its trigger, conditions, steps and errors."""
-    query = select(WorkflowRun, Workflow.name).join(Workflow, Workflow.id == WorkflowRun.workflow_id)
-    if workflow:
-        if await tx.session.scalar(select(Workflow.id).where(Workflow.name == workflow)) is None:
-            raise NotFoundError(f"no workflow named {workflow!r}")
-        query = query.where(Workflow.name == workflow)
-    if failed_only:
-        query = query.where(WorkflowRun.status == "failed")
-    rows = (await tx.session.execute(query.order_by(WorkflowRun.id.desc()).limit(limit))).all()
-    run_ids = [run.id for run, _ in rows]
-    logs: dict[int, list[RunLog]] = defaultdict(list)
-    if run_ids:
-        for log in await tx.session.scalars(
-            select(RunLog).where(RunLog.run_id.in_(run_ids)).order_by(RunLog.id)
-        ):
-            assert log.run_id is not None
-            logs[log.run_id].append(log)
-    event_ids = [run.trigger_event_id for run, _ in rows if run.trigger_event_id is not None]
+    runs = await load_runs(tx, workflow=workflow or None, failed_only=failed_only, limit=limit)
+    event_ids = [run.trigger_event_id for run in runs if run.trigger_event_id is not None]
     event_types = dict(
         (await tx.session.execute(select(Event.id, Event.type).where(Event.id.in_(event_ids)))).all()
     ) if event_ids else {}
     views: list[RunLogView] = []
-    for run, name in rows:
-        run_logs = logs[run.id]
+    for run in runs:
+        run_logs = run.lines
         steps, errors = _steps(run_logs)
         if run.error and run.error not in errors:
             errors.append(run.error)
@@ -93,7 +77,7 @@ async def load_run_logs(
         views.append(
             RunLogView(
                 run_id=str(run.id),
-                workflow=name,
+                workflow=run.workflow,
                 status=cast(RunStatus, status),
                 trigger_event=event_types.get(run.trigger_event_id, "trigger_workflow")
                 if run.trigger_event_id is not None
