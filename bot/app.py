@@ -84,11 +84,14 @@ def create_app(
 
 
 def start_workers(app: web.Application) -> None:
-    """Run the event, outbox and timer loops in the background."""
+    """Run the journal, event, outbox and timer loops in the background."""
     services = app[SERVICES]
     interval = services.settings.poll_interval_s
     app[TASKS].extend(
         [
+            asyncio.create_task(
+                services.journal_processor.run(services.signals.journal, interval), name="journal"
+            ),
             asyncio.create_task(services.events.run(interval), name="events"),
             asyncio.create_task(services.outbox.run(interval), name="outbox"),
             asyncio.create_task(services.scheduler.run(interval), name="scheduler"),
@@ -105,6 +108,7 @@ async def stop_workers(app: web.Application) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     tasks.clear()
+    await app[SERVICES].journal_processor.stop()
     await app[SERVICES].events.stop()
 
 

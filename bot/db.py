@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -70,6 +71,40 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+class PriorityGate:
+    """A FIFO lock where urgent waiters go before the others.
+
+    The lock is handed from holder to waiter, so nobody can slip in between.
+    """
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, urgent: bool = False) -> None:
+        if not self._locked:
+            self._locked = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._normal).append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed over just as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+        self._locked = False
+
+
 class Database:
     """Owns the engine and hands out sessions."""
 
@@ -79,29 +114,34 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time: queue here instead of in its busy handler,
         # which sleeps in growing steps and turns contention into long stalls.
-        self._sqlite_gate = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._sqlite_gate = PriorityGate() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def transaction_gate(self) -> AsyncIterator[None]:
-        """Held for the length of a transaction on SQLite (a no-op elsewhere)."""
+    async def transaction_gate(self, urgent: bool = False) -> AsyncIterator[None]:
+        """Held for the length of a transaction on SQLite (a no-op elsewhere).
+
+        ``urgent`` transactions (a webhook waiting to answer) go before queued
+        background work.
+        """
         if self._sqlite_gate is None or _HOLDS_GATE.get():
             yield
             return
-        async with self._sqlite_gate:
-            token = _HOLDS_GATE.set(True)
-            try:
-                yield
-            finally:
-                _HOLDS_GATE.reset(token)
+        await self._sqlite_gate.acquire(urgent)
+        token = _HOLDS_GATE.set(True)
+        try:
+            yield
+        finally:
+            _HOLDS_GATE.reset(token)
+            self._sqlite_gate.release()
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def session(self, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """A session in one transaction: committed on success, rolled back on error."""
-        async with self.transaction_gate(), self.sessions() as session, session.begin():
+        async with self.transaction_gate(urgent), self.sessions() as session, session.begin():
             yield session
 
     async def ping(self) -> bool:

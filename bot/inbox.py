@@ -54,6 +54,10 @@ class Inbox:
         ).inc()
         return result
 
+    async def store(self, tx: Tx, message: InboundMessage) -> ReceiveResult:
+        """Store ``message`` in the caller's transaction (the journal processor's path)."""
+        return await self._store(tx, message)
+
     async def _store(self, tx: Tx, message: InboundMessage) -> ReceiveResult:
         fresh = await upsert_ignore(
             tx.session,

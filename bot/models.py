@@ -197,6 +197,30 @@ class InboundKey(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class InboundJournalEntry(Base):
+    """A platform's raw inbound payload, stored before it is acknowledged.
+
+    Webhooks commit here in groups (one transaction for the requests arriving
+    together) and answer 200; the journal processor turns entries into messages
+    in arrival order. ``(channel, external_id)`` is the platform's delivery id, so a
+    redelivery is recognised at the door.
+    """
+
+    __tablename__ = "inbound_journal"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        Index("ix_inbound_journal_pending", "processed_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class Lead(Base):
     __tablename__ = "leads"
 

@@ -14,6 +14,8 @@ from bot.config import Settings
 from bot.db import Database
 from bot.events import EventDispatcher
 from bot.inbox import Inbox
+from bot.journal import InboundJournal
+from bot.journal_processor import JournalProcessor
 from bot.leads import Pipeline
 from bot.metrics import Metrics
 from bot.outbox import Outbox
@@ -40,6 +42,8 @@ class Services:
     outbox: Outbox
     scheduler: Scheduler
     inbox: Inbox
+    journal: InboundJournal
+    journal_processor: JournalProcessor
     pipeline: Pipeline
     channels: dict[str, Channel] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +85,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     signals = Signals()
     metrics = Metrics()
     uow = UnitOfWork(db, clock, signals)
+    inbox = Inbox(uow, metrics)
     return Services(
         settings=settings,
         clock=clock,
@@ -91,7 +96,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         events=EventDispatcher(db, clock, signals),
         outbox=Outbox(db, clock, signals, metrics, settings),
         scheduler=Scheduler(db, clock, signals, metrics),
-        inbox=Inbox(uow, metrics),
+        inbox=inbox,
+        journal=InboundJournal(db, clock, signals, metrics),
+        journal_processor=JournalProcessor(uow, inbox),
         pipeline=Pipeline(settings.lead_stages),
     )
 

@@ -1,4 +1,4 @@
-"""Run everything due now by hand: events, outbound items, timers (terminal chat, tests)."""
+"""Run everything due now by hand: journaled webhooks, events, outbound items, timers (terminal chat, tests)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ class NotSettledError(RuntimeError):
 async def settle(services: Services, rounds: int = 100) -> None:
     """Deliver events, outbound items and due timers until nothing is left to do now."""
     for _ in range(rounds):
+        await services.journal_processor.drain()
         await services.events.drain()
         sent = await services.outbox.run_once()
         fired = await services.scheduler.run_once()

@@ -12,3 +12,4 @@ class Signals:
         self.events = asyncio.Event()
         self.outbox = asyncio.Event()
         self.timers = asyncio.Event()
+        self.journal = asyncio.Event()

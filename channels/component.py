@@ -24,7 +24,10 @@ def setup_channels(app: web.Application, services: Services) -> None:
     """
     settings = services.settings
     if settings.telegram_enabled:
-        telegram = TelegramChannel(settings, lambda: services.http, services.clock, services.inbox.receive)
+        telegram = TelegramChannel(
+            settings, lambda: services.http, services.clock, services.journal.append
+        )
+        services.journal_processor.register(telegram.name, telegram.normalize, telegram.after_stored)
         services.add_channel(telegram)
         app.router.add_routes(telegram.routes())
         logger.info("telegram channel on")

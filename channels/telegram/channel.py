@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from telegram import Bot, Message, Update
@@ -26,13 +28,18 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ANSWER_TIMEOUT = 5.0  # seconds; the webhook waits for this answer before acknowledging
+ANSWER_TIMEOUT = 5.0  # seconds to wait for answerCallbackQuery
 
-Receive = Callable[[InboundMessage], Awaitable[object]]
+Intake = Callable[[str, str, dict[str, Any]], Awaitable[bool]]
+"""intake(channel, delivery id, payload): commits the raw update; False for a redelivery."""
 
 
 class TelegramChannel:
-    """Customers on Telegram. ``receive`` is the inbox; the webhook answers after it returns."""
+    """Customers on Telegram.
+
+    The webhook commits each update to the inbound journal (``intake``) and answers
+    once it is durable; :meth:`normalize` turns journaled updates into messages.
+    """
 
     name = CHANNEL
 
@@ -41,14 +48,14 @@ class TelegramChannel:
         settings: Settings,
         session: SessionSource,
         clock: Clock,
-        receive: Receive,
+        intake: Intake,
     ) -> None:
         if settings.telegram_bot_token is None or settings.telegram_webhook_secret is None:
             raise ConfigError("Telegram needs TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET")
         self._token = settings.telegram_bot_token.get_secret_value()
         self._secret = settings.telegram_webhook_secret.get_secret_value().encode("utf-8")
         self._clock = clock
-        self._receive = receive
+        self._intake = intake
         self.bot = build_bot(settings, session)
         self._ready = asyncio.Lock()
 
@@ -61,24 +68,31 @@ class TelegramChannel:
             logger.warning("telegram webhook refused: missing or wrong secret token")
             return web.Response(status=401, text="bad secret token")
         try:
-            data = await request.json()
-            update = Update.de_json(data, self.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
-            logger.warning("telegram webhook: unreadable update", exc_info=True)
-            return web.Response(status=400, text="unreadable update")
-        inbound = update_to_inbound(update, self._clock.now())
-        if inbound is None:
-            return web.Response(status=200)
+            data = json.loads(await request.read())
+        except ValueError:
+            return web.Response(status=400, text="unreadable update: not JSON")
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            return web.Response(status=400, text="unreadable update: no integer update_id")
         try:
-            await self._receive(inbound)
+            await self._intake(CHANNEL, f"update:{update_id}", data)
         except Exception:
-            logger.exception(
-                "telegram update %s not stored; Telegram will redeliver", update.update_id
-            )
+            logger.exception("telegram update %s not stored; Telegram will redeliver", update_id)
             return web.Response(status=500, text="not stored")
-        if update.callback_query is not None:
-            await self._answer_callback(update.callback_query.id)
         return web.Response(status=200)
+
+    def normalize(self, payload: dict[str, Any], received_at: datetime) -> InboundMessage | None:
+        """A journaled update as a message; ``None`` for updates the product does not use."""
+        update = Update.de_json(payload, self.bot)
+        if update is None:
+            raise ValueError("empty update")
+        return update_to_inbound(update, received_at)
+
+    async def after_stored(self, payload: dict[str, Any]) -> None:
+        """A stored button press: stop the button's spinner."""
+        query = payload.get("callback_query")
+        if isinstance(query, dict) and query.get("id"):
+            await self._answer_callback(str(query["id"]))
 
     async def _answer_callback(self, query_id: str) -> None:
         """Stop the button's spinner; the press is already stored, so failing here is harmless."""

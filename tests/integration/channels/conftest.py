@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.messages import InboundMessage
+from channels.telegram import TelegramChannel
 from tests.fakes.telegram import TelegramFake
 from tests.fakes.twilio import TwilioFake
 
@@ -35,6 +36,22 @@ class RecordingInbox:
         if self.fail_with is not None:
             raise self.fail_with
         self.statuses.append((sid, status, error_code))
+
+
+def telegram_channel(
+    settings: Settings, http: Any, clock: FakeClock, inbox: RecordingInbox
+) -> TelegramChannel:
+    """A Telegram channel whose journal stands in as "normalize at once, ``inbox.receive``, then ``after_stored``"."""
+
+    async def intake(_channel: str, _delivery_id: str, payload: dict[str, Any]) -> bool:
+        message = channel.normalize(payload, clock.now())
+        if message is not None:
+            await inbox.receive(message)
+            await channel.after_stored(payload)
+        return True
+
+    channel = TelegramChannel(settings, http, clock, intake)
+    return channel
 
 
 def make_settings(**values: Any) -> Settings:

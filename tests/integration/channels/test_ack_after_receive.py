@@ -1,12 +1,16 @@
-"""Both webhooks answer the platform only after the inbox has returned."""
+"""The webhooks answer the platform only after the update is committed."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from sqlalchemy import insert, select
+
 from bot.clock import FakeClock
 from bot.messages import InboundMessage
+from bot.models import InboundJournalEntry
+from bot.services import Services
 from channels.telegram import TelegramChannel
 from channels.twilio_whatsapp import TwilioWhatsAppChannel
 from tests.fakes.telegram import TelegramFake, message_update, signed_headers
@@ -43,24 +47,40 @@ async def assert_answers_after_receive(
     return response
 
 
-async def test_telegram(
-    serve: Any, http: Any, clock: FakeClock, telegram_fake: TelegramFake
+async def test_telegram_answers_after_the_journal_commit(
+    serve: Any, http: Any, clock: FakeClock, telegram_fake: TelegramFake, services: Services
 ) -> None:
-    gate = GatedInbox()
+    """A competing transaction holds the update's journal key: no answer until it is gone."""
     settings = make_settings(
         TELEGRAM_BOT_TOKEN=telegram_fake.token,
         TELEGRAM_WEBHOOK_SECRET="s3cret",
         TELEGRAM_API_BASE_URL=telegram_fake.base_url,
     )
-    channel = TelegramChannel(settings, http, clock, gate.receive)
+    channel = TelegramChannel(settings, http, clock, services.journal.append)
     client = await serve(channel.routes())
-    await assert_answers_after_receive(
-        client,
-        gate,
-        "/webhooks/telegram",
-        json=message_update(1, text="hi"),
-        headers=signed_headers("s3cret"),
-    )
+    async with services.db.transaction_gate(), services.db.sessions() as session:
+        transaction = await session.begin()
+        await session.execute(
+            insert(InboundJournalEntry).values(
+                channel="telegram", external_id="update:1", payload={}, received_at=clock.now()
+            )
+        )
+        request = asyncio.ensure_future(
+            client.post(
+                "/webhooks/telegram",
+                json=message_update(1, text="hi"),
+                headers=signed_headers("s3cret"),
+            )
+        )
+        for _ in range(20):  # give a premature answer every chance to arrive
+            await asyncio.sleep(0.01)
+        assert not request.done()
+        await transaction.rollback()
+    response = await asyncio.wait_for(request, 10)
+    assert response.status == 200
+    async with services.db.session() as session:
+        [payload] = (await session.scalars(select(InboundJournalEntry.payload))).all()
+    assert payload["message"]["text"] == "hi"
 
 
 async def test_twilio(serve: Any, http: Any, clock: FakeClock, twilio_fake: TwilioFake) -> None:

@@ -19,7 +19,7 @@ from bot.messages import Choice, OutboundMessage
 from channels.base import Channel
 from channels.telegram import TelegramChannel, set_webhook
 from tests.fakes.telegram import TelegramFake
-from tests.integration.channels.conftest import RecordingInbox, make_settings
+from tests.integration.channels.conftest import RecordingInbox, make_settings, telegram_channel
 
 
 def settings_for(fake: TelegramFake, **extra: Any) -> Any:
@@ -35,7 +35,7 @@ def settings_for(fake: TelegramFake, **extra: Any) -> Any:
 async def channel(
     http: Any, clock: FakeClock, inbox: RecordingInbox, telegram_fake: TelegramFake
 ) -> Any:
-    channel = TelegramChannel(settings_for(telegram_fake), http, clock, inbox.receive)
+    channel = telegram_channel(settings_for(telegram_fake), http, clock, inbox)
     yield channel
     await channel.close()
 
@@ -174,7 +174,7 @@ async def test_unreachable_api_is_unavailable(
     await fake.start()
     settings = settings_for(fake)
     await fake.stop()  # nothing listens there any more
-    channel = TelegramChannel(settings, http, clock, inbox.receive)
+    channel = telegram_channel(settings, http, clock, inbox)
     with pytest.raises(UnavailableError) as caught:
         await channel.send(out())
     assert fake.token not in caught.value.reason
@@ -188,7 +188,7 @@ async def test_rejected_token_is_forbidden_but_not_the_customers_fault(
         TELEGRAM_WEBHOOK_SECRET="s3cret",
         TELEGRAM_API_BASE_URL=telegram_fake.base_url,
     )
-    channel = TelegramChannel(settings, http, clock, inbox.receive)
+    channel = telegram_channel(settings, http, clock, inbox)
     with pytest.raises(ForbiddenError) as caught:
         await channel.send(out())
     assert caught.value.recipient_unreachable is False

@@ -14,7 +14,7 @@ from tests.fakes.telegram import (
     message_update,
     signed_headers,
 )
-from tests.integration.channels.conftest import RecordingInbox, make_settings
+from tests.integration.channels.conftest import RecordingInbox, make_settings, telegram_channel
 
 SECRET = "s3cret-Token_1"
 PATH = "/webhooks/telegram"
@@ -29,7 +29,7 @@ async def channel(
         TELEGRAM_WEBHOOK_SECRET=SECRET,
         TELEGRAM_API_BASE_URL=telegram_fake.base_url,
     )
-    channel = TelegramChannel(settings, http, clock, inbox.receive)
+    channel = telegram_channel(settings, http, clock, inbox)
     yield channel
     await channel.close()
 

@@ -1,0 +1,162 @@
+"""Acknowledged Telegram webhooks per second, side by side with a bare aiohttp server.
+
+    apt-get install wrk      # the load generator (Debian package)
+    .venv/bin/python bench/ingest.py --duration 10 --connections 64
+
+Starts ``relaybot serve`` on a fresh SQLite file (one process) and ``bench/hello_server.py``,
+then drives both with the same ``wrk`` script: signed Telegram text updates with unique ids
+over ``--conversations`` chats. A 200 from relaybot means the update is committed. After the
+run it waits until every acknowledged update is a stored message and counts them. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = ROOT / "bench" / "telegram_updates.lua"
+SECRET = "bench-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, deadline_s: float = 30.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer in {deadline_s:.0f}s")
+
+
+def wrk(url: str, args: argparse.Namespace, base: int) -> dict[str, float]:
+    env = {
+        **os.environ,
+        "WRK_THREADS": str(args.threads),
+        "BENCH_CONVERSATIONS": str(args.conversations),
+        "BENCH_SECRET": SECRET,
+        "BENCH_BASE": str(base),
+    }
+    out = subprocess.run(
+        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
+         "--timeout", "10s", "-s", str(LUA), url],
+        env=env, check=True, capture_output=True, text=True,
+    ).stdout
+    match = re.search(r"^JSON (\{.*\})$", out, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"wrk printed no summary:\n{out}")
+    result: dict[str, float] = json.loads(match.group(1))
+    result["requests_per_s"] = round(result["requests"] / result["seconds"], 1)
+    return result
+
+
+def start(cmd: list[str], env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_ready(ready_url)
+    except RuntimeError:
+        proc.kill()
+        raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died") from None
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def stored_messages(db: Path) -> int:
+    """Inbound messages of the measured run (the warm-up's ids are ten digits long)."""
+    with sqlite3.connect(db) as conn:
+        query = "SELECT count(*) FROM messages WHERE direction = 'in' AND length(text) < 18"
+        return int(conn.execute(query).fetchone()[0])
+
+
+def measure_relaybot(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
+    port = free_port()
+    db = tmp / "ingest.db"
+    (tmp / "workflows").mkdir()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "TELEGRAM_BOT_TOKEN": "123:bench",
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{free_port()}/bot",
+        "RELAYBOT_WORKFLOWS_DIR": str(args.workflows or tmp / "workflows"),
+        "RELAYBOT_LOG_LEVEL": "WARNING",
+    }
+    proc = start(
+        [str(Path(sys.executable).parent / "relaybot"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env, f"http://127.0.0.1:{port}/healthz",
+    )
+    try:
+        wrk(f"http://127.0.0.1:{port}", argparse.Namespace(**{**vars(args), "duration": 2}), base=10**9)
+        result = wrk(f"http://127.0.0.1:{port}", args, base=1)
+        acknowledged = int(result["requests"] - result["non2xx"])
+        deadline = time.monotonic() + 120
+        while (stored := stored_messages(db)) < acknowledged and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return {**result, "acknowledged": acknowledged, "stored": stored}
+    finally:
+        stop(proc)
+
+
+def measure_hello(args: argparse.Namespace) -> dict[str, float]:
+    port = free_port()
+    proc = start(
+        [sys.executable, str(ROOT / "bench" / "hello_server.py"), str(port)],
+        dict(os.environ), f"http://127.0.0.1:{port}/",
+    )
+    try:
+        wrk(f"http://127.0.0.1:{port}", argparse.Namespace(**{**vars(args), "duration": 2}), base=0)
+        return wrk(f"http://127.0.0.1:{port}", args, base=0)
+    finally:
+        stop(proc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--conversations", type=int, default=1000)
+    parser.add_argument("--workflows", type=Path, default=None, help="workflows to import (default none)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        relaybot = measure_relaybot(args, Path(tmp))
+    hello = measure_hello(args)
+    print(json.dumps({
+        "benchmark": "ingest",
+        "database": "sqlite",
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "relaybot": relaybot,
+        "bare_aiohttp": hello,
+        "ratio": round(float(relaybot["requests_per_s"]) / hello["requests_per_s"], 3),  # type: ignore[arg-type]
+        "all_acknowledged_stored": relaybot["stored"] == relaybot["acknowledged"],
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

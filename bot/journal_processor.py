@@ -1,0 +1,168 @@
+"""Turns journal entries into stored messages, in arrival order.
+
+Each channel that journals its webhooks registers how to read a payload (``normalize``)
+and, optionally, what to do once its message is stored (``after_stored``, e.g. stop a
+Telegram button's spinner). A batch of entries is stored in one transaction, each in its
+own savepoint, so one unreadable payload is set aside (kept, with its error) without
+holding up the rest. On PostgreSQL one process at a time processes the journal (an
+advisory lock), which keeps the order of every conversation across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, text, update
+
+from bot.inbox import Inbox
+from bot.messages import InboundMessage
+from bot.models import InboundJournalEntry
+from bot.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+Normalize = Callable[[dict[str, Any], datetime], InboundMessage | None]
+AfterStored = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+
+PROCESS_LOCK = 0x72656C6179  # one journal processor at a time on PostgreSQL
+BATCH = 64
+KEEP_PROCESSED = timedelta(days=7)
+PRUNE_EVERY_S = 3600.0
+
+
+@dataclass(frozen=True)
+class JournalReader:
+    """How one channel reads its journal entries."""
+
+    normalize: Normalize
+    after_stored: AfterStored | None = None
+
+
+class JournalProcessor:
+    """Stores journaled payloads as messages through the inbox."""
+
+    def __init__(self, uow: UnitOfWork, inbox: Inbox, batch: int = BATCH) -> None:
+        self.uow = uow
+        self.inbox = inbox
+        self.batch = batch
+        self.readers: dict[str, JournalReader] = {}
+        self._after_tasks: set[asyncio.Task[None]] = set()
+
+    def register(self, channel: str, normalize: Normalize, after_stored: AfterStored | None = None) -> None:
+        """Tell the processor how to read ``channel``'s entries."""
+        self.readers[channel] = JournalReader(normalize, after_stored)
+
+    async def run_once(self) -> int | None:
+        """Process one batch; the number of entries, or None when another process holds the journal."""
+        stored: list[tuple[JournalReader, dict[str, Any]]] = []
+        async with self.uow() as tx:
+            if tx.session.get_bind().dialect.name == "postgresql":
+                locked = await tx.session.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PROCESS_LOCK}
+                )
+                if not locked:
+                    return None
+            entries = (
+                await tx.session.execute(
+                    select(
+                        InboundJournalEntry.id,
+                        InboundJournalEntry.channel,
+                        InboundJournalEntry.payload,
+                        InboundJournalEntry.received_at,
+                    )
+                    .where(InboundJournalEntry.processed_at.is_(None))
+                    .where(InboundJournalEntry.channel.in_(list(self.readers)))
+                    .order_by(InboundJournalEntry.id)
+                    .limit(self.batch)
+                )
+            ).all()
+            errors: dict[int, str] = {}
+            for entry in entries:
+                reader = self.readers[entry.channel]
+                try:
+                    message = reader.normalize(entry.payload, entry.received_at)
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    errors[entry.id] = f"unreadable payload: {type(exc).__name__}: {exc}"
+                    logger.warning("journal entry %s (%s) unreadable: %s", entry.id, entry.channel, exc)
+                    continue
+                if message is None:
+                    continue
+                try:
+                    async with tx.session.begin_nested():
+                        result = await self.inbox.store(tx, message)
+                except Exception as exc:
+                    errors[entry.id] = f"not stored: {type(exc).__name__}: {exc}"
+                    logger.exception("journal entry %s (%s) not stored", entry.id, entry.channel)
+                    continue
+                if not result.duplicate and reader.after_stored is not None:
+                    stored.append((reader, entry.payload))
+            if entries:
+                await self._mark(tx.session, [e.id for e in entries], errors, tx.now)
+        for reader, payload in stored:
+            assert reader.after_stored is not None
+            task = asyncio.create_task(reader.after_stored(payload))
+            self._after_tasks.add(task)
+            task.add_done_callback(self._after_tasks.discard)
+        return len(entries)
+
+    async def _mark(self, session: Any, ids: list[int], errors: dict[int, str], now: datetime) -> None:
+        table = InboundJournalEntry
+        clean = [i for i in ids if i not in errors]
+        if clean:
+            await session.execute(update(table).where(table.id.in_(clean)).values(processed_at=now))
+        for entry_id, error in errors.items():
+            await session.execute(
+                update(table).where(table.id == entry_id).values(processed_at=now, error=error)
+            )
+
+    async def drain(self) -> int:
+        """Process until the journal is empty (waiting while another process holds it)."""
+        total = 0
+        while True:
+            count = await self.run_once()
+            if count is None:
+                await asyncio.sleep(0.05)
+                continue
+            if count == 0:
+                return total
+            total += count
+
+    async def prune(self, now: datetime) -> int:
+        """Forget entries processed more than a week ago (their delivery ids with them)."""
+        async with self.uow() as tx:
+            result = await tx.session.execute(
+                delete(InboundJournalEntry).where(
+                    InboundJournalEntry.processed_at < now - KEEP_PROCESSED
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    async def run(self, wake: asyncio.Event, poll_interval: float) -> None:
+        """Process whenever ``wake`` is set, and every ``poll_interval`` seconds."""
+        last_prune = asyncio.get_running_loop().time()
+        while True:
+            wake.clear()
+            try:
+                await self.drain()
+            except Exception:
+                logger.exception("journal processing failed; retrying")
+            loop_time = asyncio.get_running_loop().time()
+            if loop_time - last_prune > PRUNE_EVERY_S:
+                last_prune = loop_time
+                try:
+                    await self.prune(self.uow.clock.now())
+                except Exception:
+                    logger.exception("journal prune failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), poll_interval)
+
+    async def stop(self) -> None:
+        """Let the after-stored calls under way finish."""
+        if self._after_tasks:
+            await asyncio.gather(*self._after_tasks, return_exceptions=True)

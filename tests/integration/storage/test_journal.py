@@ -1,0 +1,151 @@
+"""The inbound journal: group commits at the door, then messages in arrival order."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from bot.clock import FakeClock
+from bot.journal_processor import JournalProcessor
+from bot.messages import InboundMessage, SenderProfile
+from bot.models import Event, InboundJournalEntry, Message
+from bot.services import Services, build_services
+
+
+def normalize(payload: dict[str, Any], received_at: datetime) -> InboundMessage | None:
+    if payload.get("ignore"):
+        return None
+    return InboundMessage(
+        channel="test",
+        external_conversation_id=str(payload["chat"]),
+        external_message_id=str(payload["id"]),
+        sender=SenderProfile(external_id=str(payload["chat"])),
+        text=str(payload["text"]),
+        received_at=received_at,
+    )
+
+
+def reader(services: Services) -> list[dict[str, Any]]:
+    """Register the test channel's reader; returns the list ``after_stored`` fills."""
+    after: list[dict[str, Any]] = []
+
+    async def after_stored(payload: dict[str, Any]) -> None:
+        after.append(payload)
+
+    services.journal_processor.register("test", normalize, after_stored)
+    return after
+
+
+def payload(n: int, chat: int = 1, **extra: Any) -> dict[str, Any]:
+    return {"id": n, "chat": chat, "text": f"message {n}", **extra}
+
+
+async def test_concurrent_appends_share_one_commit(services: Services) -> None:
+    commits: list[int] = []
+    event.listen(services.db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    fresh = await asyncio.gather(
+        *(services.journal.append("test", f"u{n}", payload(n)) for n in range(50))
+    )
+    assert fresh == [True] * 50
+    assert len(commits) == 1
+    async with services.db.session() as session:
+        ids = list(await session.scalars(select(InboundJournalEntry.external_id).order_by(InboundJournalEntry.id)))
+    assert ids == [f"u{n}" for n in range(50)]
+
+
+async def test_redeliveries_are_recognised_together_and_later(services: Services) -> None:
+    first = await asyncio.gather(*(services.journal.append("test", "u1", payload(1)) for _ in range(8)))
+    assert sorted(first) == [False] * 7 + [True]
+    assert await services.journal.append("test", "u1", payload(1)) is False
+    assert await services.journal.append("other", "u1", payload(1)) is True
+    async with services.db.session() as session:
+        rows = await session.scalar(select(func.count()).select_from(InboundJournalEntry))
+    assert rows == 2
+
+
+async def test_processor_stores_messages_in_arrival_order(services: Services) -> None:
+    after = reader(services)
+    for n in range(1, 6):
+        await services.journal.append("test", f"u{n}", payload(n, chat=n % 2))
+    assert await services.journal_processor.drain() == 5
+    async with services.db.session() as session:
+        texts = list(await session.scalars(select(Message.text).order_by(Message.id)))
+        received = await session.scalar(
+            select(func.count()).select_from(Event).where(Event.type == "message.received")
+        )
+        pending = await session.scalar(
+            select(func.count())
+            .select_from(InboundJournalEntry)
+            .where(InboundJournalEntry.processed_at.is_(None))
+        )
+    assert texts == [f"message {n}" for n in range(1, 6)]
+    assert received == 5
+    assert pending == 0
+    await services.journal_processor.stop()
+    assert [p["id"] for p in after] == [1, 2, 3, 4, 5]
+    assert await services.journal_processor.drain() == 0  # nothing processed twice
+
+
+async def test_an_unreadable_entry_is_kept_with_its_error_and_the_rest_go_on(
+    services: Services,
+) -> None:
+    after = reader(services)
+    await services.journal.append("test", "u1", payload(1))
+    await services.journal.append("test", "bad", {"chat": 1})  # no id, no text
+    await services.journal.append("test", "skip", payload(3, ignore=True))
+    await services.journal.append("test", "u4", payload(4))
+    await services.journal_processor.drain()
+    await services.journal_processor.stop()
+    async with services.db.session() as session:
+        texts = list(await session.scalars(select(Message.text).order_by(Message.id)))
+        errors = dict(
+            (await session.execute(select(InboundJournalEntry.external_id, InboundJournalEntry.error))).all()
+        )
+    assert texts == ["message 1", "message 4"]
+    assert errors["bad"] is not None and "KeyError" in errors["bad"]
+    assert errors["u1"] is None and errors["skip"] is None
+    assert [p["id"] for p in after] == [1, 4]
+
+
+async def test_an_entry_already_stored_as_a_message_is_not_stored_again(services: Services) -> None:
+    """The inbox's own dedupe still holds behind the journal's."""
+    reader(services)
+    await services.inbox.receive(normalize(payload(1), services.clock.now()))  # type: ignore[arg-type]
+    await services.journal.append("test", "u1", payload(1))
+    await services.journal_processor.drain()
+    async with services.db.session() as session:
+        messages = await session.scalar(select(func.count()).select_from(Message))
+    assert messages == 1
+
+
+async def test_two_processors_on_one_database_store_each_entry_once(services: Services) -> None:
+    other = build_services(services.settings, services.clock)
+    try:
+        for services_ in (services, other):
+            reader(services_)
+        await asyncio.gather(
+            *(services.journal.append("test", f"u{n}", payload(n, chat=n % 7)) for n in range(200))
+        )
+        await asyncio.gather(services.journal_processor.drain(), other.journal_processor.drain())
+        async with services.db.session() as session:
+            texts = list(await session.scalars(select(Message.text).order_by(Message.id)))
+        assert texts == [f"message {n}" for n in range(200)]
+    finally:
+        await other.close()
+
+
+async def test_prune_forgets_old_processed_entries_only(services: Services, clock: FakeClock) -> None:
+    reader(services)
+    await services.journal.append("test", "u1", payload(1))
+    await services.journal_processor.drain()
+    await services.journal.append("test", "u2", payload(2))  # not processed yet
+    processor: JournalProcessor = services.journal_processor
+    assert await processor.prune(services.clock.now()) == 0
+    clock.advance(timedelta(days=8))
+    assert await processor.prune(clock.now()) == 1
+    async with services.db.session() as session:
+        left = list(await session.scalars(select(InboundJournalEntry.external_id)))
+    assert left == ["u2"]
