@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -9,7 +11,7 @@ from sqlalchemy import func, select
 from bot.db import Database
 from bot.models import Workflow as WorkflowRow
 from bot.models import WorkflowVersion
-from bot.workflow_store import parse_stored
+from bot.workflow_store import generation, parse_stored
 from workflows.schema import Workflow
 from workflows.triggers import TriggerIndex
 
@@ -21,18 +23,33 @@ class CatalogEntry:
     definition: Workflow
 
 
-class Catalog:
-    """Reloads itself when the workflows table changes (import, enable, disable)."""
+RECHECK_S = 1.0
+"""How long a look at the workflows table holds when this process changed nothing."""
 
-    def __init__(self, db: Database) -> None:
+
+class Catalog:
+    """Reloads itself when the workflows table changes (import, enable, disable).
+
+    Changes made by this process are seen at once; changes made by another process
+    (``relaybot workflows import`` while the server runs) within ``RECHECK_S``.
+    """
+
+    def __init__(self, db: Database, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.db = db
+        self._monotonic = monotonic
         self.index = TriggerIndex()
         self.by_name: dict[str, CatalogEntry] = {}
         self._versions: dict[int, Workflow] = {}
         self._stamp: tuple[object, ...] | None = None
+        self._looked: tuple[int, float] | None = None  # (generation, monotonic time)
 
     async def refresh(self) -> None:
         """Reload when something changed since the last look (one cheap query otherwise)."""
+        if self._looked is not None:
+            seen, at = self._looked
+            if seen == generation() and self._monotonic() - at < RECHECK_S:
+                return
+        self._looked = (generation(), self._monotonic())
         async with self.db.session() as session:
             stamp = tuple(
                 (

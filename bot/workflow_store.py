@@ -48,6 +48,19 @@ def raw_definition(path: Path) -> dict[str, Any]:
     return data
 
 
+_generation = 0
+
+
+def generation() -> int:
+    """Counts the workflow changes made by this process (imports, enable, disable)."""
+    return _generation
+
+
+def _changed() -> None:
+    global _generation
+    _generation += 1
+
+
 async def import_files(uow: UnitOfWork, paths: list[Path]) -> list[Imported]:
     """Validate the files as a set, then store each (a new version when it changed)."""
     workflows = load_files(paths)  # raises WorkflowLoadError naming file, step and field
@@ -55,6 +68,7 @@ async def import_files(uow: UnitOfWork, paths: list[Path]) -> list[Imported]:
     async with uow() as tx:
         for path, workflow in zip(paths, workflows, strict=True):
             results.append(await _store(tx, workflow, raw_definition(path), path.read_text("utf-8")))
+    _changed()
     return results
 
 
@@ -110,7 +124,8 @@ async def set_enabled(uow: UnitOfWork, name: str, enabled: bool) -> bool:
             return False
         row.enabled = enabled
         row.updated_at = tx.now
-        return True
+    _changed()
+    return True
 
 
 async def list_workflows(uow: UnitOfWork) -> list[WorkflowInfo]:
