@@ -1,0 +1,254 @@
+"""Many runs waiting at once: the process's memory, and how fast due timers fire.
+
+    .venv/bin/python bench/waiting.py --waiting 1000000 --due 100000
+
+1. Three real runs of a "wait 24h, then send a message" workflow are made through the
+   inbox and the runner; their rows (contact, identity, conversation, run, timer) are
+   cloned in SQL to ``--waiting`` runs, and to ``--baseline`` runs in a second database.
+2. Memory: ``relaybot serve`` is started on each database, idles, then takes a few
+   admin API requests (lists of conversations); its RSS is read from /proc. Waiting runs live in the
+   database, so the two figures should be close.
+3. Timers: ``--due`` of the waiting runs are made due now; the real scheduler and
+   runner fire them in-process (each resume writes the run's next step and its
+   outbound message). Reports timers/s and checks that each fired exactly once.
+
+Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import create_app
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.messages import InboundMessage, SenderProfile
+from bot.migrate import upgrade_async
+from bot.services import build_services
+from bot.settle import settle
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOW = """\
+name: follow-up
+trigger:
+  event: message.received
+steps:
+  - id: pause
+    type: wait
+    duration: 24h
+  - id: nudge
+    type: send_message
+    text: "Still there? We are happy to help."
+"""
+STAMP = "%Y-%m-%d %H:%M:%S.%f"
+
+
+async def make_template(folder: Path) -> Path:
+    """A database holding three real waiting runs made by the runner."""
+    db = folder / "template.db"
+    url = f"sqlite+aiosqlite:///{db}"
+    await upgrade_async(url)
+    (folder / "workflows").mkdir()
+    (folder / "workflows" / "follow-up.yaml").write_text(FLOW)
+    settings = Settings(_env_file=None, DATABASE_URL=url, RELAYBOT_WORKFLOWS_DIR=str(folder / "workflows"))  # type: ignore[call-arg]
+    services = build_services(settings, SystemClock())
+    app = create_app(settings, services=services, background=False, migrate=False)
+    for startup in app.on_startup:
+        await startup(app)
+    for i in range(3):
+        await services.inbox.receive(
+            InboundMessage(
+                channel="telegram", external_conversation_id=f"template-{i}",
+                external_message_id=f"template-{i}", sender=SenderProfile(external_id=f"template-{i}"),
+                text="hi",
+            )
+        )
+    await settle(services)
+    for cleanup in app.on_cleanup:
+        await cleanup(app)
+    return db
+
+
+def clone(template: Path, target: Path, runs: int, due_at: datetime) -> None:
+    """Copy the template's first waiting run ``runs`` times (ids above the template's)."""
+    shutil.copy(template, target)
+    due = due_at.strftime(STAMP)
+    with sqlite3.connect(target) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=OFF")
+        numbers = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+        base = 1000
+        conn.execute(
+            numbers + "INSERT INTO contacts (id, attributes, unreachable, created_at, updated_at) "
+            "SELECT ? + i, attributes, unreachable, created_at, updated_at FROM n, contacts WHERE contacts.id = 1",
+            (runs, base),
+        )
+        conn.execute(
+            numbers + "INSERT INTO contact_identities (id, contact_id, channel, external_id, profile, created_at) "
+            "SELECT ? + i, ? + i, channel, 'bench-' || i, profile, created_at FROM n, contact_identities WHERE id = 1",
+            (runs, base, base),
+        )
+        conn.execute(
+            numbers + "INSERT INTO conversations (id, contact_id, channel, external_id, status, message_count, "
+            "attributes, created_at, last_activity_at, last_customer_message_at) "
+            "SELECT ? + i, ? + i, channel, 'bench-' || i, status, message_count, attributes, created_at, "
+            "last_activity_at, last_customer_message_at FROM n, conversations WHERE id = 1",
+            (runs, base, base),
+        )
+        conn.execute(
+            numbers + "INSERT INTO workflow_runs (id, workflow_id, version_id, conversation_id, trigger_key, "
+            "trigger_event_id, depth, status, waiting_for, state, lock_version, started_at, updated_at) "
+            "SELECT ? + i, workflow_id, version_id, ? + i, 'bench:' || i, trigger_event_id, depth, status, "
+            "waiting_for, replace(replace(state, '\"run_id\": \"1\"', '\"run_id\": \"' || (? + i) || '\"'), "
+            "'\"timer_token\": \"1:', '\"timer_token\": \"' || (? + i) || ':'), lock_version, started_at, updated_at "
+            "FROM n, workflow_runs WHERE id = 1",
+            (runs, base, base, base, base),
+        )
+        conn.execute(
+            numbers + "INSERT INTO timers (id, kind, key, due_at, payload, status, created_at) "
+            "SELECT ? + i, kind, 'run:' || (? + i) || ':' || (? + i) || ':pause:1:timer', ?, "
+            "json_object('run_id', ? + i, 'token', (? + i) || ':pause:1:timer'), status, created_at "
+            "FROM n, timers WHERE id = 1",
+            (runs, base, base, base, due, base, base),
+        )
+        # the template's own three runs wait as long as the clones
+        conn.execute("UPDATE timers SET due_at = ? WHERE id <= 3", (due,))
+        conn.commit()
+
+
+def rss_of_server(db: Path, workflows: Path, idle_s: float) -> int:
+    """RSS in KiB of ``relaybot serve`` on ``db`` after start-up, an idle spell and 200 requests."""
+    with socket_port() as port:
+        env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{db}", "RELAYBOT_WORKFLOWS_DIR": str(workflows),
+               "RELAYBOT_LOG_LEVEL": "WARNING", "RELAYBOT_ADMIN_TOKEN": "bench"}
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "relaybot"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_ready(f"http://127.0.0.1:{port}/healthz")
+            time.sleep(idle_s)
+            for _ in range(200):
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/conversations?limit=20", headers={"Authorization": "Bearer bench"}
+                )
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    answer.read()
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+
+
+class socket_port:
+    """A free TCP port on 127.0.0.1 (a context manager for symmetry with the server's life)."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def wait_ready(url: str, deadline_s: float = 60.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+async def fire_due(db: Path, workflows: Path, due: int) -> dict[str, object]:
+    """Make ``due`` timers due now and fire them with the real scheduler and runner."""
+    with sqlite3.connect(db) as conn:
+        past = (datetime.now(UTC) - timedelta(seconds=1)).strftime(STAMP)
+        conn.execute(
+            "UPDATE timers SET due_at = ? WHERE id IN (SELECT id FROM timers ORDER BY id LIMIT ?)", (past, due)
+        )
+        conn.commit()
+    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{db}", RELAYBOT_WORKFLOWS_DIR=str(workflows))  # type: ignore[call-arg]
+    services = build_services(settings, SystemClock())
+    app = create_app(settings, services=services, background=False, migrate=False)
+    for startup in app.on_startup:
+        await startup(app)
+    started = time.perf_counter()
+    fired = await services.scheduler.drain()
+    elapsed = time.perf_counter() - started
+    for cleanup in app.on_cleanup:
+        await cleanup(app)
+    with sqlite3.connect(db) as conn:
+        fired_rows = conn.execute("SELECT count(*) FROM timers WHERE status = 'fired'").fetchone()[0]
+        finished = conn.execute("SELECT count(*) FROM workflow_runs WHERE status = 'completed'").fetchone()[0]
+        nudges = conn.execute("SELECT count(*) FROM outbox WHERE kind = 'channel.send'").fetchone()[0]
+    return {
+        "due": due,
+        "fired": fired,
+        "seconds": round(elapsed, 2),
+        "timers_per_s": round(fired / elapsed, 1),
+        "timer_rows_fired": fired_rows,
+        "runs_completed": finished,
+        "messages_queued": nudges,
+        "each_once": fired_rows == due and finished == due and nudges == due,
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--waiting", type=int, default=1_000_000)
+    parser.add_argument("--baseline", type=int, default=1_000)
+    parser.add_argument("--due", type=int, default=100_000)
+    parser.add_argument("--idle", type=float, default=5.0, help="seconds the server idles before RSS is read")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="relaybot-waiting-"))
+    try:
+        template = await make_template(folder)
+        later = datetime.now(UTC) + timedelta(hours=24)
+        small, large = folder / "small.db", folder / "large.db"
+        started = time.perf_counter()
+        clone(template, small, args.baseline - 3, later)
+        clone(template, large, args.waiting - 3, later)
+        build_s = time.perf_counter() - started
+        rss_small = rss_of_server(small, folder / "workflows", args.idle)
+        rss_large = rss_of_server(large, folder / "workflows", args.idle)
+        timers = await fire_due(large, folder / "workflows", args.due)
+        print(json.dumps({
+            "benchmark": "waiting",
+            "database": "sqlite",
+            "clone_seconds": round(build_s, 1),
+            "memory": {
+                "waiting_baseline": args.baseline,
+                "rss_mib_baseline": round(rss_small / 1024, 1),
+                "waiting": args.waiting,
+                "rss_mib": round(rss_large / 1024, 1),
+                "growth_mib": round((rss_large - rss_small) / 1024, 1),
+                "within_50_mib": rss_large - rss_small <= 50 * 1024,
+            },
+            "timers": timers,
+        }, indent=2))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
