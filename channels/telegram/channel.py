@@ -63,10 +63,10 @@ class TelegramChannel:
         try:
             data = await request.json()
             update = Update.de_json(data, self.bot)
+            inbound = update_to_inbound(update, self._clock.now())
         except (ValueError, TypeError, KeyError, AttributeError):
             logger.warning("telegram webhook: unreadable update", exc_info=True)
             return web.Response(status=400, text="unreadable update")
-        inbound = update_to_inbound(update, self._clock.now())
         if inbound is None:
             return web.Response(status=200)
         try:
