@@ -96,7 +96,7 @@ class FuzzApp:
             TWILIO_ACCOUNT_SID=ACCOUNT_SID,
             TWILIO_AUTH_TOKEN=AUTH_TOKEN,
             TWILIO_WHATSAPP_FROM=WHATSAPP_FROM,
-            SLACK_BOT_TOKEN="xoxb-fuzz",
+            SLACK_BOT_TOKEN="xoxb-test",
             SLACK_SIGNING_SECRET=SLACK_SECRET,
             SLACK_INBOX_CHANNEL="CINBOX",
             SLACK_ADMIN_USER_IDS=["UADMIN"],
