@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(8, alias="RELAYBOT_OUTBOX_MAX_ATTEMPTS", ge=1)
     outbox_base_backoff_s: float = Field(1.0, alias="RELAYBOT_OUTBOX_BASE_BACKOFF", gt=0)
     outbox_max_backoff_s: float = Field(600.0, alias="RELAYBOT_OUTBOX_MAX_BACKOFF", gt=0)
+    outbox_lease_s: float = Field(120.0, alias="RELAYBOT_OUTBOX_LEASE", gt=0)
     poll_interval_s: float = Field(1.0, alias="RELAYBOT_POLL_INTERVAL", gt=0)
     webhook_allowed_hosts: CommaList = Field(default=[], alias="RELAYBOT_WEBHOOK_ALLOWED_HOSTS")
     webhook_timeout_s: float = Field(10.0, alias="RELAYBOT_WEBHOOK_TIMEOUT", gt=0)

@@ -238,8 +238,11 @@ class WorkflowRunner:
                     tx, run_id=row.id, workflow_id=entry.workflow_id, kind="condition",
                     message="conditions held", data={"checks": [c.to_log() for c in checks]},
                 )
+            # the first step commits with the run row: a crash never leaves a run
+            # that exists (so is not started again) but never took its first step
+            await save(tx, run, transition)
         self.services.metrics.runs.labels("started").inc()
-        await self._drive(run, definition, transition)
+        await self._drive(run, definition, transition, resumed=True)
         return run.id
 
     async def _holder(self, conversation_id: int) -> bool:

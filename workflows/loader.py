@@ -40,6 +40,7 @@ _Yaml12Loader.add_implicit_resolver(
 _STEP_ADAPTER: TypeAdapter[StepBase] = TypeAdapter(STEPS.union())
 _CONDITION_TAGS = {"rule", "group"}
 _PREFIXES = ("Value error, ", "Assertion failed, ")
+_NOT_A_MAPPING = {"model_attributes_type", "model_type", "dict_type"}
 
 
 def load_text(text: str, *, source: str = "<text>") -> Workflow:
@@ -152,8 +153,23 @@ def _from_pydantic(source: str, data: dict[str, Any], error: ValidationError) ->
             field, reason = "type", f"unknown step type {tag!r}; one of: {', '.join(STEPS.names())}"
         elif detail["type"] == "union_tag_not_found":
             field, reason = "type", f"a step needs a type; one of: {', '.join(STEPS.names())}"
+        elif detail["type"] in _NOT_A_MAPPING and not field:
+            reason = f"must be a mapping of fields, not {_kind(detail.get('input'))}"
         problems.append(Problem(source, where, field, reason))
     return problems
+
+
+def _kind(value: Any) -> str:
+    """How a YAML reader would call ``value``."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a text"
+    return "a number" if isinstance(value, int | float) else type(value).__name__
 
 
 def _locate(loc: tuple[Any, ...], data: dict[str, Any]) -> tuple[str, str]:

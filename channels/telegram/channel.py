@@ -20,7 +20,7 @@ from bot.errors import BadRequestError, ConfigError
 from bot.messages import InboundMessage, OutboundMessage, SendResult
 from channels.base import SessionSource
 from channels.telegram.errors import map_telegram_error
-from channels.telegram.parse import CHANNEL, update_to_inbound
+from channels.telegram.parse import CHANNEL, shape_problem, update_to_inbound
 from channels.telegram.render import MAX_CAPTION, inline_keyboard, is_photo, split_text
 from channels.telegram.request import AiohttpRequest
 
@@ -70,10 +70,14 @@ class TelegramChannel:
         try:
             data = json.loads(await request.read())
         except ValueError:
-            return web.Response(status=400, text="unreadable update: not JSON")
+            return web.Response(status=400, text="unreadable update")
         update_id = data.get("update_id") if isinstance(data, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):
-            return web.Response(status=400, text="unreadable update: no integer update_id")
+            return web.Response(status=400, text="unreadable update")
+        problem = shape_problem(data)
+        if problem is not None:
+            logger.warning("telegram webhook: unreadable update %s: %s", update_id, problem)
+            return web.Response(status=400, text="unreadable update")
         try:
             await self._intake(CHANNEL, f"update:{update_id}", data)
         except Exception:

@@ -12,6 +12,73 @@ from bot.messages import InboundMessage, Location, Media, SenderProfile
 CHANNEL = "telegram"
 
 
+def shape_problem(update: dict[str, Any]) -> str | None:
+    """A cheap look at the fields we read, before the update is acknowledged.
+
+    Catches wrong types where they matter (ids, texts, button data) without a full
+    parse; anything subtler is caught when the journaled update is read, and kept
+    there with its error.
+    """
+    problems = [
+        _typed(update, "message", dict),
+        _typed(update, "callback_query", dict),
+    ]
+    message = update.get("message")
+    if isinstance(message, dict):
+        problems += _message_problems(message, "message")
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        problems += [
+            _typed(query, "id", str, required=True, where="callback_query"),
+            _typed(query, "data", str, where="callback_query"),
+            _typed(query, "message", dict, where="callback_query"),
+            *_user_problems(query.get("from"), "callback_query.from", required=True),
+        ]
+        if isinstance(query.get("message"), dict):
+            problems += _message_problems(query["message"], "callback_query.message")
+    for problem in problems:
+        if problem is not None:
+            return problem
+    return None
+
+
+def _message_problems(message: dict[str, Any], where: str) -> list[str | None]:
+    chat = message.get("chat")
+    return [
+        _typed(message, "message_id", int, required=True, where=where),
+        _typed(message, "date", int, required=True, where=where),
+        _typed(message, "text", str, where=where),
+        _typed(message, "caption", str, where=where),
+        _typed(message, "chat", dict, required=True, where=where),
+        _typed(chat, "id", int, required=True, where=f"{where}.chat") if isinstance(chat, dict) else None,
+        *_user_problems(message.get("from"), f"{where}.from"),
+    ]
+
+
+def _user_problems(user: object, where: str, required: bool = False) -> list[str | None]:
+    if user is None:
+        return [f"{where} is missing"] if required else []
+    if not isinstance(user, dict):
+        return [f"{where} must be an object"]
+    return [
+        _typed(user, "id", int, required=True, where=where),
+        _typed(user, "first_name", str, required=True, where=where),
+        _typed(user, "is_bot", bool, where=where),
+    ]
+
+
+def _typed(
+    obj: dict[str, Any], key: str, kind: type, required: bool = False, where: str = ""
+) -> str | None:
+    name = f"{where}.{key}" if where else key
+    if key not in obj or obj[key] is None:
+        return f"{name} is missing" if required else None
+    value = obj[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        return f"{name} must be of type {kind.__name__}"
+    return None
+
+
 def update_to_inbound(update: Update, now: datetime) -> InboundMessage | None:
     """Normalize one update; ``None`` for updates the product does not use."""
     if update.callback_query is not None:

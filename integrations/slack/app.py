@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -52,6 +53,14 @@ def create_bolt_app(console: SlackConsole, signing_secret: str) -> AsyncApp:
     return bolt
 
 
+async def read_bolt_request(request: web.Request) -> AsyncBoltRequest:
+    """The request as Bolt sees it; a body Bolt cannot parse is a 400, not a crash."""
+    try:
+        return await to_bolt_request(request)
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise web.HTTPBadRequest(text="unreadable Slack request body") from exc
+
+
 class SlackEventsView:
     """The two conversion functions around Bolt's dispatcher, as one aiohttp handler."""
 
@@ -59,7 +68,7 @@ class SlackEventsView:
         self.bolt = bolt
 
     async def handle(self, request: web.Request) -> web.Response:
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        bolt_response = await self.bolt.async_dispatch(await read_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
 

@@ -10,11 +10,16 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
-from integrations.slack.app import SLACK_CONSOLE, SLACK_EVENTS_PATH, build_console
+from integrations.slack.app import (
+    SLACK_CONSOLE,
+    SLACK_EVENTS_PATH,
+    build_console,
+    read_bolt_request,
+)
 from integrations.slack.console import SlackConsole
 from integrations.slack.deliveries import SlackDeliveries
 from integrations.slack.mirror import ThreadMirror
@@ -55,7 +60,7 @@ class SlackComponent:
     async def handle(self, request: web.Request) -> web.Response:
         if self.bolt is None:
             raise web.HTTPServiceUnavailable(text="slack console is starting")
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        bolt_response = await self.bolt.async_dispatch(await read_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+from collections import Counter
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +30,8 @@ class TelegramFake(FakeServer):
         super().__init__()
         self.token = token
         self._message_ids = itertools.count(1000)
+        self.sent_to: Counter[str] = Counter()
+        """Messages answered with success, per chat id (as a string)."""
         self.route("POST", "/bot{token}/{method}", self._dispatch)
         self.route("GET", "/bot{token}/{method}", self._dispatch)
 
@@ -51,6 +54,7 @@ class TelegramFake(FakeServer):
                 {"id": 123456, "is_bot": True, "first_name": "Relay", "username": "relay_bot"}
             )
         if method in ("sendMessage", "sendPhoto", "sendDocument"):
+            self.sent_to[str(args.get("chat_id"))] += 1
             return _ok(self._message(method, args))
         if method == "editMessageReplyMarkup":
             return _ok(self._message(method, args))
