@@ -1,7 +1,8 @@
 """The Slack console as an app component: on when ``SLACK_BOT_TOKEN`` and ``SLACK_SIGNING_SECRET`` are set.
 
 It mounts ``POST /slack/events``, registers the outbox handlers for ``slack.dm``,
-``slack.post`` and ``slack.thread``, and subscribes the thread mirror to domain events.
+``slack.post``, ``slack.thread`` and ``approval`` (refund approvals), and subscribes the
+thread mirror to domain events.
 The Slack client needs the shared HTTP session, so the console itself is built on startup.
 """
 
@@ -15,6 +16,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services
 from integrations.slack.app import SLACK_CONSOLE, SLACK_EVENTS_PATH, build_console
+from integrations.slack.approval_desk import RunApprovals
+from integrations.slack.approvals import ApprovalDeliveries
 from integrations.slack.console import SlackConsole
 from integrations.slack.deliveries import SlackDeliveries
 from integrations.slack.mirror import ThreadMirror
@@ -31,12 +34,16 @@ class SlackComponent:
         self.services = services
         self.backend = StorageConsoleBackend(services)
         self.registry = AttributeThreadRegistry(services.uow)
+        self.approvals = RunApprovals(services.uow)
         self.console: SlackConsole | None = None
         self.bolt: AsyncApp | None = None
 
     def install(self, app: web.Application, *, pace_seconds: float = 1.0) -> None:
         settings = self.services.settings
         SlackDeliveries(lambda: self.console).register(self.services.outbox, pace_seconds=pace_seconds)
+        ApprovalDeliveries(
+            lambda: self.console, self.approvals, settings.slack_inbox_channel
+        ).register(self.services.outbox, pace_seconds=pace_seconds)
         self.services.events.subscribe(ThreadMirror(self.services.uow, settings.slack_inbox_channel))
         app.router.add_post(SLACK_EVENTS_PATH, self.handle)
         app.on_startup.append(self.start)
@@ -48,6 +55,7 @@ class SlackComponent:
             self.services.http,
             registry=self.registry,
             follow_ups=False,
+            approvals=self.approvals,
         )
         app[SLACK_CONSOLE] = self.console
         logger.info("slack console on %s", SLACK_EVENTS_PATH)
