@@ -7,17 +7,23 @@ configured here, so refunds above the approval threshold are declined at once.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.clock import FakeClock
+from bot.events import DomainEvent
+from bot.messages import InboundMessage, SenderProfile
+from bot.models import Event
 from tests.fakes.stripe import FakeStripe
 from tests.harness import EXAMPLES, Harness
 from workflows.actions import ActionContext, ActionRegistry
 
 from .flows import start, tags
+from .stalling_stripe import StallingStripe
 
 FLOW = EXAMPLES / "refund.yaml"
 KEY = "sk_test_flow_key"
@@ -179,3 +185,47 @@ async def test_retried_refund_refunds_once(bot: Harness, api: FakeStripe) -> Non
     )
     assert again.outcome == "success"
     assert len(api.refunds) == 1 and payment.refunded == 1250
+
+
+async def test_crash_after_the_customers_yes_refunds_once(
+    database_url: str, clock: FakeClock
+) -> None:
+    """The process dies after Stripe made the refund, before it heard back; a new process
+    finishes the call with the stored grant and the same key: one refund."""
+    async with StallingStripe(KEY) as api:
+        settings = {"STRIPE_API_KEY": KEY, "STRIPE_API_BASE_URL": api.url}
+        first = await start(database_url, clock, FLOW, **settings)
+        payment = api.add_payment(5000)
+        await ask_refund(first, payment.intent, "12.50")
+        await first.services.inbox.receive(
+            InboundMessage(
+                channel="test", external_conversation_id="c1", external_message_id="yes-1",
+                sender=SenderProfile(external_id="c1", name="Ada"), kind="text", text="yes",
+            )
+        )
+        async with first.services.db.session() as session:
+            row = await session.scalar(select(Event).order_by(Event.id.desc()).limit(1))
+            assert row is not None and row.type == "message.received"
+            answer = DomainEvent.from_row(row)
+        api.stall_next()
+        handling = asyncio.create_task(first.runner.on_event(answer))
+        await api.stalled.wait()
+        handling.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handling
+        assert len(api.refunds) == 1
+        assert [(r.status, r.waiting_for) for r in await first.runs()] == [("calling", None)]
+        await first.services.close()
+
+        second = await start(database_url, clock, FLOW, **settings)
+        try:
+            assert await second.runner.recover() == 1
+            await second.settle()
+            (reply,) = second.replies()
+            assert reply.startswith("Done: 12.50 USD")
+            (again,) = api.received("/v1/refunds")
+            assert again.headers["Idempotency-Key"] == api.stalled_key
+            assert len(api.refunds) == 1 and payment.refunded == 1250
+            assert [r.status for r in await second.runs()] == ["completed"]
+        finally:
+            await second.services.close()

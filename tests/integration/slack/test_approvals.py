@@ -15,16 +15,15 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.events import DomainEvent
 from bot.holds import APPROVAL_DECIDED
 from bot.models import Event, RunLog
-from tests.fakes.base import Recorded
 from tests.fakes.slack import FakeSlack
 from tests.fakes.stripe import FakeStripe
+from tests.integration.integrations.stalling_stripe import StallingStripe
 
 from .approval_env import ADMIN, AGENT, STRANGER, STRIPE_KEY, Actions, ApprovalRig, workflow_dir
 
@@ -33,30 +32,6 @@ NOT_APPROVED = [
     "I can't approve this refund myself, so a colleague will review it.",
     "A colleague will look at your refund and answer here.",
 ]
-
-
-class StallingStripe(FakeStripe):
-    """Makes the next refund, then answers only when released: the caller dies waiting."""
-
-    def __init__(self, api_key: str) -> None:
-        super().__init__(api_key)
-        self.stall_next = False
-        self.stalled = asyncio.Event()
-        self.release = asyncio.Event()
-        self.stalled_key: str | None = None
-
-    async def _create_refund(self, request: web.Request, recorded: Recorded) -> web.Response:
-        response = await super()._create_refund(request, recorded)
-        if self.stall_next:
-            self.stall_next = False
-            self.stalled_key = request.headers.get("Idempotency-Key")
-            self.stalled.set()
-            await self.release.wait()
-        return response
-
-    async def stop(self) -> None:
-        self.release.set()
-        await super().stop()
 
 
 @pytest.fixture
@@ -221,7 +196,7 @@ async def test_crash_after_approval_refunds_once(rig: ApprovalRig, stripe: Stall
         decided = DomainEvent.from_row(row)
     # the process takes the decision, Stripe makes the refund, and the process dies
     # before it hears back
-    stripe.stall_next = True
+    stripe.stall_next()
     handling = asyncio.create_task(rig.running.runner.on_event(decided))
     await stripe.stalled.wait()
     handling.cancel()
