@@ -28,7 +28,7 @@ def parse_button_value(value: str) -> tuple[int, str]:
     try:
         data = json.loads(value)
         return int(data["run"]), str(data["key"])
-    except (TypeError, KeyError, json.JSONDecodeError) as exc:
+    except (TypeError, KeyError, ValueError) as exc:
         raise ValueError(f"not an approval button value: {value!r}") from exc
 
 
