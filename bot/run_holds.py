@@ -2,10 +2,9 @@
 
 Confirmation: the customer gets the question with Yes / No buttons, and their next message
 answers it. Three unclear answers, an undeliverable question, or the time limit decline.
-Approval: an ``approval`` outbox item asks the Slack console to post Approve / Reject. The
-console records ``approval.decided`` events, which resume the run here; the message is
-updated through the outbox once the decision is made. Without the console (Slack not
-configured) approval is not possible and the step is declined at once.
+Approval (:mod:`bot.run_approvals`): the Slack console posts Approve / Reject and records
+the decision; without the console (Slack not configured) approval is not possible and the
+step is declined at once.
 
 Everything is stored with the run (the hold, its timer, the grants given so far), so a
 restart loses nothing, and a re-call after a grant or a crash uses the same idempotency key.
@@ -16,24 +15,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from bot.events import DomainEvent
 from bot.holds import (
     APPROVAL,
-    APPROVAL_POSTED,
     HOLD_TIMER,
     MAX_ATTEMPTS,
     YES_NO,
     Decision,
     Grants,
     Hold,
-    LastApproval,
-    Outcome,
     Requested,
-    SlackMessage,
     action_key,
     declined,
     grant,
@@ -41,9 +33,9 @@ from bot.holds import (
     question_text,
     yes_or_no,
 )
-from bot.models import Conversation, Message, OutboxItem
-from bot.outbox import Delivery
+from bot.models import Conversation, Message
 from bot.replies import queue_reply
+from bot.run_approvals import ApprovalKeeper, request_approval
 from bot.run_store import StoredRun, add_log, save, timer_key
 from bot.scheduler import DueTimer
 from bot.uow import Tx
@@ -67,6 +59,7 @@ class HoldKeeper:
     def __init__(self, runner: WorkflowRunner) -> None:
         self.runner = runner
         self.services = runner.services
+        self.approvals = ApprovalKeeper(self)
 
     # ------------------------------------------------------------------ starting
 
@@ -104,7 +97,7 @@ class HoldKeeper:
             if hold.kind == "confirmation":
                 await self._ask(tx, run, question_text(hold))
             else:
-                self._request_approval(tx, run, hold)
+                request_approval(tx, run, hold)
             add_log(
                 tx, run_id=run.id, workflow_id=run.workflow_id, kind="call", step_id=call.step_id,
                 message=f"{call.kind}: waiting for {WHO[hold.kind]}",
@@ -121,23 +114,6 @@ class HoldKeeper:
             run_id=run.id, step_id=run.state.cursor,
         )
 
-    def _request_approval(self, tx: Tx, run: StoredRun, hold: Hold) -> None:
-        payload = {
-            "op": "request", **self._about(run, hold.key, hold.summary, hold.details),
-            "due_at": hold.due_at.isoformat(),
-        }
-        tx.enqueue(
-            APPROVAL, payload, destination=f"slack:approval:{run.id}", key=f"{hold.key}:request",
-            conversation_id=run.conversation_id, run_id=run.id, step_id=run.state.cursor,
-        )
-
-    @staticmethod
-    def _about(run: StoredRun, key: str, summary: str, details: dict[str, str]) -> dict[str, Any]:
-        return {
-            "run_id": run.id, "key": key, "summary": summary, "details": details,
-            "conversation_id": run.conversation_id, "workflow": run.state.workflow,
-        }
-
     # ------------------------------------------------------------------ confirmation
 
     async def answer(self, run: StoredRun, message: Message) -> None:
@@ -146,14 +122,14 @@ class HoldKeeper:
         assert hold is not None
         said = yes_or_no(message.text, message.payload)
         if said is True:
-            await self._clear(run, hold, by="customer", note=f"{hold.summary}: the customer confirmed")
+            await self.clear(run, hold, by="customer", note=f"{hold.summary}: the customer confirmed")
             return
         if said is False:
-            await self._decline(run, hold, "no", "the customer said no")
+            await self.decline(run, hold, "no", "the customer said no")
             return
         hold.attempts += 1
         if hold.attempts >= MAX_ATTEMPTS:
-            await self._decline(run, hold, "unclear", "no clear yes or no from the customer")
+            await self.decline(run, hold, "unclear", "no clear yes or no from the customer")
             return
         async with self.services.uow() as tx:
             await self._ask(tx, run, f"Please answer yes or no. {question_text(hold)}")
@@ -167,60 +143,11 @@ class HoldKeeper:
     async def undelivered(self, run: StoredRun, reason: str) -> None:
         """The confirmation question could not be delivered (under the run's lock)."""
         assert run.hold is not None
-        await self._decline(
+        await self.decline(
             run, run.hold, "undelivered", f"the question could not be delivered: {reason}"
         )
 
-    # ------------------------------------------------------------------ approval
-
-    async def on_event(self, event: DomainEvent) -> None:
-        """``approval.posted`` and ``approval.decided`` from the Slack console."""
-        data = event.data
-        run_id, key = int(data.get("run_id") or 0), str(data.get("key") or "")
-        where = None
-        if data.get("channel") and data.get("ts"):
-            where = SlackMessage(channel=str(data["channel"]), ts=str(data["ts"]))
-        if event.type == APPROVAL_POSTED:
-            if where is not None:
-                await self.runner.with_run(run_id, lambda run: self._posted(run, key, where))
-            return
-        by = str(data.get("by") or "")
-        by_name = str(data.get("by_name") or by)
-        approve = data.get("approve") is True
-        await self.runner.with_run(
-            run_id, lambda run: self._decided(run, key, approve, by, by_name, where)
-        )
-
-    async def _posted(self, run: StoredRun, key: str, where: SlackMessage) -> None:
-        hold = run.hold
-        if hold is not None and hold.kind == "approval" and hold.key == key:
-            hold.message = where
-            async with self.services.uow() as tx:
-                await save(tx, run, Transition(state=run.state, call=run.call))
-            return
-        last = run.last_approval
-        if last is not None and last.key == key:
-            async with self.services.uow() as tx:
-                await self._show_decision(tx, run, last, where)
-
-    async def _decided(
-        self, run: StoredRun, key: str, approve: bool, by: str, by_name: str,
-        where: SlackMessage | None,
-    ) -> None:
-        hold = run.hold
-        if hold is None or hold.kind != "approval" or hold.key != key:
-            logger.info("approval of run %s by %s: no longer waiting", run.id, by, extra={"run_id": run.id})
-            return
-        where = hold.message or where
-        if approve:
-            last = self._last(run, hold, "approved", f"approved by {by_name}", by)
-            await self._clear(
-                run, hold, by=by, note=f"{hold.summary}: approved by {by_name}",
-                also=self._shown(run, last, where),
-            )
-            return
-        last = self._last(run, hold, "rejected", f"rejected by {by_name}", by)
-        await self._decline(run, hold, "rejected", last.reason, by=by, also=self._shown(run, last, where))
+    # ------------------------------------------------------------------ time limit
 
     async def on_timer(self, timer: DueTimer) -> None:
         """A hold's time limit."""
@@ -230,66 +157,16 @@ class HoldKeeper:
             hold = run.hold
             if hold is None or hold.token != token:
                 return
-            if hold.kind == "confirmation":
-                await self._decline(run, hold, "timeout", "no answer from the customer in time")
+            if hold.kind == "approval":
+                await self.approvals.expire(run, hold)
                 return
-            last = self._last(run, hold, "expired", "no approval in time")
-            await self._decline(
-                run, hold, "timeout", last.reason, also=self._shown(run, last, hold.message)
-            )
+            await self.decline(run, hold, "timeout", "no answer from the customer in time")
 
         await self.runner.with_run(int(timer.payload["run_id"]), expire)
 
-    async def on_dead(self, delivery: Delivery, reason: str) -> None:
-        """An approval request that could not be posted declines the refund at once."""
-        if delivery.kind != APPROVAL or delivery.payload.get("op") != "request":
-            return
-        key = str(delivery.payload.get("key"))
-
-        async def unreachable(run: StoredRun) -> None:
-            hold = run.hold
-            if hold is None or hold.key != key or hold.kind != "approval":
-                return
-            last = self._last(run, hold, "unavailable", f"the approval request could not be posted: {reason}")
-            await self._decline(run, hold, "unavailable", last.reason)
-
-        await self.runner.with_run(int(delivery.payload.get("run_id") or 0), unreachable)
-
-    def _last(
-        self, run: StoredRun, hold: Hold, outcome: Outcome, reason: str, by: str | None = None
-    ) -> LastApproval:
-        run.last_approval = LastApproval(
-            key=hold.key, outcome=outcome, by=by, reason=reason, summary=hold.summary,
-            details=hold.details,
-        )
-        return run.last_approval
-
-    def _shown(self, run: StoredRun, last: LastApproval, where: SlackMessage | None) -> Also:
-        async def show(tx: Tx) -> None:
-            if where is not None:
-                await self._show_decision(tx, run, last, where)
-
-        return show
-
-    async def _show_decision(
-        self, tx: Tx, run: StoredRun, last: LastApproval, where: SlackMessage
-    ) -> None:
-        key = f"{last.key}:decided"
-        if await tx.session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)):
-            return
-        payload = {
-            "op": "decided", **self._about(run, last.key, last.summary, last.details),
-            "channel": where.channel, "ts": where.ts, "outcome": last.outcome, "by": last.by,
-            "reason": last.reason,
-        }
-        tx.enqueue(
-            APPROVAL, payload, destination=f"slack:approval:{run.id}", key=key,
-            conversation_id=run.conversation_id, run_id=run.id, step_id=run.state.cursor,
-        )
-
     # ------------------------------------------------------------------ ending
 
-    async def _clear(
+    async def clear(
         self, run: StoredRun, hold: Hold, *, by: str, note: str, also: Also | None = None
     ) -> None:
         """Store the grant and call the action again (same call, same idempotency key)."""
@@ -312,7 +189,7 @@ class HoldKeeper:
 
         await self.runner.drive(run, definition, Transition(state=run.state, call=call), also=cleared)
 
-    async def _decline(
+    async def decline(
         self, run: StoredRun, hold: Hold, decision: Decision, reason: str, *,
         by: str | None = None, also: Also | None = None,
     ) -> None:

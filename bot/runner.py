@@ -70,13 +70,13 @@ class WorkflowRunner:
         self.services.scheduler.register(RUN_TIMER, self.on_timer)
         self.services.scheduler.register(HOLD_TIMER, self.holds.on_timer)
         self.services.delivery_failed_hooks.append(self.on_delivery_failed)
-        self.services.outbox.dead_listeners.append(self.holds.on_dead)
+        self.services.outbox.dead_listeners.append(self.holds.approvals.on_dead)
 
     # ------------------------------------------------------------------ inputs
 
     async def on_event(self, event: DomainEvent) -> None:
         if event.type in HOLD_EVENTS:
-            await self.holds.on_event(event)
+            await self.holds.approvals.on_event(event)
             return
         await self.catalog.refresh()
         async with self.locks.hold(_lock_key(event.conversation_id, event.lead_id)):
