@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = Field(None, alias="STRIPE_API_KEY")
     stripe_api_base_url: str = Field("https://api.stripe.com", alias="STRIPE_API_BASE_URL")
     refund_approval_above: Decimal | None = Field(None, alias="RELAYBOT_REFUND_APPROVAL_ABOVE")
+    refund_confirm_timeout_s: float = Field(1800.0, alias="RELAYBOT_REFUND_CONFIRM_TIMEOUT", gt=0)
+    refund_approval_timeout_s: float = Field(
+        1800.0, alias="RELAYBOT_REFUND_APPROVAL_TIMEOUT", gt=0
+    )
     smtp_host: str | None = Field(None, alias="SMTP_HOST")
     smtp_port: int = Field(587, alias="SMTP_PORT")
     smtp_username: str | None = Field(None, alias="SMTP_USERNAME")

@@ -10,10 +10,19 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
 
+from bot.holds import Grants, Hold, LastApproval, action_key
 from bot.models import Conversation, Message, RunLog, WorkflowRun
 from bot.replies import queue_reply
 from bot.uow import Tx
-from workflows.effects import Call, CancelTimer, Notify, ScheduleTimer, SendMessage, Webhook
+from workflows.effects import (
+    Call,
+    CancelTimer,
+    Notify,
+    RunAction,
+    ScheduleTimer,
+    SendMessage,
+    Webhook,
+)
 from workflows.state import LogEntry, RunState, Transition
 
 logger = logging.getLogger(__name__)
@@ -22,6 +31,8 @@ RUN_TIMER = "run.timer"
 AI_REPLY = "ai.reply"
 NOTIFY = "notify"
 WEBHOOK = "webhook"
+ASKS_CUSTOMER = ("answer", "confirmation")
+"""What a run may wait for that the customer's next message answers."""
 
 
 @dataclass
@@ -36,13 +47,24 @@ class StoredRun:
     state: RunState
     asked_after_message_id: int
     lock_version: int
+    call: Call | None = None
+    hold: Hold | None = None
+    grants: Grants | None = None
+    last_approval: LastApproval | None = None
 
 
 CALL_ADAPTER: TypeAdapter[Call] = TypeAdapter(Call)
 
 
 def envelope(
-    state: RunState, *, lead_id: int | None, asked_after: int, call: Call | None = None
+    state: RunState,
+    *,
+    lead_id: int | None,
+    asked_after: int,
+    call: Call | None = None,
+    hold: Hold | None = None,
+    grants: Grants | None = None,
+    last_approval: LastApproval | None = None,
 ) -> dict[str, Any]:
     """What a run row stores: the engine's state plus what the runner needs to resume."""
     return {
@@ -50,6 +72,9 @@ def envelope(
         "lead_id": lead_id,
         "asked_after": asked_after,
         "pending_call": call.model_dump(mode="json") if call is not None else None,
+        "hold": hold.model_dump(mode="json") if hold is not None else None,
+        "grants": grants.model_dump(mode="json") if grants is not None else None,
+        "last_approval": last_approval.model_dump(mode="json") if last_approval else None,
     }
 
 
@@ -61,6 +86,7 @@ def pending_call(row: WorkflowRun) -> Call | None:
 
 def unpack(row: WorkflowRun) -> StoredRun:
     data = row.state or {}
+    hold, grants, last = data.get("hold"), data.get("grants"), data.get("last_approval")
     return StoredRun(
         id=row.id,
         workflow_id=row.workflow_id,
@@ -70,7 +96,17 @@ def unpack(row: WorkflowRun) -> StoredRun:
         state=RunState.model_validate(data["engine"]),
         asked_after_message_id=int(data.get("asked_after", 0)),
         lock_version=row.lock_version,
+        call=pending_call(row),
+        hold=Hold.model_validate(hold) if hold else None,
+        grants=Grants.model_validate(grants) if grants else None,
+        last_approval=LastApproval.model_validate(last) if last else None,
     )
+
+
+def held(row: WorkflowRun) -> Hold | None:
+    """The hold a stored run waits on, if any."""
+    raw = (row.state or {}).get("hold")
+    return Hold.model_validate(raw) if raw else None
 
 
 def timer_key(run_id: int, token: str) -> str:
@@ -114,11 +150,24 @@ def _jsonable(value: Any) -> Any:
 
 
 async def save(tx: Tx, run: StoredRun, transition: Transition) -> None:
-    """Write the transition's state, log and effects in the caller's transaction."""
-    state = transition.state
+    """Write the transition's state, log and effects in the caller's transaction.
+
+    A run with a hold is stored as waiting for the hold's kind (the engine still sees the
+    call under way); grants are kept only while the same action call is pending.
+    """
+    state, call = transition.state, transition.call
+    if state.status != "calling":
+        run.hold = None
+    elif call is None:
+        call = run.call  # an input the engine ignored: the call under way stays
+    if run.grants is not None and not (
+        isinstance(call, RunAction) and action_key(call) == run.grants.call_key
+    ):
+        run.grants = None
     for effect in transition.effects:
         await _apply_effect(tx, run, effect)
-    if state.status == "waiting" and state.waiting_for == "answer" and run.conversation_id:
+    asks = state.status == "waiting" and state.waiting_for == "answer"
+    if (asks or (run.hold is not None and run.hold.kind == "confirmation")) and run.conversation_id:
         run.asked_after_message_id = int(
             await tx.session.scalar(
                 select(func.max(Message.id)).where(Message.conversation_id == run.conversation_id)
@@ -126,12 +175,17 @@ async def save(tx: Tx, run: StoredRun, transition: Transition) -> None:
             or 0
         )
     log_rows(tx, transition.log, run_id=run.id, workflow_id=run.workflow_id)
+    status: str = state.status
+    waiting_for: str | None = state.waiting_for
+    if run.hold is not None:
+        status, waiting_for = "waiting", run.hold.kind
     values: dict[str, Any] = {
         "state": envelope(
-            state, lead_id=run.lead_id, asked_after=run.asked_after_message_id, call=transition.call
+            state, lead_id=run.lead_id, asked_after=run.asked_after_message_id, call=call,
+            hold=run.hold, grants=run.grants, last_approval=run.last_approval,
         ),
-        "status": state.status,
-        "waiting_for": state.waiting_for,
+        "status": status,
+        "waiting_for": waiting_for,
         "lock_version": run.lock_version + 1,
         "updated_at": tx.now,
         "error": state.error,
@@ -147,6 +201,7 @@ async def save(tx: Tx, run: StoredRun, transition: Transition) -> None:
         raise StaleRunError(f"run {run.id} changed under us")
     run.lock_version += 1
     run.state = state
+    run.call = call
 
 
 class StaleRunError(RuntimeError):

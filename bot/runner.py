@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -19,12 +20,15 @@ from sqlalchemy.exc import IntegrityError
 from bot.catalog import Catalog
 from bot.event_types import EventType
 from bot.events import DomainEvent
+from bot.holds import HOLD_EVENTS, HOLD_TIMER, action_key, requested
 from bot.keyed_lock import KeyedLock
 from bot.models import Message, WorkflowRun
 from bot.replies import MESSAGE_SENT
 from bot.run_calls import perform_action, perform_domain_call
 from bot.run_context import build_context
+from bot.run_holds import HoldKeeper
 from bot.run_store import (
+    ASKS_CUSTOMER,
     StaleRunError,
     StoredRun,
     add_log,
@@ -35,6 +39,7 @@ from bot.run_store import (
 )
 from bot.scheduler import DueTimer
 from bot.services import Services
+from bot.uow import Tx
 from workflows import engine
 from workflows.actions import ActionContext, ActionRegistry
 from workflows.effects import RunAction, TriggerWorkflow
@@ -55,18 +60,24 @@ class WorkflowRunner:
         self.catalog = catalog
         self.actions = actions
         self.locks = KeyedLock()
+        self.holds = HoldKeeper(self)
 
     def install(self) -> None:
-        """Subscribe to events, timers and delivery failures."""
+        """Subscribe to events, timers, delivery failures and dead approval requests."""
         from bot.run_store import RUN_TIMER
 
         self.services.events.subscribe(self.on_event)
         self.services.scheduler.register(RUN_TIMER, self.on_timer)
+        self.services.scheduler.register(HOLD_TIMER, self.holds.on_timer)
         self.services.delivery_failed_hooks.append(self.on_delivery_failed)
+        self.services.outbox.dead_listeners.append(self.holds.approvals.on_dead)
 
     # ------------------------------------------------------------------ inputs
 
     async def on_event(self, event: DomainEvent) -> None:
+        if event.type in HOLD_EVENTS:
+            await self.holds.approvals.on_event(event)
+            return
         await self.catalog.refresh()
         async with self.locks.hold(_lock_key(event.conversation_id, event.lead_id)):
             await self._resume_for_event(event)
@@ -86,10 +97,16 @@ class WorkflowRunner:
         if run_id is None:
             return
         run = await self._load(int(run_id))
-        if run is None:
+        if run is None or run.state.cursor != step_id:
             return
-        if run.state.waiting_for == "answer" and run.state.cursor == step_id:
+        if run.hold is not None and run.hold.kind == "confirmation":
+            await self.with_run(run.id, lambda held: self._undelivered(held, step_id, reason))
+        elif run.state.waiting_for == "answer":
             await self.resume(run.id, DeliveryFailed(reason=reason))
+
+    async def _undelivered(self, run: StoredRun, step_id: Any, reason: str) -> None:
+        if run.hold is not None and run.hold.kind == "confirmation" and run.state.cursor == step_id:
+            await self.holds.undelivered(run, reason)
 
     async def resume(self, run_id: int, run_input: RunInput) -> None:
         """Feed ``run_input`` to a run (serialized with its conversation)."""
@@ -98,6 +115,16 @@ class WorkflowRunner:
             return
         async with self.locks.hold(_lock_key(run.conversation_id, run.lead_id, run.id)):
             await self._resume_locked(run_id, run_input)
+
+    async def with_run(self, run_id: int, work: Callable[[StoredRun], Awaitable[None]]) -> None:
+        """Run ``work`` on the freshly loaded run, serialized with its conversation."""
+        run = await self._load(run_id)
+        if run is None:
+            return
+        async with self.locks.hold(_lock_key(run.conversation_id, run.lead_id, run.id)):
+            run = await self._load(run_id)
+            if run is not None:
+                await work(run)
 
     # ------------------------------------------------------------------ internals
 
@@ -116,12 +143,15 @@ class WorkflowRunner:
     async def _answer(self, event: DomainEvent) -> None:
         assert event.conversation_id is not None
         assert event.message_id is not None
-        for run in await self._waiting(event.conversation_id, "answer"):
+        for run in await self._waiting(event.conversation_id, *ASKS_CUSTOMER):
             if event.message_id <= run.asked_after_message_id:
                 continue
             async with self.services.uow() as tx:
                 message = await tx.session.get(Message, event.message_id)
             if message is None:
+                return
+            if run.hold is not None:
+                await self.holds.answer(run, message)
                 return
             answer = Answer(text=message.text, payload=message.payload, message_id=str(message.id))
             await self._resume_locked(run.id, answer)
@@ -146,14 +176,14 @@ class WorkflowRunner:
         for run in await self._waiting(conversation_id, "answer"):
             await self._resume_locked(run.id, HumanTookOver(reason=reason))
 
-    async def _waiting(self, conversation_id: int, waiting_for: str) -> list[StoredRun]:
+    async def _waiting(self, conversation_id: int, *waiting_for: str) -> list[StoredRun]:
         async with self.services.uow() as tx:
             rows = await tx.session.scalars(
                 select(WorkflowRun)
                 .where(
                     WorkflowRun.conversation_id == conversation_id,
                     WorkflowRun.status == "waiting",
-                    WorkflowRun.waiting_for == waiting_for,
+                    WorkflowRun.waiting_for.in_(waiting_for),
                 )
                 .order_by(WorkflowRun.id)
             )
@@ -242,44 +272,61 @@ class WorkflowRunner:
             # that exists (so is not started again) but never took its first step
             await save(tx, run, transition)
         self.services.metrics.runs.labels("started").inc()
-        await self._drive(run, definition, transition, resumed=True)
+        await self.drive(run, definition, transition, resumed=True)
         return run.id
 
     async def _holder(self, conversation_id: int) -> bool:
-        return bool(await self._waiting(conversation_id, "answer"))
+        return bool(await self._waiting(conversation_id, *ASKS_CUSTOMER))
 
     async def _resume_locked(self, run_id: int, run_input: RunInput) -> None:
         run = await self._load(run_id)
         if run is None or run.state.finished:
             return
         definition = await self.catalog.version(run.version_id)
-        ctx = await self._context(run)
+        ctx = await self.context(run)
         transition = engine.advance(definition, run.state, run_input, ctx, self.services.clock.now())
-        await self._drive(run, definition, transition)
+        await self.drive(run, definition, transition)
 
-    async def _drive(
-        self, run: StoredRun, definition: Workflow, transition: Transition, *, resumed: bool = False
+    async def drive(
+        self,
+        run: StoredRun,
+        definition: Workflow,
+        transition: Transition,
+        *,
+        resumed: bool = False,
+        also: Callable[[Tx], Awaitable[None]] | None = None,
     ) -> None:
-        """Persist the transition; perform its call and continue until the run rests."""
+        """Persist the transition; perform its call and continue until the run rests.
+
+        ``resumed``: the transition is already stored. ``also`` runs in the transaction
+        that stores the first transition.
+        """
         started = time.perf_counter()
         try:
             while True:
                 call = transition.call
                 result: CallResult | None = None
-                async with self.services.uow() as tx:
-                    if not resumed:
-                        await save(tx, run, transition)
-                    resumed = False
-                    if call is not None and not isinstance(call, RunAction | TriggerWorkflow):
-                        result = await perform_domain_call(
-                            tx, call, conversation_id=run.conversation_id, lead_id=run.lead_id,
-                            pipeline=self.services.pipeline, by=f"workflow:{definition.name}",
-                        )
+                domain_call = call is not None and not isinstance(call, RunAction | TriggerWorkflow)
+                if also is not None or not resumed or domain_call:
+                    async with self.services.uow() as tx:
+                        if also is not None:
+                            await also(tx)
+                            also = None
+                        if not resumed:
+                            await save(tx, run, transition)
+                        if call is not None and not isinstance(call, RunAction | TriggerWorkflow):
+                            result = await perform_domain_call(
+                                tx, call, conversation_id=run.conversation_id, lead_id=run.lead_id,
+                                pipeline=self.services.pipeline, by=f"workflow:{definition.name}",
+                            )
+                resumed = False
                 if call is None:
                     break
                 if result is None:
-                    result = await self._external(run, definition, call)
-                ctx = await self._context(run)
+                    result = await self._external(run, call)
+                if result is None:  # held until a person clears it
+                    break
+                ctx = await self.context(run)
                 transition = engine.advance(
                     definition, run.state, result, ctx, self.services.clock.now()
                 )
@@ -290,17 +337,19 @@ class WorkflowRunner:
         if run.state.finished:
             self.services.metrics.runs.labels(run.state.status).inc()
 
-    async def _external(self, run: StoredRun, definition: Workflow, call: Any) -> CallResult:
+    async def _external(self, run: StoredRun, call: Any) -> CallResult | None:
+        """The call's result, or None when the action's safeguard now holds the run."""
         started = time.perf_counter()
         if isinstance(call, TriggerWorkflow):
             result = await self._trigger_child(run, call)
         else:
-            ctx = await self._context(run)
-            context = ActionContext(
-                run_id=run.id, step_id=call.step_id, idempotency_key=f"relaybot-{call.idempotency_key}",
-                context=ctx, services=self.services,
-            )
-            result = await perform_action(self.actions, call, context)
+            result = await self._act(run, call)
+            request = requested(result)
+            if request is not None:
+                declined = await self.holds.begin(run, call, request, result)
+                if declined is None:
+                    return None
+                result = declined
         async with self.services.uow() as tx:
             add_log(
                 tx, run_id=run.id, workflow_id=run.workflow_id, kind="call",
@@ -310,6 +359,18 @@ class WorkflowRunner:
             )
         return result
 
+    async def _act(self, run: StoredRun, call: RunAction) -> CallResult:
+        """Perform an action with the run's context and the safeguards cleared for this call."""
+        key = action_key(call)
+        ctx = await self.context(run)
+        if run.grants is not None and run.grants.call_key == key:
+            ctx.update(run.grants.records)
+        context = ActionContext(
+            run_id=run.id, step_id=call.step_id, idempotency_key=key, context=ctx,
+            services=self.services,
+        )
+        return await perform_action(self.actions, call, context)
+
     async def _trigger_child(self, run: StoredRun, call: TriggerWorkflow) -> CallResult:
         await self.catalog.refresh()
         entry = self.catalog.by_name.get(call.workflow)
@@ -317,7 +378,7 @@ class WorkflowRunner:
             return CallResult(outcome="failure", reason=f"no workflow named {call.workflow!r}")
         if call.depth > MAX_DEPTH:
             return CallResult(outcome="failure", reason=f"depth {call.depth} exceeds {MAX_DEPTH}")
-        ctx = await self._context(run)
+        ctx = await self.context(run)
         child = await self._start(
             entry.definition, None, ctx, trigger_key=f"run:{run.id}:{run.state.steps_total}",
             variables=call.variables, depth=call.depth, parent_run_id=run.id,
@@ -326,7 +387,8 @@ class WorkflowRunner:
             return CallResult(outcome="declined", reason="the workflow did not start")
         return CallResult(outcome="success", data={"run_id": child})
 
-    async def _context(self, run: StoredRun) -> dict[str, Any]:
+    async def context(self, run: StoredRun) -> dict[str, Any]:
+        """What the run's conditions, templates and actions see now."""
         async with self.services.uow() as tx:
             return await build_context(tx, conversation_id=run.conversation_id, lead_id=run.lead_id)
 
@@ -352,7 +414,7 @@ class WorkflowRunner:
                 continue
             definition = await self.catalog.version(run.version_id)
             async with self.locks.hold(_lock_key(run.conversation_id, run.lead_id, run.id)):
-                await self._drive(run, definition, Transition(state=run.state, call=call), resumed=True)
+                await self.drive(run, definition, Transition(state=run.state, call=call), resumed=True)
         return len(rows)
 
 

@@ -22,7 +22,7 @@ from bot.event_types import EventType
 from bot.events import DomainEvent
 from bot.models import Conversation, Message, OutboxItem, WorkflowRun
 from bot.replies import queue_reply
-from bot.run_store import AI_REPLY
+from bot.run_store import AI_REPLY, ASKS_CUSTOMER
 from bot.services import Services
 from bot.uow import Tx
 from integrations.ai_agent import should_hand_over
@@ -49,13 +49,13 @@ async def hand_over(tx: Tx, conversation: Conversation, text: str, *, reason: st
 
 
 async def waiting_for_answer(tx: Tx, conversation_id: int) -> bool:
-    """Whether a workflow run is waiting for this customer's answer."""
+    """Whether a workflow run is waiting for this customer's answer (or confirmation)."""
     found = await tx.session.scalar(
         select(WorkflowRun.id)
         .where(
             WorkflowRun.conversation_id == conversation_id,
             WorkflowRun.status == "waiting",
-            WorkflowRun.waiting_for == "answer",
+            WorkflowRun.waiting_for.in_(ASKS_CUSTOMER),
         )
         .limit(1)
     )

@@ -2,9 +2,9 @@
 
 The ``stripe.refund`` action never pays out past a safeguard on its own. When one
 applies and the run has not cleared it, the action returns ``declined`` with
-``data["pending"]`` (a :class:`PendingSafeguard`). A runner that handles safeguards
-sees :func:`pending_of` on the result, asks the customer or posts Approve / Reject to
-Slack, suspends, and calls the action again with the :func:`grant` record under
+``data["pending"]`` (a :class:`PendingSafeguard`, in the shape :mod:`bot.holds` reads).
+relaybot's runner then asks the customer or posts Approve / Reject to Slack, waits, and
+calls the action again with the :func:`grant` record under
 ``ctx.context[pending.context_key]``. A runner that does not takes ``declined``: safe.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot.config import Settings
 from integrations.money import InvalidAmount, format_money, parse_amount, to_minor
@@ -35,6 +35,7 @@ class RefundRequest(BaseModel):
     reason: str | None = None
     require_approval_above: Decimal | None = None
     confirm_with_customer: bool = False
+    confirm_question: str | None = None
 
     @property
     def target(self) -> str:
@@ -65,8 +66,21 @@ def parse_refund_inputs(inputs: Mapping[str, Any], settings: Settings) -> Refund
         currency=currency,
         reason=str(inputs["reason"]) if inputs.get("reason") else None,
         require_approval_above=_limit(limit),
-        confirm_with_customer=bool(inputs.get("confirm_with_customer", False)),
+        confirm_with_customer=_flag(inputs.get("confirm_with_customer", False)),
+        confirm_question=str(inputs["confirm_question"]) if inputs.get("confirm_question") else None,
     )
+
+
+def _flag(value: object) -> bool:
+    """``true`` in YAML, or ``"true"`` from a template; anything unknown is refused."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0", "", "none"):
+        return False
+    raise InvalidAmount(f"confirm_with_customer must be true or false, not {value!r}")
 
 
 def _limit(value: object) -> Decimal | None:
@@ -106,14 +120,18 @@ class PendingSafeguard(BaseModel):
     currency: str
     summary: str
     threshold: str | None = None
+    question: str | None = None
+    timeout_s: float
+    details: dict[str, str] = Field(default_factory=dict)
 
 
 def _pending(
     kind: Literal["confirmation", "approval"],
     request: RefundRequest,
     ctx: ActionContext,
-    threshold: Decimal | None,
+    settings: Settings,
 ) -> PendingSafeguard:
+    threshold = approval_threshold(request, settings) if kind == "approval" else None
     return PendingSafeguard(
         kind=kind,
         context_key=CONFIRMATION_KEY if kind == "confirmation" else APPROVAL_KEY,
@@ -123,7 +141,33 @@ def _pending(
         currency=request.currency,
         summary=request.describe(),
         threshold=None if threshold is None else str(threshold),
+        question=request.confirm_question if kind == "confirmation" else None,
+        timeout_s=(
+            settings.refund_confirm_timeout_s
+            if kind == "confirmation"
+            else settings.refund_approval_timeout_s
+        ),
+        details=_details(request, settings, threshold),
     )
+
+
+def _details(
+    request: RefundRequest, settings: Settings, threshold: Decimal | None
+) -> dict[str, str]:
+    """What an approving agent is shown next to the summary."""
+    details = {
+        "Payment": request.target,
+        "Amount": (
+            "everything not yet refunded"
+            if request.amount is None
+            else format_money(request.amount, request.currency)
+        ),
+    }
+    if threshold is not None:
+        details["Approval above"] = format_money(threshold, settings.default_currency)
+    if request.reason:
+        details["Reason"] = request.reason
+    return details
 
 
 def _cleared(ctx: ActionContext, pending: PendingSafeguard) -> bool:
@@ -139,23 +183,32 @@ def pending_safeguard(
 ) -> PendingSafeguard | None:
     """The first safeguard this run has not cleared yet, or None to go ahead."""
     if request.confirm_with_customer:
-        pending = _pending("confirmation", request, ctx, None)
+        pending = _pending("confirmation", request, ctx, settings)
         if not _cleared(ctx, pending):
             return pending
     if needs_approval(request, settings):
-        pending = _pending("approval", request, ctx, approval_threshold(request, settings))
+        pending = _pending("approval", request, ctx, settings)
         if not _cleared(ctx, pending):
             return pending
     return None
 
 
 def grant(pending: PendingSafeguard, *, by: str) -> dict[str, Any]:
-    """The record a runner stores under ``ctx.context[pending.context_key]`` once cleared."""
-    return {
-        "granted": True,
-        "by": by,
-        **pending.model_dump(include={"idempotency_key", "target", "amount", "currency"}),
-    }
+    """The record a runner stores under ``ctx.context[pending.context_key]`` once cleared.
+
+    The same as :func:`bot.holds.grant`: the pending item plus ``granted`` and ``by``.
+    """
+    return {**pending.model_dump(mode="json"), "granted": True, "by": by}
+
+
+def granted_by(ctx: ActionContext) -> dict[str, str]:
+    """Who cleared the safeguards of this call, for the refund's metadata."""
+    found: dict[str, str] = {}
+    for key, name in ((CONFIRMATION_KEY, "confirmed_by"), (APPROVAL_KEY, "approved_by")):
+        record = ctx.context.get(key)
+        if isinstance(record, Mapping) and record.get("granted") is True and record.get("by"):
+            found[f"relaybot_{name}"] = str(record["by"])[:500]
+    return found
 
 
 def pending_result(pending: PendingSafeguard) -> ActionResult:

@@ -3,8 +3,10 @@
 Inputs: ``payment_intent`` or ``charge``; ``amount`` in major units (``12.50``; omit for
 the full amount left) and ``currency`` (default ``RELAYBOT_DEFAULT_CURRENCY``);
 ``reason`` (duplicate, fraudulent, requested_by_customer, or free text kept in the
-refund's metadata); safeguards ``confirm_with_customer`` and ``require_approval_above``
-(see :mod:`integrations.refund_safeguards`).
+refund's metadata); safeguards ``confirm_with_customer`` (with an optional
+``confirm_question``) and ``require_approval_above`` (see
+:mod:`integrations.refund_safeguards`). Who confirmed and who approved go in the refund's
+metadata.
 
 The Stripe Idempotency-Key is the run step's ``idempotency_key``: the same step retried,
 resumed after a crash, or re-run after approval never refunds twice. Card and state
@@ -26,6 +28,7 @@ from integrations.money import InvalidAmount, format_money, to_major, to_minor
 from integrations.refund_safeguards import (
     STRIPE_REASONS,
     RefundRequest,
+    granted_by,
     parse_refund_inputs,
     pending_result,
     pending_safeguard,
@@ -139,7 +142,11 @@ def make_refund_action(refunder: StripeRefunder, settings: Settings) -> Action:
         if pending is not None:
             return pending_result(pending)
         log_extra = {"run_id": ctx.run_id, "step_id": ctx.step_id}
-        metadata = {"relaybot_run_id": str(ctx.run_id), "relaybot_step_id": ctx.step_id}
+        metadata = {
+            "relaybot_run_id": str(ctx.run_id),
+            "relaybot_step_id": ctx.step_id,
+            **granted_by(ctx),
+        }
         try:
             created = await refunder.refund(
                 request, idempotency_key=ctx.idempotency_key, metadata=metadata

@@ -14,11 +14,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from integrations.slack import actions, events, relay
+from integrations.slack import actions, approvals, events, relay
 from integrations.slack.client import build_client
 from integrations.slack.console import SlackConsole
 from integrations.slack.dedupe import DropRetriedEvents
-from integrations.slack.ports import ConsoleBackend, ThreadRegistry
+from integrations.slack.ports import ApprovalDesk, ConsoleBackend, ThreadRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def create_bolt_app(console: SlackConsole, signing_secret: str) -> AsyncApp:
     bolt.error(on_error)
     relay.register(bolt, console)
     actions.register(bolt, console)
+    approvals.register(bolt, console)
     events.register(bolt, console)
     return bolt
 
@@ -80,6 +81,7 @@ def build_console(
     registry: ThreadRegistry,
     routes: Mapping[str, str] | None = None,
     follow_ups: bool = True,
+    approvals: ApprovalDesk | None = None,
 ) -> tuple[SlackConsole, AsyncApp]:
     """The console and its Bolt app, not mounted anywhere yet."""
     if settings.slack_signing_secret is None:
@@ -93,6 +95,7 @@ def build_console(
         admin_user_ids=settings.slack_admin_user_ids,
         routes=routes,
         follow_ups=follow_ups,
+        approvals=approvals,
     )
     return console, create_bolt_app(console, settings.slack_signing_secret.get_secret_value())
 

@@ -37,6 +37,8 @@ class Actions:
     TAG_MODAL = "relay_tag_modal"
     TAG_INPUT_BLOCK = "tag"
     TAG_INPUT = "tag_value"
+    APPROVE = "relay_approve"
+    REJECT = "relay_reject"
 
 
 STATUS_ICONS = {

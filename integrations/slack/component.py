@@ -1,7 +1,8 @@
 """The Slack console as an app component: on when ``SLACK_BOT_TOKEN`` and ``SLACK_SIGNING_SECRET`` are set.
 
 It mounts ``POST /slack/events``, registers the outbox handlers for ``slack.dm``,
-``slack.post`` and ``slack.thread``, and subscribes the thread mirror to domain events.
+``slack.post``, ``slack.thread`` and ``approval`` (refund approvals), and subscribes the
+thread mirror to domain events.
 The Slack client needs the shared HTTP session, so the console itself is built on startup.
 """
 
@@ -20,6 +21,8 @@ from integrations.slack.app import (
     build_console,
     read_bolt_request,
 )
+from integrations.slack.approval_desk import RunApprovals
+from integrations.slack.approvals import ApprovalDeliveries
 from integrations.slack.console import SlackConsole
 from integrations.slack.deliveries import SlackDeliveries
 from integrations.slack.mirror import ThreadMirror
@@ -36,12 +39,16 @@ class SlackComponent:
         self.services = services
         self.backend = StorageConsoleBackend(services)
         self.registry = AttributeThreadRegistry(services.uow)
+        self.approvals = RunApprovals(services.uow)
         self.console: SlackConsole | None = None
         self.bolt: AsyncApp | None = None
 
     def install(self, app: web.Application, *, pace_seconds: float = 1.0) -> None:
         settings = self.services.settings
         SlackDeliveries(lambda: self.console).register(self.services.outbox, pace_seconds=pace_seconds)
+        ApprovalDeliveries(
+            lambda: self.console, self.approvals, settings.slack_inbox_channel
+        ).register(self.services.outbox, pace_seconds=pace_seconds)
         self.services.events.subscribe(ThreadMirror(self.services.uow, settings.slack_inbox_channel))
         app.router.add_post(SLACK_EVENTS_PATH, self.handle)
         app.on_startup.append(self.start)
@@ -53,6 +60,7 @@ class SlackComponent:
             self.services.http,
             registry=self.registry,
             follow_ups=False,
+            approvals=self.approvals,
         )
         app[SLACK_CONSOLE] = self.console
         logger.info("slack console on %s", SLACK_EVENTS_PATH)

@@ -15,7 +15,12 @@ from integrations.slack import senders
 from integrations.slack.agents import AgentDirectory
 from integrations.slack.blocks import assignment_dm, conversation_title
 from integrations.slack.mrkdwn import Block
-from integrations.slack.ports import ConsoleBackend, ConversationSummary, ThreadRegistry
+from integrations.slack.ports import (
+    ApprovalDesk,
+    ConsoleBackend,
+    ConversationSummary,
+    ThreadRegistry,
+)
 from integrations.slack.threads import SlackThreads
 
 logger = logging.getLogger(__name__)
@@ -43,9 +48,11 @@ class SlackConsole:
         admin_user_ids: Iterable[str] = (),
         routes: Mapping[str, str] | None = None,
         follow_ups: bool = True,
+        approvals: ApprovalDesk | None = None,
     ) -> None:
         self.client = client
         self.follow_ups = follow_ups
+        self.approvals = approvals
         self.backend = backend
         self.registry = registry
         self.http_session = http_session

@@ -142,6 +142,31 @@ class ConsoleBackend(Protocol):
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """What an agent who pressed Approve or Reject is told; ``recorded`` when it counts."""
+
+    recorded: bool
+    text: str
+
+
+class ApprovalDesk(Protocol):
+    """Records decisions on approval requests (the runner acts on them)."""
+
+    async def decide(
+        self,
+        run_id: int,
+        key: str,
+        *,
+        approve: bool,
+        slack_user_id: str,
+        agent_name: str,
+        where: tuple[str, str] | None = None,
+    ) -> Verdict:
+        """Record the first decision on an open request; later ones change nothing."""
+        ...
+
+
+@dataclass(frozen=True)
 class ThreadRef:
     """Where a conversation's thread lives in Slack."""
 

@@ -64,9 +64,9 @@ async def ai_bot(url: str, clock: FakeClock, ai: FakeOpenAI, flow: Path) -> Harn
 
 
 async def test_ai_reply_is_generated_once(
-    sqlite_url: str, clock: FakeClock, ai: FakeOpenAI, tmp_path: Path
+    database_url: str, clock: FakeClock, ai: FakeOpenAI, tmp_path: Path
 ) -> None:
-    bot = await ai_bot(sqlite_url, clock, ai, write(tmp_path, AI_FLOW))
+    bot = await ai_bot(database_url, clock, ai, write(tmp_path, AI_FLOW))
     try:
         ai.reply_with("Hi Ada, welcome!")
         await bot.say("hello")
@@ -81,9 +81,9 @@ async def test_ai_reply_is_generated_once(
 
 
 async def test_ai_failure_sends_the_fallback(
-    sqlite_url: str, clock: FakeClock, ai: FakeOpenAI, tmp_path: Path
+    database_url: str, clock: FakeClock, ai: FakeOpenAI, tmp_path: Path
 ) -> None:
-    bot = await ai_bot(sqlite_url, clock, ai, write(tmp_path, AI_FLOW))
+    bot = await ai_bot(database_url, clock, ai, write(tmp_path, AI_FLOW))
     try:
         ai.fail_next(500)
         await bot.say("hello")
@@ -94,9 +94,9 @@ async def test_ai_failure_sends_the_fallback(
 
 
 async def test_without_ai_settings_the_fallback_goes_out(
-    sqlite_url: str, clock: FakeClock, tmp_path: Path
+    database_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
-    bot = await start(sqlite_url, clock, write(tmp_path, AI_FLOW))
+    bot = await start(database_url, clock, write(tmp_path, AI_FLOW))
     try:
         await bot.say("hello")
         assert bot.take() == ["Hello! How can I help?"]
@@ -105,9 +105,9 @@ async def test_without_ai_settings_the_fallback_goes_out(
 
 
 async def test_ai_agent_answers_until_a_human_is_asked_for(
-    sqlite_url: str, clock: FakeClock, ai: FakeOpenAI, tmp_path: Path
+    database_url: str, clock: FakeClock, ai: FakeOpenAI, tmp_path: Path
 ) -> None:
-    bot = await ai_bot(sqlite_url, clock, ai, write(tmp_path, AGENT_FLOW))
+    bot = await ai_bot(database_url, clock, ai, write(tmp_path, AGENT_FLOW))
     try:
         ai.reply_with("We ship in 2 days.")
         await bot.say("how fast do you ship?")
@@ -126,9 +126,9 @@ async def test_ai_agent_answers_until_a_human_is_asked_for(
 
 
 async def test_ai_agent_hands_over_after_failing_twice(
-    sqlite_url: str, clock: FakeClock, ai: FakeOpenAI, tmp_path: Path
+    database_url: str, clock: FakeClock, ai: FakeOpenAI, tmp_path: Path
 ) -> None:
-    bot = await ai_bot(sqlite_url, clock, ai, write(tmp_path, AGENT_FLOW))
+    bot = await ai_bot(database_url, clock, ai, write(tmp_path, AGENT_FLOW))
     try:
         ai.fail_next(503, times=2)
         await bot.say("question one")
@@ -153,12 +153,12 @@ class Receiver(FakeServer):
 
 
 async def test_notification_email_and_signed_webhook(
-    sqlite_url: str, clock: FakeClock, tmp_path: Path
+    database_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
     async with FakeSMTP() as smtp, Receiver() as hook:
         flow = NOTIFY_FLOW.replace("{{ vars.hook }}", f"{hook.url}/hook")
         bot = await start(
-            sqlite_url, clock, write(tmp_path, flow), SMTP_HOST="127.0.0.1",
+            database_url, clock, write(tmp_path, flow), SMTP_HOST="127.0.0.1",
             SMTP_PORT=smtp.port, SMTP_FROM="bot@example.com", SMTP_STARTTLS=False,
         )
         try:
@@ -174,10 +174,10 @@ async def test_notification_email_and_signed_webhook(
 
 
 async def test_email_not_configured_is_reported(
-    sqlite_url: str, clock: FakeClock, tmp_path: Path
+    database_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
     flow = NOTIFY_FLOW.replace("{{ vars.hook }}", "http://127.0.0.1:9/hook")
-    bot = await start(sqlite_url, clock, write(tmp_path, flow))
+    bot = await start(database_url, clock, write(tmp_path, flow))
     try:
         await bot.say("hello")
         assert any("e-mail notifications are not configured" in log.message for log in await bot.logs())

@@ -24,9 +24,9 @@ async def shop() -> AsyncIterator[FakeShopify]:
 
 
 @pytest.fixture
-async def bot(sqlite_url: str, clock: FakeClock, shop: FakeShopify) -> AsyncIterator[Harness]:
+async def bot(database_url: str, clock: FakeClock, shop: FakeShopify) -> AsyncIterator[Harness]:
     harness = await start(
-        sqlite_url, clock, FLOW, SHOPIFY_API_BASE_URL=shop.url, SHOPIFY_ACCESS_TOKEN=TOKEN
+        database_url, clock, FLOW, SHOPIFY_API_BASE_URL=shop.url, SHOPIFY_ACCESS_TOKEN=TOKEN
     )
     yield harness
     await harness.services.close()
@@ -91,8 +91,8 @@ async def test_api_failure_hands_over(bot: Harness, shop: FakeShopify) -> None:
     assert failure.data["reason"]
 
 
-async def test_not_configured_is_failure(sqlite_url: str, clock: FakeClock) -> None:
-    bot = await start(sqlite_url, clock, FLOW)
+async def test_not_configured_is_failure(database_url: str, clock: FakeClock) -> None:
+    bot = await start(database_url, clock, FLOW)
     try:
         replies = await ask_for(bot, "ada@example.com", "#1001")
         assert replies[0] == "I can't reach our order system right now, so I'll bring in a colleague."

@@ -111,3 +111,59 @@ def test_pending_round_trips_through_the_result() -> None:
     assert result.reason == "refund the full amount of pi needs the customer's confirmation"
     assert pending_of(result) == pending
     assert pending_of(ActionResult(outcome="declined")) is None
+
+
+def test_the_runners_grant_clears_the_same_safeguard() -> None:
+    """bot.holds builds grants from the pending mapping; the refund accepts them."""
+    from datetime import UTC, datetime
+
+    from bot.holds import grant as runner_grant
+    from bot.holds import new_hold, requested
+    from workflows.inputs import CallResult
+
+    s = settings(RELAYBOT_REFUND_APPROVAL_ABOVE="10")
+    request = parse_refund_inputs({"charge": "ch", "amount": "50"}, s)
+    pending = pending_safeguard(request, s, ctx())
+    assert pending is not None
+    result = pending_result(pending)
+    asked = requested(CallResult(outcome="declined", data=result.data))
+    assert asked is not None
+    hold = new_hold(
+        asked, result.data["pending"], key="1:r", token="t", due_at=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    record = runner_grant(hold, by="U1")
+    assert pending_safeguard(request, s, ctx(refund_approval=record)) is None
+
+
+def test_timeouts_details_and_question_come_with_the_pending_item() -> None:
+    s = settings(
+        RELAYBOT_REFUND_APPROVAL_ABOVE="100",
+        RELAYBOT_REFUND_CONFIRM_TIMEOUT="600",
+        RELAYBOT_REFUND_APPROVAL_TIMEOUT="900",
+    )
+    inputs = {
+        "payment_intent": "pi_1", "amount": "250", "reason": "duplicate",
+        "confirm_with_customer": "true", "confirm_question": "Shall we refund 250?",
+    }
+    request = parse_refund_inputs(inputs, s)
+    first = pending_safeguard(request, s, ctx())
+    assert first is not None
+    assert (first.kind, first.timeout_s, first.question) == ("confirmation", 600, "Shall we refund 250?")
+    second = pending_safeguard(request, s, ctx(refund_confirmation=grant(first, by="customer")))
+    assert second is not None
+    assert (second.kind, second.timeout_s, second.question) == ("approval", 900, None)
+    assert second.details == {
+        "Payment": "pi_1", "Amount": "250.00 USD", "Approval above": "100.00 USD",
+        "Reason": "duplicate",
+    }
+
+
+@pytest.mark.parametrize(("value", "expected"), [(True, True), ("false", False), ("yes", True), (0, False)])
+def test_confirm_with_customer_flag(value: object, expected: bool) -> None:
+    request = parse_refund_inputs({"charge": "ch", "confirm_with_customer": value}, settings())
+    assert request.confirm_with_customer is expected
+
+
+def test_unknown_confirm_flag_is_refused() -> None:
+    with pytest.raises(InvalidAmount, match="confirm_with_customer"):
+        parse_refund_inputs({"charge": "ch", "confirm_with_customer": "perhaps"}, settings())
