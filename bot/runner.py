@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from bot.catalog import Catalog
 from bot.event_types import EventType
 from bot.events import DomainEvent
-from bot.keyed_lock import KeyedLock
 from bot.models import Message, WorkflowRun
 from bot.replies import MESSAGE_SENT
 from bot.run_calls import perform_action, perform_domain_call
@@ -54,7 +53,7 @@ class WorkflowRunner:
         self.services = services
         self.catalog = catalog
         self.actions = actions
-        self.locks = KeyedLock()
+        self.locks = services.locks
 
     def install(self) -> None:
         """Subscribe to events, timers and delivery failures."""
