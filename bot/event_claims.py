@@ -139,6 +139,14 @@ class ClaimingEventDispatcher:
                 return
             for row in rows:
                 await self._deliver(DomainEvent.from_row(row))
+            # one mark for the batch: a crash before it redelivers the batch (at least once)
+            async with self.db.session() as session:
+                await session.execute(
+                    update(Event)
+                    .where(Event.id.in_([row.id for row in rows]), Event.delivered_at.is_(None))
+                    .values(delivered_at=self.clock.now())
+                )
+            self.delivered += len(rows)
 
     async def _deliver(self, event: DomainEvent) -> None:
         for subscriber in self._subscribers:
@@ -148,13 +156,6 @@ class ClaimingEventDispatcher:
                 logger.exception(
                     "event subscriber failed", extra={"event_id": event.id, "event": event.type}
                 )
-        async with self.db.session() as session:
-            await session.execute(
-                update(Event)
-                .where(Event.id == event.id, Event.delivered_at.is_(None))
-                .values(delivered_at=self.clock.now())
-            )
-        self.delivered += 1
 
     async def pending(self) -> int:
         """How many stored events are not delivered yet."""

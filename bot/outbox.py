@@ -31,7 +31,6 @@ from bot.signals import Signals
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=120)
 CLAIM_LOCK = 0x72656C61790001  # the transaction advisory lock that serializes claims on PostgreSQL
 
 
@@ -97,6 +96,7 @@ class Outbox:
         self.max_attempts = settings.outbox_max_attempts
         self.base_backoff = settings.outbox_base_backoff_s
         self.max_backoff = settings.outbox_max_backoff_s
+        self.lease = timedelta(seconds=settings.outbox_lease_s)
         self.rng = rng or random.Random()
         self._routes: dict[str, _Route] = {}
         self._last_sent: dict[str, float] = {}
@@ -159,7 +159,7 @@ class Outbox:
                 await session.execute(
                     update(OutboxItem)
                     .where(OutboxItem.id.in_([r.id for r in rows]))
-                    .values(claimed_until=now + LEASE)
+                    .values(claimed_until=now + self.lease)
                 )
             return [Delivery.from_row(r) for r in rows]
 

@@ -1,8 +1,9 @@
 """Wake-ups between processes: PostgreSQL LISTEN/NOTIFY.
 
-A transaction that stores events, outbound items or timers also sends a NOTIFY on
-the matching channel; PostgreSQL delivers it at commit to every listening process,
-which sets the same in-process signal a local commit sets. Each process listens on
+A transaction that stores events, outbound items or timers sends a NOTIFY on the
+matching channel (database triggers, see the ``notify_triggers`` migration);
+PostgreSQL delivers it at commit to every listening process, which sets the same
+in-process signal a local commit sets. Each process listens on
 one connection of its own. Polling stays the fallback: a lost notification (the
 listener was reconnecting) only delays work until the next poll.
 """

@@ -237,8 +237,11 @@ class WorkflowRunner:
                     tx, run_id=row.id, workflow_id=entry.workflow_id, kind="condition",
                     message="conditions held", data={"checks": [c.to_log() for c in checks]},
                 )
+            # the first transition commits with the run: a crash cannot leave a started run
+            # whose first effects (a send, a timer) were never stored
+            await save(tx, run, transition)
         self.services.metrics.runs.labels("started").inc()
-        await self._drive(run, definition, transition)
+        await self._drive(run, definition, transition, resumed=True)
         return run.id
 
     async def _holder(self, conversation_id: int) -> bool:

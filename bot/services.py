@@ -20,10 +20,10 @@ from bot.keyed_lock import KeyedLock
 from bot.leads import Pipeline
 from bot.metrics import Metrics
 from bot.outbox import Outbox
-from bot.pg_notify import PgListener, asyncpg_dsn, notify, wake_signals
+from bot.pg_notify import PgListener, asyncpg_dsn, wake_signals
 from bot.scheduler import Scheduler
 from bot.signals import Signals
-from bot.uow import Tx, UnitOfWork
+from bot.uow import UnitOfWork
 from channels.base import Channel
 
 DeliveryFailedHook = Callable[[int, int | None, str], Awaitable[None]]
@@ -102,7 +102,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         metrics=metrics,
         events=EventDispatcher(db, clock, signals),
         outbox=Outbox(db, clock, signals, metrics, settings),
-        scheduler=Scheduler(db, clock, signals, metrics),
+        scheduler=Scheduler(db, clock, signals, metrics, settings.timer_lease_s),
         inbox=Inbox(uow, metrics),
         pipeline=Pipeline(settings.lead_stages),
     )
@@ -116,7 +116,7 @@ def _build_for_postgres(
     locks = AdvisoryLocks(dsn)
     listener = PgListener(dsn)
     wake_signals(listener, signals)
-    uow = UnitOfWork(db, clock, signals, announce=_announce)
+    uow = UnitOfWork(db, clock, signals)  # the database's triggers NOTIFY the other processes
     return Services(
         settings=settings,
         clock=clock,
@@ -126,24 +126,12 @@ def _build_for_postgres(
         metrics=metrics,
         events=ClaimingEventDispatcher(db, clock, signals, locks, workers=settings.event_workers),
         outbox=Outbox(db, clock, signals, metrics, settings),
-        scheduler=Scheduler(db, clock, signals, metrics),
+        scheduler=Scheduler(db, clock, signals, metrics, settings.timer_lease_s),
         inbox=Inbox(uow, metrics),
         pipeline=Pipeline(settings.lead_stages),
         locks=locks,
         listener=listener,
     )
-
-
-async def _announce(tx: Tx) -> None:
-    """NOTIFY the other processes of the work this transaction stores (sent at commit)."""
-    from bot.pg_notify import EVENTS, OUTBOX, TIMERS
-
-    channels = [
-        name
-        for name, added in ((EVENTS, tx.events), (OUTBOX, tx.enqueued), (TIMERS, tx.scheduled))
-        if added
-    ]
-    await notify(tx.session, channels)
 
 
 SERVICES = web.AppKey("services", Services)

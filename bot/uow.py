@@ -7,7 +7,7 @@ the same transaction as the change; the background workers are woken after commi
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -123,20 +123,13 @@ class Tx:
         )
 
 
-Announce = Callable[[Tx], Awaitable[None]]
-"""Runs last inside a transaction, to tell other processes what it stores (PostgreSQL NOTIFY)."""
-
-
 class UnitOfWork:
     """Opens transactions and wakes the workers after each commit."""
 
-    def __init__(
-        self, db: Database, clock: Clock, signals: Signals, announce: Announce | None = None
-    ) -> None:
+    def __init__(self, db: Database, clock: Clock, signals: Signals) -> None:
         self.db = db
         self.clock = clock
         self.signals = signals
-        self.announce = announce
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[Tx]:
@@ -144,8 +137,6 @@ class UnitOfWork:
             async with session.begin():
                 tx = Tx(session, self.clock.now())
                 yield tx
-                if self.announce is not None:
-                    await self.announce(tx)
             if tx.events:
                 self.signals.events.set()
             if tx.enqueued:
