@@ -4,14 +4,13 @@ A key (``conversation:12``) is held in two steps: first an asyncio lock in this
 process, then a session-level advisory lock on this process's own lock connection.
 PostgreSQL releases a session's advisory locks when the session ends, so a killed
 process frees its conversations at once; nothing waits for a lease to run out.
-Holding is re-entrant within one task (the event dispatcher holds the key while the
+Holding is re-entrant within one asyncio task (the event dispatcher holds the key while the
 runner, called by it, asks for the same key).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import hashlib
 import logging
 from collections.abc import AsyncIterator
@@ -23,10 +22,6 @@ import asyncpg  # type: ignore[import-untyped]
 from bot.keyed_lock import KeyedLock
 
 logger = logging.getLogger(__name__)
-
-_HELD: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
-    "advisory_keys_held", default=frozenset()
-)
 
 KEEPALIVE = {
     # a half-open connection (a frozen or cut-off host) is noticed within about a minute
@@ -47,6 +42,7 @@ class AdvisoryLocks:
     def __init__(self, dsn: str, *, retry_min: float = 0.005, retry_max: float = 0.2) -> None:
         self._dsn = dsn
         self._local = KeyedLock()
+        self._owners: dict[str, asyncio.Task[object] | None] = {}
         self._conn: Any = None
         self._io = asyncio.Lock()
         self._retry_min = retry_min
@@ -55,7 +51,7 @@ class AdvisoryLocks:
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
         """Hold ``key``, waiting for whichever task or process holds it now."""
-        if key in _HELD.get():
+        if self._mine(key):
             yield
             return
         async with self._local.hold(key):
@@ -73,7 +69,7 @@ class AdvisoryLocks:
         A holder in this process is waited for: it finishes soon, and what it leaves
         behind is then this caller's to do.
         """
-        if key in _HELD.get():
+        if self._mine(key):
             yield True
             return
         async with self._local.hold(key):
@@ -83,13 +79,16 @@ class AdvisoryLocks:
             async with self._held(key):
                 yield True
 
+    def _mine(self, key: str) -> bool:
+        return key in self._owners and self._owners[key] is asyncio.current_task()
+
     @asynccontextmanager
     async def _held(self, key: str) -> AsyncIterator[None]:
-        token = _HELD.set(_HELD.get() | {key})
+        self._owners[key] = asyncio.current_task()
         try:
             yield
         finally:
-            _HELD.reset(token)
+            del self._owners[key]
             await asyncio.shield(self._unlock(key))
 
     async def _try(self, key: str) -> bool:

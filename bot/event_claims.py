@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.advisory_locks import AdvisoryLocks
@@ -80,13 +80,16 @@ class ClaimingEventDispatcher:
         self._subscribers.append(subscriber)
 
     async def pump(self) -> int:
-        """Look at the undelivered events and start a worker per order key; returns how many."""
+        """Start a worker per order key with undelivered events; returns how many keys."""
+        first = func.min(Event.id)
+        alone = case((Event.conversation_id.is_(None) & Event.lead_id.is_(None), Event.id))
         async with self.db.session() as session:
             rows = (
                 await session.execute(
-                    select(Event.id, Event.conversation_id, Event.lead_id)
+                    select(first, Event.conversation_id, Event.lead_id)
                     .where(Event.delivered_at.is_(None))
-                    .order_by(Event.id)
+                    .group_by(Event.conversation_id, Event.lead_id, alone)
+                    .order_by(first)
                     .limit(self.batch)
                 )
             ).all()

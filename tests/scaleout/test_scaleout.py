@@ -13,7 +13,7 @@ from tests.fakes.telegram import TelegramFake, message_update
 from tests.scaleout.cluster import Cluster, Server, cluster
 
 PROCESSES = 3
-CONVERSATIONS = 100
+CONVERSATIONS = 500
 PER_CONVERSATION = 10
 KILL_CONVERSATIONS = 100
 TWICE_EVERY = 10  # about one message in ten is delivered to two processes at once
