@@ -314,7 +314,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=None, help="offered messages/s (default: unlimited)")
     parser.add_argument("--concurrency", type=int, default=64, help="requests in flight when unlimited")
-    parser.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the last greetings")
+    parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the last greetings")
     parser.add_argument("--poll-interval", type=float, default=1.0, help="RELAYBOT_POLL_INTERVAL")
     parser.add_argument(
         "--postgres-url",
