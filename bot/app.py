@@ -97,6 +97,8 @@ def start_workers(app: web.Application) -> None:
             asyncio.create_task(services.scheduler.run(interval), name="scheduler"),
         ]
     )
+    if services.listener is not None:
+        app[TASKS].append(asyncio.create_task(services.listener.run(interval), name="listen"))
 
 
 async def stop_workers(app: web.Application) -> None:

@@ -76,7 +76,8 @@ def setup_engine(app: web.Application, services: Services) -> None:
     app[RUNNER] = runner
 
     async def on_startup(app: web.Application) -> None:
-        await import_workflow_dir(services, services.settings.workflows_dir)
+        async with services.locks.hold("workflows:import"):  # processes starting together
+            await import_workflow_dir(services, services.settings.workflows_dir)
         await runner.catalog.refresh()
         await runner.recover()
 

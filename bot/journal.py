@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.messages import InboundMessage
 from bot.metrics import Metrics
 from bot.models import InboundJournalEntry
 from bot.signals import Signals
@@ -105,3 +108,36 @@ class InboundJournal:
         async with self.db.session(urgent=True) as session:
             result = await session.execute(statement, list(rows.values()))
             return {(row.channel, row.external_id) for row in result}
+
+
+class UnreadablePayload(ValueError):
+    """A payload that passed the door's checks but could not be read as a message."""
+
+
+Normalize = Callable[[dict[str, Any], datetime], InboundMessage | None]
+Receive = Callable[[InboundMessage], Awaitable[object]]
+AfterStored = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def direct_intake(
+    receive: Receive, clock: Clock, normalize: Normalize, after_stored: AfterStored | None = None
+) -> Callable[[str, str, dict[str, Any]], Awaitable[bool]]:
+    """An intake that reads and stores each payload at once, in the request.
+
+    Used on PostgreSQL, where concurrent requests commit side by side in several
+    processes and group commit buys little; SQLite takes the journal.
+    """
+
+    async def intake(_channel: str, _delivery_id: str, payload: dict[str, Any]) -> bool:
+        try:
+            message = normalize(payload, clock.now())
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise UnreadablePayload(f"{type(exc).__name__}: {exc}") from exc
+        if message is None:
+            return False
+        await receive(message)
+        if after_stored is not None:
+            await after_stored(payload)
+        return True
+
+    return intake

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
@@ -30,6 +30,8 @@ from bot.models import OutboxItem
 from bot.signals import Signals
 
 logger = logging.getLogger(__name__)
+
+CLAIM_LOCK = 0x72656C61790001  # the transaction advisory lock that serializes claims on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,9 @@ class Outbox:
         )
         async with self.db.session() as session:
             if self.db.dialect == "postgresql":
+                # one claim at a time across processes: a claim in flight elsewhere has not
+                # marked its items yet, and a later item of the same chat must not overtake them
+                await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
                 query = query.with_for_update(skip_locked=True, of=OutboxItem)
             rows = (await session.scalars(query)).all()
             if rows:

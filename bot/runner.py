@@ -21,7 +21,6 @@ from bot.catalog import Catalog
 from bot.event_types import EventType
 from bot.events import DomainEvent
 from bot.holds import HOLD_EVENTS, HOLD_TIMER, action_key, requested
-from bot.keyed_lock import KeyedLock
 from bot.models import Message, WorkflowRun
 from bot.replies import MESSAGE_SENT
 from bot.run_calls import perform_action, perform_domain_call
@@ -59,7 +58,7 @@ class WorkflowRunner:
         self.services = services
         self.catalog = catalog
         self.actions = actions
-        self.locks = KeyedLock()
+        self.locks = services.locks
         self.holds = HoldKeeper(self)
 
     def install(self) -> None:

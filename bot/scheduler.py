@@ -26,7 +26,6 @@ from bot.signals import Signals
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=120)
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,11 @@ TimerHandler = Callable[[DueTimer], Awaitable[None]]
 class Scheduler:
     """Fires due timers through the handler registered for their kind."""
 
-    def __init__(self, db: Database, clock: Clock, signals: Signals, metrics: Metrics) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, signals: Signals, metrics: Metrics, lease: float = 120.0
+    ) -> None:
         self.db = db
+        self.lease = timedelta(seconds=lease)
         self.clock = clock
         self.signals = signals
         self.metrics = metrics
@@ -76,7 +78,7 @@ class Scheduler:
                 await session.execute(
                     update(Timer)
                     .where(Timer.id.in_([r.id for r in rows]))
-                    .values(claimed_until=now + LEASE)
+                    .values(claimed_until=now + self.lease)
                 )
             return [DueTimer(r.id, r.kind, r.key, r.due_at, dict(r.payload)) for r in rows]
 

@@ -9,16 +9,20 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.advisory_locks import AdvisoryLocks
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
+from bot.event_claims import ClaimingEventDispatcher
 from bot.events import EventDispatcher
 from bot.inbox import Inbox
 from bot.journal import InboundJournal
 from bot.journal_processor import JournalProcessor
+from bot.keyed_lock import KeyedLock
 from bot.leads import Pipeline
 from bot.metrics import Metrics
 from bot.outbox import Outbox
+from bot.pg_notify import PgListener, asyncpg_dsn, wake_signals
 from bot.scheduler import Scheduler
 from bot.signals import Signals
 from bot.uow import UnitOfWork
@@ -38,7 +42,7 @@ class Services:
     signals: Signals
     uow: UnitOfWork
     metrics: Metrics
-    events: EventDispatcher
+    events: EventDispatcher | ClaimingEventDispatcher
     outbox: Outbox
     scheduler: Scheduler
     inbox: Inbox
@@ -48,6 +52,10 @@ class Services:
     channels: dict[str, Channel] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     delivery_failed_hooks: list[DeliveryFailedHook] = field(default_factory=list)
+    locks: KeyedLock | AdvisoryLocks = field(default_factory=KeyedLock)
+    """Serializes work per conversation: in this process (SQLite) or across processes."""
+    listener: PgListener | None = None
+    """Wake-ups from the other processes (PostgreSQL only)."""
     _http: aiohttp.ClientSession | None = None
 
     @property
@@ -75,6 +83,8 @@ class Services:
             await channel.close()
         if self._http is not None:
             await self._http.close()
+        if isinstance(self.locks, AdvisoryLocks):
+            await self.locks.close()
         await self.db.close()
 
 
@@ -84,6 +94,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     db = Database(settings)
     signals = Signals()
     metrics = Metrics()
+    if db.dialect == "postgresql":
+        return _build_for_postgres(settings, clock, db, signals, metrics)
     uow = UnitOfWork(db, clock, signals)
     inbox = Inbox(uow, metrics)
     return Services(
@@ -95,11 +107,40 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         metrics=metrics,
         events=EventDispatcher(db, clock, signals),
         outbox=Outbox(db, clock, signals, metrics, settings),
-        scheduler=Scheduler(db, clock, signals, metrics),
+        scheduler=Scheduler(db, clock, signals, metrics, settings.timer_lease_s),
         inbox=inbox,
         journal=InboundJournal(db, clock, signals, metrics),
         journal_processor=JournalProcessor(uow, inbox),
         pipeline=Pipeline(settings.lead_stages),
+    )
+
+
+def _build_for_postgres(
+    settings: Settings, clock: Clock, db: Database, signals: Signals, metrics: Metrics
+) -> Services:
+    """Several processes may share the database: cross-process locks, claims and wake-ups."""
+    dsn = asyncpg_dsn(settings.database_url)
+    locks = AdvisoryLocks(dsn)
+    listener = PgListener(dsn)
+    wake_signals(listener, signals)
+    uow = UnitOfWork(db, clock, signals)  # the database's triggers NOTIFY the other processes
+    inbox = Inbox(uow, metrics)
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        signals=signals,
+        uow=uow,
+        metrics=metrics,
+        events=ClaimingEventDispatcher(db, clock, signals, locks, workers=settings.event_workers),
+        outbox=Outbox(db, clock, signals, metrics, settings),
+        scheduler=Scheduler(db, clock, signals, metrics, settings.timer_lease_s),
+        inbox=inbox,
+        journal=InboundJournal(db, clock, signals, metrics),
+        journal_processor=JournalProcessor(uow, inbox),
+        pipeline=Pipeline(settings.lead_stages),
+        locks=locks,
+        listener=listener,
     )
 
 

@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BadRequestError, ConfigError
+from bot.journal import UnreadablePayload
 from bot.messages import InboundMessage, OutboundMessage, SendResult
 from channels.base import SessionSource
 from channels.telegram.errors import map_telegram_error
@@ -37,8 +38,9 @@ Intake = Callable[[str, str, dict[str, Any]], Awaitable[bool]]
 class TelegramChannel:
     """Customers on Telegram.
 
-    The webhook commits each update to the inbound journal (``intake``) and answers
-    once it is durable; :meth:`normalize` turns journaled updates into messages.
+    The webhook hands each update to ``intake`` (the inbound journal on SQLite, or a
+    direct store) and answers once it is durable; :meth:`normalize` turns an update
+    into a message.
     """
 
     name = CHANNEL
@@ -55,7 +57,7 @@ class TelegramChannel:
         self._token = settings.telegram_bot_token.get_secret_value()
         self._secret = settings.telegram_webhook_secret.get_secret_value().encode("utf-8")
         self._clock = clock
-        self._intake = intake
+        self.intake = intake
         self.bot = build_bot(settings, session)
         self._ready = asyncio.Lock()
 
@@ -79,7 +81,10 @@ class TelegramChannel:
             logger.warning("telegram webhook: unreadable update %s: %s", update_id, problem)
             return web.Response(status=400, text="unreadable update")
         try:
-            await self._intake(CHANNEL, f"update:{update_id}", data)
+            await self.intake(CHANNEL, f"update:{update_id}", data)
+        except UnreadablePayload as exc:
+            logger.warning("telegram webhook: unreadable update %s: %s", update_id, exc)
+            return web.Response(status=400, text="unreadable update")
         except Exception:
             logger.exception("telegram update %s not stored; Telegram will redeliver", update_id)
             return web.Response(status=500, text="not stored")

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.messages import InboundMessage, OutboundMessage, SendResult
 from bot.services import Services
+from channels.widget.broadcast import WidgetBroadcast
 from channels.widget.channel import WidgetChannel
 from channels.widget.service import CHANNEL
 from channels.widget.store import WidgetStore
@@ -31,6 +32,11 @@ class AppWidgetChannel(WidgetChannel):
             history=self._store.history,
             visitor_event=self._visitor_event,
         )
+        self._broadcast = (
+            WidgetBroadcast(services.db, services.listener, super().deliver_local)
+            if services.listener is not None
+            else None
+        )
 
     async def _receive(self, message: InboundMessage) -> object:
         """Store the visitor's message; the typing indicator shows while workflows answer."""
@@ -41,6 +47,13 @@ class AppWidgetChannel(WidgetChannel):
 
     async def _visitor_event(self, visitor_id: str, event_type: str, data: dict[str, Any]) -> None:
         await self._services.inbox.visitor_event(CHANNEL, visitor_id, event_type, data)
+
+    async def deliver_local(self, visitor_id: str, message: dict[str, Any]) -> int:
+        """Push to this process's sockets, and have the other processes push to theirs."""
+        pushed = await super().deliver_local(visitor_id, message)
+        if self._broadcast is not None:
+            await self._broadcast.publish(visitor_id, message)
+        return pushed
 
     async def send(self, message: OutboundMessage) -> SendResult:
         """Say who wrote a stored message (bot or agent, and the agent's name)."""

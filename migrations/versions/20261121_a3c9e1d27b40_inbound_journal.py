@@ -1,7 +1,7 @@
 """inbound journal: raw webhook payloads committed before they are acknowledged
 
 Revision ID: a3c9e1d27b40
-Revises: fdd441f15c28
+Revises: 3b7c2a91d4e0
 Create Date: 2026-11-21 12:00:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import bot.models
 
 revision: str = 'a3c9e1d27b40'
-down_revision: str | None = 'fdd441f15c28'
+down_revision: str | None = '3b7c2a91d4e0'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.journal import direct_intake
 from bot.messages import InboundMessage
 from channels.telegram import TelegramChannel
 from tests.fakes.telegram import TelegramFake
@@ -41,17 +42,14 @@ class RecordingInbox:
 def telegram_channel(
     settings: Settings, http: Any, clock: FakeClock, inbox: RecordingInbox
 ) -> TelegramChannel:
-    """A Telegram channel whose journal stands in as "normalize at once, ``inbox.receive``, then ``after_stored``"."""
-
-    async def intake(_channel: str, _delivery_id: str, payload: dict[str, Any]) -> bool:
-        message = channel.normalize(payload, clock.now())
-        if message is not None:
-            await inbox.receive(message)
-            await channel.after_stored(payload)
-        return True
-
-    channel = TelegramChannel(settings, http, clock, intake)
+    """A Telegram channel storing each update in its request, into ``inbox``."""
+    channel = TelegramChannel(settings, http, clock, _no_intake)
+    channel.intake = direct_intake(inbox.receive, clock, channel.normalize, channel.after_stored)
     return channel
+
+
+async def _no_intake(_channel: str, _delivery_id: str, _payload: dict[str, Any]) -> bool:
+    raise AssertionError("replaced by the direct intake")
 
 
 def make_settings(**values: Any) -> Settings:

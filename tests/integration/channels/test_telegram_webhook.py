@@ -216,3 +216,15 @@ async def test_inbox_failure_answers_500_so_telegram_redelivers(
     inbox.fail_with = None
     assert (await post(client, callback_update(31, "billing"))).status == 200
     assert [m.external_message_id for m in inbox.messages] == ["update:31"]
+
+
+async def test_an_update_python_telegram_bot_cannot_read_is_400(
+    client: Any, inbox: RecordingInbox
+) -> None:
+    update = message_update(9, text="hi")
+    del update["message"]["text"]
+    update["message"]["photo"] = "not a list of sizes"
+    response = await post(client, update)
+    assert response.status == 400
+    assert await response.text() == "unreadable update"
+    assert inbox.messages == []

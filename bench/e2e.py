@@ -1,0 +1,331 @@
+"""End to end: a signed Telegram update in, the support flow's greeting out at a fake Bot API.
+
+    .venv/bin/python bench/e2e.py --messages 2000                       # SQLite, one process
+    .venv/bin/python bench/e2e.py --messages 2000 --rate 500            # latency at a fixed rate
+    .venv/bin/python bench/e2e.py --db postgres --processes 2 --messages 2000
+
+Starts N real ``relaybot serve`` processes (free ports; PostgreSQL for N > 1) with only
+``support.yaml`` (and the survey it calls) imported, and a lean fake Telegram Bot API in this process. Each message
+opens a new chat, so each one starts the support flow, whose first ``send_message`` (the
+greeting) is what the fake waits for. Latency is webhook sent -> greeting received by the
+fake. Messages are spread round-robin over the processes. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:BENCH-token"
+SECRET = "bench-secret"
+GREETING = "Hi "
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+FIRST_CHAT = 10_000_000
+
+
+class FakeTelegram:
+    """The few Bot API methods the support flow calls; records when each greeting arrived."""
+
+    def __init__(self) -> None:
+        self.greetings: dict[int, list[float]] = {}
+        self.calls = 0
+        self.arrived = asyncio.Event()
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if method == "getMe":
+            return _ok({"id": 123456, "is_bot": True, "first_name": "Relay", "username": "relay_bot"})
+        if method != "sendMessage":
+            return _ok(True)
+        if request.content_type == "application/json":
+            args: dict[str, Any] = await request.json()
+        else:
+            args = dict(await request.post())
+        chat_id, text = int(args.get("chat_id", 0)), str(args.get("text", ""))
+        self.calls += 1
+        if text.startswith(GREETING):
+            self.greetings.setdefault(chat_id, []).append(time.perf_counter())
+            self.arrived.set()
+        return _ok(
+            {
+                "message_id": next(self._ids), "date": 1767603600, "text": text,
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": 123456, "is_bot": True, "first_name": "Relay"},
+            }
+        )
+
+
+def _ok(result: Any) -> web.Response:
+    return web.json_response({"ok": True, "result": result})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def update(update_id: int, chat_id: int) -> dict[str, Any]:
+    """A private text message from a new user, as Telegram posts it."""
+    sender = {"id": chat_id, "is_bot": False, "first_name": "Ada", "last_name": "Lovelace"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id, "date": 1767603600, "text": "hello",
+            "chat": {"id": chat_id, "type": "private", "first_name": "Ada"},
+            "from": sender,
+        },
+    }
+
+
+@contextlib.contextmanager
+def workflows_folder() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("support.yaml", "support-survey.yaml"):
+            shutil.copy(ROOT / "examples" / "workflows" / name, Path(tmp) / name)
+        yield Path(tmp)
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str, postgres_url: str, tmp: Path) -> AsyncIterator[str]:
+    """A fresh, migrated database URL (a temporary PostgreSQL database is dropped after)."""
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+        _migrate(url)
+        yield url
+        return
+    name = f"relaybot_bench_{uuid.uuid4().hex[:10]}"
+    dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = f"{postgres_url.rpartition('/')[0]}/{name}"
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        conn = await asyncpg.connect(dsn)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+def _migrate(url: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "migrate"], check=True, cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
+    )
+
+
+@contextlib.asynccontextmanager
+async def servers(
+    count: int, url: str, fake: FakeTelegram, folder: Path, extra_env: dict[str, str]
+) -> AsyncIterator[list[str]]:
+    """Start ``count`` ``relaybot serve`` processes and wait until each answers /healthz."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "RELAYBOT_WORKFLOWS_DIR": str(folder),
+        "RELAYBOT_LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    procs: list[asyncio.subprocess.Process] = []
+    bases: list[str] = []
+    try:
+        for _ in range(count):
+            port = free_port()
+            procs.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                )
+            )
+            bases.append(f"http://127.0.0.1:{port}")
+        async with aiohttp.ClientSession() as session:
+            for base, proc in zip(bases, procs, strict=True):
+                await _wait_healthy(session, base, proc)
+        yield bases
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                await asyncio.wait_for(proc.wait(), 15)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+async def _wait_healthy(session: aiohttp.ClientSession, base: str, proc: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.returncode is not None:
+            raise RuntimeError(f"relaybot serve at {base} exited with {proc.returncode}")
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(f"{base}/healthz") as response:
+                if response.status == 200:
+                    return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"relaybot serve at {base} did not become healthy")
+
+
+async def load(
+    bases: list[str], fake: FakeTelegram, messages: int, rate: float | None, concurrency: int, wait: float
+) -> dict[str, Any]:
+    """Send the updates, wait for the greetings, and summarise."""
+    sent_at: dict[int, float] = {}
+    failed = 0
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def send(i: int) -> None:
+            nonlocal failed
+            chat_id = FIRST_CHAT + i
+            base = bases[i % len(bases)]
+            sent_at[chat_id] = time.perf_counter()
+            try:
+                async with session.post(
+                    f"{base}/webhooks/telegram", json=update(i + 1, chat_id), headers=headers
+                ) as response:
+                    await response.read()
+                    if response.status != 200:
+                        failed += 1
+            except aiohttp.ClientError:
+                failed += 1
+
+        started = time.perf_counter()
+        if rate is None:
+            queue = iter(range(messages))
+
+            async def worker() -> None:
+                for i in queue:
+                    await send(i)
+
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        else:
+            tasks = []
+            for i in range(messages):
+                delay = started + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(send(i)))
+            await asyncio.gather(*tasks)
+        sent_done = time.perf_counter()
+        deadline = sent_done + wait
+        while len(fake.greetings) < messages - failed and time.perf_counter() < deadline:
+            fake.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(fake.arrived.wait(), 0.5)
+        # a short grace period so late duplicates are counted too
+        await asyncio.sleep(min(1.0, wait))
+    finished = max((times[0] for times in fake.greetings.values()), default=sent_done)
+    latencies = sorted(
+        times[0] - sent_at[chat] for chat, times in fake.greetings.items() if chat in sent_at
+    )
+    elapsed = finished - started
+    answered = len(fake.greetings)
+    return {
+        "sent": messages,
+        "failed_requests": failed,
+        "answered": answered,
+        "duplicates": sum(len(times) - 1 for times in fake.greetings.values()),
+        "seconds": round(elapsed, 3),
+        "send_seconds": round(sent_done - started, 3),
+        "messages_per_second": round(answered / elapsed, 1) if elapsed > 0 else None,
+        "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
+        "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000, 2) if latencies else None,
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    fake = FakeTelegram()
+    await fake.start()
+    extra_env = {"RELAYBOT_POLL_INTERVAL": str(args.poll_interval)}
+    try:
+        with tempfile.TemporaryDirectory() as tmp, workflows_folder() as folder:
+            async with (
+                database(args.db, args.postgres_url, Path(tmp)) as url,
+                servers(args.processes, url, fake, folder, extra_env) as bases,
+            ):
+                result = await load(bases, fake, args.messages, args.rate, args.concurrency, args.wait)
+    finally:
+        await fake.stop()
+    return {
+        "benchmark": "e2e.telegram_greeting",
+        "database": args.db,
+        "processes": args.processes,
+        "rate": args.rate or "unlimited",
+        "concurrency": args.concurrency,
+        **result,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=None, help="offered messages/s (default: unlimited)")
+    parser.add_argument("--concurrency", type=int, default=64, help="requests in flight when unlimited")
+    parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the last greetings")
+    parser.add_argument("--poll-interval", type=float, default=1.0, help="RELAYBOT_POLL_INTERVAL")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("RELAYBOT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES,
+        help="server to create the temporary database on",
+    )
+    args = parser.parse_args()
+    if args.processes > 1 and args.db == "sqlite":
+        parser.error("several processes need --db postgres")
+    print(json.dumps(asyncio.run(run(args))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Two dispatchers on one PostgreSQL database, as two processes: each event once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.advisory_locks import AdvisoryLocks
+from bot.config import Settings
+from bot.event_claims import ClaimingEventDispatcher
+from bot.events import DomainEvent, Subscriber
+from bot.pg_notify import asyncpg_dsn
+from bot.services import Services
+from tests.integration.storage.test_inbox import inbound
+
+
+@pytest.fixture
+async def postgres(services: Services) -> Services:
+    if services.db.dialect != "postgresql":
+        pytest.skip("cross-process claims are a PostgreSQL feature")
+    return services
+
+
+@pytest.fixture
+async def other_locks(settings: Settings) -> AsyncIterator[AdvisoryLocks]:
+    """The lock connection of a second process."""
+    locks = AdvisoryLocks(asyncpg_dsn(settings.database_url))
+    yield locks
+    await locks.close()
+
+
+def second_process(services: Services, locks: AdvisoryLocks) -> ClaimingEventDispatcher:
+    return ClaimingEventDispatcher(services.db, services.clock, services.signals, locks)
+
+
+async def test_two_processes_deliver_each_event_once_in_order(
+    postgres: Services, other_locks: AdvisoryLocks
+) -> None:
+    services = postgres
+    first = services.events
+    assert isinstance(first, ClaimingEventDispatcher)
+    second = second_process(services, other_locks)
+    seen: list[tuple[str, int | None, int]] = []
+
+    def recorder(name: str) -> Subscriber:
+        async def subscriber(event: DomainEvent) -> None:
+            seen.append((name, event.conversation_id, event.id))
+            await asyncio.sleep(0)  # let the other process interleave
+
+        return subscriber
+
+    first.subscribe(recorder("one"))
+    second.subscribe(recorder("two"))
+    for i in range(30):
+        await services.inbox.receive(inbound(f"m{i}", chat=f"chat-{i % 5}", sender=f"user-{i % 5}"))
+    await asyncio.gather(first.drain(), second.drain(), first.drain(), second.drain())
+    await first.drain()
+    ids = [event_id for _, _, event_id in seen]
+    assert len(ids) == len(set(ids)) == 35  # 30 messages and 5 new conversations, once each
+    for conversation in {c for _, c, _ in seen}:
+        mine = [event_id for _, c, event_id in seen if c == conversation]
+        assert mine == sorted(mine)
+    assert await services.events.pending() == 0
+
+
+async def test_a_conversation_held_by_another_process_waits_for_it(
+    postgres: Services, other_locks: AdvisoryLocks
+) -> None:
+    services = postgres
+    seen: list[str] = []
+
+    async def subscriber(event: DomainEvent) -> None:
+        seen.append(event.type)
+
+    services.events.subscribe(subscriber)
+    stored = await services.inbox.receive(inbound("m1"))
+    key = f"conversation:{stored.conversation_id}"
+    async with other_locks.hold(key):
+        await services.events.drain()
+        assert seen == []  # the other process works on this conversation now
+        assert await services.events.pending() == 2
+    await services.events.drain()
+    assert seen == ["conversation.created", "message.received"]
+    assert await services.events.pending() == 0
+
+
+async def test_a_dead_process_frees_its_conversations_at_once(
+    postgres: Services, settings: Settings
+) -> None:
+    services = postgres
+    assert isinstance(services.locks, AdvisoryLocks)
+    doomed = AdvisoryLocks(asyncpg_dsn(settings.database_url))
+    async with doomed.try_hold("conversation:7") as held:
+        assert held
+        async with services.locks.try_hold("conversation:7") as mine:
+            assert not mine
+        await doomed.close()  # the process's connection is gone, as when it is killed
+        async with services.locks.try_hold("conversation:7") as mine:
+            assert mine
