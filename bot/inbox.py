@@ -77,7 +77,7 @@ class Inbox:
             text=message.text,
             payload=message.payload,
             media=[m.model_dump(exclude_none=True) for m in message.media],
-            extra=_extra(message),
+            extra=message_extra(message),
             external_id=message.external_message_id,
             delivery_status="received",
             created_at=tx.now,
@@ -257,7 +257,8 @@ def _refresh_contact(contact: Contact, message: InboundMessage) -> None:
         contact.attributes = {**(contact.attributes or {}), "start_param": message.start_param}
 
 
-def _extra(message: InboundMessage) -> dict[str, Any]:
+def message_extra(message: InboundMessage) -> dict[str, Any]:
+    """What a stored inbound message keeps beside its text: metadata, location, start parameter."""
     extra: dict[str, Any] = dict(message.metadata)
     if message.location is not None:
         extra["location"] = message.location.model_dump(exclude_none=True)

@@ -2,10 +2,11 @@
 
 Each channel that journals its webhooks registers how to read a payload (``normalize``)
 and, optionally, what to do once its message is stored (``after_stored``, e.g. stop a
-Telegram button's spinner). A batch of entries is stored in one transaction, each in its
-own savepoint, so one unreadable payload is set aside (kept, with its error) without
-holding up the rest. On PostgreSQL one process at a time processes the journal (an
-advisory lock), which keeps the order of every conversation across processes.
+Telegram button's spinner). A batch of entries is stored in one transaction with a
+handful of statements (:mod:`bot.inbox_batch`); if that fails, entry by entry, each in
+its own savepoint, so a bad entry is set aside (kept, with its error) without holding
+up the rest. On PostgreSQL one process at a time processes the journal (an advisory
+lock), which keeps the order of every conversation across processes.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from typing import Any
 from sqlalchemy import delete, select, text, update
 
 from bot.inbox import Inbox
+from bot.inbox_batch import store_batch
 from bot.messages import InboundMessage
 from bot.models import InboundJournalEntry
-from bot.uow import UnitOfWork
+from bot.uow import Tx, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,7 @@ Normalize = Callable[[dict[str, Any], datetime], InboundMessage | None]
 AfterStored = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 PROCESS_LOCK = 0x72656C6179  # one journal processor at a time on PostgreSQL
-BATCH = 64
+BATCH = 128
 KEEP_PROCESSED = timedelta(days=7)
 PRUNE_EVERY_S = 3600.0
 
@@ -83,6 +85,7 @@ class JournalProcessor:
                 )
             ).all()
             errors: dict[int, str] = {}
+            readable: list[tuple[Any, JournalReader, InboundMessage]] = []
             for entry in entries:
                 reader = self.readers[entry.channel]
                 try:
@@ -91,16 +94,11 @@ class JournalProcessor:
                     errors[entry.id] = f"unreadable payload: {type(exc).__name__}: {exc}"
                     logger.warning("journal entry %s (%s) unreadable: %s", entry.id, entry.channel, exc)
                     continue
-                if message is None:
-                    continue
-                try:
-                    async with tx.session.begin_nested():
-                        result = await self.inbox.store(tx, message)
-                except Exception as exc:
-                    errors[entry.id] = f"not stored: {type(exc).__name__}: {exc}"
-                    logger.exception("journal entry %s (%s) not stored", entry.id, entry.channel)
-                    continue
-                if not result.duplicate and reader.after_stored is not None:
+                if message is not None:
+                    readable.append((entry, reader, message))
+            fresh = await self._store(tx, readable, errors)
+            for (entry, reader, _), is_fresh in zip(readable, fresh, strict=True):
+                if is_fresh and reader.after_stored is not None:
                     stored.append((reader, entry.payload))
             if entries:
                 await self._mark(tx.session, [e.id for e in entries], errors, tx.now)
@@ -110,6 +108,30 @@ class JournalProcessor:
             self._after_tasks.add(task)
             task.add_done_callback(self._after_tasks.discard)
         return len(entries)
+
+    async def _store(
+        self, tx: Tx, readable: list[tuple[Any, JournalReader, InboundMessage]], errors: dict[int, str]
+    ) -> list[bool]:
+        """All at once; when that fails, one by one so only the bad entries are set aside."""
+        if not readable:
+            return []
+        try:
+            async with tx.session.begin_nested():
+                return await store_batch(tx, [message for _, _, message in readable])
+        except Exception:
+            logger.warning("journal batch of %d failed; storing one by one", len(readable), exc_info=True)
+        fresh: list[bool] = []
+        for entry, _, message in readable:
+            try:
+                async with tx.session.begin_nested():
+                    result = await self.inbox.store(tx, message)
+            except Exception as exc:
+                errors[entry.id] = f"not stored: {type(exc).__name__}: {exc}"
+                logger.exception("journal entry %s (%s) not stored", entry.id, entry.channel)
+                fresh.append(False)
+                continue
+            fresh.append(not result.duplicate)
+        return fresh
 
     async def _mark(self, session: Any, ids: list[int], errors: dict[int, str], now: datetime) -> None:
         table = InboundJournalEntry

@@ -1,0 +1,115 @@
+"""A batch stored at once leaves the same rows and events as the messages received one by one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot import conversations
+from bot.inbox_batch import store_batch
+from bot.messages import InboundMessage, SenderProfile
+from bot.models import Contact, ContactIdentity, Conversation, Event, Message
+from bot.services import Services
+
+
+def message(
+    channel: str, external_id: str, chat: str, text: str = "hi", **sender: Any
+) -> InboundMessage:
+    start = text.removeprefix("/start ").strip() if text.startswith("/start") else None
+    return InboundMessage(
+        channel=channel,
+        external_conversation_id=chat,
+        external_message_id=external_id,
+        sender=SenderProfile(external_id=f"user-{chat}", **sender),
+        kind="start" if start else "text",
+        text=text,
+        start_param=start,
+        metadata={"n": external_id},
+    )
+
+
+def scenario(channel: str) -> list[InboundMessage]:
+    return [
+        message(channel, "m1", "A", username="ada"),
+        message(channel, "m2", "A", "second", name="Ada Lovelace", phone="+441"),
+        message(channel, "m3", "B", "/start promo", name="Bob"),
+        message(channel, "m1", "A", "a redelivery"),
+        message(channel, "m4", "A", "third", email="ada@example.com"),
+        message(channel, "m5", "C", "after a signal"),
+        message(channel, "m6", "D", "after the close"),
+        message(channel, "m7", "B", "again"),
+    ]
+
+
+async def prepare(services: Services, channel: str) -> None:
+    """A silent conversation for chat C (a visitor signal) and a closed one for chat D."""
+    await services.inbox.visitor_event(channel, "C", "visitor.idle", {"seconds": 60})
+    first = await services.inbox.receive(message(channel, "d0", "D", "before"))
+    async with services.uow() as tx:
+        assert first.conversation_id is not None
+        await conversations.close(tx, first.conversation_id, by="test")
+
+
+async def snapshot(services: Services, channel: str) -> dict[str, Any]:
+    async with services.db.session() as session:
+        people = {
+            identity.external_id: (contact.name, contact.phone, contact.email, contact.attributes)
+            for identity, contact in (
+                await session.execute(
+                    select(ContactIdentity, Contact)
+                    .join(Contact, Contact.id == ContactIdentity.contact_id)
+                    .where(ContactIdentity.channel == channel)
+                )
+            ).all()
+        }
+        chats = (await session.scalars(
+            select(Conversation).where(Conversation.channel == channel).order_by(Conversation.id)
+        )).all()
+        chat_names = {chat.id: chat.external_id for chat in chats}
+        texts = {
+            m.id: (chat_names[m.conversation_id], m.text, m.kind, m.extra)
+            for m in (await session.scalars(
+                select(Message).where(Message.conversation_id.in_(chat_names)).order_by(Message.id)
+            )).all()
+        }
+        events = [
+            (e.type, chat_names[e.conversation_id], texts.get(e.message_id or 0, (None,))[0:2])
+            for e in (await session.scalars(
+                select(Event).where(Event.conversation_id.in_(chat_names)).order_by(Event.id)
+            )).all()
+        ]
+    return {
+        "people": people,
+        "chats": [(c.external_id, c.status, c.message_count, c.last_customer_message_at) for c in chats],
+        "messages": list(texts.values()),
+        "events": events,
+    }
+
+
+async def test_a_batch_matches_one_by_one(services: Services) -> None:
+    for channel in ("single", "batch"):
+        await prepare(services, channel)
+    for each in scenario("single"):
+        await services.inbox.receive(each)
+    async with services.uow() as tx:
+        fresh = await store_batch(tx, scenario("batch"))
+    assert fresh == [True, True, True, False, True, True, True, True]
+    single, batch = await snapshot(services, "single"), await snapshot(services, "batch")
+    assert batch == single
+    # A, B, C (its first message), D before the close and D's new conversation
+    assert [e[0] for e in batch["events"]].count("conversation.created") == 5
+    assert batch["people"]["user-A"][:3] == ("ada", "+441", "ada@example.com")
+    assert batch["people"]["user-B"][3] == {"start_param": "promo"}
+
+
+async def test_a_batch_after_a_batch_finds_what_the_first_made(services: Services) -> None:
+    messages = scenario("batch")
+    async with services.uow() as tx:
+        await store_batch(tx, messages[:3])
+    async with services.uow() as tx:
+        fresh = await store_batch(tx, messages[2:])
+    assert fresh == [False, False, True, True, True, True]
+    async with services.db.session() as session:
+        contacts = (await session.scalars(select(ContactIdentity.external_id))).all()
+    assert sorted(contacts) == ["user-A", "user-B", "user-C", "user-D"]
