@@ -50,7 +50,7 @@ class Catalog:
             if seen == generation() and self._monotonic() - at < RECHECK_S:
                 return
         self._looked = (generation(), self._monotonic())
-        async with self.db.session() as session:
+        async with self.db.read() as session:
             stamp = tuple(
                 (
                     await session.execute(

@@ -32,8 +32,8 @@ SQLITE_PRAGMAS = (
 )
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL, foreign keys, a busy timeout, and write transactions that lock at BEGIN."""
+def _configure_sqlite(engine: AsyncEngine, immediate: bool = True) -> None:
+    """WAL, foreign keys, a busy timeout, and (``immediate``) transactions that lock at BEGIN."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -47,7 +47,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue on the busy
         # timeout instead of dead-locking when a reader upgrades to a writer.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -69,6 +69,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_pre_ping=settings.db_pool_pre_ping,
         connect_args=connect_args,
     )
+
+
+def create_read_engine(settings: Settings) -> AsyncEngine | None:
+    """Connections for reading a SQLite file beside the writer (None for an in-memory database)."""
+    url = settings.database_url
+    if ":memory:" in url or url.rstrip("/").endswith(":"):
+        return None
+    engine = create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=0)
+    _configure_sqlite(engine, immediate=False)
+    return engine
 
 
 class PriorityGate:
@@ -112,6 +122,12 @@ class Database:
         self.settings = settings
         self.engine = engine or create_engine(settings)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine = create_read_engine(settings) if self.dialect == "sqlite" else None
+        self._readers = (
+            async_sessionmaker(self._read_engine, expire_on_commit=False)
+            if self._read_engine is not None
+            else None
+        )
         # SQLite has one writer at a time: queue here instead of in its busy handler,
         # which sleeps in growing steps and turns contention into long stalls.
         self._sqlite_gate = PriorityGate() if self.dialect == "sqlite" else None
@@ -144,6 +160,21 @@ class Database:
         async with self.transaction_gate(urgent), self.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reading only (commits nothing).
+
+        On a SQLite file it uses its own connections with a deferred BEGIN, so reads
+        neither queue behind the writers nor take the write lock (WAL lets them run
+        beside a writer); elsewhere it is an ordinary session.
+        """
+        if self._readers is None:
+            async with self.session() as session:
+                yield session
+            return
+        async with self._readers() as session, session.begin():
+            yield session
+
     async def ping(self) -> bool:
         """True when the database answers."""
         async with self.engine.connect() as conn:
@@ -152,3 +183,5 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._read_engine is not None:
+            await self._read_engine.dispose()

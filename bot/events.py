@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.group_commit import GroupCommit
 from bot.models import Event
 from bot.signals import Signals
 
@@ -80,6 +81,7 @@ class EventDispatcher:
         self._inflight: set[int] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._marks: GroupCommit[int, None] = GroupCommit(self._mark_delivered)
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Call ``subscriber`` for every event, after the commit that stored it."""
@@ -87,7 +89,7 @@ class EventDispatcher:
 
     async def pump(self) -> int:
         """Fetch undelivered events and queue them per conversation; returns how many."""
-        async with self.db.session() as session:
+        async with self.db.read() as session:
             rows = (
                 await session.scalars(
                     select(Event)
@@ -134,17 +136,22 @@ class EventDispatcher:
                 logger.exception(
                     "event subscriber failed", extra={"event_id": event.id, "event": event.type}
                 )
+        await self._marks.submit(event.id)
+        self._inflight.discard(event.id)
+
+    async def _mark_delivered(self, event_ids: list[int]) -> list[None]:
+        """One UPDATE for the deliveries that finished together."""
         async with self.db.session() as session:
             await session.execute(
-                update(Event).where(Event.id == event.id).values(delivered_at=self.clock.now())
+                update(Event).where(Event.id.in_(event_ids)).values(delivered_at=self.clock.now())
             )
-        self._inflight.discard(event.id)
+        return [None] * len(event_ids)
 
     async def pending(self) -> int:
         """How many stored events are not delivered yet."""
         from sqlalchemy import func
 
-        async with self.db.session() as session:
+        async with self.db.read() as session:
             return int(
                 await session.scalar(
                     select(func.count()).select_from(Event).where(Event.delivered_at.is_(None))

@@ -9,10 +9,8 @@ gets its answer only after its own payload is durable. The journal processor
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,22 +18,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.group_commit import GroupCommit
 from bot.messages import InboundMessage
 from bot.metrics import Metrics
 from bot.models import InboundJournalEntry
 from bot.signals import Signals
 
-logger = logging.getLogger(__name__)
-
 MAX_GROUP = 1000
 
 
-@dataclass
-class _Waiting:
+@dataclass(frozen=True)
+class _Entry:
     channel: str
     external_id: str
     payload: dict[str, Any]
-    done: asyncio.Future[bool] = field(repr=False)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -50,8 +46,7 @@ class InboundJournal:
         self.clock = clock
         self.signals = signals
         self.metrics = metrics
-        self._waiting: list[_Waiting] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._groups: GroupCommit[_Entry, bool] = GroupCommit(self._commit, MAX_GROUP)
 
     async def append(self, channel: str, external_id: str, payload: dict[str, Any]) -> bool:
         """Commit ``payload`` under the platform's delivery id; False for a redelivery.
@@ -59,42 +54,20 @@ class InboundJournal:
         Raises when the commit fails, so the caller answers with an error and the
         platform delivers again.
         """
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Waiting(channel, external_id, payload, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_groups(), name="journal-writer")
-        fresh = await asyncio.shield(done)
+        fresh = await self._groups.submit(_Entry(channel, external_id, payload))
         self.metrics.inbound_messages.labels(channel, "stored" if fresh else "duplicate").inc()
         return fresh
 
-    async def _write_groups(self) -> None:
-        while self._waiting:
-            group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
-            try:
-                inserted = await self._commit(group)
-            except Exception as exc:
-                logger.exception("inbound journal: a group of %d was not committed", len(group))
-                for waiting in group:
-                    if not waiting.done.done():
-                        waiting.done.set_exception(exc)
-                continue
-            for waiting in group:
-                fresh = waiting.key in inserted
-                inserted.discard(waiting.key)  # a second copy in the same group is a duplicate
-                if not waiting.done.done():
-                    waiting.done.set_result(fresh)
-            self.signals.journal.set()
-
-    async def _commit(self, group: list[_Waiting]) -> set[tuple[str, str]]:
+    async def _commit(self, group: list[_Entry]) -> list[bool]:
         now = self.clock.now()
         rows: dict[tuple[str, str], dict[str, Any]] = {}
-        for waiting in group:
+        for entry in group:
             rows.setdefault(
-                waiting.key,
+                entry.key,
                 {
-                    "channel": waiting.channel,
-                    "external_id": waiting.external_id,
-                    "payload": waiting.payload,
+                    "channel": entry.channel,
+                    "external_id": entry.external_id,
+                    "payload": entry.payload,
                     "received_at": now,
                 },
             )
@@ -107,7 +80,13 @@ class InboundJournal:
         )
         async with self.db.session(urgent=True) as session:
             result = await session.execute(statement, list(rows.values()))
-            return {(row.channel, row.external_id) for row in result}
+            inserted = {(row.channel, row.external_id) for row in result}
+        self.signals.journal.set()
+        fresh = []
+        for entry in group:
+            fresh.append(entry.key in inserted)
+            inserted.discard(entry.key)  # a second copy in the same group is a redelivery
+        return fresh
 
 
 class UnreadablePayload(ValueError):

@@ -176,8 +176,8 @@ class WorkflowRunner:
             await self._resume_locked(run.id, HumanTookOver(reason=reason))
 
     async def _waiting(self, conversation_id: int, *waiting_for: str) -> list[StoredRun]:
-        async with self.services.uow() as tx:
-            rows = await tx.session.scalars(
+        async with self.services.db.read() as session:
+            rows = await session.scalars(
                 select(WorkflowRun)
                 .where(
                     WorkflowRun.conversation_id == conversation_id,

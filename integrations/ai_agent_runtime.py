@@ -83,6 +83,12 @@ class AiAgentRuntime:
             return
         if event.conversation_id is None or event.message_id is None:
             return
+        async with self.services.db.read() as session:  # most chats have no AI agent
+            attributes = await session.scalar(
+                select(Conversation.attributes).where(Conversation.id == event.conversation_id)
+            )
+        if not (attributes or {}).get(AGENT_KEY):
+            return
         async with self.services.uow() as tx:
             await self._turn(tx, event.conversation_id, event.message_id)
 

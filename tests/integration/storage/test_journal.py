@@ -149,3 +149,18 @@ async def test_prune_forgets_old_processed_entries_only(services: Services, cloc
     async with services.db.session() as session:
         left = list(await session.scalars(select(InboundJournalEntry.external_id)))
     assert left == ["u2"]
+
+
+async def test_reads_do_not_queue_behind_an_open_write(services: Services) -> None:
+    await services.journal.append("test", "u1", payload(1))
+    async with services.db.session() as writer:
+        await writer.execute(InboundJournalEntry.__table__.update().values(error="held"))
+
+        async def read() -> int:
+            async with services.db.read() as session:
+                return int(await session.scalar(select(func.count()).select_from(InboundJournalEntry)) or 0)
+
+        # on SQLite a read waiting for the writers' gate would never finish here
+        assert await asyncio.wait_for(asyncio.ensure_future(read()), 10) == 1
+    async with services.db.read() as session:
+        assert await session.scalar(select(InboundJournalEntry.error)) == "held"
