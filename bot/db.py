@@ -71,12 +71,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+READ_CONNECTIONS = 1
+
+
 def create_read_engine(settings: Settings) -> AsyncEngine | None:
     """Connections for reading a SQLite file beside the writer (None for an in-memory database)."""
     url = settings.database_url
     if ":memory:" in url or url.rstrip("/").endswith(":"):
         return None
-    engine = create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=0)
+    engine = create_async_engine(url, pool_size=READ_CONNECTIONS, max_overflow=0)
     _configure_sqlite(engine, immediate=False)
     return engine
 

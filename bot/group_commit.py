@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -34,7 +35,10 @@ class GroupCommit(Generic[Item, Result]):
         done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, done))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_groups(), name="group-commit")
+            # a fresh context: the writer must not inherit a submitter's open transaction
+            self._writer = asyncio.create_task(
+                self._write_groups(), name="group-commit", context=contextvars.Context()
+            )
         return await asyncio.shield(done)
 
     async def _write_groups(self) -> None:

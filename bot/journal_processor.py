@@ -33,7 +33,7 @@ Normalize = Callable[[dict[str, Any], datetime], InboundMessage | None]
 AfterStored = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 PROCESS_LOCK = 0x72656C6179  # one journal processor at a time on PostgreSQL
-BATCH = 128
+BATCH = 64
 KEEP_PROCESSED = timedelta(days=7)
 PRUNE_EVERY_S = 3600.0
 
@@ -61,17 +61,14 @@ class JournalProcessor:
         self.readers[channel] = JournalReader(normalize, after_stored)
 
     async def run_once(self) -> int | None:
-        """Process one batch; the number of entries, or None when another process holds the journal."""
-        stored: list[tuple[JournalReader, dict[str, Any]]] = []
-        async with self.uow() as tx:
-            if tx.session.get_bind().dialect.name == "postgresql":
-                locked = await tx.session.scalar(
-                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PROCESS_LOCK}
-                )
-                if not locked:
-                    return None
+        """Process one batch; the number of entries, or None when another process holds the journal.
+
+        The entries are read and parsed before the write transaction, which then only
+        stores them: the write lock is held for as short a time as it can be.
+        """
+        async with self.uow.db.read() as session:
             entries = (
-                await tx.session.execute(
+                await session.execute(
                     select(
                         InboundJournalEntry.id,
                         InboundJournalEntry.channel,
@@ -84,24 +81,43 @@ class JournalProcessor:
                     .limit(self.batch)
                 )
             ).all()
-            errors: dict[int, str] = {}
-            readable: list[tuple[Any, JournalReader, InboundMessage]] = []
-            for entry in entries:
-                reader = self.readers[entry.channel]
-                try:
-                    message = reader.normalize(entry.payload, entry.received_at)
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                    errors[entry.id] = f"unreadable payload: {type(exc).__name__}: {exc}"
-                    logger.warning("journal entry %s (%s) unreadable: %s", entry.id, entry.channel, exc)
-                    continue
-                if message is not None:
-                    readable.append((entry, reader, message))
+        if not entries:
+            return 0
+        errors: dict[int, str] = {}
+        readable: list[tuple[Any, JournalReader, InboundMessage]] = []
+        for entry in entries:
+            reader = self.readers[entry.channel]
+            try:
+                message = reader.normalize(entry.payload, entry.received_at)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                errors[entry.id] = f"unreadable payload: {type(exc).__name__}: {exc}"
+                logger.warning("journal entry %s (%s) unreadable: %s", entry.id, entry.channel, exc)
+                continue
+            if message is not None:
+                readable.append((entry, reader, message))
+        stored: list[tuple[JournalReader, dict[str, Any]]] = []
+        async with self.uow() as tx:
+            if tx.session.get_bind().dialect.name == "postgresql":
+                locked = await tx.session.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PROCESS_LOCK}
+                )
+                if not locked:
+                    return None
+            still = set(
+                await tx.session.scalars(
+                    select(InboundJournalEntry.id).where(
+                        InboundJournalEntry.id.in_([e.id for e in entries]),
+                        InboundJournalEntry.processed_at.is_(None),
+                    )
+                )
+            )
+            readable = [item for item in readable if item[0].id in still]
             fresh = await self._store(tx, readable, errors)
             for (entry, reader, _), is_fresh in zip(readable, fresh, strict=True):
                 if is_fresh and reader.after_stored is not None:
                     stored.append((reader, entry.payload))
-            if entries:
-                await self._mark(tx.session, [e.id for e in entries], errors, tx.now)
+            errors = {i: e for i, e in errors.items() if i in still}
+            await self._mark(tx.session, [e.id for e in entries if e.id in still], errors, tx.now)
         for reader, payload in stored:
             assert reader.after_stored is not None
             task = asyncio.create_task(reader.after_stored(payload))
@@ -135,6 +151,8 @@ class JournalProcessor:
 
     async def _mark(self, session: Any, ids: list[int], errors: dict[int, str], now: datetime) -> None:
         table = InboundJournalEntry
+        if not ids:
+            return
         clean = [i for i in ids if i not in errors]
         if clean:
             await session.execute(update(table).where(table.id.in_(clean)).values(processed_at=now))
