@@ -9,7 +9,7 @@ gets its answer only after its own payload is durable. The journal processor
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,8 +94,10 @@ class UnreadablePayload(ValueError):
 
 
 Normalize = Callable[[dict[str, Any], datetime], InboundMessage | None]
+"""normalize(payload, received_at): the channel's reading of one payload (None: not a message)."""
 Receive = Callable[[InboundMessage], Awaitable[object]]
-AfterStored = Callable[[dict[str, Any]], Awaitable[None]]
+AfterStored = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+"""after_stored(payload): what the channel does once the payload's message is stored."""
 
 
 def direct_intake(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,14 +22,13 @@ from sqlalchemy import delete, select, text, update
 
 from bot.inbox import Inbox
 from bot.inbox_batch import store_batch
+from bot.journal import AfterStored, Normalize
 from bot.messages import InboundMessage
 from bot.models import InboundJournalEntry
 from bot.uow import Tx, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-Normalize = Callable[[dict[str, Any], datetime], InboundMessage | None]
-AfterStored = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 PROCESS_LOCK = 0x72656C6179  # one journal processor at a time on PostgreSQL
 BATCH = 64
