@@ -8,7 +8,7 @@ which runs in the calling process and outlives every server. Updates go out at a
 rate over many chats, each chat's updates in order; a request that fails or does not
 answer 200 is sent again, as Telegram does. At seeded random moments the server is
 killed and started again. Once every update is acknowledged the server is left to
-settle and the database and the fake are checked (see :func:`check`).
+settle and the database and the fake are checked (:mod:`tests.reliability.crash_checks`).
 
 A *duplicate send* is one outbox item that reached the fake more than once: for each
 (chat, text) pair, the ``sendMessage`` calls the fake recorded beyond the number of
@@ -23,23 +23,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import random
 import shutil
 import signal
 import socket
-import sqlite3
 import sys
 import time
-from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from tests.fakes.telegram import TelegramFake, message_update, signed_headers
+from tests.reliability.crash_checks import CrashResult, check, settle
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "workflows"
@@ -47,7 +45,6 @@ WORKFLOWS = ("support.yaml", "support-survey.yaml")
 SECRET = "crash-secret"
 SCRIPT = ("hello", "2", "no", "5")
 """What each customer writes, over and over: hi, billing, nothing else, rating 5 (closes)."""
-WAITING_STEP = {"answer": "ask_question", "timer": "wait", "assignment": "assign_to"}
 
 
 @dataclass(frozen=True)
@@ -65,31 +62,6 @@ class CrashPlan:
     min_uptime: float = 0.3
     jitter: float = 0.6
     settle_limit: float = 90.0
-
-
-@dataclass
-class CrashResult:
-    """What happened and what the checks found (``problems`` is empty when all held)."""
-
-    messages: int = 0
-    chats: int = 0
-    kills: int = 0
-    acknowledged: int = 0
-    retried_requests: int = 0
-    stored_messages: int = 0
-    outbox_items: int = 0
-    sends: int = 0
-    duplicate_sends: int = 0
-    duplicate_bound: int = 0
-    runs: dict[str, int] = field(default_factory=dict)
-    waiting_at: dict[str, int] = field(default_factory=dict)
-    load_seconds: float = 0.0
-    settle_seconds: float = 0.0
-    restart_seconds_p50: float = 0.0
-    problems: list[str] = field(default_factory=list)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
 
 
 def free_port() -> int:
@@ -258,7 +230,7 @@ async def run_crash(plan: CrashPlan, workdir: Path) -> CrashResult:
             result.acknowledged = len(load.acknowledged)
             result.retried_requests = load.retries
             started = time.monotonic()
-            settled = await _settle(database, fake, plan.settle_limit)
+            settled = await settle(database, fake, plan.settle_limit)
             result.settle_seconds = round(time.monotonic() - started, 2)
             if not settled:
                 result.problems.append(f"not settled within {plan.settle_limit}s")
@@ -315,129 +287,3 @@ async def _killer(
         await server.start(session)
         restarts.append(time.monotonic() - started)
     return restarts
-
-
-def _query(database: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
-    try:
-        return list(connection.execute(sql, args))
-    finally:
-        connection.close()
-
-
-def _busy(database: Path) -> tuple[int, int, int]:
-    """Undelivered events, pending outbox items, runs in the middle of a step."""
-    ((events,),) = _query(database, "SELECT count(*) FROM events WHERE delivered_at IS NULL")
-    ((pending,),) = _query(database, "SELECT count(*) FROM outbox WHERE status = 'pending'")
-    ((moving,),) = _query(
-        database, "SELECT count(*) FROM workflow_runs WHERE status IN ('running', 'calling')"
-    )
-    return int(events), int(pending), int(moving)
-
-
-async def _settle(database: Path, fake: TelegramFake, limit: float) -> bool:
-    """Poll until nothing is left to do and the fake heard nothing new for a moment."""
-    deadline = time.monotonic() + limit
-    quiet_since: float | None = None
-    seen = -1
-    while time.monotonic() < deadline:
-        busy = await asyncio.to_thread(_busy, database)
-        heard = len(fake.requests)
-        if busy == (0, 0, 0) and heard == seen:
-            quiet_since = quiet_since or time.monotonic()
-            if time.monotonic() - quiet_since >= 1.0:
-                return True
-        else:
-            quiet_since = None
-        seen = heard
-        await asyncio.sleep(0.2)
-    return False
-
-
-def check(database: Path, fake: TelegramFake, acknowledged: set[int], result: CrashResult) -> None:
-    """Fill ``result`` with counts and every broken promise as a problem."""
-    problems = result.problems
-    missing = set(range(1, result.messages + 1)) - acknowledged
-    if missing:
-        problems.append(f"{len(missing)} updates never acknowledged, e.g. {sorted(missing)[:5]}")
-    stored = Counter(
-        row[0] for row in _query(database, "SELECT external_id FROM messages WHERE direction = 'in'")
-    )
-    result.stored_messages = sum(stored.values())
-    lost = [u for u in sorted(acknowledged) if stored[f"update:{u}"] == 0]
-    twice = [u for u in sorted(acknowledged) if stored[f"update:{u}"] > 1]
-    if lost:
-        problems.append(f"{len(lost)} acknowledged updates not stored, e.g. {lost[:5]}")
-    if twice:
-        problems.append(f"{len(twice)} updates stored more than once, e.g. {twice[:5]}")
-    _check_runs(database, result)
-    _check_outbox(database, fake, result)
-
-
-def _check_runs(database: Path, result: CrashResult) -> None:
-    steps: dict[int, dict[str, str]] = {}
-    for version_id, definition in _query(database, "SELECT id, definition FROM workflow_versions"):
-        steps[version_id] = {
-            s.get("id", ""): s["type"] for s in json.loads(definition)["steps"] if s.get("id")
-        }
-    timers = {
-        json.loads(payload)["run_id"]
-        for (payload,) in _query(
-            database, "SELECT payload FROM timers WHERE status = 'pending' AND kind = 'run.timer'"
-        )
-    }
-    statuses: Counter[str] = Counter()
-    waiting_at: Counter[str] = Counter()
-    for run_id, version_id, status, waiting_for, state in _query(
-        database, "SELECT id, version_id, status, waiting_for, state FROM workflow_runs"
-    ):
-        statuses[status] += 1
-        if status in ("running", "calling"):
-            result.problems.append(f"run {run_id} stuck in {status}")
-        if status != "waiting":
-            continue
-        cursor = json.loads(state)["engine"]["cursor"]
-        waiting_at[f"{cursor} ({waiting_for})"] += 1
-        if steps[version_id].get(cursor) != WAITING_STEP.get(waiting_for):
-            result.problems.append(f"run {run_id} waits for {waiting_for} at step {cursor}")
-        if run_id not in timers:
-            result.problems.append(f"run {run_id} waits at {cursor} with no pending timer")
-    result.runs = dict(statuses)
-    result.waiting_at = dict(waiting_at)
-    conversations = _query(
-        database,
-        "SELECT c.id, count(r.id) FROM conversations c LEFT JOIN workflow_runs r "
-        "ON r.conversation_id = c.id AND r.parent_run_id IS NULL GROUP BY c.id",
-    )
-    chats = _query(database, "SELECT count(DISTINCT external_id) FROM conversations")
-    if chats != [(result.chats,)]:
-        result.problems.append(f"conversations in {chats[0][0]} chats, not {result.chats}")
-    for conversation_id, runs in conversations:
-        if runs != 1:
-            result.problems.append(f"conversation {conversation_id} has {runs} support runs")
-
-
-def _check_outbox(database: Path, fake: TelegramFake, result: CrashResult) -> None:
-    items = _query(database, "SELECT id, kind, status, payload FROM outbox")
-    result.outbox_items = len(items)
-    queued: Counter[tuple[str, str]] = Counter()
-    for item_id, kind, status, payload in items:
-        if status != "done":
-            result.problems.append(f"outbox item {item_id} ({kind}) is {status}")
-        if kind == "channel.send":
-            message = json.loads(payload)
-            queued[(str(message["external_conversation_id"]), message["text"])] += 1
-    sent = Counter((str(c["chat_id"]), str(c["text"])) for c in fake.calls("sendMessage"))
-    result.sends = sum(sent.values())
-    never = queued - sent
-    if never:
-        result.problems.append(f"{sum(never.values())} queued messages never reached the fake, "
-                               f"e.g. {list(never)[:3]}")
-    extra = sent - queued
-    result.duplicate_sends = sum(extra.values())
-    if result.duplicate_sends > result.duplicate_bound:
-        result.problems.append(
-            f"{result.duplicate_sends} duplicate sends, more than {result.duplicate_bound} "
-            f"({result.kills} kills x {result.duplicate_bound // max(result.kills, 1)} workers): "
-            f"{list(extra)[:3]}"
-        )
