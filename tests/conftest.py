@@ -44,10 +44,15 @@ async def database_url(
     if request.param == "sqlite":
         yield sqlite_template.fresh_url()
         return
+    yield await fresh_postgres_url(postgres_database)
+
+
+async def fresh_postgres_url(postgres_database: PostgresDatabase | None) -> str:
+    """The session's PostgreSQL database, emptied; skips when none is configured."""
     if postgres_database is None:
         pytest.skip("RELAYBOT_TEST_POSTGRES_URL is not set")
     await postgres_database.truncate()
-    yield postgres_database.url
+    return postgres_database.url
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from bot.event_claims import ClaimingEventDispatcher
 from bot.events import DomainEvent, Subscriber
 from bot.pg_notify import asyncpg_dsn
 from bot.services import Services
+from tests.conftest import fresh_postgres_url
 from tests.db_support import PostgresDatabase
 from tests.integration.storage.test_inbox import inbound
 
@@ -20,10 +21,7 @@ from tests.integration.storage.test_inbox import inbound
 @pytest.fixture
 async def database_url(postgres_database: PostgresDatabase | None) -> str:
     """PostgreSQL only: cross-process claims are a PostgreSQL feature (SQLite runs one process)."""
-    if postgres_database is None:
-        pytest.skip("RELAYBOT_TEST_POSTGRES_URL is not set")
-    await postgres_database.truncate()
-    return postgres_database.url
+    return await fresh_postgres_url(postgres_database)
 
 
 @pytest.fixture
