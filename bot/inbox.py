@@ -47,7 +47,7 @@ class Inbox:
         """Store ``message`` (or recognise it as a redelivery) in one transaction."""
         started = time.perf_counter()
         async with self.uow() as tx:
-            result = await self._store(tx, message)
+            result = await self.store(tx, message)
         self.metrics.receive_seconds.observe(time.perf_counter() - started)
         self.metrics.inbound_messages.labels(
             message.channel, "duplicate" if result.duplicate else "stored"
@@ -55,10 +55,7 @@ class Inbox:
         return result
 
     async def store(self, tx: Tx, message: InboundMessage) -> ReceiveResult:
-        """Store ``message`` in the caller's transaction (the journal processor's path)."""
-        return await self._store(tx, message)
-
-    async def _store(self, tx: Tx, message: InboundMessage) -> ReceiveResult:
+        """Store ``message`` (or recognise a redelivery) in the caller's transaction."""
         fresh = await upsert_ignore(
             tx.session,
             InboundKey,
