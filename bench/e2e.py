@@ -20,7 +20,6 @@ import itertools
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 from aiohttp import web
+from serving import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:BENCH-token"
@@ -99,12 +99,6 @@ class FakeTelegram:
 
 def _ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def update(update_id: int, chat_id: int) -> dict[str, Any]:

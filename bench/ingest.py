@@ -16,36 +16,17 @@ import argparse
 import json
 import os
 import re
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from serving import RELAYBOT, ROOT, free_port, start, stop
+
 LUA = ROOT / "bench" / "telegram_updates.lua"
 SECRET = "bench-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str, deadline_s: float = 30.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer in {deadline_s:.0f}s")
 
 
 def wrk(url: str, args: argparse.Namespace, base: int) -> dict[str, float]:
@@ -67,24 +48,6 @@ def wrk(url: str, args: argparse.Namespace, base: int) -> dict[str, float]:
     result: dict[str, float] = json.loads(match.group(1))
     result["requests_per_s"] = round(result["requests"] / result["seconds"], 1)
     return result
-
-
-def start(cmd: list[str], env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_ready(ready_url)
-    except RuntimeError:
-        proc.kill()
-        raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died") from None
-    return proc
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def stored_messages(db: Path) -> int:
@@ -119,7 +82,7 @@ def measure_relaybot(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
         "RELAYBOT_LOG_LEVEL": "WARNING",
     }
     proc = start(
-        [str(Path(sys.executable).parent / "relaybot"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [RELAYBOT, "serve", "--host", "127.0.0.1", "--port", str(port)],
         env, f"http://127.0.0.1:{port}/healthz",
     )
     try:

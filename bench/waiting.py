@@ -22,15 +22,14 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from serving import RELAYBOT, free_port, start, stop
 
 from bot.app import create_app
 from bot.clock import SystemClock
@@ -40,7 +39,6 @@ from bot.migrate import upgrade_async
 from bot.services import build_services
 from bot.settle import settle
 
-ROOT = Path(__file__).resolve().parent.parent
 FLOW = """\
 name: follow-up
 trigger:
@@ -131,52 +129,25 @@ def clone(template: Path, target: Path, runs: int, due_at: datetime) -> None:
 
 def rss_of_server(db: Path, workflows: Path, idle_s: float) -> int:
     """RSS in KiB of ``relaybot serve`` on ``db`` after start-up, an idle spell and 200 requests."""
-    with socket_port() as port:
-        env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{db}", "RELAYBOT_WORKFLOWS_DIR": str(workflows),
-               "RELAYBOT_LOG_LEVEL": "WARNING", "RELAYBOT_ADMIN_TOKEN": "bench"}
-        proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "relaybot"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_ready(f"http://127.0.0.1:{port}/healthz")
-            time.sleep(idle_s)
-            for _ in range(200):
-                request = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/api/conversations?limit=20", headers={"Authorization": "Bearer bench"}
-                )
-                with urllib.request.urlopen(request, timeout=10) as answer:
-                    answer.read()
-            status = Path(f"/proc/{proc.pid}/status").read_text()
-            return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(30)
-
-
-class socket_port:
-    """A free TCP port on 127.0.0.1 (a context manager for symmetry with the server's life)."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return int(sock.getsockname()[1])
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-
-def wait_ready(url: str, deadline_s: float = 60.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{db}", "RELAYBOT_WORKFLOWS_DIR": str(workflows),
+           "RELAYBOT_LOG_LEVEL": "WARNING", "RELAYBOT_ADMIN_TOKEN": "bench"}
+    proc = start(
+        [RELAYBOT, "serve", "--host", "127.0.0.1", "--port", str(port)], env,
+        f"http://127.0.0.1:{port}/healthz",
+    )
+    try:
+        time.sleep(idle_s)
+        for _ in range(200):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/conversations?limit=20", headers={"Authorization": "Bearer bench"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                answer.read()
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+    finally:
+        stop(proc)
 
 
 async def fire_due(db: Path, workflows: Path, due: int) -> dict[str, object]:
