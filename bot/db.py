@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.config import Settings
+from bot.sqlite_inline import Checkpointer, database_path, inline_creator
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ def _configure_sqlite(engine: AsyncEngine, immediate: bool = True) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma)
@@ -54,7 +56,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """Build the engine for ``settings.database_url``."""
     url = settings.database_url
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=0)
+        engine = create_async_engine(
+            url, pool_size=settings.db_pool_size, max_overflow=0, async_creator=inline_creator(url)
+        )
         _configure_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {}
@@ -81,7 +85,8 @@ def create_read_engine(settings: Settings) -> AsyncEngine | None:
     if ":memory:" in url or url.rstrip("/").endswith(":"):
         return None
     engine = create_async_engine(
-        url, pool_size=READ_CONNECTIONS, max_overflow=0, pool_timeout=READ_WAIT_S
+        url, pool_size=READ_CONNECTIONS, max_overflow=0, pool_timeout=READ_WAIT_S,
+        async_creator=inline_creator(url),
     )
     _configure_sqlite(engine, immediate=False)
     return engine
@@ -137,6 +142,10 @@ class Database:
         # SQLite has one writer at a time: queue here instead of in its busy handler,
         # which sleeps in growing steps and turns contention into long stalls.
         self._sqlite_gate = PriorityGate() if self.dialect == "sqlite" else None
+        path = database_path(settings.database_url) if self.dialect == "sqlite" else None
+        self._checkpointer = Checkpointer(path) if path is not None else None
+        if self._checkpointer is not None:
+            self._checkpointer.start()
 
     @property
     def dialect(self) -> str:
@@ -188,6 +197,8 @@ class Database:
         return True
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            await self._checkpointer.stop()
         await self.engine.dispose()
         if self._read_engine is not None:
             await self._read_engine.dispose()

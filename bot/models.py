@@ -332,7 +332,13 @@ class OutboxItem(Base):
     """One piece of outbound work (channel send, Slack post, webhook, e-mail)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # the claim walks pending items in id order and asks, per item, whether an
+        # earlier item of the same destination is still pending: both must seek
+        Index("ix_outbox_status_id", "status", "id"),
+        Index("ix_outbox_destination_status_id", "destination", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))

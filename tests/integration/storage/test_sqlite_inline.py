@@ -1,0 +1,55 @@
+"""The in-loop SQLite driver: transactions, errors and the off-loop checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from bot.db import Database
+from bot.sqlite_inline import Checkpointer, database_path
+
+
+def _settings(path: Path) -> Settings:
+    return Settings(DATABASE_URL=f"sqlite+aiosqlite:///{path}")
+
+
+async def test_commits_roll_backs_and_errors_behave_as_a_driver_should(tmp_path: Path) -> None:
+    db = Database(_settings(tmp_path / "inline.db"))
+    try:
+        async with db.session() as session:
+            await session.execute(text("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+            await session.execute(text("INSERT INTO items (name) VALUES ('kept')"))
+        with pytest.raises(IntegrityError):
+            async with db.session() as session:
+                await session.execute(text("INSERT INTO items (name) VALUES ('dropped')"))
+                await session.execute(text("INSERT INTO items (name) VALUES ('kept')"))
+        async with db.read() as session:
+            names = (await session.scalars(text("SELECT name FROM items ORDER BY id"))).all()
+        assert names == ["kept"]
+    finally:
+        await db.close()
+
+
+async def test_the_checkpointer_copies_the_wal_into_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "wal.db"
+    db = Database(_settings(path))
+    try:
+        async with db.session() as session:
+            await session.execute(text("CREATE TABLE notes (body TEXT)"))
+            for i in range(50):
+                await session.execute(text("INSERT INTO notes VALUES (:b)"), {"b": f"note {i}" * 20})
+        checkpointer = Checkpointer(str(path))
+        log, copied = checkpointer.checkpoint()
+        assert log > 0 and copied == log
+    finally:
+        await db.close()
+
+
+def test_database_path_knows_files_from_memory() -> None:
+    assert database_path("sqlite+aiosqlite:///./relaybot.db") == "./relaybot.db"
+    assert database_path("sqlite+aiosqlite:///:memory:") is None
+    assert database_path("sqlite+aiosqlite://") is None
