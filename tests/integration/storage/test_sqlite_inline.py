@@ -23,10 +23,14 @@ async def test_commits_roll_backs_and_errors_behave_as_a_driver_should(tmp_path:
         async with db.session() as session:
             await session.execute(text("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
             await session.execute(text("INSERT INTO items (name) VALUES ('kept')"))
-        with pytest.raises(IntegrityError):
+
+        async def insert_two() -> None:
             async with db.session() as session:
                 await session.execute(text("INSERT INTO items (name) VALUES ('dropped')"))
                 await session.execute(text("INSERT INTO items (name) VALUES ('kept')"))
+
+        with pytest.raises(IntegrityError):
+            await insert_two()
         async with db.read() as session:
             names = (await session.scalars(text("SELECT name FROM items ORDER BY id"))).all()
         assert names == ["kept"]
