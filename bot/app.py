@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from bot.api import create_api
+from bot.api import add_api
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery import ChannelSender
@@ -62,7 +62,7 @@ def create_app(
     app[TASKS] = []
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    app.add_subapp("/api", create_api(services))
+    add_api(app)
     should_migrate = settings.is_sqlite if migrate is None else migrate
 
     async def migrate_first(app: web.Application) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -24,9 +25,20 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
 
     app = create_app(settings)
+    app.on_startup.append(_freeze_startup_objects)
     print(f"relaybot serving on http://{args.host}:{args.port}  (database: {_safe_url(settings)})")
     web.run_app(app, host=args.host, port=args.port, print=None, shutdown_timeout=10)
     return 0
+
+
+async def _freeze_startup_objects(_app: web.Application) -> None:
+    """Keep what start-up built (modules, the app, its services) out of garbage collection.
+
+    Collecting the oldest generation walks every object; with start-up's objects frozen
+    it walks only what serving creates, so its pauses stay short.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:

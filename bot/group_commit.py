@@ -31,7 +31,7 @@ class GroupCommit(Generic[Item, Result]):
         self._writer: asyncio.Task[None] | None = None
 
     async def submit(self, item: Item) -> Result:
-        """Wait until ``item`` is committed (shielded: a cancelled caller still gets it written)."""
+        """Wait until ``item`` is committed; a caller cancelled meanwhile still gets it written."""
         done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, done))
         if self._writer is None or self._writer.done():
@@ -39,7 +39,7 @@ class GroupCommit(Generic[Item, Result]):
             self._writer = asyncio.create_task(
                 self._write_groups(), name="group-commit", context=contextvars.Context()
             )
-        return await asyncio.shield(done)
+        return await done  # the item is queued already: cancelling only stops the wait
 
     async def _write_groups(self) -> None:
         while self._waiting:

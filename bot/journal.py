@@ -9,12 +9,15 @@ gets its answer only after its own payload is durable. The journal processor
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
@@ -32,6 +35,7 @@ class _Entry:
     channel: str
     external_id: str
     payload: dict[str, Any]
+    body: str | None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -47,46 +51,81 @@ class InboundJournal:
         self.signals = signals
         self.metrics = metrics
         self._groups: GroupCommit[_Entry, bool] = GroupCommit(self._commit, MAX_GROUP)
+        self.arrived = 0
+        """Payloads handed to :meth:`append` so far (the processor watches the inflow)."""
 
-    async def append(self, channel: str, external_id: str, payload: dict[str, Any]) -> bool:
+    async def append(
+        self, channel: str, external_id: str, payload: dict[str, Any], body: str | None = None
+    ) -> bool:
         """Commit ``payload`` under the platform's delivery id; False for a redelivery.
 
-        Raises when the commit fails, so the caller answers with an error and the
-        platform delivers again.
+        ``body`` is the payload's JSON text as it arrived, when the caller has it: it is
+        stored as is instead of being encoded again. Raises when the commit fails, so
+        the caller answers with an error and the platform delivers again.
         """
-        fresh = await self._groups.submit(_Entry(channel, external_id, payload))
+        self.arrived += 1
+        fresh = await self._groups.submit(_Entry(channel, external_id, payload, body))
         self.metrics.inbound_messages.labels(channel, "stored" if fresh else "duplicate").inc()
         return fresh
 
     async def _commit(self, group: list[_Entry]) -> list[bool]:
         now = self.clock.now()
-        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        rows: dict[tuple[str, str], _Entry] = {}
         for entry in group:
-            rows.setdefault(
-                entry.key,
-                {
-                    "channel": entry.channel,
-                    "external_id": entry.external_id,
-                    "payload": entry.payload,
-                    "received_at": now,
-                },
-            )
-        table = InboundJournalEntry.__table__
-        module: Any = postgresql if self.db.dialect == "postgresql" else sqlite
-        statement = (
-            module.insert(table)
-            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-            .returning(table.c.channel, table.c.external_id)
-        )
+            rows.setdefault(entry.key, entry)
         async with self.db.session(urgent=True) as session:
-            result = await session.execute(statement, list(rows.values()))
-            inserted = {(row.channel, row.external_id) for row in result}
+            if self.db.dialect == "sqlite":
+                inserted = await _insert_sqlite(session, list(rows.values()), now)
+            else:
+                inserted = await _insert_core(session, list(rows.values()), now)
         self.signals.journal.set()
         fresh = []
         for entry in group:
             fresh.append(entry.key in inserted)
             inserted.discard(entry.key)  # a second copy in the same group is a redelivery
         return fresh
+
+
+_TABLE = cast(Table, InboundJournalEntry.__table__)
+
+
+async def _insert_core(session: AsyncSession, entries: list[_Entry], now: datetime) -> set[tuple[str, str]]:
+    statement = (
+        postgresql.insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(_TABLE.c.channel, _TABLE.c.external_id)
+    )
+    values = [
+        {"channel": e.channel, "external_id": e.external_id, "payload": e.payload, "received_at": now}
+        for e in entries
+    ]
+    result = await session.execute(statement, values)
+    return {(row.channel, row.external_id) for row in result}
+
+
+async def _insert_sqlite(session: AsyncSession, entries: list[_Entry], now: datetime) -> set[tuple[str, str]]:
+    """One multi-row INSERT whose payloads are the bodies as they arrived (no encoding again)."""
+    stamp = _TABLE.c.received_at.type.bind_processor(sqlite.dialect())
+    received_at = stamp(now) if stamp is not None else now
+    params: list[Any] = []
+    for entry in entries:
+        body = entry.body if entry.body is not None else json.dumps(entry.payload)
+        params.extend((entry.channel, entry.external_id, body, received_at))
+    rows = ", ".join(["(?, ?, ?, ?)"] * len(entries))
+    statement = (
+        f"INSERT INTO inbound_journal (channel, external_id, payload, received_at) VALUES {rows} "
+        "ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id"
+    )
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(statement, tuple(params))
+    return {(row["channel"], row["external_id"]) for row in result.mappings()}
+
+
+Intake = Callable[[str, str, dict[str, Any], str | None], Awaitable[bool]]
+"""intake(channel, delivery id, payload, body): commits the raw payload; False for a redelivery.
+
+``body`` is the payload's JSON text as received (None when the caller has only the payload).
+"""
 
 
 class UnreadablePayload(ValueError):
@@ -102,14 +141,16 @@ AfterStored = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 def direct_intake(
     receive: Receive, clock: Clock, normalize: Normalize, after_stored: AfterStored | None = None
-) -> Callable[[str, str, dict[str, Any]], Awaitable[bool]]:
+) -> Intake:
     """An intake that reads and stores each payload at once, in the request.
 
     Used on PostgreSQL, where concurrent requests commit side by side in several
     processes and group commit buys little; SQLite takes the journal.
     """
 
-    async def intake(_channel: str, _delivery_id: str, payload: dict[str, Any]) -> bool:
+    async def intake(
+        _channel: str, _delivery_id: str, payload: dict[str, Any], _body: str | None = None
+    ) -> bool:
         try:
             message = normalize(payload, clock.now())
         except (ValueError, TypeError, KeyError, AttributeError) as exc:

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, text, update
 
 from bot.inbox import Inbox
 from bot.inbox_batch import store_batch
-from bot.journal import AfterStored, Normalize
+from bot.journal import AfterStored, InboundJournal, Normalize
 from bot.messages import InboundMessage
 from bot.models import InboundJournalEntry
 from bot.uow import Tx, UnitOfWork
@@ -34,6 +34,8 @@ PROCESS_LOCK = 0x72656C6179  # one journal processor at a time on PostgreSQL
 BATCH = 64
 KEEP_PROCESSED = timedelta(days=7)
 PRUNE_EVERY_S = 3600.0
+GIVE_WAY_STEP_S = 0.05
+GIVE_WAY_MAX_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,15 @@ class JournalReader:
 class JournalProcessor:
     """Stores journaled payloads as messages through the inbox."""
 
-    def __init__(self, uow: UnitOfWork, inbox: Inbox, batch: int = BATCH) -> None:
+    def __init__(
+        self, uow: UnitOfWork, inbox: Inbox, batch: int = BATCH, door: InboundJournal | None = None
+    ) -> None:
         self.uow = uow
         self.inbox = inbox
         self.batch = batch
+        self.door = door
+        self.give_way_step_s = GIVE_WAY_STEP_S
+        self.give_way_max_s = GIVE_WAY_MAX_S
         self.readers: dict[str, JournalReader] = {}
         self._after_tasks: set[asyncio.Task[None]] = set()
 
@@ -181,13 +188,48 @@ class JournalProcessor:
             )
             return int(getattr(result, "rowcount", 0) or 0)
 
+    async def catch_up(self) -> int:
+        """Process until the journal is empty, letting a flood of webhooks go first.
+
+        While payloads arrive faster than the processor stores them, the backlog grows
+        whatever it does; then the door's acknowledgements get the event loop and the
+        journal holds the burst: the processor waits while the flood lasts, storing at
+        least one batch every ``give_way_max_s``. Below that rate it never waits.
+        """
+        loop = asyncio.get_running_loop()
+        total = 0
+        while True:
+            arrived = self.door.arrived if self.door is not None else 0
+            started = loop.time()
+            count = await self.run_once()
+            if count is None:
+                await asyncio.sleep(0.05)
+                continue
+            if count == 0:
+                return total
+            total += count
+            if self.door is not None and self.door.arrived - arrived > count:
+                await self._give_way(count / max(loop.time() - started, 1e-6))
+
+    async def _give_way(self, storing_rate: float) -> float:
+        """Wait while payloads keep arriving faster than ``storing_rate``; the seconds waited."""
+        assert self.door is not None
+        waited = 0.0
+        while waited < self.give_way_max_s:
+            arrived = self.door.arrived
+            await asyncio.sleep(self.give_way_step_s)  # yielding to requests, not business time
+            waited += self.give_way_step_s
+            if self.door.arrived - arrived <= storing_rate * self.give_way_step_s:
+                break
+        return waited
+
     async def run(self, wake: asyncio.Event, poll_interval: float) -> None:
         """Process whenever ``wake`` is set, and every ``poll_interval`` seconds."""
         last_prune = asyncio.get_running_loop().time()
         while True:
             wake.clear()
             try:
-                await self.drain()
+                await self.catch_up()
             except Exception:
                 logger.exception("journal processing failed; retrying")
             loop_time = asyncio.get_running_loop().time()

@@ -98,6 +98,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         return _build_for_postgres(settings, clock, db, signals, metrics)
     uow = UnitOfWork(db, clock, signals)
     inbox = Inbox(uow, metrics)
+    journal = InboundJournal(db, clock, signals, metrics)
     return Services(
         settings=settings,
         clock=clock,
@@ -109,8 +110,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         outbox=Outbox(db, clock, signals, metrics, settings),
         scheduler=Scheduler(db, clock, signals, metrics, settings.timer_lease_s),
         inbox=inbox,
-        journal=InboundJournal(db, clock, signals, metrics),
-        journal_processor=JournalProcessor(uow, inbox),
+        journal=journal,
+        journal_processor=JournalProcessor(uow, inbox, door=journal),
         pipeline=Pipeline(settings.lead_stages),
     )
 
@@ -125,6 +126,7 @@ def _build_for_postgres(
     wake_signals(listener, signals)
     uow = UnitOfWork(db, clock, signals)  # the database's triggers NOTIFY the other processes
     inbox = Inbox(uow, metrics)
+    journal = InboundJournal(db, clock, signals, metrics)
     return Services(
         settings=settings,
         clock=clock,
@@ -136,8 +138,8 @@ def _build_for_postgres(
         outbox=Outbox(db, clock, signals, metrics, settings),
         scheduler=Scheduler(db, clock, signals, metrics, settings.timer_lease_s),
         inbox=inbox,
-        journal=InboundJournal(db, clock, signals, metrics),
-        journal_processor=JournalProcessor(uow, inbox),
+        journal=journal,
+        journal_processor=JournalProcessor(uow, inbox, door=journal),
         pipeline=Pipeline(settings.lead_stages),
         locks=locks,
         listener=listener,

@@ -5,14 +5,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.api import conversations, leads, people
-from bot.api.common import api_middleware
-from bot.services import SERVICES, Services
+from bot.api.common import guarded
+
+PREFIX = "/api"
 
 
-def create_api(services: Services) -> web.Application:
-    """A sub-application to mount at ``/api``."""
-    api = web.Application(middlewares=[api_middleware])
-    api[SERVICES] = services
+def add_api(app: web.Application) -> None:
+    """Add the API's routes to ``app``, each behind the bearer check.
+
+    The routes join the main router rather than a sub-application, whose middleware
+    machinery would otherwise run for every request the app serves.
+    """
     for table in (conversations.routes, leads.routes, people.routes):
-        api.add_routes(table)
-    return api
+        for route in table:
+            assert isinstance(route, web.RouteDef)
+            app.router.add_route(route.method, PREFIX + route.path, guarded(route.handler))

@@ -30,20 +30,23 @@ def _authorized(request: web.Request, services: Services) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), expected.encode())
 
 
-@web.middleware
-async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bearer auth first; then our errors become JSON 4xx naming the field."""
-    services = request.config_dict[SERVICES]
-    if not _authorized(request, services):
-        if services.settings.admin_token is None:
-            return error(401, "Authorization", "the admin API is off: set RELAYBOT_ADMIN_TOKEN")
-        return error(401, "Authorization", "missing or wrong bearer token")
-    try:
-        return await handler(request)
-    except ValidationFailed as exc:
-        return error(400, exc.field, exc.reason)
-    except NotFoundError as exc:
-        return error(404, "id", str(exc))
+def guarded(handler: Handler) -> Handler:
+    """``handler`` behind the bearer check, with our errors as JSON 4xx naming the field."""
+
+    async def guard(request: web.Request) -> web.StreamResponse:
+        services = request.config_dict[SERVICES]
+        if not _authorized(request, services):
+            if services.settings.admin_token is None:
+                return error(401, "Authorization", "the admin API is off: set RELAYBOT_ADMIN_TOKEN")
+            return error(401, "Authorization", "missing or wrong bearer token")
+        try:
+            return await handler(request)
+        except ValidationFailed as exc:
+            return error(400, exc.field, exc.reason)
+        except NotFoundError as exc:
+            return error(404, "id", str(exc))
+
+    return guard
 
 
 async def parse(request: web.Request, model: type[M]) -> M:

@@ -6,7 +6,6 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from telegram.error import TelegramError
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BadRequestError, ConfigError
-from bot.journal import UnreadablePayload
+from bot.journal import Intake, UnreadablePayload
 from bot.messages import InboundMessage, OutboundMessage, SendResult
 from channels.base import SessionSource
 from channels.telegram.errors import map_telegram_error
@@ -30,9 +29,6 @@ logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ANSWER_TIMEOUT = 5.0  # seconds to wait for answerCallbackQuery
-
-Intake = Callable[[str, str, dict[str, Any]], Awaitable[bool]]
-"""intake(channel, delivery id, payload): commits the raw update; False for a redelivery."""
 
 
 class TelegramChannel:
@@ -69,8 +65,9 @@ class TelegramChannel:
         if not hmac.compare_digest(given, self._secret):
             logger.warning("telegram webhook refused: missing or wrong secret token")
             return web.Response(status=401, text="bad secret token")
+        raw = await request.read()
         try:
-            data = json.loads(await request.read())
+            data = json.loads(raw)
         except ValueError:
             return web.Response(status=400, text="unreadable update")
         update_id = data.get("update_id") if isinstance(data, dict) else None
@@ -81,7 +78,7 @@ class TelegramChannel:
             logger.warning("telegram webhook: unreadable update %s: %s", update_id, problem)
             return web.Response(status=400, text="unreadable update")
         try:
-            await self.intake(CHANNEL, f"update:{update_id}", data)
+            await self.intake(CHANNEL, f"update:{update_id}", data, _text(raw))
         except UnreadablePayload as exc:
             logger.warning("telegram webhook: unreadable update %s: %s", update_id, exc)
             return web.Response(status=400, text="unreadable update")
@@ -172,3 +169,11 @@ def build_bot(settings: Settings, session: SessionSource) -> Bot:
         request=AiohttpRequest(session),
         get_updates_request=AiohttpRequest(session),
     )
+
+
+def _text(raw: bytes) -> str | None:
+    """The body as text to store as is; None (encode the parsed payload again) if not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None

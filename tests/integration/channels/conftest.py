@@ -48,7 +48,9 @@ def telegram_channel(
     return channel
 
 
-async def _no_intake(_channel: str, _delivery_id: str, _payload: dict[str, Any]) -> bool:
+async def _no_intake(
+    _channel: str, _delivery_id: str, _payload: dict[str, Any], _body: str | None = None
+) -> bool:
     raise AssertionError("replaced by the direct intake")
 
 

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from bot.clock import FakeClock
 from bot.journal_processor import JournalProcessor
@@ -164,3 +164,49 @@ async def test_reads_do_not_queue_behind_an_open_write(services: Services) -> No
         assert await asyncio.wait_for(asyncio.ensure_future(read()), 10) == 1
     async with services.db.read() as session:
         assert await session.scalar(select(InboundJournalEntry.error)) == "held"
+
+
+async def test_a_body_given_as_text_is_stored_as_it_arrived(services: Services) -> None:
+    body = '{"id": 7, "chat": 1, "text": "caf\\u00e9"}'
+    assert await services.journal.append("test", "u7", {"id": 7, "chat": 1, "text": "café"}, body)
+    async with services.db.session() as session:
+        raw = await session.scalar(text("SELECT payload FROM inbound_journal WHERE external_id = 'u7'"))
+        [parsed] = (await session.scalars(select(InboundJournalEntry.payload))).all()
+    if services.db.dialect == "sqlite":
+        assert raw == body
+    assert parsed == {"id": 7, "chat": 1, "text": "café"}
+
+
+class _Flood:
+    """A door whose inflow never stops: every look at it finds a thousand more payloads."""
+
+    def __init__(self) -> None:
+        self._arrived = 0
+
+    @property
+    def arrived(self) -> int:
+        self._arrived += 1000
+        return self._arrived
+
+
+class _Quiet:
+    arrived = 5
+
+
+async def test_the_processor_gives_way_to_a_flood_for_a_bounded_time(services: Services) -> None:
+    processor = JournalProcessor(services.uow, services.inbox, door=_Flood())  # type: ignore[arg-type]
+    processor.give_way_step_s, processor.give_way_max_s = 0.001, 0.005
+    assert await processor._give_way(storing_rate=100.0) >= 0.005
+
+
+async def test_the_processor_does_not_wait_when_the_door_is_quiet(services: Services) -> None:
+    processor = JournalProcessor(services.uow, services.inbox, door=_Quiet())  # type: ignore[arg-type]
+    processor.give_way_step_s, processor.give_way_max_s = 0.001, 10.0
+    assert await processor._give_way(storing_rate=100.0) == 0.001
+    reader_payloads = reader(services)
+    processor.readers = services.journal_processor.readers
+    for n in range(3):
+        await services.journal.append("test", f"q{n}", payload(n))
+    assert await processor.catch_up() == 3
+    await processor.stop()
+    assert [p["id"] for p in reader_payloads] == [0, 1, 2]
