@@ -75,7 +75,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-READ_CONNECTIONS = 1  # measured (bench/ingest.py): with 4, acknowledgements fell from ~3,000/s to ~340/s
+READ_CONNECTIONS = 4  # reads run inline (bot.sqlite_inline): more connections cost no threads
 READ_WAIT_S = 600.0  # reads queue for a connection as writes queue for the gate: no early give-up
 
 

@@ -10,6 +10,7 @@ from bot.messages import OutboundMessage
 from bot.outbox import Delivery
 from bot.replies import SEND_KIND, freeform_blocked, mark_unreachable, set_delivery_status
 from bot.services import Services
+from bot.uow import Tx
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,10 @@ class ChannelSender:
         if channel is None:
             raise PermanentDeliveryError(f"channel {message.channel!r} is not configured")
         if message.conversation_id is not None:
-            async with self.services.uow() as tx:
-                conversation = await conversations.get(tx, message.conversation_id)
+            async with self.services.db.read() as session:
+                conversation = await conversations.get(
+                    Tx(session, self.services.clock.now()), message.conversation_id
+                )
                 last = conversation.last_customer_message_at
                 allowed = channel.can_send_freeform(last, self.services.clock.now())
                 blocked = freeform_blocked(conversation, allowed, message)

@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
 
 from bot.holds import Grants, Hold, LastApproval, action_key
-from bot.models import Conversation, Message, RunLog, WorkflowRun
+from bot.models import Conversation, Message, WorkflowRun
 from bot.replies import queue_reply
 from bot.uow import Tx
 from workflows.effects import (
@@ -117,11 +117,12 @@ def log_rows(
     tx: Tx, entries: list[LogEntry], *, run_id: int | None, workflow_id: int
 ) -> None:
     for entry in entries:
-        tx.session.add(
-            RunLog(
-                run_id=run_id, workflow_id=workflow_id, kind=entry.kind, step_id=entry.step_id,
-                message=entry.message, data=_jsonable(entry.data), created_at=tx.now,
-            )
+        tx.add_run_log(
+            {
+                "run_id": run_id, "workflow_id": workflow_id, "kind": entry.kind,
+                "step_id": entry.step_id, "message": entry.message, "data": _jsonable(entry.data),
+                "duration_ms": None, "created_at": tx.now,
+            }
         )
 
 
@@ -129,11 +130,12 @@ def add_log(
     tx: Tx, *, run_id: int | None, workflow_id: int, kind: str, message: str,
     step_id: str | None = None, data: dict[str, Any] | None = None, duration_ms: float | None = None,
 ) -> None:
-    tx.session.add(
-        RunLog(
-            run_id=run_id, workflow_id=workflow_id, kind=kind, step_id=step_id, message=message,
-            data=_jsonable(data or {}), duration_ms=duration_ms, created_at=tx.now,
-        )
+    tx.add_run_log(
+        {
+            "run_id": run_id, "workflow_id": workflow_id, "kind": kind, "step_id": step_id,
+            "message": message, "data": _jsonable(data or {}), "duration_ms": duration_ms,
+            "created_at": tx.now,
+        }
     )
 
 

@@ -191,10 +191,10 @@ class WorkflowRunner:
     async def _start_matching(self, event: DomainEvent) -> None:
         if not self.catalog.index.listening(event.type):
             return
-        async with self.services.uow() as tx:
+        async with self.services.db.read() as session:
             ctx = await build_context(
-                tx, conversation_id=event.conversation_id, lead_id=event.lead_id,
-                message_id=event.message_id, event=event,
+                Tx(session, self.services.clock.now()), conversation_id=event.conversation_id,
+                lead_id=event.lead_id, message_id=event.message_id, event=event,
             )
         report = self.catalog.index.match(event.type, ctx)
         if report.skipped:
@@ -388,12 +388,13 @@ class WorkflowRunner:
 
     async def context(self, run: StoredRun) -> dict[str, Any]:
         """What the run's conditions, templates and actions see now."""
-        async with self.services.uow() as tx:
-            return await build_context(tx, conversation_id=run.conversation_id, lead_id=run.lead_id)
+        async with self.services.db.read() as session:
+            reader = Tx(session, self.services.clock.now())
+            return await build_context(reader, conversation_id=run.conversation_id, lead_id=run.lead_id)
 
     async def _load(self, run_id: int) -> StoredRun | None:
-        async with self.services.uow() as tx:
-            row = await tx.session.get(WorkflowRun, run_id)
+        async with self.services.db.read() as session:
+            row = await session.get(WorkflowRun, run_id)
             return unpack(row) if row is not None and row.state else None
 
     async def recover(self) -> int:

@@ -12,12 +12,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.models import Event, OutboxItem, Timer
+from bot.models import Event, OutboxItem, RunLog, Timer
 from bot.signals import Signals
 from bot.sql import upsert_ignore
 
@@ -31,6 +31,7 @@ class Tx:
         self.events: list[Event] = []
         self.enqueued = 0
         self.scheduled = 0
+        self.run_logs: list[dict[str, Any]] = []
 
     def record_event(
         self,
@@ -114,6 +115,16 @@ class Tx:
             )
         self.scheduled += 1
 
+    def add_run_log(self, values: dict[str, Any]) -> None:
+        """A run log line, written with the others in one statement when the transaction ends."""
+        self.run_logs.append(values)
+
+    async def write_run_logs(self) -> None:
+        """Insert the log lines gathered so far (the unit of work calls this before commit)."""
+        if self.run_logs:
+            rows, self.run_logs = self.run_logs, []
+            await self.session.execute(insert(RunLog), rows)
+
     async def cancel_timer(self, key: str) -> None:
         """Cancel the timer ``key`` if it has not fired."""
         await self.session.execute(
@@ -137,6 +148,7 @@ class UnitOfWork:
             async with session.begin():
                 tx = Tx(session, self.clock.now())
                 yield tx
+                await tx.write_run_logs()
             if tx.events:
                 self.signals.events.set()
             if tx.enqueued:
