@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from bot import conversations
 from bot.errors import PermanentDeliveryError
 from bot.messages import OutboundMessage
-from bot.outbox import Delivery
-from bot.replies import SEND_KIND, freeform_blocked, mark_unreachable, set_delivery_status
+from bot.outbox import Delivery, Finish
+from bot.replies import (
+    SEND_KIND,
+    freeform_blocked,
+    mark_unreachable,
+    set_delivery_status,
+    write_delivery_status,
+)
 from bot.services import Services
 from bot.uow import Tx
 
@@ -24,7 +31,8 @@ class ChannelSender:
     def register(self) -> None:
         self.services.outbox.register(SEND_KIND, self.send, on_dead=self.on_dead)
 
-    async def send(self, delivery: Delivery) -> None:
+    async def send(self, delivery: Delivery) -> Finish | None:
+        """Send one queued message; its delivery status is recorded as the item is marked done."""
         message = OutboundMessage.model_validate(delivery.payload)
         channel = self.services.channels.get(message.channel)
         if channel is None:
@@ -56,14 +64,12 @@ class ChannelSender:
                 async with self.services.uow() as tx:
                     await mark_unreachable(tx, message.conversation_id)
             raise
-        if message.message_id is not None:
-            async with self.services.uow() as tx:
-                await set_delivery_status(
-                    tx,
-                    message.message_id,
-                    result.status,
-                    external_id=",".join(result.external_message_ids) or None,
-                )
+        if message.message_id is None:
+            return None
+        return partial(
+            write_delivery_status, message_id=message.message_id, status=result.status,
+            external_id=",".join(result.external_message_ids) or None,
+        )
 
     async def on_dead(self, delivery: Delivery, reason: str) -> None:
         if delivery.message_id is None:

@@ -13,9 +13,8 @@ import json
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +25,7 @@ from bot.messages import InboundMessage
 from bot.metrics import Metrics
 from bot.models import InboundJournalEntry
 from bot.signals import Signals
+from bot.sql import table_of
 
 MAX_GROUP = 1000
 
@@ -86,7 +86,7 @@ class InboundJournal:
         return fresh
 
 
-_TABLE = cast(Table, InboundJournalEntry.__table__)
+_TABLE = table_of(InboundJournalEntry)
 
 
 async def _insert_core(session: AsyncSession, entries: list[_Entry], now: datetime) -> set[tuple[str, str]]:

@@ -18,16 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.errors import PermanentDeliveryError, RetryableDeliveryError
+from bot.group_commit import GroupCommit
 from bot.metrics import Metrics
 from bot.models import OutboxItem
 from bot.signals import Signals
+from bot.sql import table_of
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +68,17 @@ class Delivery:
         )
 
 
-Handler = Callable[[Delivery], Awaitable[None]]
+Finish = Callable[[AsyncSession], Awaitable[None]]
+"""What a handler still has to record once its item went out; runs in the transaction marking it done."""
+Handler = Callable[[Delivery], Awaitable[Finish | None]]
 DeadHandler = Callable[[Delivery, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Done:
+    id: int
+    attempts: int
+    finish: Finish | None
 
 
 @dataclass
@@ -101,6 +113,7 @@ class Outbox:
         self._routes: dict[str, _Route] = {}
         self._last_sent: dict[str, float] = {}
         self.dead_listeners: list[DeadHandler] = []
+        self._done: GroupCommit[_Done, None] = GroupCommit(self._record_done)
 
     def register(
         self,
@@ -211,7 +224,7 @@ class Outbox:
         started = time.perf_counter()
         attempts = delivery.attempts + 1
         try:
-            await route.handler(delivery)
+            finish = await route.handler(delivery)
         except PermanentDeliveryError as exc:
             await self._give_up(delivery, route, attempts, exc.reason)
             return False
@@ -224,8 +237,32 @@ class Outbox:
             return False
         self.metrics.delivery_seconds.labels(delivery.kind).observe(time.perf_counter() - started)
         self.metrics.outbound_sends.labels(delivery.kind, "ok").inc()
-        await self._mark(delivery.id, status="done", attempts=attempts, done_at=self.clock.now(), last_error=None)
+        try:
+            await self._done.submit(_Done(delivery.id, attempts, finish))
+        except Exception:
+            # sent but not recorded: the lease runs out and the item goes again (at least once)
+            logger.exception("outbound item sent but not marked done", extra={"outbox_id": delivery.id})
+            return False
         return True
+
+    async def _record_done(self, done: list[_Done]) -> list[None]:
+        """One transaction for the items that went out together: their follow-ups and done marks."""
+        now = self.clock.now()
+        async with self.db.session() as session:
+            for item in done:
+                if item.finish is not None:
+                    await item.finish(session)
+            table = table_of(OutboxItem)
+            await session.execute(
+                update(table)
+                .where(table.c.id == bindparam("done_id"))
+                .values(
+                    status="done", attempts=bindparam("done_attempts"), done_at=now,
+                    last_error=None, claimed_until=None,
+                ),
+                [{"done_id": item.id, "done_attempts": item.attempts} for item in done],
+            )
+        return [None] * len(done)
 
     async def _retry_or_give_up(
         self, delivery: Delivery, route: _Route, attempts: int, reason: str, retry_after: float | None

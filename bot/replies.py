@@ -6,6 +6,7 @@ import logging
 from typing import Any, Literal
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Choice, OutboundMessage, Template
 from bot.models import Contact, Conversation, Message
@@ -95,12 +96,20 @@ async def queue_reply(
 async def set_delivery_status(
     tx: Tx, message_id: int, status: str, *, external_id: str | None = None, error: str | None = None
 ) -> None:
+    await write_delivery_status(tx.session, message_id, status, external_id=external_id, error=error)
+
+
+async def write_delivery_status(
+    session: AsyncSession, message_id: int, status: str, *,
+    external_id: str | None = None, error: str | None = None,
+) -> None:
+    """Record how a message's delivery went (in ``session``'s transaction)."""
     values: dict[str, Any] = {"delivery_status": status}
     if external_id is not None:
         values["external_id"] = external_id
     if error is not None:
         values["error_code"] = error[:64]
-    await tx.session.execute(update(Message).where(Message.id == message_id).values(**values))
+    await session.execute(update(Message).where(Message.id == message_id).values(**values))
 
 
 def freeform_blocked(

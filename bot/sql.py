@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,3 +24,8 @@ async def upsert_ignore(
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a model, for statements that skip the ORM's bookkeeping."""
+    return cast(Table, model.__table__)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.errors import BadRequestError, RateLimitedError, UnavailableError
 from bot.models import OutboxItem
-from bot.outbox import Delivery, Outbox
+from bot.outbox import Delivery, Finish, Outbox
 from bot.services import Services
 
 
@@ -189,3 +189,37 @@ async def test_dispatcher_workers_limit_deliveries_under_way(services: Services)
     assert most == 2
     release.set()
     assert await delivery == 5
+
+
+async def test_items_sent_together_are_recorded_in_one_transaction_with_their_follow_ups(
+    services: Services,
+) -> None:
+    from sqlalchemy import event, update
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    commits: list[int] = []
+    follow_ups: list[int] = []
+
+    async def handler(delivery: Delivery) -> Finish:
+        async def finish(session: AsyncSession) -> None:
+            follow_ups.append(delivery.id)
+            await session.execute(
+                update(OutboxItem).where(OutboxItem.id == delivery.id).values(last_error="noted")
+            )
+
+        return finish
+
+    services.outbox.register("together", handler)
+    ids = [await enqueue(services, "together", destination=f"chat-{n}") for n in range(5)]
+
+    def count(_conn: object) -> None:
+        commits.append(1)
+
+    event.listen(services.db.engine.sync_engine, "commit", count)
+    await services.outbox.run_once()
+    event.remove(services.db.engine.sync_engine, "commit", count)
+    assert sorted(follow_ups) == ids
+    rows = [await item(services, i) for i in ids]
+    # the done mark comes after the follow-up and clears what it may not keep
+    assert {(r.status, r.attempts, r.last_error, r.claimed_until) for r in rows} == {("done", 1, None, None)}
+    assert len(commits) == 2  # the claim, then one for all five done marks
