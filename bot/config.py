@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, alias="RELAYBOT_DB_POOL_SIZE", ge=1)
     db_pool_pre_ping: bool = Field(False, alias="RELAYBOT_DB_POOL_PRE_PING")
     db_statement_timeout_ms: int = Field(30000, alias="RELAYBOT_DB_STATEMENT_TIMEOUT_MS", ge=0)
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field("NORMAL", alias="RELAYBOT_SQLITE_SYNCHRONOUS")
     dispatcher_workers: int = Field(16, alias="RELAYBOT_DISPATCHER_WORKERS", ge=1)
     event_workers: int = Field(32, alias="RELAYBOT_EVENT_WORKERS", ge=1)
     outbox_max_attempts: int = Field(8, alias="RELAYBOT_OUTBOX_MAX_ATTEMPTS", ge=1)
@@ -111,6 +112,11 @@ class Settings(BaseSettings):
                 return json.loads(stripped)
             return [part.strip() for part in stripped.split(",") if part.strip()]
         return value
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @cached_property
     def is_sqlite(self) -> bool:

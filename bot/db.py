@@ -29,19 +29,19 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
-    "PRAGMA synchronous=NORMAL",
 )
 
 
-def _configure_sqlite(engine: AsyncEngine, immediate: bool = True) -> None:
-    """WAL, foreign keys, a busy timeout, and (``immediate``) transactions that lock at BEGIN."""
+def _configure_sqlite(engine: AsyncEngine, synchronous: str, immediate: bool = True) -> None:
+    """WAL, foreign keys, a busy timeout, the durability asked for, and (``immediate``)
+    transactions that lock at BEGIN."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         if dbapi_connection.isolation_level is not None:
             dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in SQLITE_PRAGMAS:
+        for pragma in (*SQLITE_PRAGMAS, f"PRAGMA synchronous={synchronous}"):
             cursor.execute(pragma)
         cursor.close()
 
@@ -59,7 +59,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             url, pool_size=settings.db_pool_size, max_overflow=0, async_creator=inline_creator(url)
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, settings.sqlite_synchronous)
         return engine
     connect_args: dict[str, Any] = {}
     if settings.db_statement_timeout_ms and url.startswith("postgresql+asyncpg"):
@@ -88,7 +88,7 @@ def create_read_engine(settings: Settings) -> AsyncEngine | None:
         url, pool_size=READ_CONNECTIONS, max_overflow=0, pool_timeout=READ_WAIT_S,
         async_creator=inline_creator(url),
     )
-    _configure_sqlite(engine, immediate=False)
+    _configure_sqlite(engine, settings.sqlite_synchronous, immediate=False)
     return engine
 
 

@@ -53,6 +53,19 @@ async def test_the_checkpointer_copies_the_wal_into_the_database(tmp_path: Path)
         await db.close()
 
 
+async def test_sqlite_durability_follows_the_setting(tmp_path: Path) -> None:
+    for value, expected in (("normal", 1), ("FULL", 2)):
+        settings = Settings(
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'sync.db'}", RELAYBOT_SQLITE_SYNCHRONOUS=value
+        )
+        db = Database(settings)
+        try:
+            async with db.session() as session:
+                assert await session.scalar(text("PRAGMA synchronous")) == expected
+        finally:
+            await db.close()
+
+
 def test_database_path_knows_files_from_memory() -> None:
     assert database_path("sqlite+aiosqlite:///./relaybot.db") == "./relaybot.db"
     assert database_path("sqlite+aiosqlite:///:memory:") is None
