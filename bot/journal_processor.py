@@ -35,6 +35,7 @@ BATCH = 64
 KEEP_PROCESSED = timedelta(days=7)
 PRUNE_EVERY_S = 3600.0
 GIVE_WAY_STEP_S = 0.05
+FLOOD_BATCH = 16
 GIVE_WAY_MAX_S = 1.0
 
 
@@ -65,7 +66,7 @@ class JournalProcessor:
         """Tell the processor how to read ``channel``'s entries."""
         self.readers[channel] = JournalReader(normalize, after_stored)
 
-    async def run_once(self) -> int | None:
+    async def run_once(self, limit: int | None = None) -> int | None:
         """Process one batch; the number of entries, or None when another process holds the journal.
 
         The entries are read and parsed before the write transaction, which then only
@@ -83,7 +84,7 @@ class JournalProcessor:
                     .where(InboundJournalEntry.processed_at.is_(None))
                     .where(InboundJournalEntry.channel.in_(list(self.readers)))
                     .order_by(InboundJournalEntry.id)
-                    .limit(self.batch)
+                    .limit(limit or self.batch)
                 )
             ).all()
         if not entries:
@@ -194,21 +195,24 @@ class JournalProcessor:
         While payloads arrive faster than the processor stores them, the backlog grows
         whatever it does; then the door's acknowledgements get the event loop and the
         journal holds the burst: the processor waits while the flood lasts, storing at
-        least one batch every ``give_way_max_s``. Below that rate it never waits.
+        least one small batch every ``give_way_max_s``. Below that rate it never waits.
         """
         loop = asyncio.get_running_loop()
         total = 0
+        flooded = False
         while True:
             arrived = self.door.arrived if self.door is not None else 0
             started = loop.time()
-            count = await self.run_once()
+            # in a flood, small batches: the event loop is never held long
+            count = await self.run_once(FLOOD_BATCH if flooded else None)
             if count is None:
                 await asyncio.sleep(0.05)
                 continue
             if count == 0:
                 return total
             total += count
-            if self.door is not None and self.door.arrived - arrived > count:
+            flooded = self.door is not None and self.door.arrived - arrived > count
+            if flooded:
                 await self._give_way(count / max(loop.time() - started, 1e-6))
 
     async def _give_way(self, storing_rate: float) -> float:
