@@ -250,9 +250,12 @@ class WorkflowRunner:
             transition = engine.start(
                 definition, ctx, now, variables=variables, depth=depth, run_id=str(row.id)
             )
-            row.state = envelope(transition.state, lead_id=lead_id, asked_after=0)
-            run = unpack(row)
-            run.lock_version = 0
+            # the row stays as inserted (no second write of it): save() stores the state
+            run = StoredRun(
+                id=row.id, workflow_id=row.workflow_id, version_id=row.version_id,
+                conversation_id=conversation_id, lead_id=lead_id, state=transition.state,
+                asked_after_message_id=0, lock_version=0,
+            )
             add_log(
                 tx, run_id=row.id, workflow_id=entry.workflow_id, kind="trigger",
                 message=f"started by {event.type if event else 'trigger_workflow'}",
