@@ -31,7 +31,6 @@ from bot.run_store import (
     StaleRunError,
     StoredRun,
     add_log,
-    envelope,
     pending_call,
     save,
     unpack,
