@@ -53,6 +53,8 @@ class InboundJournal:
         self._groups: GroupCommit[_Entry, bool] = GroupCommit(self._commit, MAX_GROUP)
         self.arrived = 0
         """Payloads handed to :meth:`append` so far (the processor watches the inflow)."""
+        self.stored = 0
+        """Entries committed so far (redeliveries not counted)."""
 
     async def append(
         self, channel: str, external_id: str, payload: dict[str, Any], body: str | None = None
@@ -79,6 +81,7 @@ class InboundJournal:
             else:
                 inserted = await _insert_core(session, list(rows.values()), now)
         self.signals.journal.set()
+        self.stored += len(inserted)
         fresh = []
         for entry in group:
             fresh.append(entry.key in inserted)

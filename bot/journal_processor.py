@@ -36,6 +36,7 @@ KEEP_PROCESSED = timedelta(days=7)
 PRUNE_EVERY_S = 3600.0
 GIVE_WAY_STEP_S = 0.05
 FLOOD_BATCH = 16
+FLOOD_BACKLOG = 2000
 GIVE_WAY_MAX_S = 1.0
 
 
@@ -59,6 +60,8 @@ class JournalProcessor:
         self.door = door
         self.give_way_step_s = GIVE_WAY_STEP_S
         self.give_way_max_s = GIVE_WAY_MAX_S
+        self.flood_backlog = FLOOD_BACKLOG
+        self._processed = 0
         self.readers: dict[str, JournalReader] = {}
         self._after_tasks: set[asyncio.Task[None]] = set()
 
@@ -190,20 +193,17 @@ class JournalProcessor:
             return int(getattr(result, "rowcount", 0) or 0)
 
     async def catch_up(self) -> int:
-        """Process until the journal is empty, letting a flood of webhooks go first.
+        """Process until the journal is empty; in a flood of webhooks, the door goes first.
 
-        While payloads arrive faster than the processor stores them, the backlog grows
-        whatever it does; then the door's acknowledgements get the event loop and the
-        journal holds the burst: the processor waits while the flood lasts, storing at
-        least one small batch every ``give_way_max_s``. Below that rate it never waits.
+        A flood is a backlog of more than ``flood_backlog`` entries stored by this process
+        and not yet processed while payloads keep arriving: replies are late already,
+        and the acknowledgements that keep the platforms from resending get the event
+        loop. The processor then stores a small batch, waits up to ``give_way_max_s``
+        for the door to go quiet, and so on; once it is quiet, it works at full speed.
         """
-        loop = asyncio.get_running_loop()
         total = 0
         flooded = False
         while True:
-            arrived = self.door.arrived if self.door is not None else 0
-            started = loop.time()
-            # in a flood, small batches: the event loop is never held long
             count = await self.run_once(FLOOD_BATCH if flooded else None)
             if count is None:
                 await asyncio.sleep(0.05)
@@ -211,19 +211,26 @@ class JournalProcessor:
             if count == 0:
                 return total
             total += count
-            flooded = self.door is not None and self.door.arrived - arrived > count
+            self._processed += count
+            flooded = self.backlog() > self.flood_backlog
             if flooded:
-                await self._give_way(count / max(loop.time() - started, 1e-6))
+                await self._give_way()
 
-    async def _give_way(self, storing_rate: float) -> float:
-        """Wait while payloads keep arriving faster than ``storing_rate``; the seconds waited."""
+    def backlog(self) -> int:
+        """Entries this process stored and has not processed yet (an estimate across restarts)."""
+        if self.door is None:
+            return 0
+        return max(0, self.door.stored - self._processed)
+
+    async def _give_way(self) -> float:
+        """Wait while payloads keep arriving (at most ``give_way_max_s``); the seconds waited."""
         assert self.door is not None
         waited = 0.0
         while waited < self.give_way_max_s:
             arrived = self.door.arrived
             await asyncio.sleep(self.give_way_step_s)  # yielding to requests, not business time
             waited += self.give_way_step_s
-            if self.door.arrived - arrived <= storing_rate * self.give_way_step_s:
+            if self.door.arrived == arrived:
                 break
         return waited
 

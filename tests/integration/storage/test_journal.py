@@ -196,17 +196,45 @@ class _Quiet:
 async def test_the_processor_gives_way_to_a_flood_for_a_bounded_time(services: Services) -> None:
     processor = JournalProcessor(services.uow, services.inbox, door=_Flood())  # type: ignore[arg-type]
     processor.give_way_step_s, processor.give_way_max_s = 0.001, 0.005
-    assert await processor._give_way(storing_rate=100.0) >= 0.005
+    assert await processor._give_way() >= 0.005
 
 
 async def test_the_processor_does_not_wait_when_the_door_is_quiet(services: Services) -> None:
     processor = JournalProcessor(services.uow, services.inbox, door=_Quiet())  # type: ignore[arg-type]
     processor.give_way_step_s, processor.give_way_max_s = 0.001, 10.0
-    assert await processor._give_way(storing_rate=100.0) == 0.001
-    reader_payloads = reader(services)
+    assert await processor._give_way() == 0.001
+
+
+class _Recording(JournalProcessor):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits: list[int | None] = []
+
+    async def run_once(self, limit: int | None = None) -> int | None:
+        self.limits.append(limit)
+        return await super().run_once(limit)
+
+
+async def test_a_small_backlog_is_worked_off_at_full_speed(services: Services) -> None:
+    after = reader(services)
+    processor = _Recording(services.uow, services.inbox, batch=10, door=services.journal)
     processor.readers = services.journal_processor.readers
-    for n in range(3):
-        await services.journal.append("test", f"q{n}", payload(n))
-    assert await processor.catch_up() == 3
+    await asyncio.gather(*(services.journal.append("test", f"s{n}", payload(n)) for n in range(25)))
+    assert await processor.catch_up() == 25
     await processor.stop()
-    assert [p["id"] for p in reader_payloads] == [0, 1, 2]
+    assert processor.limits == [None, None, None, None]  # 10, 10, 5, then empty
+    assert [p["id"] for p in after] == list(range(25))
+
+
+async def test_a_large_backlog_goes_in_small_batches_while_the_door_is_busy(services: Services) -> None:
+    after = reader(services)
+    processor = _Recording(services.uow, services.inbox, batch=10, door=services.journal)
+    processor.readers = services.journal_processor.readers
+    processor.flood_backlog, processor.give_way_step_s = 5, 0.001
+    await asyncio.gather(*(services.journal.append("test", f"f{n}", payload(n)) for n in range(40)))
+    assert processor.backlog() == 40
+    assert await processor.catch_up() == 40
+    await processor.stop()
+    # 10 at full size; 30 left is a flood: 16; 14 left: still a flood: 16 asked, 14 found
+    assert processor.limits == [None, 16, 16, None]
+    assert [p["id"] for p in after] == list(range(40))
