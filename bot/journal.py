@@ -9,6 +9,7 @@ gets its answer only after its own payload is durable. The journal processor
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from bot.signals import Signals
 from bot.sql import table_of
 
 MAX_GROUP = 1000
+ACK_WAIT_WEIGHT = 0.1  # of the newest wait in the moving average
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,8 @@ class InboundJournal:
         self._groups: GroupCommit[_Entry, bool] = GroupCommit(self._commit, MAX_GROUP)
         self.arrived = 0
         """Payloads handed to :meth:`append` so far (the processor watches the inflow)."""
-        self.stored = 0
-        """Entries committed so far (redeliveries not counted)."""
+        self.ack_wait_s = 0.0
+        """Moving average of how long an append waits for its commit (the processor watches it)."""
 
     async def append(
         self, channel: str, external_id: str, payload: dict[str, Any], body: str | None = None
@@ -66,7 +68,10 @@ class InboundJournal:
         the caller answers with an error and the platform delivers again.
         """
         self.arrived += 1
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         fresh = await self._groups.submit(_Entry(channel, external_id, payload, body))
+        self.ack_wait_s += (loop.time() - started - self.ack_wait_s) * ACK_WAIT_WEIGHT
         self.metrics.inbound_messages.labels(channel, "stored" if fresh else "duplicate").inc()
         return fresh
 
@@ -81,7 +86,6 @@ class InboundJournal:
             else:
                 inserted = await _insert_core(session, list(rows.values()), now)
         self.signals.journal.set()
-        self.stored += len(inserted)
         fresh = []
         for entry in group:
             fresh.append(entry.key in inserted)

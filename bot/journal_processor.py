@@ -36,7 +36,7 @@ KEEP_PROCESSED = timedelta(days=7)
 PRUNE_EVERY_S = 3600.0
 GIVE_WAY_STEP_S = 0.05
 FLOOD_BATCH = 16
-FLOOD_BACKLOG = 2000
+ACK_WAIT_LIMIT_S = 0.02
 GIVE_WAY_MAX_S = 1.0
 
 
@@ -60,8 +60,7 @@ class JournalProcessor:
         self.door = door
         self.give_way_step_s = GIVE_WAY_STEP_S
         self.give_way_max_s = GIVE_WAY_MAX_S
-        self.flood_backlog = FLOOD_BACKLOG
-        self._processed = 0
+        self.ack_wait_limit_s = ACK_WAIT_LIMIT_S
         self.readers: dict[str, JournalReader] = {}
         self._after_tasks: set[asyncio.Task[None]] = set()
 
@@ -193,17 +192,18 @@ class JournalProcessor:
             return int(getattr(result, "rowcount", 0) or 0)
 
     async def catch_up(self) -> int:
-        """Process until the journal is empty; in a flood of webhooks, the door goes first.
+        """Process until the journal is empty; while webhooks are kept waiting, they go first.
 
-        A flood is a backlog of more than ``flood_backlog`` entries stored by this process
-        and not yet processed while payloads keep arriving: replies are late already,
-        and the acknowledgements that keep the platforms from resending get the event
-        loop. The processor then stores a small batch, waits up to ``give_way_max_s``
-        for the door to go quiet, and so on; once it is quiet, it works at full speed.
+        Storing a batch holds the event loop; when that makes acknowledgements wait
+        longer than ``ack_wait_limit_s`` (the door's moving average), the processor
+        stores small batches and, between them, waits up to ``give_way_max_s`` for the
+        door to go quiet. It keeps to small batches until the door is quiet. The
+        journal holds what arrives meanwhile; nothing waits at ordinary rates.
         """
         total = 0
         flooded = False
         while True:
+            arrived = self.door.arrived if self.door is not None else 0
             count = await self.run_once(FLOOD_BATCH if flooded else None)
             if count is None:
                 await asyncio.sleep(0.05)
@@ -211,16 +211,14 @@ class JournalProcessor:
             if count == 0:
                 return total
             total += count
-            self._processed += count
-            flooded = self.backlog() > self.flood_backlog
-            if flooded:
-                await self._give_way()
-
-    def backlog(self) -> int:
-        """Entries this process stored and has not processed yet (an estimate across restarts)."""
-        if self.door is None:
-            return 0
-        return max(0, self.door.stored - self._processed)
+            if self.door is None:
+                continue
+            await asyncio.sleep(0)  # requests that came in meanwhile reach the door
+            busy = self.door.arrived != arrived
+            if busy and (flooded or self.door.ack_wait_s > self.ack_wait_limit_s):
+                flooded = await self._give_way() >= self.give_way_max_s
+            else:
+                flooded = False
 
     async def _give_way(self) -> float:
         """Wait while payloads keep arriving (at most ``give_way_max_s``); the seconds waited."""
