@@ -37,6 +37,7 @@ PRUNE_EVERY_S = 3600.0
 GIVE_WAY_STEP_S = 0.05
 FLOOD_BATCH = 16
 ACK_WAIT_LIMIT_S = 0.02
+FLOOD_RATE_PER_S = 500.0  # webhooks a second above which the door floods
 GIVE_WAY_MAX_S = 1.0
 
 
@@ -61,6 +62,7 @@ class JournalProcessor:
         self.give_way_step_s = GIVE_WAY_STEP_S
         self.give_way_max_s = GIVE_WAY_MAX_S
         self.ack_wait_limit_s = ACK_WAIT_LIMIT_S
+        self.flood_rate_per_s = FLOOD_RATE_PER_S
         self.readers: dict[str, JournalReader] = {}
         self._after_tasks: set[asyncio.Task[None]] = set()
 
@@ -196,9 +198,9 @@ class JournalProcessor:
 
         Storing a batch holds the event loop; when that makes acknowledgements wait
         longer than ``ack_wait_limit_s`` (the door's moving average), the processor
-        stores small batches and, between them, waits up to ``give_way_max_s`` for the
-        door to go quiet. It keeps to small batches until the door is quiet. The
-        journal holds what arrives meanwhile; nothing waits at ordinary rates.
+        waits while webhooks flood in (over ``flood_rate_per_s``), up to
+        ``give_way_max_s`` at a time, storing small batches in between until the flood
+        is over. The journal holds what arrives meanwhile; at ordinary rates nothing waits.
         """
         total = 0
         flooded = False
@@ -221,14 +223,17 @@ class JournalProcessor:
                 flooded = False
 
     async def _give_way(self) -> float:
-        """Wait while payloads keep arriving (at most ``give_way_max_s``); the seconds waited."""
+        """Wait while payloads flood in (over ``flood_rate_per_s``), at most ``give_way_max_s``.
+
+        Returns the seconds waited.
+        """
         assert self.door is not None
         waited = 0.0
         while waited < self.give_way_max_s:
             arrived = self.door.arrived
             await asyncio.sleep(self.give_way_step_s)  # yielding to requests, not business time
             waited += self.give_way_step_s
-            if self.door.arrived == arrived:
+            if self.door.arrived - arrived < self.flood_rate_per_s * self.give_way_step_s:
                 break
         return waited
 

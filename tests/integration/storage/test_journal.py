@@ -251,3 +251,10 @@ async def test_a_quiet_door_never_slows_the_processor(services: Services) -> Non
     await processor.stop()
     assert processor.limits == [None, None, None, None]  # 10, 10, 5, then empty
     assert [p["id"] for p in after] == list(range(25))
+
+
+async def test_a_trickle_of_webhooks_is_not_a_flood(services: Services) -> None:
+    processor = JournalProcessor(services.uow, services.inbox, door=_Busy())  # type: ignore[arg-type]
+    processor.give_way_step_s, processor.give_way_max_s = 0.01, 10.0
+    # one webhook per 10 ms is 100 a second, well under the flood rate
+    assert await processor._give_way() == 0.01
