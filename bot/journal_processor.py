@@ -173,15 +173,7 @@ class JournalProcessor:
 
     async def drain(self) -> int:
         """Process until the journal is empty (waiting while another process holds it)."""
-        total = 0
-        while True:
-            count = await self.run_once()
-            if count is None:
-                await asyncio.sleep(0.05)
-                continue
-            if count == 0:
-                return total
-            total += count
+        return await self.catch_up()
 
     async def prune(self, now: datetime) -> int:
         """Forget entries processed more than a week ago (their delivery ids with them)."""
