@@ -18,14 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.catalog import Catalog
-from bot.event_types import EventType
 from bot.events import DomainEvent
 from bot.holds import HOLD_EVENTS, HOLD_TIMER, action_key, requested
-from bot.models import Message, WorkflowRun
-from bot.replies import MESSAGE_SENT
+from bot.models import WorkflowRun
 from bot.run_calls import perform_action, perform_domain_call
 from bot.run_context import build_context
 from bot.run_holds import HoldKeeper
+from bot.run_reactions import RunReactions, waiting_runs
 from bot.run_store import (
     ASKS_CUSTOMER,
     StaleRunError,
@@ -41,7 +40,7 @@ from bot.uow import Tx
 from workflows import engine
 from workflows.actions import ActionContext, ActionRegistry
 from workflows.effects import RunAction, TriggerWorkflow
-from workflows.inputs import Answer, Assigned, CallResult, DeliveryFailed, HumanTookOver, RunInput
+from workflows.inputs import CallResult, RunInput
 from workflows.schema import Workflow
 from workflows.state import MAX_DEPTH, Transition
 
@@ -59,6 +58,7 @@ class WorkflowRunner:
         self.actions = actions
         self.locks = services.locks
         self.holds = HoldKeeper(self)
+        self.reactions = RunReactions(self)
 
     def install(self) -> None:
         """Subscribe to events, timers, delivery failures and dead approval requests."""
@@ -67,7 +67,7 @@ class WorkflowRunner:
         self.services.events.subscribe(self.on_event)
         self.services.scheduler.register(RUN_TIMER, self.on_timer)
         self.services.scheduler.register(HOLD_TIMER, self.holds.on_timer)
-        self.services.delivery_failed_hooks.append(self.on_delivery_failed)
+        self.services.delivery_failed_hooks.append(self.reactions.on_delivery_failed)
         self.services.outbox.dead_listeners.append(self.holds.approvals.on_dead)
 
     # ------------------------------------------------------------------ inputs
@@ -78,7 +78,7 @@ class WorkflowRunner:
             return
         await self.catalog.refresh()
         async with self.locks.hold(_lock_key(event.conversation_id, event.lead_id)):
-            await self._resume_for_event(event)
+            await self.reactions.on_event(event)
             await self._start_matching(event)
 
     async def on_timer(self, timer: DueTimer) -> None:
@@ -87,105 +87,25 @@ class WorkflowRunner:
 
         await self.resume(run_id, TimerFired(token=token))
 
-    async def on_delivery_failed(self, message_id: int, conversation_id: int | None, reason: str) -> None:
-        async with self.services.uow() as tx:
-            message = await tx.session.get(Message, message_id)
-            extra = dict(message.extra or {}) if message is not None else {}
-        run_id, step_id = extra.get("run_id"), extra.get("step_id")
-        if run_id is None:
-            return
-        run = await self._load(int(run_id))
-        if run is None or run.state.cursor != step_id:
-            return
-        if run.hold is not None and run.hold.kind == "confirmation":
-            await self.with_run(run.id, lambda held: self._undelivered(held, step_id, reason))
-        elif run.state.waiting_for == "answer":
-            await self.resume(run.id, DeliveryFailed(reason=reason))
-
-    async def _undelivered(self, run: StoredRun, step_id: Any, reason: str) -> None:
-        if run.hold is not None and run.hold.kind == "confirmation" and run.state.cursor == step_id:
-            await self.holds.undelivered(run, reason)
-
     async def resume(self, run_id: int, run_input: RunInput) -> None:
         """Feed ``run_input`` to a run (serialized with its conversation)."""
-        run = await self._load(run_id)
+        run = await self.load(run_id)
         if run is None:
             return
         async with self.locks.hold(_lock_key(run.conversation_id, run.lead_id, run.id)):
-            await self._resume_locked(run_id, run_input)
+            await self.resume_locked(run_id, run_input)
 
     async def with_run(self, run_id: int, work: Callable[[StoredRun], Awaitable[None]]) -> None:
         """Run ``work`` on the freshly loaded run, serialized with its conversation."""
-        run = await self._load(run_id)
+        run = await self.load(run_id)
         if run is None:
             return
         async with self.locks.hold(_lock_key(run.conversation_id, run.lead_id, run.id)):
-            run = await self._load(run_id)
+            run = await self.load(run_id)
             if run is not None:
                 await work(run)
 
     # ------------------------------------------------------------------ internals
-
-    async def _resume_for_event(self, event: DomainEvent) -> None:
-        if event.conversation_id is None:
-            return
-        if event.type == EventType.MESSAGE_RECEIVED and event.message_id is not None:
-            await self._answer(event)
-        elif event.type == EventType.CONVERSATION_ASSIGNED and not str(event.data.get("by", "")).startswith(
-            "workflow:"
-        ):
-            await self._human_assigned(event)
-        elif event.type == MESSAGE_SENT and event.data.get("sender_kind") == "agent":
-            await self._stop_questions(event.conversation_id, "an agent replied")
-
-    async def _answer(self, event: DomainEvent) -> None:
-        assert event.conversation_id is not None
-        assert event.message_id is not None
-        for run in await self._waiting(event.conversation_id, *ASKS_CUSTOMER):
-            if event.message_id <= run.asked_after_message_id:
-                continue
-            async with self.services.uow() as tx:
-                message = await tx.session.get(Message, event.message_id)
-            if message is None:
-                return
-            if run.hold is not None:
-                await self.holds.answer(run, message)
-                return
-            answer = Answer(text=message.text, payload=message.payload, message_id=str(message.id))
-            await self._resume_locked(run.id, answer)
-            return
-
-    async def _human_assigned(self, event: DomainEvent) -> None:
-        assert event.conversation_id is not None
-        agent = await self._agent_name(event.data.get("agent_id"))
-        for run in await self._waiting(event.conversation_id, "assignment"):
-            await self._resume_locked(run.id, Assigned(agent=agent))
-        await self._stop_questions(event.conversation_id, "an agent took the conversation")
-
-    async def _agent_name(self, agent_id: Any) -> str:
-        """Who accepted an offer, as assign_to names them (the agent's name, else the id)."""
-        from bot.models import Agent
-
-        async with self.services.uow() as tx:
-            agent = await tx.session.get(Agent, int(agent_id)) if agent_id is not None else None
-        return agent.name if agent is not None else str(agent_id)
-
-    async def _stop_questions(self, conversation_id: int, reason: str) -> None:
-        for run in await self._waiting(conversation_id, "answer"):
-            await self._resume_locked(run.id, HumanTookOver(reason=reason))
-
-    async def _waiting(self, conversation_id: int, *waiting_for: str) -> list[StoredRun]:
-        async with self.services.db.read() as session:
-            rows = await session.scalars(
-                select(WorkflowRun)
-                .where(
-                    WorkflowRun.conversation_id == conversation_id,
-                    WorkflowRun.status == "waiting",
-                    WorkflowRun.waiting_for.in_(waiting_for),
-                )
-                .order_by(WorkflowRun.id)
-            )
-            return [unpack(r) for r in rows]
 
     async def _start_matching(self, event: DomainEvent) -> None:
         if not self.catalog.index.listening(event.type):
@@ -277,10 +197,11 @@ class WorkflowRunner:
         return run.id
 
     async def _holder(self, conversation_id: int) -> bool:
-        return bool(await self._waiting(conversation_id, *ASKS_CUSTOMER))
+        return bool(await waiting_runs(self.services, conversation_id, *ASKS_CUSTOMER))
 
-    async def _resume_locked(self, run_id: int, run_input: RunInput) -> None:
-        run = await self._load(run_id)
+    async def resume_locked(self, run_id: int, run_input: RunInput) -> None:
+        """Feed ``run_input`` to a run whose conversation's lock the caller holds."""
+        run = await self.load(run_id)
         if run is None or run.state.finished:
             return
         definition = await self.catalog.version(run.version_id)
@@ -394,7 +315,8 @@ class WorkflowRunner:
             reader = Tx(session, self.services.clock.now())
             return await build_context(reader, conversation_id=run.conversation_id, lead_id=run.lead_id)
 
-    async def _load(self, run_id: int) -> StoredRun | None:
+    async def load(self, run_id: int) -> StoredRun | None:
+        """The run as stored now (None if it does not exist)."""
         async with self.services.db.read() as session:
             row = await session.get(WorkflowRun, run_id)
             return unpack(row) if row is not None and row.state else None

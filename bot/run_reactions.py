@@ -1,0 +1,115 @@
+"""What happens in a conversation to the runs waiting in it.
+
+A customer's message answers the question a run asked (or the confirmation a hold
+asked for); an agent taking the conversation resumes runs waiting for an assignment
+and ends open questions, as an agent's reply does; a message that could not be
+delivered ends the question it carried. The runner calls these with the
+conversation's lock held.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from bot.event_types import EventType
+from bot.events import DomainEvent
+from bot.models import Agent, Message, WorkflowRun
+from bot.replies import MESSAGE_SENT
+from bot.run_store import ASKS_CUSTOMER, StoredRun, unpack
+from bot.services import Services
+from workflows.inputs import Answer, Assigned, DeliveryFailed, HumanTookOver
+
+if TYPE_CHECKING:
+    from bot.runner import WorkflowRunner
+
+
+async def waiting_runs(services: Services, conversation_id: int, *waiting_for: str) -> list[StoredRun]:
+    """The conversation's runs waiting for one of ``waiting_for``, oldest first."""
+    async with services.db.read() as session:
+        rows = await session.scalars(
+            select(WorkflowRun)
+            .where(
+                WorkflowRun.conversation_id == conversation_id,
+                WorkflowRun.status == "waiting",
+                WorkflowRun.waiting_for.in_(waiting_for),
+            )
+            .order_by(WorkflowRun.id)
+        )
+        return [unpack(r) for r in rows]
+
+
+class RunReactions:
+    """Feeds a conversation's events and failed deliveries to its waiting runs."""
+
+    def __init__(self, runner: WorkflowRunner) -> None:
+        self.runner = runner
+        self.services = runner.services
+
+    async def on_event(self, event: DomainEvent) -> None:
+        """React to ``event`` (the caller holds the conversation's lock)."""
+        if event.conversation_id is None:
+            return
+        if event.type == EventType.MESSAGE_RECEIVED and event.message_id is not None:
+            await self._answer(event)
+        elif event.type == EventType.CONVERSATION_ASSIGNED and not str(event.data.get("by", "")).startswith(
+            "workflow:"
+        ):
+            await self._human_assigned(event)
+        elif event.type == MESSAGE_SENT and event.data.get("sender_kind") == "agent":
+            await self._stop_questions(event.conversation_id, "an agent replied")
+
+    async def on_delivery_failed(self, message_id: int, conversation_id: int | None, reason: str) -> None:
+        """A message that could not be delivered ends the question or confirmation it carried."""
+        async with self.services.uow() as tx:
+            message = await tx.session.get(Message, message_id)
+            extra = dict(message.extra or {}) if message is not None else {}
+        run_id, step_id = extra.get("run_id"), extra.get("step_id")
+        if run_id is None:
+            return
+        run = await self.runner.load(int(run_id))
+        if run is None or run.state.cursor != step_id:
+            return
+        if run.hold is not None and run.hold.kind == "confirmation":
+            await self.runner.with_run(run.id, lambda held: self._undelivered(held, step_id, reason))
+        elif run.state.waiting_for == "answer":
+            await self.runner.resume(run.id, DeliveryFailed(reason=reason))
+
+    async def _undelivered(self, run: StoredRun, step_id: Any, reason: str) -> None:
+        if run.hold is not None and run.hold.kind == "confirmation" and run.state.cursor == step_id:
+            await self.runner.holds.undelivered(run, reason)
+
+    async def _answer(self, event: DomainEvent) -> None:
+        assert event.conversation_id is not None
+        assert event.message_id is not None
+        for run in await waiting_runs(self.services, event.conversation_id, *ASKS_CUSTOMER):
+            if event.message_id <= run.asked_after_message_id:
+                continue
+            async with self.services.uow() as tx:
+                message = await tx.session.get(Message, event.message_id)
+            if message is None:
+                return
+            if run.hold is not None:
+                await self.runner.holds.answer(run, message)
+                return
+            answer = Answer(text=message.text, payload=message.payload, message_id=str(message.id))
+            await self.runner.resume_locked(run.id, answer)
+            return
+
+    async def _human_assigned(self, event: DomainEvent) -> None:
+        assert event.conversation_id is not None
+        agent = await self._agent_name(event.data.get("agent_id"))
+        for run in await waiting_runs(self.services, event.conversation_id, "assignment"):
+            await self.runner.resume_locked(run.id, Assigned(agent=agent))
+        await self._stop_questions(event.conversation_id, "an agent took the conversation")
+
+    async def _agent_name(self, agent_id: Any) -> str:
+        """Who accepted an offer, as assign_to names them (the agent's name, else the id)."""
+        async with self.services.uow() as tx:
+            agent = await tx.session.get(Agent, int(agent_id)) if agent_id is not None else None
+        return agent.name if agent is not None else str(agent_id)
+
+    async def _stop_questions(self, conversation_id: int, reason: str) -> None:
+        for run in await waiting_runs(self.services, conversation_id, "answer"):
+            await self.runner.resume_locked(run.id, HumanTookOver(reason=reason))
