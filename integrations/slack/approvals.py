@@ -10,12 +10,11 @@ and queues the ``decided`` update, which replaces the buttons with who decided.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.errors import PermanentDeliveryError, RetryableDeliveryError
+from bot.errors import PermanentDeliveryError
 from bot.holds import APPROVAL
 from bot.outbox import Delivery, Outbox
 from integrations.slack import senders
@@ -29,6 +28,7 @@ from integrations.slack.approval_blocks import (
 from integrations.slack.approval_desk import RunApprovals
 from integrations.slack.blocks import Actions
 from integrations.slack.console import Reply, SlackConsole
+from integrations.slack.deliveries import ConsoleGetter, started_console
 from integrations.slack.ports import ConversationSummary
 from integrations.slack.relay import NOT_AGENT
 
@@ -42,7 +42,7 @@ class ApprovalDeliveries:
     """Posts requests and shows decisions with the console built at startup."""
 
     def __init__(
-        self, console: Callable[[], SlackConsole | None], desk: RunApprovals, inbox_channel: str | None
+        self, console: ConsoleGetter, desk: RunApprovals, inbox_channel: str | None
     ) -> None:
         self._console = console
         self.desk = desk
@@ -53,10 +53,7 @@ class ApprovalDeliveries:
 
     @property
     def console(self) -> SlackConsole:
-        console = self._console()
-        if console is None:
-            raise RetryableDeliveryError("slack: the console is not started yet")
-        return console
+        return started_console(self._console)
 
     async def deliver(self, delivery: Delivery) -> None:
         payload, op = delivery.payload, delivery.payload.get("op")

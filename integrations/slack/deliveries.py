@@ -21,6 +21,14 @@ from integrations.slack.thread_ops import THREAD_KIND
 ConsoleGetter = Callable[[], SlackConsole | None]
 
 
+def started_console(console: ConsoleGetter) -> SlackConsole:
+    """The console built at startup; until then, a retryable delivery error."""
+    built = console()
+    if built is None:
+        raise RetryableDeliveryError("slack: the console is not started yet")
+    return built
+
+
 class SlackDeliveries:
     """Delivers queued Slack work with the console built at startup."""
 
@@ -34,10 +42,7 @@ class SlackDeliveries:
 
     @property
     def console(self) -> SlackConsole:
-        console = self._console()
-        if console is None:
-            raise RetryableDeliveryError("slack: the console is not started yet")
-        return console
+        return started_console(self._console)
 
     async def dm(self, delivery: Delivery) -> None:
         p = delivery.payload
