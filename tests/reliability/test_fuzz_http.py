@@ -10,8 +10,8 @@ Properties, for every generated request:
 - nothing half-written: after each request the database holds only complete
   conversation + message + event sets (:data:`tests.reliability.fuzz_app.INVARIANTS`).
 
-The endpoints come from the app's router: a new endpoint without a fuzzer here fails
-:func:`test_every_endpoint_is_fuzzed`.
+The endpoints come from the app's router: a new endpoint without a fuzzer here or in
+:mod:`tests.reliability.test_fuzz_widget` fails :func:`test_every_endpoint_is_fuzzed`.
 """
 
 from __future__ import annotations
@@ -20,71 +20,27 @@ import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import aiohttp
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.fakes.telegram import callback_update, message_update, signed_headers
 from tests.fakes.twilio import inbound_params, status_params
-from tests.reliability.fuzz_app import (
-    ADMIN_TOKEN,
-    SHOP,
-    TELEGRAM_SECRET,
-    Answer,
-    FuzzApp,
-    route_table,
+from tests.reliability.fuzz_app import TELEGRAM_SECRET, FuzzApp, route_table
+from tests.reliability.fuzz_inputs import (
+    AUTH,
+    FUZZ,
+    accepted_or_explained,
+    consistent,
+    header_values,
+    huge_text,
+    json_values,
+    mutate,
+    origin_headers,
+    origins,
+    raw_bodies,
+    texts,
 )
-
-FUZZ = settings(
-    max_examples=60,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-scalars = (
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False) | st.text(max_size=40)
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-    max_leaves=12,
-)
-huge_text = st.integers(min_value=0, max_value=3).map(lambda n: "x" * (10 ** (n + 2)))
-texts = st.text(max_size=60) | huge_text
-header_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40)
-raw_bodies = st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode())
-
-
-def mutate(base: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
-    """``base`` with some fields (also nested ones) replaced, removed or added."""
-    result = dict(base)
-    for key in data.draw(st.lists(st.sampled_from(sorted(base)), max_size=3, unique=True)):
-        action = data.draw(st.sampled_from(["replace", "remove", "nest"]))
-        if action == "remove":
-            result.pop(key)
-        elif action == "nest" and isinstance(base[key], dict):
-            result[key] = mutate(base[key], data)
-        else:
-            result[key] = data.draw(json_values)
-    for key, value in data.draw(st.dictionaries(st.text(max_size=10), json_values, max_size=2)).items():
-        result.setdefault(key, value)
-    return result
-
-
-def accepted_or_explained(answer: Answer, *, allowed: tuple[int, ...] = ()) -> None:
-    assert answer.status < 500, answer.body[:300]
-    if answer.status >= 400 and answer.status not in allowed:
-        assert answer.body.strip(), f"{answer.status} without a reason"
-
-
-def consistent(fuzz: FuzzApp) -> None:
-    assert fuzz.broken_invariants() == []
-
 
 # --------------------------------------------------------------------------- the router
 
@@ -194,111 +150,6 @@ def test_twilio_status_signed_garbage(fuzz: FuzzApp, data: st.DataObject, status
     form = mutate_form(status_params("SM" + "b" * 32, status, data.draw(st.none() | form_values)), data)
     answer = fuzz.twilio("/webhooks/twilio/status", form)
     accepted_or_explained(answer)
-    consistent(fuzz)
-
-
-# --------------------------------------------------------------------------- widget
-
-origins = st.sampled_from([SHOP, None, "https://evil.example.com", "null"]) | header_values
-frames = st.sampled_from([
-    {"type": "message", "client_id": "c-1", "text": "hello"},
-    {"type": "choice", "client_id": "c-2", "value": "order", "label": "Order"},
-    {"type": "event", "event": "rage_click", "url": "https://shop.example.com/checkout",
-     "selector": "#pay", "details": {"clicks": 5}},
-    {"type": "ping"},
-    {"type": "hello", "token": None, "page": "https://shop.example.com/"},
-])
-
-
-def frame_bodies(data: st.DataObject) -> bytes:
-    if data.draw(st.booleans()):
-        return data.draw(raw_bodies)
-    frame = mutate(data.draw(frames), data)
-    if data.draw(st.booleans()) and "text" in frame:
-        frame["text"] = data.draw(huge_text)
-    return json.dumps(frame).encode()
-
-
-@pytest.fixture(scope="module")
-def widget_token(fuzz: FuzzApp) -> str:
-    answer = fuzz.request("POST", "/widget/session", body=b"{}", headers={"Origin": SHOP})
-    assert answer.status == 200, answer.body
-    return str(answer.json()["token"])
-
-
-def origin_headers(origin: str | None) -> dict[str, str]:
-    return {"Origin": origin} if origin is not None else {}
-
-
-@FUZZ
-@given(data=st.data(), origin=origins)
-def test_widget_session(fuzz: FuzzApp, data: st.DataObject, origin: str | None) -> None:
-    if data.draw(st.booleans()):
-        hello = mutate({"token": "t", "user": {"id": "u1", "hash": "h", "name": "Ada"}, "page": "/"}, data)
-        body = json.dumps(hello).encode()
-    else:
-        body = data.draw(raw_bodies)
-    answer = fuzz.request("POST", "/widget/session", body=body, headers=origin_headers(origin))
-    accepted_or_explained(answer)
-    consistent(fuzz)
-
-
-@FUZZ
-@given(data=st.data(), origin=origins)
-def test_widget_messages(
-    fuzz: FuzzApp, widget_token: str, data: st.DataObject, origin: str | None
-) -> None:
-    token = widget_token
-    authorization = data.draw(st.sampled_from([f"Bearer {token}", "", "Bearer nope"]) | header_values)
-    headers = {**origin_headers(origin), "Authorization": authorization}
-    answer = fuzz.request("POST", "/widget/messages", body=frame_bodies(data), headers=headers)
-    accepted_or_explained(answer)
-    since = data.draw(st.none() | header_values)
-    answer = fuzz.request("GET", "/widget/messages", headers=headers,
-                          params={"since": since} if since is not None else None)
-    accepted_or_explained(answer)
-    for path in ("/widget/session", "/widget/messages"):
-        accepted_or_explained(fuzz.request("OPTIONS", path, headers=origin_headers(origin)))
-    consistent(fuzz)
-
-
-@FUZZ
-@given(data=st.data())
-def test_widget_websocket(fuzz: FuzzApp, data: st.DataObject) -> None:
-    hello: Any = data.draw(st.sampled_from([{"type": "hello"}, {"type": "hello", "token": "bad"}]))
-    if data.draw(st.booleans()):
-        hello = mutate(hello, data)
-    garbage: list[tuple[bytes, bool]] = data.draw(st.lists(
-        st.tuples(st.builds(frame_bodies, st.data()) | st.binary(max_size=50), st.booleans()),
-        max_size=4,
-    ))
-
-    async def talk() -> list[Any]:
-        async with fuzz.http.ws_connect(fuzz.url("/widget/ws"), headers={"Origin": SHOP}) as ws:
-            await ws.send_str(json.dumps(hello))
-            first = await ws.receive(timeout=10)
-            if first.type != aiohttp.WSMsgType.TEXT:
-                return [("closed", ws.close_code)]
-            replies = [json.loads(first.data)]
-            for frame, binary in garbage:
-                if binary:
-                    await ws.send_bytes(frame)
-                else:
-                    await ws.send_str(frame.decode("utf-8", "replace"))
-            await ws.send_str(json.dumps({"type": "ping"}))
-            while True:
-                message = await ws.receive(timeout=10)
-                if message.type != aiohttp.WSMsgType.TEXT:
-                    return [*replies, ("closed", ws.close_code)]
-                replies.append(json.loads(message.data))
-                if replies[-1].get("type") == "pong":
-                    return replies
-
-    for reply in fuzz.run(talk()):
-        if isinstance(reply, tuple):
-            assert reply[1] != 1011, "the socket closed on a server error"
-        elif reply.get("type") == "error":
-            assert reply["code"] and reply["message"]
     consistent(fuzz)
 
 
