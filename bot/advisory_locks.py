@@ -79,6 +79,10 @@ class AdvisoryLocks:
             async with self._held(key):
                 yield True
 
+    def busy(self, key: str) -> bool:
+        """Whether a task of this process holds ``key`` or waits for it."""
+        return self._local.busy(key)
+
     def _mine(self, key: str) -> bool:
         return key in self._owners and self._owners[key] is asyncio.current_task()
 

@@ -34,6 +34,9 @@ class ChannelSender:
     async def send(self, delivery: Delivery) -> Finish | None:
         """Send one queued message; its delivery status is recorded as the item is marked done."""
         message = OutboundMessage.model_validate(delivery.payload)
+        if message.message_id is None and delivery.message_id is not None:
+            # queue_reply stores the message's id on the item, not in the payload
+            message = message.model_copy(update={"message_id": delivery.message_id})
         channel = self.services.channels.get(message.channel)
         if channel is None:
             raise PermanentDeliveryError(f"channel {message.channel!r} is not configured")

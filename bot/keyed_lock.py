@@ -27,5 +27,9 @@ class KeyedLock:
             else:
                 self._locks[key] = (lock, users - 1)
 
+    def busy(self, key: Hashable) -> bool:
+        """Whether a task holds ``key`` or waits for it."""
+        return key in self._locks
+
     def __len__(self) -> int:
         return len(self._locks)

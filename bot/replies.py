@@ -36,7 +36,12 @@ async def queue_reply(
     step_id: str | None = None,
     key: str | None = None,
 ) -> Message:
-    """Store an outbound message and queue it for delivery on the conversation's channel."""
+    """Store an outbound message and queue it for delivery on the conversation's channel.
+
+    Nothing is flushed: the message, its outbox item and its event are written together
+    at the transaction's next flush (many replies in one transaction share statements),
+    so the returned row has its id only after that.
+    """
     extra: dict[str, Any] = {}
     if choices:
         extra["choices"] = [c.model_dump() for c in choices]
@@ -61,7 +66,6 @@ async def queue_reply(
     )
     tx.session.add(row)
     conversation.last_activity_at = tx.now
-    await tx.session.flush()
     outbound = OutboundMessage(
         channel=conversation.channel,
         external_conversation_id=conversation.external_id,
@@ -71,7 +75,6 @@ async def queue_reply(
         template=template,
         input_type=input_type,
         conversation_id=conversation.id,
-        message_id=row.id,
     )
     tx.enqueue(
         SEND_KIND,
@@ -81,13 +84,13 @@ async def queue_reply(
         conversation_id=conversation.id,
         run_id=run_id,
         step_id=step_id,
-        message_id=row.id,
+        message=row,
     )
     tx.record_event(
         MESSAGE_SENT,
         conversation_id=conversation.id,
         contact_id=conversation.contact_id,
-        message_id=row.id,
+        message=row,
         data={"sender_kind": sender_kind, "agent_id": agent_id},
     )
     return row

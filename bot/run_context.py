@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot import conversations
 from bot.events import DomainEvent
-from bot.models import Agent, Contact, Conversation, Lead, Message, Team
+from bot.models import Agent, Contact, Conversation, ConversationTag, Lead, Message, Tag, Team
 from bot.uow import Tx
+
+
+@dataclass(frozen=True)
+class ContextTarget:
+    """Whose context to build: a conversation and/or a lead; ``contact_id`` is used when
+    neither names a contact."""
+
+    conversation_id: int | None
+    lead_id: int | None = None
+    contact_id: int | None = None
 
 
 async def build_context(
@@ -21,31 +32,8 @@ async def build_context(
     event: DomainEvent | None = None,
 ) -> dict[str, Any]:
     """Everything conditions and templates may name, for one conversation (and lead)."""
-    ctx: dict[str, Any] = {"contact": None, "conversation": None, "lead": None, "message": None}
-    contact_id: int | None = None
-    if conversation_id is not None:
-        conversation = await tx.session.get(Conversation, conversation_id)
-        if conversation is not None:
-            ctx["conversation"] = await _conversation(tx, conversation)
-            contact_id = conversation.contact_id
-            if lead_id is None:
-                lead_id = await tx.session.scalar(
-                    select(Lead.id)
-                    .where(Lead.conversation_id == conversation_id)
-                    .order_by(Lead.id.desc())
-                    .limit(1)
-                )
-    if lead_id is not None:
-        lead = await tx.session.get(Lead, lead_id)
-        if lead is not None:
-            ctx["lead"] = _lead(lead)
-            contact_id = contact_id or lead.contact_id
-    if contact_id is None and event is not None:
-        contact_id = event.contact_id
-    if contact_id is not None:
-        contact = await tx.session.get(Contact, contact_id)
-        if contact is not None:
-            ctx["contact"] = _contact(contact)
+    target = ContextTarget(conversation_id, lead_id, event.contact_id if event is not None else None)
+    ctx = (await build_contexts(tx, [target]))[0]
     if message_id is not None:
         message = await tx.session.get(Message, message_id)
         if message is not None:
@@ -62,15 +50,96 @@ async def build_context(
     return ctx
 
 
-async def _conversation(tx: Tx, row: Conversation) -> dict[str, Any]:
-    assignee = await tx.session.get(Agent, row.assignee_id) if row.assignee_id else None
-    team = await tx.session.get(Team, row.team_id) if row.team_id else None
+async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[str, Any]]:
+    """The contexts of many targets (contact, conversation, lead), one query per table."""
+    conversations = await _by_id(tx, Conversation, {t.conversation_id for t in targets})
+    agents = await _by_id(tx, Agent, {c.assignee_id for c in conversations.values()})
+    teams = await _by_id(tx, Team, {c.team_id for c in conversations.values()})
+    tags = await _tags(tx, set(conversations))
+    latest = await _latest_leads(
+        tx, {t.conversation_id for t in targets if t.lead_id is None and t.conversation_id in conversations}
+    )
+    lead_of = [t.lead_id if t.lead_id is not None else latest.get(t.conversation_id) for t in targets]
+    leads = await _by_id(tx, Lead, set(lead_of))
+    contact_of: list[int | None] = []
+    for target, lead_id in zip(targets, lead_of, strict=True):
+        conversation = conversations.get(target.conversation_id)
+        lead = leads.get(lead_id)
+        contact_of.append(
+            (conversation.contact_id if conversation is not None else None)
+            or (lead.contact_id if lead is not None else None)
+            or target.contact_id
+        )
+    contacts = await _by_id(tx, Contact, set(contact_of))
+    contexts: list[dict[str, Any]] = []
+    for target, lead_id, contact_id in zip(targets, lead_of, contact_of, strict=True):
+        conversation = conversations.get(target.conversation_id)
+        lead = leads.get(lead_id)
+        contact = contacts.get(contact_id)
+        contexts.append(
+            {
+                "contact": _contact(contact) if contact is not None else None,
+                "conversation": (
+                    _conversation(conversation, agents, teams, tags.get(conversation.id, []))
+                    if conversation is not None else None
+                ),
+                "lead": _lead(lead) if lead is not None else None,
+                "message": None,
+            }
+        )
+    return contexts
+
+
+_Row = TypeVar("_Row", Conversation, Agent, Team, Lead, Contact)
+
+
+async def _by_id(tx: Tx, model: type[_Row], ids: set[int | None]) -> dict[int | None, _Row]:
+    wanted = sorted(i for i in ids if i is not None)
+    if not wanted:
+        return {}
+    rows = await tx.session.scalars(select(model).where(model.id.in_(wanted)))
+    return {row.id: row for row in rows}
+
+
+async def _tags(tx: Tx, conversation_ids: set[int | None]) -> dict[int, list[str]]:
+    wanted = sorted(i for i in conversation_ids if i is not None)
+    tags: dict[int, list[str]] = {}
+    if wanted:
+        rows = await tx.session.execute(
+            select(ConversationTag.conversation_id, Tag.name)
+            .join(Tag, ConversationTag.tag_id == Tag.id)
+            .where(ConversationTag.conversation_id.in_(wanted))
+            .order_by(Tag.name)
+        )
+        for conversation_id, name in rows:
+            tags.setdefault(conversation_id, []).append(name)
+    return tags
+
+
+async def _latest_leads(tx: Tx, conversation_ids: set[int | None]) -> dict[int | None, int]:
+    """Each conversation's newest lead."""
+    wanted = sorted(i for i in conversation_ids if i is not None)
+    if not wanted:
+        return {}
+    rows = await tx.session.execute(
+        select(Lead.conversation_id, func.max(Lead.id))
+        .where(Lead.conversation_id.in_(wanted))
+        .group_by(Lead.conversation_id)
+    )
+    return {conversation_id: lead_id for conversation_id, lead_id in rows}
+
+
+def _conversation(
+    row: Conversation, agents: dict[int | None, Agent], teams: dict[int | None, Team], tags: list[str]
+) -> dict[str, Any]:
+    assignee = agents.get(row.assignee_id)
+    team = teams.get(row.team_id)
     return {
         "id": row.id,
         "channel": row.channel,
         "source": row.channel,
         "status": row.status,
-        "tags": await conversations.tags_of(tx, row.id),
+        "tags": tags,
         "message_count": row.message_count,
         "assignee": assignee.name if assignee else None,
         "assignee_id": row.assignee_id,

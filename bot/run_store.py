@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from bot.holds import Grants, Hold, LastApproval, action_key
 from bot.models import Conversation, Message, WorkflowRun
 from bot.replies import queue_reply
+from bot.sql import table_of
 from bot.uow import Tx
 from workflows.effects import (
     Call,
@@ -27,6 +28,8 @@ from workflows.state import LogEntry, RunState, Transition
 
 logger = logging.getLogger(__name__)
 
+RUNS = table_of(WorkflowRun)
+"""Runs are updated through Core: an ORM update would look through the session for copies."""
 RUN_TIMER = "run.timer"
 AI_REPLY = "ai.reply"
 NOTIFY = "notify"
@@ -51,6 +54,20 @@ class StoredRun:
     hold: Hold | None = None
     grants: Grants | None = None
     last_approval: LastApproval | None = None
+
+    @property
+    def lock_key(self) -> str:
+        """The key that serializes work on this run with its conversation's."""
+        return lock_key(self.conversation_id, self.lead_id, self.id)
+
+
+def lock_key(conversation_id: int | None, lead_id: int | None, run_id: int | None = None) -> str:
+    """Work on a conversation (else a lead, else one run) is serialized under this key."""
+    if conversation_id is not None:
+        return f"conversation:{conversation_id}"
+    if lead_id is not None:
+        return f"lead:{lead_id}"
+    return f"run:{run_id}"
 
 
 CALL_ADAPTER: TypeAdapter[Call] = TypeAdapter(Call)
@@ -151,11 +168,15 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-async def save(tx: Tx, run: StoredRun, transition: Transition) -> None:
+async def save(
+    tx: Tx, run: StoredRun, transition: Transition, *, deferred: list[dict[str, Any]] | None = None
+) -> None:
     """Write the transition's state, log and effects in the caller's transaction.
 
     A run with a hold is stored as waiting for the hold's kind (the engine still sees the
-    call under way); grants are kept only while the same action call is pending.
+    call under way); grants are kept only while the same action call is pending. With
+    ``deferred``, the run's row update is added to that list, for :func:`write_runs` to
+    store with others in one statement.
     """
     state, call = transition.state, transition.call
     if state.status != "calling":
@@ -181,29 +202,58 @@ async def save(tx: Tx, run: StoredRun, transition: Transition) -> None:
     waiting_for: str | None = state.waiting_for
     if run.hold is not None:
         status, waiting_for = "waiting", run.hold.kind
-    values: dict[str, Any] = {
-        "state": envelope(
+    row: dict[str, Any] = {
+        "b_id": run.id,
+        "b_seen": run.lock_version,
+        "v_state": envelope(
             state, lead_id=run.lead_id, asked_after=run.asked_after_message_id, call=call,
             hold=run.hold, grants=run.grants, last_approval=run.last_approval,
         ),
-        "status": status,
-        "waiting_for": waiting_for,
-        "lock_version": run.lock_version + 1,
-        "updated_at": tx.now,
-        "error": state.error,
+        "v_status": status,
+        "v_waiting_for": waiting_for,
+        "v_lock_version": run.lock_version + 1,
+        "v_updated_at": tx.now,
+        "v_error": state.error,
+        "v_finished_at": tx.now if state.finished else None,
     }
-    if state.finished:
-        values["finished_at"] = tx.now
-    result = await tx.session.execute(
-        update(WorkflowRun)
-        .where(WorkflowRun.id == run.id, WorkflowRun.lock_version == run.lock_version)
-        .values(**values)
-    )
-    if getattr(result, "rowcount", 1) != 1:
-        raise StaleRunError(f"run {run.id} changed under us")
+    if deferred is not None:
+        deferred.append(row)
+    else:
+        await write_runs(tx, [row])
     run.lock_version += 1
     run.state = state
     run.call = call
+
+
+RUN_UPDATE = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("b_id"), RUNS.c.lock_version == bindparam("b_seen"))
+    .values(
+        {
+            name: bindparam(f"v_{name}")
+            for name in (
+                "state", "status", "waiting_for", "lock_version", "updated_at", "error", "finished_at"
+            )
+        }
+    )
+)
+"""One run's new state, if its lock version is still the one it was loaded with."""
+
+
+async def write_runs(tx: Tx, rows: list[dict[str, Any]]) -> None:
+    """Store runs' new states (rows from :func:`save`); StaleRunError if one changed meanwhile."""
+    if not rows:
+        return
+    connection = await tx.session.connection()
+    if len(rows) == 1 or not connection.dialect.supports_sane_multi_rowcount:
+        for row in rows:
+            result = await connection.execute(RUN_UPDATE, row)
+            if result.rowcount != 1:
+                raise StaleRunError(f"run {row['b_id']} changed under us")
+        return
+    result = await connection.execute(RUN_UPDATE, rows)
+    if result.rowcount != len(rows):
+        raise StaleRunError(f"{len(rows) - result.rowcount} of {len(rows)} runs changed under us")
 
 
 class StaleRunError(RuntimeError):

@@ -21,6 +21,7 @@ from bot.catalog import Catalog
 from bot.events import DomainEvent
 from bot.holds import HOLD_EVENTS, HOLD_TIMER, action_key, requested
 from bot.models import WorkflowRun
+from bot.run_batch import BatchResumer
 from bot.run_calls import perform_action, perform_domain_call
 from bot.run_context import build_context
 from bot.run_holds import HoldKeeper
@@ -30,6 +31,7 @@ from bot.run_store import (
     StaleRunError,
     StoredRun,
     add_log,
+    lock_key,
     pending_call,
     save,
     unpack,
@@ -40,7 +42,7 @@ from bot.uow import Tx
 from workflows import engine
 from workflows.actions import ActionContext, ActionRegistry
 from workflows.effects import RunAction, TriggerWorkflow
-from workflows.inputs import CallResult, RunInput
+from workflows.inputs import CallResult, RunInput, TimerFired
 from workflows.schema import Workflow
 from workflows.state import MAX_DEPTH, Transition
 
@@ -59,13 +61,14 @@ class WorkflowRunner:
         self.locks = services.locks
         self.holds = HoldKeeper(self)
         self.reactions = RunReactions(self)
+        self.batch = BatchResumer(self)
 
     def install(self) -> None:
         """Subscribe to events, timers, delivery failures and dead approval requests."""
         from bot.run_store import RUN_TIMER
 
         self.services.events.subscribe(self.on_event)
-        self.services.scheduler.register(RUN_TIMER, self.on_timer)
+        self.services.scheduler.register_batch(RUN_TIMER, self.on_timers)
         self.services.scheduler.register(HOLD_TIMER, self.holds.on_timer)
         self.services.delivery_failed_hooks.append(self.reactions.on_delivery_failed)
         self.services.outbox.dead_listeners.append(self.holds.approvals.on_dead)
@@ -77,22 +80,22 @@ class WorkflowRunner:
             await self.holds.approvals.on_event(event)
             return
         await self.catalog.refresh()
-        async with self.locks.hold(_lock_key(event.conversation_id, event.lead_id)):
+        async with self.locks.hold(lock_key(event.conversation_id, event.lead_id)):
             await self.reactions.on_event(event)
             await self._start_matching(event)
 
-    async def on_timer(self, timer: DueTimer) -> None:
-        run_id, token = int(timer.payload["run_id"]), str(timer.payload["token"])
-        from workflows.inputs import TimerFired
-
-        await self.resume(run_id, TimerFired(token=token))
+    async def on_timers(self, timers: list[DueTimer]) -> list[DueTimer]:
+        """Fire run timers (together where they can go together); returns those that failed."""
+        fed = [(int(t.payload["run_id"]), TimerFired(token=str(t.payload["token"]))) for t in timers]
+        failed = await self.batch.resume_many(fed)
+        return [t for t in timers if int(t.payload["run_id"]) in failed]
 
     async def resume(self, run_id: int, run_input: RunInput) -> None:
         """Feed ``run_input`` to a run (serialized with its conversation)."""
         run = await self.load(run_id)
         if run is None:
             return
-        async with self.locks.hold(_lock_key(run.conversation_id, run.lead_id, run.id)):
+        async with self.locks.hold(run.lock_key):
             await self.resume_locked(run_id, run_input)
 
     async def with_run(self, run_id: int, work: Callable[[StoredRun], Awaitable[None]]) -> None:
@@ -100,7 +103,7 @@ class WorkflowRunner:
         run = await self.load(run_id)
         if run is None:
             return
-        async with self.locks.hold(_lock_key(run.conversation_id, run.lead_id, run.id)):
+        async with self.locks.hold(run.lock_key):
             run = await self.load(run_id)
             if run is not None:
                 await work(run)
@@ -337,7 +340,7 @@ class WorkflowRunner:
             if call is None:
                 continue
             definition = await self.catalog.version(run.version_id)
-            async with self.locks.hold(_lock_key(run.conversation_id, run.lead_id, run.id)):
+            async with self.locks.hold(run.lock_key):
                 await self.drive(run, definition, Transition(state=run.state, call=call), resumed=True)
         return len(rows)
 
@@ -345,10 +348,3 @@ class WorkflowRunner:
 def _asks(definition: Workflow) -> bool:
     return any(step.type == ASKING_STEP for step in definition.steps)
 
-
-def _lock_key(conversation_id: int | None, lead_id: int | None, run_id: int | None = None) -> str:
-    if conversation_id is not None:
-        return f"conversation:{conversation_id}"
-    if lead_id is not None:
-        return f"lead:{lead_id}"
-    return f"run:{run_id}"

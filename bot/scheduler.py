@@ -38,6 +38,8 @@ class DueTimer:
 
 
 TimerHandler = Callable[[DueTimer], Awaitable[None]]
+BatchTimerHandler = Callable[[list[DueTimer]], Awaitable[list[DueTimer]]]
+"""Takes a kind's due timers together and returns those it could not handle."""
 
 
 class Scheduler:
@@ -52,11 +54,21 @@ class Scheduler:
         self.signals = signals
         self.metrics = metrics
         self._handlers: dict[str, TimerHandler] = {}
+        self._batch_handlers: dict[str, BatchTimerHandler] = {}
 
     def register(self, kind: str, handler: TimerHandler) -> None:
-        if kind in self._handlers:
-            raise ValueError(f"timer kind {kind!r} already has a handler")
+        """Fire timers of ``kind`` one at a time through ``handler``."""
+        self._check_free(kind)
         self._handlers[kind] = handler
+
+    def register_batch(self, kind: str, handler: BatchTimerHandler) -> None:
+        """Hand ``handler`` all the due timers of ``kind`` claimed together."""
+        self._check_free(kind)
+        self._batch_handlers[kind] = handler
+
+    def _check_free(self, kind: str) -> None:
+        if kind in self._handlers or kind in self._batch_handlers:
+            raise ValueError(f"timer kind {kind!r} already has a handler")
 
     async def _claim(self, limit: int) -> list[DueTimer]:
         now = self.clock.now()
@@ -93,7 +105,16 @@ class Scheduler:
             async with gate:
                 return await self._fire(timer)
 
-        fired = [t for t in await asyncio.gather(*(fire(t) for t in timers)) if t is not None]
+        batches: dict[str, list[DueTimer]] = {}
+        single: list[DueTimer] = []
+        for timer in timers:
+            if timer.kind in self._batch_handlers:
+                batches.setdefault(timer.kind, []).append(timer)
+            else:
+                single.append(timer)
+        fired = [t for t in await asyncio.gather(*(fire(t) for t in single)) if t is not None]
+        for kind, batch in batches.items():
+            fired.extend(await self._fire_batch(kind, batch))
         if fired:
             async with self.db.session() as session:
                 await session.execute(
@@ -115,6 +136,16 @@ class Scheduler:
             return None  # retried after the lease
         self.metrics.timers_fired.labels(timer.kind).inc()
         return timer.id
+
+    async def _fire_batch(self, kind: str, timers: list[DueTimer]) -> list[int]:
+        try:
+            failed = {t.id for t in await self._batch_handlers[kind](timers)}
+        except Exception:
+            logger.exception("timer handler failed", extra={"kind": kind, "timers": len(timers)})
+            return []  # retried after the lease
+        fired = [t.id for t in timers if t.id not in failed]
+        self.metrics.timers_fired.labels(kind).inc(len(fired))
+        return fired
 
     async def drain(self) -> int:
         """Fire everything due now, including timers that firing makes due."""

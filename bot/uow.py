@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.models import Event, OutboxItem, RunLog, Timer
+from bot.models import Event, Message, OutboxItem, RunLog, Timer
 from bot.signals import Signals
-from bot.sql import upsert_ignore
+from bot.sql import table_of, upsert_ignore
 
 
 class Tx:
@@ -41,9 +41,14 @@ class Tx:
         contact_id: int | None = None,
         lead_id: int | None = None,
         message_id: int | None = None,
+        message: Message | None = None,
         data: dict[str, Any] | None = None,
     ) -> Event:
-        """Store a domain event with this change; subscribers see it after commit."""
+        """Store a domain event with this change; subscribers see it after commit.
+
+        ``message``: a message added in this transaction and not flushed yet; the event
+        takes its id when both are written.
+        """
         row = Event(
             type=str(type_),
             conversation_id=conversation_id,
@@ -53,6 +58,8 @@ class Tx:
             data=data or {},
             occurred_at=self.now,
         )
+        if message is not None:
+            row.message = message
         self.session.add(row)
         self.events.append(row)
         return row
@@ -68,9 +75,11 @@ class Tx:
         run_id: int | None = None,
         step_id: str | None = None,
         message_id: int | None = None,
+        message: Message | None = None,
         not_before: datetime | None = None,
     ) -> OutboxItem:
-        """Add outbound work, delivered by the dispatcher after commit."""
+        """Add outbound work, delivered by the dispatcher after commit (``message`` as for
+        :meth:`record_event`)."""
         row = OutboxItem(
             kind=kind,
             destination=destination,
@@ -83,6 +92,8 @@ class Tx:
             message_id=message_id,
             created_at=self.now,
         )
+        if message is not None:
+            row.message = message
         self.session.add(row)
         self.enqueued += 1
         return row
@@ -123,7 +134,7 @@ class Tx:
         """Insert the log lines gathered so far (the unit of work calls this before commit)."""
         if self.run_logs:
             rows, self.run_logs = self.run_logs, []
-            await self.session.execute(insert(RunLog), rows)
+            await self.session.execute(insert(table_of(RunLog)), rows)
 
     async def cancel_timer(self, key: str) -> None:
         """Cancel the timer ``key`` if it has not fired."""

@@ -16,6 +16,7 @@ TimerFired(...) | Assigned(...) | DeliveryFailed(...) | HumanTookOver(...), ctx,
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 
@@ -74,7 +75,7 @@ def advance(
     definition: Workflow, state: RunState, run_input: RunInput, ctx: dict[str, Any], now: datetime
 ) -> Transition:
     """Feed one input to a run that waits or calls, then go on as far as it can."""
-    env = _env(state.model_copy(deep=True), ctx, now)
+    env = _env(_copy_state(state), ctx, now)
     env.state.steps_this_activation = 0
     current = env.state
     ignored = _why_ignored(current, run_input)
@@ -107,6 +108,14 @@ def advance(
     if call is not None:
         return _finish(env, call)
     return _drive(definition, env)
+
+
+def _copy_state(state: RunState) -> RunState:
+    """A copy the steps may change; only the mutable fields are copied deeply (deepcopy of
+    the whole model is the costliest part of an advance)."""
+    return state.model_copy(
+        update={"jumps": dict(state.jumps), "variables": copy.deepcopy(state.variables)}
+    )
 
 
 def _why_ignored(state: RunState, run_input: RunInput) -> str | None:

@@ -1,0 +1,144 @@
+"""Resuming many runs at once: one read per table, one transaction for their new states.
+
+Due timers come in hundreds (a 24-hour wait started by a campaign). Fed one by one,
+each costs its own reads and its own transaction; here the runs are loaded, their
+contexts built and their transitions stored together. The result is the same as
+resuming them one by one: the same engine, the same ``save``, under the same
+per-conversation locks. A transition that makes a call goes on alone (``drive``), a
+run whose conversation is busy waits its turn after the batch, and if the shared
+transaction fails nothing of it is kept and every run is resumed on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from bot.models import Conversation, WorkflowRun
+from bot.run_context import ContextTarget, build_contexts
+from bot.run_store import StoredRun, save, unpack, write_runs
+from bot.uow import Tx
+from workflows import engine
+from workflows.inputs import RunInput
+from workflows.schema import Workflow
+from workflows.state import Transition
+
+if TYPE_CHECKING:
+    from bot.runner import WorkflowRunner
+
+logger = logging.getLogger(__name__)
+
+Fed = tuple[int, RunInput]
+"""A run id and the input it is to be fed."""
+
+
+class BatchResumer:
+    """Feeds inputs to many runs, sharing the reads and the transaction where it can."""
+
+    def __init__(self, runner: WorkflowRunner) -> None:
+        self.runner = runner
+        self.services = runner.services
+
+    async def resume_many(self, items: Sequence[Fed]) -> set[int]:
+        """Feed each input to its run; returns the ids of runs whose input failed."""
+        first: dict[int, RunInput] = {}
+        alone: list[Fed] = []
+        for run_id, run_input in items:
+            if run_id in first:
+                alone.append((run_id, run_input))  # a second input for a run follows the first
+            else:
+                first[run_id] = run_input
+        failed: set[int] = set()
+        if first:
+            try:
+                leftovers, failed = await self._together(first)
+            except Exception:
+                logger.exception("resuming %d runs together failed; resuming them one by one", len(first))
+                leftovers = list(first.items())
+            alone = leftovers + alone
+        for run_id, run_input in alone:
+            try:
+                await self.runner.resume(run_id, run_input)
+            except Exception:
+                logger.exception("resuming run %s failed", run_id)
+                failed.add(run_id)
+        return failed
+
+    async def _together(self, inputs: dict[int, RunInput]) -> tuple[list[Fed], set[int]]:
+        """Resume what can go together; returns (inputs left to feed one by one, failed runs)."""
+        runs = await self._load(list(inputs))
+        locks = self.runner.locks
+        keys: dict[str, list[int]] = {}
+        for run in runs:
+            keys.setdefault(run.lock_key, []).append(run.id)
+        busy = {key for key in keys if locks.busy(key)}
+        leftovers = [(run_id, inputs[run_id]) for key in busy for run_id in keys[key]]
+        failed: set[int] = set()
+        async with AsyncExitStack() as held:
+            for key in sorted(set(keys) - busy):
+                await held.enter_async_context(locks.hold(key))
+            ids = [run_id for key in sorted(set(keys) - busy) for run_id in keys[key]]
+            fresh = [run for run in await self._load(ids) if not run.state.finished]
+            steps = await self._advance(fresh, inputs)
+            alone = [step for step in steps if step[2].call is not None]
+            together = [step for step in steps if step[2].call is None]
+            if together:
+                await self._store(together)
+            for run, definition, transition in alone:
+                try:
+                    await self.runner.drive(run, definition, transition)
+                except Exception:
+                    logger.exception("run %s failed to go on", run.id)
+                    failed.add(run.id)
+        return leftovers, failed
+
+    async def _load(self, run_ids: list[int]) -> list[StoredRun]:
+        if not run_ids:
+            return []
+        async with self.services.db.read() as session:
+            rows = await session.scalars(
+                select(WorkflowRun).where(WorkflowRun.id.in_(run_ids)).order_by(WorkflowRun.id)
+            )
+            return [unpack(row) for row in rows if row.state]
+
+    async def _advance(
+        self, runs: list[StoredRun], inputs: dict[int, RunInput]
+    ) -> list[tuple[StoredRun, Workflow, Transition]]:
+        async with self.services.db.read() as session:
+            contexts = await build_contexts(
+                Tx(session, self.services.clock.now()),
+                [ContextTarget(run.conversation_id, run.lead_id) for run in runs],
+            )
+        now = self.services.clock.now()
+        steps = []
+        for run, ctx in zip(runs, contexts, strict=True):
+            definition = await self.runner.catalog.version(run.version_id)
+            steps.append((run, definition, engine.advance(definition, run.state, inputs[run.id], ctx, now)))
+        return steps
+
+    async def _store(self, steps: list[tuple[StoredRun, Workflow, Transition]]) -> None:
+        """Store the transitions in one transaction; their inserts go out together at commit."""
+        started = time.perf_counter()
+        async with self.services.uow() as tx:
+            conversation_ids = sorted({run.conversation_id for run, _, _ in steps if run.conversation_id})
+            # the replies find their conversations in the session: no read per run
+            _conversations = (
+                list(await tx.session.scalars(select(Conversation).where(Conversation.id.in_(conversation_ids))))
+                if conversation_ids else []
+            )
+            rows: list[dict[str, Any]] = []
+            with tx.session.no_autoflush:
+                for run, _, transition in steps:
+                    await save(tx, run, transition, deferred=rows)
+            await write_runs(tx, rows)
+        metrics = self.services.metrics
+        share = (time.perf_counter() - started) / len(steps)
+        for run, _, _ in steps:
+            metrics.step_seconds.observe(share)
+            if run.state.finished:
+                metrics.runs.labels(run.state.status).inc()
