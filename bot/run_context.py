@@ -15,12 +15,18 @@ from bot.uow import Tx
 
 @dataclass(frozen=True)
 class ContextTarget:
-    """Whose context to build: a conversation and/or a lead; ``contact_id`` is used when
-    neither names a contact."""
+    """Whose context to build: a conversation and/or a lead (``contact_id`` is used when
+    neither names a contact), and the message and event that set a run off."""
 
     conversation_id: int | None
     lead_id: int | None = None
     contact_id: int | None = None
+    message_id: int | None = None
+    event: DomainEvent | None = None
+
+    @classmethod
+    def of_event(cls, event: DomainEvent) -> ContextTarget:
+        return cls(event.conversation_id, event.lead_id, event.contact_id, event.message_id, event)
 
 
 async def build_context(
@@ -32,22 +38,10 @@ async def build_context(
     event: DomainEvent | None = None,
 ) -> dict[str, Any]:
     """Everything conditions and templates may name, for one conversation (and lead)."""
-    target = ContextTarget(conversation_id, lead_id, event.contact_id if event is not None else None)
-    ctx = (await build_contexts(tx, [target]))[0]
-    if message_id is not None:
-        message = await tx.session.get(Message, message_id)
-        if message is not None:
-            ctx["message"] = {
-                "id": message.id,
-                "text": message.text or "",
-                "payload": message.payload,
-                "kind": message.kind,
-                "direction": message.direction,
-                "sender_kind": message.sender_kind,
-            }
-    if event is not None:
-        ctx["event"] = {"type": event.type, "id": event.id, **event.data}
-    return ctx
+    target = ContextTarget(
+        conversation_id, lead_id, event.contact_id if event is not None else None, message_id, event
+    )
+    return (await build_contexts(tx, [target]))[0]
 
 
 async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[str, Any]]:
@@ -71,6 +65,7 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
             or target.contact_id
         )
     contacts = await _by_id(tx, Contact, set(contact_of))
+    messages = await _by_id(tx, Message, {t.message_id for t in targets})
     contexts: list[dict[str, Any]] = []
     for target, lead_id, contact_id in zip(targets, lead_of, contact_of, strict=True):
         conversation = conversations.get(target.conversation_id)
@@ -84,13 +79,29 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
                     if conversation is not None else None
                 ),
                 "lead": _lead(lead) if lead is not None else None,
-                "message": None,
+                "message": _message(messages.get(target.message_id)),
             }
         )
+        if target.event is not None:
+            event = target.event
+            contexts[-1]["event"] = {"type": event.type, "id": event.id, **event.data}
     return contexts
 
 
-_Row = TypeVar("_Row", Conversation, Agent, Team, Lead, Contact)
+def _message(row: Message | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "id": row.id,
+        "text": row.text or "",
+        "payload": row.payload,
+        "kind": row.kind,
+        "direction": row.direction,
+        "sender_kind": row.sender_kind,
+    }
+
+
+_Row = TypeVar("_Row", Conversation, Agent, Team, Lead, Contact, Message)
 
 
 async def _by_id(tx: Tx, model: type[_Row], ids: set[int | None]) -> dict[int | None, _Row]:

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from bot.catalog import Catalog
 from bot.events import DomainEvent
@@ -25,9 +24,18 @@ from bot.run_batch import BatchResumer
 from bot.run_calls import perform_action, perform_domain_call
 from bot.run_context import build_context
 from bot.run_holds import HoldKeeper
-from bot.run_reactions import RunReactions, waiting_runs
+from bot.run_reactions import RunReactions
+from bot.run_starts import (
+    HELD,
+    Begun,
+    RunStart,
+    RunStarts,
+    asking_conversations,
+    asks,
+    begin,
+    insert_runs,
+)
 from bot.run_store import (
-    ASKS_CUSTOMER,
     StaleRunError,
     StoredRun,
     add_log,
@@ -48,9 +56,6 @@ from workflows.state import MAX_DEPTH, Transition
 
 logger = logging.getLogger(__name__)
 
-ASKING_STEP = "ask_question"
-
-
 class WorkflowRunner:
     """Starts and advances workflow runs."""
 
@@ -62,6 +67,7 @@ class WorkflowRunner:
         self.holds = HoldKeeper(self)
         self.reactions = RunReactions(self)
         self.batch = BatchResumer(self)
+        self.starts = RunStarts(self)
 
     def install(self) -> None:
         """Subscribe to events, timers, delivery failures and dead approval requests."""
@@ -82,7 +88,7 @@ class WorkflowRunner:
         await self.catalog.refresh()
         async with self.locks.hold(lock_key(event.conversation_id, event.lead_id)):
             await self.reactions.on_event(event)
-            await self._start_matching(event)
+            await self.starts.on_event(event)
 
     async def on_timers(self, timers: list[DueTimer]) -> list[DueTimer]:
         """Fire run timers (together where they can go together); returns those that failed."""
@@ -110,29 +116,15 @@ class WorkflowRunner:
 
     # ------------------------------------------------------------------ internals
 
-    async def _start_matching(self, event: DomainEvent) -> None:
-        if not self.catalog.index.listening(event.type):
-            return
+    async def event_context(self, event: DomainEvent) -> dict[str, Any]:
+        """What a run started by ``event`` sees."""
         async with self.services.db.read() as session:
-            ctx = await build_context(
+            return await build_context(
                 Tx(session, self.services.clock.now()), conversation_id=event.conversation_id,
                 lead_id=event.lead_id, message_id=event.message_id, event=event,
             )
-        report = self.catalog.index.match(event.type, ctx)
-        if report.skipped:
-            async with self.services.uow() as tx:
-                for skipped in report.skipped:
-                    entry = self.catalog.by_name.get(skipped.workflow)
-                    if entry is not None:
-                        add_log(
-                            tx, run_id=None, workflow_id=entry.workflow_id, kind="skip",
-                            message=f"not started on {event.type} #{event.id}: {skipped.reason}",
-                            data={"event": ctx.get("event"), "checks": [c.to_log() for c in skipped.checks]},
-                        )
-        for definition in report.matched:
-            await self._start(definition, event, ctx)
 
-    async def _start(
+    async def start(
         self,
         definition: Workflow,
         event: DomainEvent | None,
@@ -143,64 +135,33 @@ class WorkflowRunner:
         depth: int = 0,
         parent_run_id: int | None = None,
     ) -> int | None:
-        entry = self.catalog.by_name[definition.name]
-        conversation_id = ctx["conversation"]["id"] if ctx.get("conversation") else None
-        lead_id = ctx["lead"]["id"] if ctx.get("lead") else None
-        key = trigger_key or f"event:{event.id if event else 'none'}"
-        now = self.services.clock.now()
-        held = conversation_id is not None and _asks(definition) and await self._holder(conversation_id)
+        """Start one run of ``definition`` and drive it until it rests; its id, or None if it
+        did not start (held by another run's question, or started before for this trigger)."""
+        start = RunStart(
+            self.catalog.by_name[definition.name], event, ctx, trigger_key=trigger_key,
+            variables=variables, depth=depth, parent_run_id=parent_run_id,
+        )
+        held = False
+        if start.conversation_id is not None and asks(definition):
+            async with self.services.db.read() as session:
+                reader = Tx(session, self.services.clock.now())
+                held = bool(await asking_conversations(reader, {start.conversation_id}))
         async with self.services.uow() as tx:
             if held:
-                add_log(
-                    tx, run_id=None, workflow_id=entry.workflow_id, kind="skip",
-                    message="not started: another run is waiting for this customer's answer",
-                )
+                add_log(tx, run_id=None, workflow_id=start.entry.workflow_id, kind="skip", message=HELD)
                 return None
-            row = WorkflowRun(
-                workflow_id=entry.workflow_id, version_id=entry.version_id,
-                conversation_id=conversation_id, trigger_key=key,
-                trigger_event_id=event.id if event else None, parent_run_id=parent_run_id,
-                depth=depth, status="running", state={}, started_at=now, updated_at=now,
-            )
-            tx.session.add(row)
-            try:
-                async with tx.session.begin_nested():
-                    await tx.session.flush()
-            except IntegrityError:
-                logger.info("run for %s and %s exists: not started twice", definition.name, key)
+            (run_id,) = await insert_runs(tx, [start])
+            if run_id is None:
+                logger.info("run for %s and %s exists: not started twice", definition.name, start.key)
                 return None
-            transition = engine.start(
-                definition, ctx, now, variables=variables, depth=depth, run_id=str(row.id)
-            )
-            # the row stays as inserted (no second write of it): save() stores the state
-            run = StoredRun(
-                id=row.id, workflow_id=row.workflow_id, version_id=row.version_id,
-                conversation_id=conversation_id, lead_id=lead_id, state=transition.state,
-                asked_after_message_id=0, lock_version=0,
-            )
-            add_log(
-                tx, run_id=row.id, workflow_id=entry.workflow_id, kind="trigger",
-                message=f"started by {event.type if event else 'trigger_workflow'}",
-                data={"event": ctx.get("event"), "depth": depth, "parent_run_id": parent_run_id,
-                      "variables": variables or {}},
-            )
-            if definition.conditions is not None:
-                from workflows.conditions import evaluate
-
-                _, checks = evaluate(definition.conditions, ctx)
-                add_log(
-                    tx, run_id=row.id, workflow_id=entry.workflow_id, kind="condition",
-                    message="conditions held", data={"checks": [c.to_log() for c in checks]},
-                )
-            # the first step commits with the run row: a crash never leaves a run
-            # that exists (so is not started again) but never took its first step
-            await save(tx, run, transition)
+            begun = await begin(tx, start, run_id)
         self.services.metrics.runs.labels("started").inc()
-        await self.drive(run, definition, transition, resumed=True)
-        return run.id
+        await self.go_on(begun)
+        return run_id
 
-    async def _holder(self, conversation_id: int) -> bool:
-        return bool(await waiting_runs(self.services, conversation_id, *ASKS_CUSTOMER))
+    async def go_on(self, begun: Begun) -> None:
+        """Drive a run whose first transition is stored: make its call, and on until it rests."""
+        await self.drive(begun.run, begun.definition, begun.transition, resumed=True)
 
     async def resume_locked(self, run_id: int, run_input: RunInput) -> None:
         """Feed ``run_input`` to a run whose conversation's lock the caller holds."""
@@ -304,7 +265,7 @@ class WorkflowRunner:
         if call.depth > MAX_DEPTH:
             return CallResult(outcome="failure", reason=f"depth {call.depth} exceeds {MAX_DEPTH}")
         ctx = await self.context(run)
-        child = await self._start(
+        child = await self.start(
             entry.definition, None, ctx, trigger_key=f"run:{run.id}:{run.state.steps_total}",
             variables=call.variables, depth=call.depth, parent_run_id=run.id,
         )
@@ -344,7 +305,4 @@ class WorkflowRunner:
                 await self.drive(run, definition, Transition(state=run.state, call=call), resumed=True)
         return len(rows)
 
-
-def _asks(definition: Workflow) -> bool:
-    return any(step.type == ASKING_STEP for step in definition.steps)
 
