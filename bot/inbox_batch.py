@@ -12,11 +12,14 @@ one message at a time when a batch fails.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import ColumnElement
 
 from bot.event_types import EventType
 from bot.inbox import message_extra
@@ -86,12 +89,24 @@ def _sender_key(message: InboundMessage) -> tuple[str, str]:
     return message.channel, message.sender.external_id
 
 
+def _pairs_in(
+    channel: InstrumentedAttribute[str], external_id: InstrumentedAttribute[str], pairs: Iterable[tuple[str, str]]
+) -> ColumnElement[bool]:
+    """``(channel, external_id)`` is one of ``pairs``: an IN list per channel, which the
+    (channel, external_id) index serves and the statement cache keeps (a batch rarely
+    spans more than one channel)."""
+    by_channel: dict[str, list[str]] = {}
+    for name, external in pairs:
+        by_channel.setdefault(name, []).append(external)
+    return or_(*(and_(channel == name, external_id.in_(ids)) for name, ids in sorted(by_channel.items())))
+
+
 async def _known_identities(tx: Tx, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     if not keys:
         return {}
     rows = await tx.session.execute(
         select(ContactIdentity.channel, ContactIdentity.external_id, ContactIdentity.contact_id).where(
-            or_(*(and_(ContactIdentity.channel == c, ContactIdentity.external_id == e) for c, e in keys))
+            _pairs_in(ContactIdentity.channel, ContactIdentity.external_id, keys)
         )
     )
     return {(row.channel, row.external_id): row.contact_id for row in rows}
@@ -202,7 +217,7 @@ async def _conversations(batch: _Batch) -> None:
                Conversation.contact_id, Conversation.message_count)
         .where(
             Conversation.status != "closed",
-            or_(*(and_(Conversation.channel == c, Conversation.external_id == e) for c, e in first_of)),
+            _pairs_in(Conversation.channel, Conversation.external_id, first_of),
         )
         .order_by(Conversation.id)
     )

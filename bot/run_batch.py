@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.models import Conversation, WorkflowRun
+from bot.models import WorkflowRun
 from bot.run_context import ContextTarget, build_contexts
-from bot.run_store import StoredRun, save, unpack, write_runs
+from bot.run_store import StoredRun, load_conversations, save, unpack, write_runs
 from bot.uow import Tx
 from workflows import engine
 from workflows.inputs import RunInput
@@ -125,12 +125,7 @@ class BatchResumer:
         """Store the transitions in one transaction; their inserts go out together at commit."""
         started = time.perf_counter()
         async with self.services.uow() as tx:
-            conversation_ids = sorted({run.conversation_id for run, _, _ in steps if run.conversation_id})
-            # the replies find their conversations in the session: no read per run
-            _conversations = (
-                list(await tx.session.scalars(select(Conversation).where(Conversation.id.in_(conversation_ids))))
-                if conversation_ids else []
-            )
+            _conversations = await load_conversations(tx, (run.conversation_id for run, _, _ in steps))
             rows: list[dict[str, Any]] = []
             with tx.session.no_autoflush:
                 for run, _, transition in steps:

@@ -23,7 +23,15 @@ from bot.events import DomainEvent
 from bot.group_commit import GroupCommit
 from bot.models import WorkflowRun
 from bot.run_context import ContextTarget, build_contexts
-from bot.run_store import ASKS_CUSTOMER, RUNS, StoredRun, add_log, save, write_runs
+from bot.run_store import (
+    ASKS_CUSTOMER,
+    RUNS,
+    StoredRun,
+    add_log,
+    load_conversations,
+    save,
+    write_runs,
+)
 from bot.uow import Tx
 from workflows import engine
 from workflows.conditions import evaluate
@@ -224,6 +232,7 @@ class RunStarts:
                     results[index].later = list(report.matched[position + 1 :])
                     break
             run_ids = await insert_runs(tx, [start for _, start in starts])
+            _conversations = await load_conversations(tx, (start.conversation_id for _, start in starts))
             rows: list[dict[str, Any]] = []
             with tx.session.no_autoflush:
                 for (index, start), run_id in zip(starts, run_ids, strict=True):

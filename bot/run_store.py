@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -254,6 +255,15 @@ async def write_runs(tx: Tx, rows: list[dict[str, Any]]) -> None:
     result = await connection.execute(RUN_UPDATE, rows)
     if result.rowcount != len(rows):
         raise StaleRunError(f"{len(rows) - result.rowcount} of {len(rows)} runs changed under us")
+
+
+async def load_conversations(tx: Tx, conversation_ids: Iterable[int | None]) -> list[Conversation]:
+    """Load conversations into ``tx``'s session, where the replies of the runs saved there
+    find them without a read each; keep the list while saving (the session holds rows weakly)."""
+    ids = sorted({i for i in conversation_ids if i is not None})
+    if not ids:
+        return []
+    return list(await tx.session.scalars(select(Conversation).where(Conversation.id.in_(ids))))
 
 
 class StaleRunError(RuntimeError):
