@@ -10,16 +10,18 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.models import Event, Message, OutboxItem, RunLog, Timer
 from bot.signals import Signals
-from bot.sql import table_of, upsert_ignore
+from bot.sql import table_of
 
 
 class Tx:
@@ -32,6 +34,7 @@ class Tx:
         self.enqueued = 0
         self.scheduled = 0
         self.run_logs: list[dict[str, Any]] = []
+        self.timers: dict[str, dict[str, Any]] = {}
 
     def record_event(
         self,
@@ -101,8 +104,11 @@ class Tx:
     async def schedule(
         self, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
     ) -> None:
-        """Set the timer ``key`` to fire at ``due_at`` (replacing a pending one)."""
-        values = {
+        """Set the timer ``key`` to fire at ``due_at`` (replacing a pending one).
+
+        Written with the transaction's other timers in one statement before commit.
+        """
+        self.timers[key] = {
             "kind": kind,
             "key": key,
             "due_at": due_at,
@@ -110,39 +116,51 @@ class Tx:
             "status": "pending",
             "created_at": self.now,
         }
-        inserted = await upsert_ignore(self.session, Timer, values, ["key"])
-        if not inserted:
-            await self.session.execute(
-                update(Timer)
-                .where(Timer.key == key)
-                .values(
-                    kind=kind,
-                    due_at=due_at,
-                    payload=payload or {},
-                    status="pending",
-                    claimed_until=None,
-                    fired_at=None,
-                )
-            )
         self.scheduled += 1
 
     def add_run_log(self, values: dict[str, Any]) -> None:
         """A run log line, written with the others in one statement when the transaction ends."""
         self.run_logs.append(values)
 
-    async def write_run_logs(self) -> None:
-        """Insert the log lines gathered so far (the unit of work calls this before commit)."""
+    async def write_buffered(self) -> None:
+        """Write the timers and log lines gathered so far (the unit of work calls this before commit)."""
+        await self._write_timers()
         if self.run_logs:
             rows, self.run_logs = self.run_logs, []
             await self.session.execute(insert(table_of(RunLog)), rows)
 
+    async def _write_timers(self) -> None:
+        if self.timers:
+            rows, self.timers = list(self.timers.values()), {}
+            connection = await self.session.connection()
+            await connection.execute(_timer_upsert(connection.dialect.name), rows)
+
     async def cancel_timer(self, key: str) -> None:
         """Cancel the timer ``key`` if it has not fired."""
+        await self._write_timers()
         await self.session.execute(
             update(Timer)
             .where(Timer.key == key, Timer.status == "pending")
             .values(status="cancelled")
         )
+
+
+_TIMERS = table_of(Timer)
+
+
+@cache
+def _timer_upsert(dialect: str) -> Any:
+    """Insert timers; one whose key exists is set to the new due time, pending again."""
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(_TIMERS)
+    fresh = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "kind": fresh.kind, "due_at": fresh.due_at, "payload": fresh.payload,
+            "status": fresh.status, "claimed_until": None, "fired_at": None,
+        },
+    )
 
 
 class UnitOfWork:
@@ -159,7 +177,7 @@ class UnitOfWork:
             async with session.begin():
                 tx = Tx(session, self.clock.now())
                 yield tx
-                await tx.write_run_logs()
+                await tx.write_buffered()
             if tx.events:
                 self.signals.events.set()
             if tx.enqueued:
