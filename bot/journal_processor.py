@@ -142,14 +142,14 @@ class JournalProcessor:
         if not readable:
             return []
         try:
-            async with tx.session.begin_nested():
+            async with tx.savepoint():
                 return await store_batch(tx, [message for _, _, message in readable])
         except Exception:
             logger.warning("journal batch of %d failed; storing one by one", len(readable), exc_info=True)
         fresh: list[bool] = []
         for entry, _, message in readable:
             try:
-                async with tx.session.begin_nested():
+                async with tx.savepoint():
                     result = await self.inbox.store(tx, message)
             except Exception as exc:
                 errors[entry.id] = f"not stored: {type(exc).__name__}: {exc}"

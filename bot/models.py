@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -327,11 +327,6 @@ class Event(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    message: Mapped[Message | None] = relationship(
-        primaryjoin="foreign(Event.message_id) == Message.id", lazy="raise"
-    )
-    """Set on a new event to take the id of a message written in the same flush."""
-
 
 class OutboxItem(Base):
     """One piece of outbound work (channel send, Slack post, webhook, e-mail)."""
@@ -361,11 +356,6 @@ class OutboxItem(Base):
     message_id: Mapped[int | None] = mapped_column(BigId)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    message: Mapped[Message | None] = relationship(
-        primaryjoin="foreign(OutboxItem.message_id) == Message.id", lazy="raise"
-    )
-    """Set on a new item to take the id of a message written in the same flush."""
 
 
 class Timer(Base):

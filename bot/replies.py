@@ -38,9 +38,10 @@ async def queue_reply(
 ) -> Message:
     """Store an outbound message and queue it for delivery on the conversation's channel.
 
-    Nothing is flushed: the message, its outbox item and its event are written together
-    at the transaction's next flush (many replies in one transaction share statements),
-    so the returned row has its id only after that.
+    Nothing is flushed: the message is written with the session's next flush, its outbox
+    item and event (which take its id) with the transaction's others before commit, so
+    many replies in one transaction share statements. The returned row has its id once
+    flushed.
     """
     extra: dict[str, Any] = {}
     if choices:

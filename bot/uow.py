@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,16 +25,23 @@ from bot.sql import table_of
 
 
 class Tx:
-    """An open transaction plus what it will announce once committed."""
+    """An open transaction plus what it will announce once committed.
+
+    Events, outbound items, timers and run log lines are gathered and written just
+    before commit, each kind in one statement: a transaction that causes many of them
+    (a batch of messages, of started runs) pays for one write, not one each.
+    """
 
     def __init__(self, session: AsyncSession, now: datetime) -> None:
         self.session = session
         self.now = now
-        self.events: list[Event] = []
+        self.events: list[dict[str, Any]] = []
+        self.outbox: list[dict[str, Any]] = []
         self.enqueued = 0
         self.scheduled = 0
         self.run_logs: list[dict[str, Any]] = []
         self.timers: dict[str, dict[str, Any]] = {}
+        self.written_events = 0
 
     def record_event(
         self,
@@ -46,26 +53,25 @@ class Tx:
         message_id: int | None = None,
         message: Message | None = None,
         data: dict[str, Any] | None = None,
-    ) -> Event:
+    ) -> None:
         """Store a domain event with this change; subscribers see it after commit.
 
-        ``message``: a message added in this transaction and not flushed yet; the event
-        takes its id when both are written.
+        ``message``: a message added to the session in this transaction; the event takes
+        its id when it is written.
         """
-        row = Event(
-            type=str(type_),
-            conversation_id=conversation_id,
-            contact_id=contact_id,
-            lead_id=lead_id,
-            message_id=message_id,
-            data=data or {},
-            occurred_at=self.now,
+        self.events.append(
+            {
+                "type": str(type_),
+                "conversation_id": conversation_id,
+                "contact_id": contact_id,
+                "lead_id": lead_id,
+                "message_id": message_id,
+                "data": data or {},
+                "occurred_at": self.now,
+                "delivered_at": None,
+                _MESSAGE: message,
+            }
         )
-        if message is not None:
-            row.message = message
-        self.session.add(row)
-        self.events.append(row)
-        return row
 
     def enqueue(
         self,
@@ -80,34 +86,35 @@ class Tx:
         message_id: int | None = None,
         message: Message | None = None,
         not_before: datetime | None = None,
-    ) -> OutboxItem:
+    ) -> None:
         """Add outbound work, delivered by the dispatcher after commit (``message`` as for
         :meth:`record_event`)."""
-        row = OutboxItem(
-            kind=kind,
-            destination=destination,
-            payload=payload,
-            idempotency_key=key or uuid.uuid4().hex,
-            next_attempt_at=not_before or self.now,
-            conversation_id=conversation_id,
-            run_id=run_id,
-            step_id=step_id,
-            message_id=message_id,
-            created_at=self.now,
+        self.outbox.append(
+            {
+                "kind": kind,
+                "destination": destination,
+                "payload": payload,
+                "idempotency_key": key or uuid.uuid4().hex,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": not_before or self.now,
+                "claimed_until": None,
+                "last_error": None,
+                "conversation_id": conversation_id,
+                "run_id": run_id,
+                "step_id": step_id,
+                "message_id": message_id,
+                "created_at": self.now,
+                "done_at": None,
+                _MESSAGE: message,
+            }
         )
-        if message is not None:
-            row.message = message
-        self.session.add(row)
         self.enqueued += 1
-        return row
 
     async def schedule(
         self, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
     ) -> None:
-        """Set the timer ``key`` to fire at ``due_at`` (replacing a pending one).
-
-        Written with the transaction's other timers in one statement before commit.
-        """
+        """Set the timer ``key`` to fire at ``due_at`` (replacing a pending one)."""
         self.timers[key] = {
             "kind": kind,
             "key": key,
@@ -118,16 +125,40 @@ class Tx:
         }
         self.scheduled += 1
 
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A savepoint: when the block fails, what it wrote and gathered is undone."""
+        kept = (len(self.events), len(self.outbox), len(self.run_logs), dict(self.timers))
+        counts = (self.enqueued, self.scheduled)
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            events, outbox, logs, self.timers = kept
+            del self.events[events:], self.outbox[outbox:], self.run_logs[logs:]
+            self.enqueued, self.scheduled = counts
+            raise
+
     def add_run_log(self, values: dict[str, Any]) -> None:
         """A run log line, written with the others in one statement when the transaction ends."""
         self.run_logs.append(values)
 
     async def write_buffered(self) -> None:
-        """Write the timers and log lines gathered so far (the unit of work calls this before commit)."""
+        """Write what was gathered so far (the unit of work calls this before commit)."""
         await self._write_timers()
-        if self.run_logs:
-            rows, self.run_logs = self.run_logs, []
-            await self.session.execute(insert(table_of(RunLog)), rows)
+        rows: dict[Table, list[dict[str, Any]]] = {
+            _EVENTS: self.events, _OUTBOX: self.outbox, _RUN_LOGS: self.run_logs
+        }
+        if not any(rows.values()):
+            return
+        if any(row[_MESSAGE] is not None for row in (*self.events, *self.outbox)):
+            await self.session.flush()  # the messages they name get their ids
+        connection = await self.session.connection()
+        for table, gathered in rows.items():
+            if gathered:
+                await connection.execute(insert(table), [_without_message(row) for row in gathered])
+        self.written_events += len(self.events)
+        self.events, self.outbox, self.run_logs = [], [], []
 
     async def _write_timers(self) -> None:
         if self.timers:
@@ -146,6 +177,19 @@ class Tx:
 
 
 _TIMERS = table_of(Timer)
+_EVENTS = table_of(Event)
+_OUTBOX = table_of(OutboxItem)
+_RUN_LOGS = table_of(RunLog)
+_MESSAGE = "_message"
+"""Key of a gathered row's unflushed message, whose id the row takes when written."""
+
+
+def _without_message(row: dict[str, Any]) -> dict[str, Any]:
+    message = row.get(_MESSAGE)
+    values = {k: v for k, v in row.items() if k != _MESSAGE}
+    if message is not None:
+        values["message_id"] = message.id
+    return values
 
 
 @cache
@@ -178,7 +222,7 @@ class UnitOfWork:
                 tx = Tx(session, self.clock.now())
                 yield tx
                 await tx.write_buffered()
-            if tx.events:
+            if tx.written_events:
                 self.signals.events.set()
             if tx.enqueued:
                 self.signals.outbox.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -15,10 +16,13 @@ from bot.services import Services
 
 
 async def enqueue(services: Services, kind: str, destination: str = "", **payload: object) -> int:
+    key = uuid.uuid4().hex
     async with services.uow() as tx:
-        row = tx.enqueue(kind, dict(payload), destination=destination)
-        await tx.session.flush()
-        return row.id
+        tx.enqueue(kind, dict(payload), destination=destination, key=key)
+    async with services.db.read() as session:
+        item_id = await session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key))
+    assert item_id is not None
+    return int(item_id)
 
 
 async def item(services: Services, item_id: int) -> OutboxItem:

@@ -1,0 +1,86 @@
+"""The unit of work gathers events, outbound items, timers and log lines and writes them at commit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.models import Contact, Conversation, Event, Message, OutboxItem, RunLog, Timer
+from bot.replies import queue_reply
+from bot.services import Services
+from bot.uow import Tx
+
+
+async def count(services: Services, model: type[Event | OutboxItem | Timer | RunLog]) -> int:
+    async with services.db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def log(tx: Tx, message: str) -> None:
+    tx.add_run_log(
+        {"run_id": None, "workflow_id": None, "kind": "info", "step_id": None, "message": message,
+         "data": {}, "duration_ms": None, "created_at": tx.now}
+    )
+
+
+async def failing_part(tx: Tx) -> None:
+    async with tx.savepoint():
+        tx.record_event("dropped")
+        tx.enqueue("test", {"text": "dropped"})
+        log(tx, "dropped")
+        await tx.schedule("test", "kept", tx.now + timedelta(hours=9))  # replaced, then put back
+        await tx.schedule("test", "dropped", tx.now)
+        raise RuntimeError("this part fails")
+
+
+async def test_a_failed_savepoint_takes_back_what_it_gathered(services: Services) -> None:
+    async with services.uow() as tx:
+        tx.record_event("kept")
+        log(tx, "kept")
+        await tx.schedule("test", "kept", tx.now + timedelta(hours=1))
+        with pytest.raises(RuntimeError):
+            await failing_part(tx)
+        async with tx.savepoint():
+            tx.enqueue("test", {"text": "kept"})
+    async with services.db.read() as session:
+        assert list(await session.scalars(select(Event.type))) == ["kept"]
+        assert list(await session.scalars(select(OutboxItem.payload))) == [{"text": "kept"}]
+        assert list(await session.scalars(select(RunLog.message))) == ["kept"]
+        (timer,) = await session.scalars(select(Timer))
+    assert (timer.key, timer.due_at) == ("kept", services.clock.now() + timedelta(hours=1))
+
+
+async def test_a_reply_and_its_item_and_event_share_the_message_id(services: Services) -> None:
+    async with services.uow() as tx:
+        contact = Contact(attributes={})
+        tx.session.add(contact)
+        await tx.session.flush()
+        conversation = Conversation(
+            contact_id=contact.id, channel="test", external_id="chat", status="open", attributes={},
+            created_at=tx.now, last_activity_at=tx.now,
+        )
+        tx.session.add(conversation)
+        await tx.session.flush()
+        first = await queue_reply(tx, conversation, "one")
+        second = await queue_reply(tx, conversation, "two")
+    async with services.db.read() as session:
+        messages = {m.text: m.id for m in await session.scalars(select(Message))}
+        items = list(await session.scalars(select(OutboxItem).order_by(OutboxItem.id)))
+        events = list(await session.scalars(select(Event).order_by(Event.id)))
+    assert (first.id, second.id) == (messages["one"], messages["two"])
+    assert [i.message_id for i in items] == [first.id, second.id]
+    assert [e.message_id for e in events] == [first.id, second.id]
+
+
+async def test_setting_a_timer_twice_keeps_the_last(services: Services) -> None:
+    async with services.uow() as tx:
+        await tx.schedule("test", "k", tx.now + timedelta(hours=1))
+    async with services.uow() as tx:
+        await tx.schedule("test", "k", tx.now + timedelta(hours=2), {"n": 2})
+        await tx.cancel_timer("other")
+    async with services.db.read() as session:
+        (timer,) = await session.scalars(select(Timer))
+    assert (timer.due_at, timer.payload, timer.status) == (services.clock.now() + timedelta(hours=2), {"n": 2}, "pending")
+    assert await count(services, Timer) == 1
