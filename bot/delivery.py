@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 from functools import partial
 
+from sqlalchemy import select
+
 from bot import conversations
 from bot.errors import PermanentDeliveryError
 from bot.messages import OutboundMessage
+from bot.models import Conversation
 from bot.outbox import Delivery, Finish
 from bot.replies import (
     SEND_KIND,
@@ -21,6 +24,9 @@ from bot.uow import Tx
 
 logger = logging.getLogger(__name__)
 
+CONVERSATION = "conversation"
+"""Key of the conversation row ``prepare`` read for a delivery."""
+
 
 class ChannelSender:
     """The outbox handler for customer messages."""
@@ -29,7 +35,18 @@ class ChannelSender:
         self.services = services
 
     def register(self) -> None:
-        self.services.outbox.register(SEND_KIND, self.send, on_dead=self.on_dead)
+        self.services.outbox.register(SEND_KIND, self.send, on_dead=self.on_dead, prepare=self.prepare)
+
+    async def prepare(self, deliveries: list[Delivery]) -> None:
+        """Read the conversations of the messages claimed together, in one query."""
+        ids = sorted({d.conversation_id for d in deliveries if d.conversation_id is not None})
+        if not ids:
+            return
+        async with self.services.db.read() as session:
+            rows = {c.id: c for c in await session.scalars(select(Conversation).where(Conversation.id.in_(ids)))}
+        for delivery in deliveries:
+            if delivery.conversation_id in rows:
+                delivery.context[CONVERSATION] = rows[delivery.conversation_id]
 
     async def send(self, delivery: Delivery) -> Finish | None:
         """Send one queued message; its delivery status is recorded as the item is marked done."""
@@ -41,13 +58,15 @@ class ChannelSender:
         if channel is None:
             raise PermanentDeliveryError(f"channel {message.channel!r} is not configured")
         if message.conversation_id is not None:
-            async with self.services.db.read() as session:
-                conversation = await conversations.get(
-                    Tx(session, self.services.clock.now()), message.conversation_id
-                )
-                last = conversation.last_customer_message_at
-                allowed = channel.can_send_freeform(last, self.services.clock.now())
-                blocked = freeform_blocked(conversation, allowed, message)
+            conversation = delivery.context.get(CONVERSATION)
+            if conversation is None or conversation.id != message.conversation_id:
+                async with self.services.db.read() as session:
+                    conversation = await conversations.get(
+                        Tx(session, self.services.clock.now()), message.conversation_id
+                    )
+            last = conversation.last_customer_message_at
+            allowed = channel.can_send_freeform(last, self.services.clock.now())
+            blocked = freeform_blocked(conversation, allowed, message)
             if blocked:
                 raise PermanentDeliveryError(blocked)
             # the channel picks text or template from the same decision

@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,6 +51,8 @@ class Delivery:
     run_id: int | None
     step_id: str | None
     message_id: int | None
+    context: dict[str, Any] = field(default_factory=dict, compare=False)
+    """What the kind's ``prepare`` read for this item beforehand (with the others claimed)."""
 
     @classmethod
     def from_row(cls, row: OutboxItem) -> Delivery:
@@ -72,6 +74,8 @@ Finish = Callable[[AsyncSession], Awaitable[None]]
 """What a handler still has to record once its item went out; runs in the transaction marking it done."""
 Handler = Callable[[Delivery], Awaitable[Finish | None]]
 DeadHandler = Callable[[Delivery, str], Awaitable[None]]
+Prepare = Callable[[list[Delivery]], Awaitable[None]]
+"""Reads what a kind's items claimed together need, at once, into their ``context``."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class _Route:
     handler: Handler
     on_dead: DeadHandler | None
     min_interval: float
+    prepare: Prepare | None = None
 
 
 class Outbox:
@@ -122,11 +127,13 @@ class Outbox:
         *,
         on_dead: DeadHandler | None = None,
         min_interval: float = 0.0,
+        prepare: Prepare | None = None,
     ) -> None:
-        """Deliver items of ``kind`` with ``handler``; ``on_dead`` hears of final failures."""
+        """Deliver items of ``kind`` with ``handler``; ``on_dead`` hears of final failures;
+        ``prepare`` gets each claim's items of the kind first (a handler must not rely on it)."""
         if kind in self._routes:
             raise ValueError(f"outbox kind {kind!r} already has a handler")
-        self._routes[kind] = _Route(handler, on_dead, min_interval)
+        self._routes[kind] = _Route(handler, on_dead, min_interval, prepare)
 
     def handles(self, kind: str) -> bool:
         """Whether a handler is registered for ``kind``."""
@@ -179,6 +186,7 @@ class Outbox:
     async def run_once(self, limit: int = 200) -> int:
         """Claim due items and deliver them; returns how many were attempted."""
         deliveries = await self._claim(limit)
+        await self._prepare(deliveries)
         groups: dict[str, list[Delivery]] = {}
         for delivery in deliveries:
             key = delivery.destination or f"#{delivery.id}"
@@ -191,6 +199,19 @@ class Outbox:
 
         results = await asyncio.gather(*(deliver(g) for g in groups.values()))
         return sum(results)
+
+    async def _prepare(self, deliveries: list[Delivery]) -> None:
+        kinds: dict[str, list[Delivery]] = {}
+        for delivery in deliveries:
+            kinds.setdefault(delivery.kind, []).append(delivery)
+        for kind, items in kinds.items():
+            prepare = self._routes[kind].prepare
+            if prepare is None:
+                continue
+            try:
+                await prepare(items)
+            except Exception:
+                logger.exception("preparing %d %s items failed; they are sent without", len(items), kind)
 
     async def _deliver_in_order(self, group: list[Delivery]) -> int:
         attempted = 0

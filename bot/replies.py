@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Choice, OutboundMessage, Template
 from bot.models import Contact, Conversation, Message
+from bot.sql import table_of
 from bot.uow import Tx
 
 logger = logging.getLogger(__name__)
@@ -113,7 +115,17 @@ async def write_delivery_status(
         values["external_id"] = external_id
     if error is not None:
         values["error_code"] = error[:64]
-    await session.execute(update(Message).where(Message.id == message_id).values(**values))
+    connection = await session.connection()
+    await connection.execute(_status_update(tuple(values)), {"message": message_id, **values})
+
+
+@cache
+def _status_update(columns: tuple[str, ...]) -> Update:
+    """The prepared UPDATE of a message's delivery columns (built once per set of columns)."""
+    table = table_of(Message)
+    return update(table).where(table.c.id == bindparam("message")).values(
+        {column: bindparam(column) for column in columns}
+    )
 
 
 def freeform_blocked(

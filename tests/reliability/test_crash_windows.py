@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.orm import Session
 
-from bot.models import OutboxItem, WorkflowRun
+from bot.models import OutboxItem
 from bot.services import Services
 from bot.settle import settle
 from tests.integration.runner.flows import start
@@ -28,8 +28,12 @@ class Died(Exception):
 def die_after_first_run_commit() -> Iterator[list[bool]]:
     died: list[bool] = []
 
-    def after_flush(session: Session, _context: Any) -> None:
-        if any(isinstance(obj, WorkflowRun) for obj in session.new):
+    def after_begin(session: Session, _transaction: Any, connection: Connection) -> None:
+        connection.info["session"] = session  # whose transaction the connection runs now
+
+    def after_execute(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        session = connection.info.get("session")
+        if session is not None and statement.startswith("INSERT INTO workflow_runs"):
             session.info["inserts_run"] = True
 
     def after_commit(session: Session) -> None:
@@ -39,10 +43,12 @@ def die_after_first_run_commit() -> Iterator[list[bool]]:
             died.append(True)
             raise Died
 
-    event.listen(Session, "after_flush", after_flush)
+    event.listen(Session, "after_begin", after_begin)
+    event.listen(Engine, "after_cursor_execute", after_execute)
     event.listen(Session, "after_commit", after_commit)
     yield died
-    event.remove(Session, "after_flush", after_flush)
+    event.remove(Session, "after_begin", after_begin)
+    event.remove(Engine, "after_cursor_execute", after_execute)
     event.remove(Session, "after_commit", after_commit)
 
 

@@ -227,3 +227,40 @@ async def test_items_sent_together_are_recorded_in_one_transaction_with_their_fo
     # the done mark comes after the follow-up and clears what it may not keep
     assert {(r.status, r.attempts, r.last_error, r.claimed_until) for r in rows} == {("done", 1, None, None)}
     assert len(commits) == 2  # the claim, then one for all five done marks
+
+
+async def test_items_claimed_together_are_prepared_together(services: Services) -> None:
+    prepared: list[list[int]] = []
+    seen: dict[int, object] = {}
+
+    async def prepare(deliveries: list[Delivery]) -> None:
+        prepared.append([d.id for d in deliveries])
+        for delivery in deliveries:
+            delivery.context["note"] = f"prepared {delivery.id}"
+
+    async def handler(delivery: Delivery) -> None:
+        seen[delivery.id] = delivery.context.get("note")
+
+    services.outbox.register("prepared", handler, prepare=prepare)
+    services.outbox.register("plain", handler)
+    ids = [await enqueue(services, "prepared", destination=f"chat-{n}") for n in range(4)]
+    plain = await enqueue(services, "plain")
+    await services.outbox.run_once()
+    assert prepared == [ids]  # once for the claim, only its kind
+    assert seen == {**{i: f"prepared {i}" for i in ids}, plain: None}
+
+
+async def test_a_failed_prepare_still_sends(services: Services) -> None:
+    sent: list[int] = []
+
+    async def prepare(_deliveries: list[Delivery]) -> None:
+        raise RuntimeError("the lookup failed")
+
+    async def handler(delivery: Delivery) -> None:
+        sent.append(delivery.id)
+
+    services.outbox.register("unprepared", handler, prepare=prepare)
+    item_id = await enqueue(services, "unprepared")
+    await services.outbox.run_once()
+    assert sent == [item_id]
+    assert (await item(services, item_id)).status == "done"
