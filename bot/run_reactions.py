@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.event_types import EventType
 from bot.events import DomainEvent
 from bot.models import Agent, Message, WorkflowRun
+from bot.read_batch import ReadBatch
 from bot.replies import MESSAGE_SENT
 from bot.run_store import ASKS_CUSTOMER, StoredRun, unpack
 from bot.services import Services
@@ -27,17 +28,27 @@ if TYPE_CHECKING:
 
 async def waiting_runs(services: Services, conversation_id: int, *waiting_for: str) -> list[StoredRun]:
     """The conversation's runs waiting for one of ``waiting_for``, oldest first."""
+    return (await waiting_runs_of(services, [conversation_id], *waiting_for)).get(conversation_id, [])
+
+
+async def waiting_runs_of(
+    services: Services, conversation_ids: list[int], *waiting_for: str
+) -> dict[int, list[StoredRun]]:
+    """:func:`waiting_runs` for several conversations, in one query."""
     async with services.db.read() as session:
         rows = await session.scalars(
             select(WorkflowRun)
             .where(
-                WorkflowRun.conversation_id == conversation_id,
+                WorkflowRun.conversation_id.in_(conversation_ids),
                 WorkflowRun.status == "waiting",
                 WorkflowRun.waiting_for.in_(waiting_for),
             )
             .order_by(WorkflowRun.id)
         )
-        return [unpack(r) for r in rows]
+        found: dict[int, list[StoredRun]] = {}
+        for row in rows:
+            found.setdefault(int(row.conversation_id or 0), []).append(unpack(row))
+        return found
 
 
 class RunReactions:
@@ -46,6 +57,10 @@ class RunReactions:
     def __init__(self, runner: WorkflowRunner) -> None:
         self.runner = runner
         self.services = runner.services
+        # every customer message asks this; a burst of them asks it once
+        self._asking: ReadBatch[int, list[StoredRun]] = ReadBatch(
+            lambda ids: waiting_runs_of(self.services, ids, *ASKS_CUSTOMER), list
+        )
 
     async def on_event(self, event: DomainEvent) -> None:
         """React to ``event`` (the caller holds the conversation's lock)."""
@@ -83,11 +98,11 @@ class RunReactions:
     async def _answer(self, event: DomainEvent) -> None:
         assert event.conversation_id is not None
         assert event.message_id is not None
-        for run in await waiting_runs(self.services, event.conversation_id, *ASKS_CUSTOMER):
+        for run in await self._asking.get(event.conversation_id):
             if event.message_id <= run.asked_after_message_id:
                 continue
-            async with self.services.uow() as tx:
-                message = await tx.session.get(Message, event.message_id)
+            async with self.services.db.read() as session:
+                message = await session.get(Message, event.message_id)
             if message is None:
                 return
             if run.hold is not None:

@@ -21,6 +21,7 @@ from bot import conversations
 from bot.event_types import EventType
 from bot.events import DomainEvent
 from bot.models import Conversation, Message, OutboxItem, WorkflowRun
+from bot.read_batch import ReadBatch
 from bot.replies import queue_reply
 from bot.run_store import AI_REPLY, ASKS_CUSTOMER
 from bot.services import Services
@@ -77,20 +78,26 @@ class AiAgentRuntime:
         self.ai_configured = ai_configured
         self.fallback = fallback
         self.handover_text = handover_text
+        # most chats have no AI agent: a burst of customer messages asks that once
+        self._agent_of: ReadBatch[int, str | None] = ReadBatch(self._agents, lambda: None)
 
     async def __call__(self, event: DomainEvent) -> None:
         if event.type != EventType.MESSAGE_RECEIVED:
             return
         if event.conversation_id is None or event.message_id is None:
             return
-        async with self.services.db.read() as session:  # most chats have no AI agent
-            attributes = await session.scalar(
-                select(Conversation.attributes).where(Conversation.id == event.conversation_id)
-            )
-        if not (attributes or {}).get(AGENT_KEY):
+        if not await self._agent_of.get(event.conversation_id):
             return
         async with self.services.uow() as tx:
             await self._turn(tx, event.conversation_id, event.message_id)
+
+    async def _agents(self, conversation_ids: list[int]) -> dict[int, str | None]:
+        """The AI agent's instructions of each conversation that has one."""
+        async with self.services.db.read() as session:
+            rows = await session.execute(
+                select(Conversation.id, Conversation.attributes).where(Conversation.id.in_(conversation_ids))
+            )
+            return {row.id: (row.attributes or {}).get(AGENT_KEY) for row in rows}
 
     async def _turn(self, tx: Tx, conversation_id: int, message_id: int) -> None:
         conversation = await tx.session.get(Conversation, conversation_id)
