@@ -191,8 +191,9 @@ class Database:
             yield session
 
     async def ping(self) -> bool:
-        """True when the database answers."""
-        async with self.engine.connect() as conn:
+        """True when the database answers (on a SQLite file, through a reading connection:
+        a health check must not queue for the write lock outside the transaction gate)."""
+        async with (self._read_engine or self.engine).connect() as conn:
             await conn.execute(text("SELECT 1"))
         return True
 
