@@ -56,6 +56,7 @@ from workflows.state import MAX_DEPTH, Transition
 
 logger = logging.getLogger(__name__)
 
+
 class WorkflowRunner:
     """Starts and advances workflow runs."""
 
