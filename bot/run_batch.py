@@ -4,9 +4,10 @@ Due timers come in hundreds (a 24-hour wait started by a campaign). Fed one by o
 each costs its own reads and its own transaction; here the runs are loaded, their
 contexts built and their transitions stored together. The result is the same as
 resuming them one by one: the same engine, the same ``save``, under the same
-per-conversation locks. A transition that makes a call goes on alone (``drive``), a
-run whose conversation is busy waits its turn after the batch, and if the shared
-transaction fails nothing of it is kept and every run is resumed on its own.
+per-conversation locks. Resumed on their own after the batch, as before: a run whose
+next step makes a call, a run whose conversation is busy, a second run of the same
+conversation (it must see what the first did), and, if the shared transaction fails
+(nothing of it is kept), every run.
 """
 
 from __future__ import annotations
@@ -53,14 +54,13 @@ class BatchResumer:
                 alone.append((run_id, run_input))  # a second input for a run follows the first
             else:
                 first[run_id] = run_input
-        failed: set[int] = set()
         if first:
             try:
-                leftovers, failed = await self._together(first)
+                alone = await self._together(first) + alone
             except Exception:
                 logger.exception("resuming %d runs together failed; resuming them one by one", len(first))
-                leftovers = list(first.items())
-            alone = leftovers + alone
+                alone = list(first.items()) + alone
+        failed: set[int] = set()
         for run_id, run_input in alone:
             try:
                 await self.runner.resume(run_id, run_input)
@@ -69,33 +69,28 @@ class BatchResumer:
                 failed.add(run_id)
         return failed
 
-    async def _together(self, inputs: dict[int, RunInput]) -> tuple[list[Fed], set[int]]:
-        """Resume what can go together; returns (inputs left to feed one by one, failed runs)."""
-        runs = await self._load(list(inputs))
+    async def _together(self, inputs: dict[int, RunInput]) -> list[Fed]:
+        """Resume what can go together; returns the inputs left to feed one by one.
+
+        Left: runs whose conversation is busy, all but the first run of a conversation
+        (each must see what the one before it did), and runs whose next step makes a call.
+        """
+        first_of: dict[str, int] = {}
+        for run in await self._load(list(inputs)):
+            first_of.setdefault(run.lock_key, run.id)
         locks = self.runner.locks
-        keys: dict[str, list[int]] = {}
-        for run in runs:
-            keys.setdefault(run.lock_key, []).append(run.id)
-        busy = {key for key in keys if locks.busy(key)}
-        leftovers = [(run_id, inputs[run_id]) for key in busy for run_id in keys[key]]
-        failed: set[int] = set()
+        keys = sorted(key for key in first_of if not locks.busy(key))
+        batched = {first_of[key] for key in keys}
         async with AsyncExitStack() as held:
-            for key in sorted(set(keys) - busy):
+            for key in keys:
                 await held.enter_async_context(locks.hold(key))
-            ids = [run_id for key in sorted(set(keys) - busy) for run_id in keys[key]]
-            fresh = [run for run in await self._load(ids) if not run.state.finished]
+            fresh = [run for run in await self._load(sorted(batched)) if not run.state.finished]
             steps = await self._advance(fresh, inputs)
-            alone = [step for step in steps if step[2].call is not None]
             together = [step for step in steps if step[2].call is None]
             if together:
                 await self._store(together)
-            for run, definition, transition in alone:
-                try:
-                    await self.runner.drive(run, definition, transition)
-                except Exception:
-                    logger.exception("run %s failed to go on", run.id)
-                    failed.add(run.id)
-        return leftovers, failed
+        done = {run.id for run, _, _ in together}
+        return [(run_id, run_input) for run_id, run_input in inputs.items() if run_id not in done]
 
     async def _load(self, run_ids: list[int]) -> list[StoredRun]:
         if not run_ids:

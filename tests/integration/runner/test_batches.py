@@ -175,3 +175,35 @@ async def test_a_dispatcher_burst_starts_every_conversation_once(services: Servi
     runs = await bot.runs()
     assert sorted(r.conversation_id for r in runs) == sorted({r.conversation_id for r in runs})
     assert len(runs) == len(CHATS)
+
+
+async def test_runs_of_one_conversation_fire_in_turn(services: Services, tmp_path: Path) -> None:
+    """The second run due in a conversation sees what the first one's call changed."""
+    bot = await start(services, tmp_path, """
+        name: tagger
+        trigger: {event: conversation.created}
+        steps:
+          - {type: wait, duration: 1h}
+          - {type: add_tag, tag: followed-up}
+        """, """
+        name: reader
+        trigger: {event: conversation.created}
+        steps:
+          - {type: wait, duration: 1h}
+          - id: check
+            type: branch
+            cases:
+              - when: {all: [{field: conversation.tags, op: contains, value: followed-up}]}
+                goto: seen
+            else: unseen
+          - {id: seen, type: send_message, text: "seen", next: end}
+          - {id: unseen, type: send_message, text: "not seen"}
+        """)
+    await arrive(bot)
+    await bot.settle()
+    bot.clock.advance(timedelta(hours=1))
+    assert await services.scheduler.run_once() == 2 * len(CHATS)
+    await bot.settle()
+    for chat in CHATS:
+        assert bot.replies(chat) == ["seen"]
+    assert {r.status for r in await bot.runs()} == {"completed"}
