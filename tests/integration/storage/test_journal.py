@@ -177,16 +177,29 @@ async def test_a_body_given_as_text_is_stored_as_it_arrived(services: Services) 
     assert parsed == {"id": 7, "chat": 1, "text": "café"}
 
 
-class _Flood:
-    """A door whose inflow never stops: every look at it finds a thousand more payloads."""
+class _Inflow:
+    """A door where every look finds ``step`` more payloads, whose webhooks wait
+    ``ack_wait_s`` on average for their commits."""
 
-    def __init__(self) -> None:
+    def __init__(self, step: int, ack_wait_s: float = 0.0) -> None:
+        self._step = step
         self._arrived = 0
+        self.ack_wait_s = ack_wait_s
 
     @property
     def arrived(self) -> int:
-        self._arrived += 1000
+        self._arrived += self._step
         return self._arrived
+
+
+def _flood() -> _Inflow:
+    """An inflow that never stops: a thousand more payloads at every look."""
+    return _Inflow(1000)
+
+
+def _busy() -> _Inflow:
+    """A door kept busy, whose webhooks wait long for their commits."""
+    return _Inflow(1, ack_wait_s=1.0)
 
 
 class _Quiet:
@@ -194,7 +207,7 @@ class _Quiet:
 
 
 async def test_the_processor_gives_way_to_a_flood_for_a_bounded_time(services: Services) -> None:
-    processor = JournalProcessor(services.uow, services.inbox, door=_Flood())  # type: ignore[arg-type]
+    processor = JournalProcessor(services.uow, services.inbox, door=_flood())  # type: ignore[arg-type]
     processor.give_way_step_s, processor.give_way_max_s = 0.001, 0.005
     assert await processor._give_way() >= 0.005
 
@@ -215,23 +228,9 @@ class _Recording(JournalProcessor):
         return await super().run_once(limit)
 
 
-class _Busy:
-    """A door kept busy, whose webhooks wait long for their commits."""
-
-    ack_wait_s = 1.0
-
-    def __init__(self) -> None:
-        self._arrived = 0
-
-    @property
-    def arrived(self) -> int:
-        self._arrived += 1
-        return self._arrived
-
-
 async def test_with_webhooks_waiting_the_processor_takes_small_batches(services: Services) -> None:
     after = reader(services)
-    processor = _Recording(services.uow, services.inbox, batch=10, door=_Busy())  # type: ignore[arg-type]
+    processor = _Recording(services.uow, services.inbox, batch=10, door=_busy())  # type: ignore[arg-type]
     processor.readers = services.journal_processor.readers
     processor.give_way_step_s, processor.give_way_max_s = 0.001, 0.003
     await asyncio.gather(*(services.journal.append("test", f"f{n}", payload(n)) for n in range(40)))
@@ -254,7 +253,7 @@ async def test_a_quiet_door_never_slows_the_processor(services: Services) -> Non
 
 
 async def test_a_trickle_of_webhooks_is_not_a_flood(services: Services) -> None:
-    processor = JournalProcessor(services.uow, services.inbox, door=_Busy())  # type: ignore[arg-type]
+    processor = JournalProcessor(services.uow, services.inbox, door=_busy())  # type: ignore[arg-type]
     processor.give_way_step_s, processor.give_way_max_s = 0.01, 10.0
     # one webhook per 10 ms is 100 a second, well under the flood rate
     assert await processor._give_way() == 0.01
