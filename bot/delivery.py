@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from sqlalchemy import select
-
 from bot import conversations
 from bot.errors import PermanentDeliveryError
 from bot.messages import OutboundMessage
@@ -20,6 +18,7 @@ from bot.replies import (
     write_delivery_status,
 )
 from bot.services import Services
+from bot.sql import rows_by_id
 from bot.uow import Tx
 
 logger = logging.getLogger(__name__)
@@ -39,11 +38,11 @@ class ChannelSender:
 
     async def prepare(self, deliveries: list[Delivery]) -> None:
         """Read the conversations of the messages claimed together, in one query."""
-        ids = sorted({d.conversation_id for d in deliveries if d.conversation_id is not None})
+        ids = {d.conversation_id for d in deliveries} - {None}
         if not ids:
             return
         async with self.services.db.read() as session:
-            rows = {c.id: c for c in await session.scalars(select(Conversation).where(Conversation.id.in_(ids)))}
+            rows = await rows_by_id(session, Conversation, ids)
         for delivery in deliveries:
             if delivery.conversation_id in rows:
                 delivery.context[CONVERSATION] = rows[delivery.conversation_id]

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
 
@@ -25,6 +24,7 @@ from bot.event_types import EventType
 from bot.inbox import message_extra
 from bot.messages import InboundMessage
 from bot.models import Contact, ContactIdentity, Conversation, InboundKey, Message
+from bot.sql import dialect_insert
 from bot.uow import Tx
 
 
@@ -64,11 +64,6 @@ async def store_batch(tx: Tx, messages: list[InboundMessage]) -> list[bool]:
     return fresh
 
 
-def _insert(tx: Tx, model: Any) -> Any:
-    module: Any = postgresql if tx.session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(model)
-
-
 async def _claim_keys(tx: Tx, messages: list[InboundMessage]) -> set[tuple[str, str]]:
     rows = {
         (m.channel, m.external_message_id): {
@@ -77,7 +72,7 @@ async def _claim_keys(tx: Tx, messages: list[InboundMessage]) -> set[tuple[str, 
         for m in messages
     }
     statement = (
-        _insert(tx, InboundKey)
+        dialect_insert(tx.session, InboundKey)
         .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         .returning(InboundKey.channel, InboundKey.external_id)
     )
@@ -134,7 +129,7 @@ async def _create_contacts(
     )
     new_ids = dict(zip(missing, created.all(), strict=True))
     await tx.session.execute(
-        _insert(tx, ContactIdentity).on_conflict_do_nothing(index_elements=["channel", "external_id"]),
+        dialect_insert(tx.session, ContactIdentity).on_conflict_do_nothing(index_elements=["channel", "external_id"]),
         [
             {
                 "contact_id": new_ids[key], "channel": key[0], "external_id": key[1],

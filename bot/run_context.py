@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import func, select
 
 from bot.events import DomainEvent
 from bot.models import Agent, Contact, Conversation, ConversationTag, Lead, Message, Tag, Team
+from bot.sql import rows_by_id
 from bot.uow import Tx
 
 
@@ -46,15 +47,15 @@ async def build_context(
 
 async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[str, Any]]:
     """The contexts of many targets (contact, conversation, lead), one query per table."""
-    conversations = await _by_id(tx, Conversation, {t.conversation_id for t in targets})
-    agents = await _by_id(tx, Agent, {c.assignee_id for c in conversations.values()})
-    teams = await _by_id(tx, Team, {c.team_id for c in conversations.values()})
+    conversations = await rows_by_id(tx.session, Conversation, {t.conversation_id for t in targets})
+    agents = await rows_by_id(tx.session, Agent, {c.assignee_id for c in conversations.values()})
+    teams = await rows_by_id(tx.session, Team, {c.team_id for c in conversations.values()})
     tags = await _tags(tx, set(conversations))
     latest = await _latest_leads(
         tx, {t.conversation_id for t in targets if t.lead_id is None and t.conversation_id in conversations}
     )
     lead_of = [t.lead_id if t.lead_id is not None else latest.get(t.conversation_id) for t in targets]
-    leads = await _by_id(tx, Lead, set(lead_of))
+    leads = await rows_by_id(tx.session, Lead, set(lead_of))
     contact_of: list[int | None] = []
     for target, lead_id in zip(targets, lead_of, strict=True):
         conversation = conversations.get(target.conversation_id)
@@ -64,8 +65,8 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
             or (lead.contact_id if lead is not None else None)
             or target.contact_id
         )
-    contacts = await _by_id(tx, Contact, set(contact_of))
-    messages = await _by_id(tx, Message, {t.message_id for t in targets})
+    contacts = await rows_by_id(tx.session, Contact, set(contact_of))
+    messages = await rows_by_id(tx.session, Message, {t.message_id for t in targets})
     contexts: list[dict[str, Any]] = []
     for target, lead_id, contact_id in zip(targets, lead_of, contact_of, strict=True):
         conversation = conversations.get(target.conversation_id)
@@ -99,17 +100,6 @@ def _message(row: Message | None) -> dict[str, Any] | None:
         "direction": row.direction,
         "sender_kind": row.sender_kind,
     }
-
-
-_Row = TypeVar("_Row", Conversation, Agent, Team, Lead, Contact, Message)
-
-
-async def _by_id(tx: Tx, model: type[_Row], ids: set[int | None]) -> dict[int | None, _Row]:
-    wanted = sorted(i for i in ids if i is not None)
-    if not wanted:
-        return {}
-    rows = await tx.session.scalars(select(model).where(model.id.in_(wanted)))
-    return {row.id: row for row in rows}
 
 
 async def _tags(tx: Tx, conversation_ids: set[int | None]) -> dict[int, list[str]]:

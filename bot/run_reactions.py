@@ -18,7 +18,7 @@ from bot.events import DomainEvent
 from bot.models import Agent, Message, WorkflowRun
 from bot.read_batch import ReadBatch
 from bot.replies import MESSAGE_SENT
-from bot.run_store import ASKS_CUSTOMER, StoredRun, unpack
+from bot.run_store import ASKS_CUSTOMER, StoredRun, unpack, waiting_in
 from bot.services import Services
 from workflows.inputs import Answer, Assigned, DeliveryFailed, HumanTookOver
 
@@ -37,13 +37,7 @@ async def waiting_runs_of(
     """:func:`waiting_runs` for several conversations, in one query."""
     async with services.db.read() as session:
         rows = await session.scalars(
-            select(WorkflowRun)
-            .where(
-                WorkflowRun.conversation_id.in_(conversation_ids),
-                WorkflowRun.status == "waiting",
-                WorkflowRun.waiting_for.in_(waiting_for),
-            )
-            .order_by(WorkflowRun.id)
+            select(WorkflowRun).where(waiting_in(conversation_ids, waiting_for)).order_by(WorkflowRun.id)
         )
         found: dict[int, list[StoredRun]] = {}
         for row in rows:

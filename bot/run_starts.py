@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.catalog import CatalogEntry
 from bot.events import DomainEvent
@@ -30,8 +29,10 @@ from bot.run_store import (
     add_log,
     load_conversations,
     save,
+    waiting_in,
     write_runs,
 )
+from bot.sql import dialect_insert
 from bot.uow import Tx
 from workflows import engine
 from workflows.conditions import evaluate
@@ -105,11 +106,7 @@ async def asking_conversations(tx: Tx, conversation_ids: set[int]) -> set[int]:
     if not conversation_ids:
         return set()
     rows = await tx.session.scalars(
-        select(WorkflowRun.conversation_id).distinct().where(
-            WorkflowRun.conversation_id.in_(sorted(conversation_ids)),
-            WorkflowRun.status == "waiting",
-            WorkflowRun.waiting_for.in_(ASKS_CUSTOMER),
-        )
+        select(WorkflowRun.conversation_id).distinct().where(waiting_in(conversation_ids, ASKS_CUSTOMER))
     )
     return {int(row) for row in rows if row is not None}
 
@@ -118,7 +115,6 @@ async def insert_runs(tx: Tx, starts: list[RunStart]) -> list[int | None]:
     """Insert the run rows in one statement; each start's run id, None where it exists already."""
     if not starts:
         return []
-    module: Any = postgresql if tx.session.get_bind().dialect.name == "postgresql" else sqlite
     rows: list[dict[str, Any]] = [
         {
             "workflow_id": start.entry.workflow_id, "version_id": start.entry.version_id,
@@ -130,7 +126,7 @@ async def insert_runs(tx: Tx, starts: list[RunStart]) -> list[int | None]:
         for start in starts
     ]
     statement = (
-        module.insert(RUNS)
+        dialect_insert(tx.session, RUNS)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["workflow_id", "trigger_key"])
         .returning(RUNS.c.id, RUNS.c.workflow_id, RUNS.c.trigger_key)

@@ -9,12 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.sql import ColumnElement
 
 from bot.holds import Grants, Hold, LastApproval, action_key
 from bot.models import Conversation, Message, WorkflowRun
 from bot.replies import queue_reply
-from bot.sql import table_of
+from bot.sql import rows_by_id, table_of
 from bot.uow import Tx
 from workflows.effects import (
     Call,
@@ -37,6 +38,15 @@ NOTIFY = "notify"
 WEBHOOK = "webhook"
 ASKS_CUSTOMER = ("answer", "confirmation")
 """What a run may wait for that the customer's next message answers."""
+
+
+def waiting_in(conversation_ids: Iterable[int], waiting_for: Iterable[str]) -> ColumnElement[bool]:
+    """Runs of these conversations that wait for one of ``waiting_for``."""
+    return and_(
+        WorkflowRun.conversation_id.in_(sorted(conversation_ids)),
+        WorkflowRun.status == "waiting",
+        WorkflowRun.waiting_for.in_(list(waiting_for)),
+    )
 
 
 @dataclass
@@ -260,10 +270,7 @@ async def write_runs(tx: Tx, rows: list[dict[str, Any]]) -> None:
 async def load_conversations(tx: Tx, conversation_ids: Iterable[int | None]) -> list[Conversation]:
     """Load conversations into ``tx``'s session, where the replies of the runs saved there
     find them without a read each; keep the list while saving (the session holds rows weakly)."""
-    ids = sorted({i for i in conversation_ids if i is not None})
-    if not ids:
-        return []
-    return list(await tx.session.scalars(select(Conversation).where(Conversation.id.in_(ids))))
+    return list((await rows_by_id(tx.session, Conversation, conversation_ids)).values())
 
 
 class StaleRunError(RuntimeError):

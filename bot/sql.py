@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Iterable
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Base
+from bot.models import Agent, Base, Contact, Conversation, Lead, Message, Team
+
+Row = TypeVar("Row", Conversation, Agent, Team, Lead, Contact, Message)
+
+
+def dialect_insert(bind: AsyncSession | str, target: type[Base] | Table) -> Any:
+    """The dialect's own INSERT (with ON CONFLICT) for a session's database or a dialect name."""
+    dialect = bind if isinstance(bind, str) else bind.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(target)
 
 
 async def upsert_ignore(
     session: AsyncSession, model: type[Base], values: dict[str, Any], conflict: list[str]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted."""
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    stmt = dialect_insert(session, model).values(**values).on_conflict_do_nothing(index_elements=conflict)
     result = await session.execute(stmt)
     return bool(getattr(result, "rowcount", 0))
 
@@ -29,3 +37,12 @@ def is_postgres(session: AsyncSession) -> bool:
 def table_of(model: type[Base]) -> Table:
     """The Core table behind a model, for statements that skip the ORM's bookkeeping."""
     return cast(Table, model.__table__)
+
+
+async def rows_by_id(session: AsyncSession, model: type[Row], ids: Iterable[int | None]) -> dict[int | None, Row]:
+    """The rows of ``model`` with these ids (Nones ignored), by id, in one query."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(model).where(model.id.in_(wanted)))
+    return {row.id: row for row in rows}

@@ -14,14 +14,13 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.models import Event, Message, OutboxItem, RunLog, Timer
 from bot.signals import Signals
-from bot.sql import table_of
+from bot.sql import dialect_insert, table_of
 
 
 class Tx:
@@ -195,8 +194,7 @@ def _without_message(row: dict[str, Any]) -> dict[str, Any]:
 @cache
 def _timer_upsert(dialect: str) -> Any:
     """Insert timers; one whose key exists is set to the new due time, pending again."""
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(_TIMERS)
+    statement = dialect_insert(dialect, _TIMERS)
     fresh = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=["key"],
