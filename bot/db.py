@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -146,6 +147,8 @@ class Database:
         self._checkpointer = Checkpointer(path) if path is not None else None
         if self._checkpointer is not None:
             self._checkpointer.start()
+        self._path = path
+        self._direct: sqlite3.Connection | None = None
 
     @property
     def dialect(self) -> str:
@@ -197,7 +200,27 @@ class Database:
             await conn.execute(text("SELECT 1"))
         return True
 
+    @asynccontextmanager
+    async def sqlite_statement(self, urgent: bool = False) -> AsyncIterator[sqlite3.Connection | None]:
+        """A plain ``sqlite3`` connection to the SQLite file, in autocommit mode, held
+        under the transaction gate: each statement on it is a transaction of its own,
+        with none of a session's work around it. None for PostgreSQL or in-memory SQLite.
+        """
+        if self._path is None:
+            yield None
+            return
+        async with self.transaction_gate(urgent):
+            if self._direct is None:
+                self._direct = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+                for pragma in (*SQLITE_PRAGMAS, f"PRAGMA synchronous={self.settings.sqlite_synchronous}"):
+                    self._direct.execute(pragma)
+                self._direct.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer's job
+            yield self._direct
+
     async def close(self) -> None:
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
         if self._checkpointer is not None:
             await self._checkpointer.stop()
         await self.engine.dispose()

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -26,7 +27,7 @@ from bot.messages import InboundMessage
 from bot.metrics import Metrics
 from bot.models import InboundJournalEntry
 from bot.signals import Signals
-from bot.sql import table_of
+from bot.sql import dialect_insert, table_of
 
 MAX_GROUP = 1000
 ACK_WAIT_WEIGHT = 0.1  # of the newest wait in the moving average
@@ -80,10 +81,11 @@ class InboundJournal:
         rows: dict[tuple[str, str], _Entry] = {}
         for entry in group:
             rows.setdefault(entry.key, entry)
-        async with self.db.session(urgent=True) as session:
-            if self.db.dialect == "sqlite":
-                inserted = await _insert_sqlite(session, list(rows.values()), now)
-            else:
+        async with self.db.sqlite_statement(urgent=True) as connection:
+            if connection is not None:
+                inserted = _insert_sqlite(connection, list(rows.values()), now)
+        if connection is None:
+            async with self.db.session(urgent=True) as session:
                 inserted = await _insert_core(session, list(rows.values()), now)
         self.signals.journal.set()
         fresh = []
@@ -98,7 +100,7 @@ _TABLE = table_of(InboundJournalEntry)
 
 async def _insert_core(session: AsyncSession, entries: list[_Entry], now: datetime) -> set[tuple[str, str]]:
     statement = (
-        postgresql.insert(_TABLE)
+        dialect_insert(session, _TABLE)
         .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         .returning(_TABLE.c.channel, _TABLE.c.external_id)
     )
@@ -110,8 +112,11 @@ async def _insert_core(session: AsyncSession, entries: list[_Entry], now: dateti
     return {(row.channel, row.external_id) for row in result}
 
 
-async def _insert_sqlite(session: AsyncSession, entries: list[_Entry], now: datetime) -> set[tuple[str, str]]:
-    """One multi-row INSERT whose payloads are the bodies as they arrived (no encoding again)."""
+def _insert_sqlite(
+    connection: sqlite3.Connection, entries: list[_Entry], now: datetime
+) -> set[tuple[str, str]]:
+    """One multi-row INSERT, a transaction of its own, whose payloads are the bodies as
+    they arrived (no encoding again)."""
     stamp = _TABLE.c.received_at.type.bind_processor(sqlite.dialect())
     received_at = stamp(now) if stamp is not None else now
     params: list[Any] = []
@@ -123,9 +128,7 @@ async def _insert_sqlite(session: AsyncSession, entries: list[_Entry], now: date
         f"INSERT INTO inbound_journal (channel, external_id, payload, received_at) VALUES {rows} "
         "ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id"
     )
-    connection = await session.connection()
-    result = await connection.exec_driver_sql(statement, tuple(params))
-    return {(row["channel"], row["external_id"]) for row in result.mappings()}
+    return {(channel, external_id) for channel, external_id in connection.execute(statement, params)}
 
 
 Intake = Callable[[str, str, dict[str, Any], str | None], Awaitable[bool]]

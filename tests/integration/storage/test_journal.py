@@ -45,7 +45,11 @@ def payload(n: int, chat: int = 1, **extra: Any) -> dict[str, Any]:
 
 async def test_concurrent_appends_share_one_commit(services: Services) -> None:
     commits: list[int] = []
-    event.listen(services.db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    async with services.db.sqlite_statement() as direct:
+        if direct is not None:  # SQLite: one autocommitted INSERT is one commit
+            direct.set_trace_callback(lambda sql: commits.append(1) if sql.startswith("INSERT") else None)
+    if direct is None:
+        event.listen(services.db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
     fresh = await asyncio.gather(
         *(services.journal.append("test", f"u{n}", payload(n)) for n in range(50))
     )
