@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
 
@@ -24,7 +24,7 @@ from bot.event_types import EventType
 from bot.inbox import message_extra
 from bot.messages import InboundMessage
 from bot.models import Contact, ContactIdentity, Conversation, InboundKey, Message
-from bot.sql import dialect_insert
+from bot.sql import dialect_insert, insert_with_ids
 from bot.uow import Tx
 
 
@@ -123,11 +123,8 @@ async def _create_contacts(
     batch: _Batch, missing: list[tuple[str, str]], first_of: dict[tuple[str, str], InboundMessage]
 ) -> None:
     tx = batch.tx
-    created = await tx.session.scalars(
-        insert(Contact).returning(Contact.id, sort_by_parameter_order=True),
-        [_new_contact(first_of[key], tx) for key in missing],
-    )
-    new_ids = dict(zip(missing, created.all(), strict=True))
+    created = await insert_with_ids(tx.session, Contact, [_new_contact(first_of[key], tx) for key in missing])
+    new_ids = dict(zip(missing, created, strict=True))
     await tx.session.execute(
         dialect_insert(tx.session, ContactIdentity).on_conflict_do_nothing(index_elements=["channel", "external_id"]),
         [
@@ -231,22 +228,18 @@ async def _conversations(batch: _Batch) -> None:
         }
         for key in missing
     ]
-    created = await tx.session.scalars(
-        insert(Conversation).returning(Conversation.id, sort_by_parameter_order=True), values
-    )
-    for key, new_id in zip(missing, created.all(), strict=True):
+    created = await insert_with_ids(tx.session, Conversation, values)
+    for key, new_id in zip(missing, created, strict=True):
         batch.chats[key] = _Chat(new_id, batch.contacts[_sender_key(first_of[key])], announce=True)
 
 
 async def _messages(batch: _Batch) -> None:
     tx = batch.tx
     chat_of = [batch.chats[(m.channel, m.external_conversation_id)] for m in batch.messages]
-    ids = (
-        await tx.session.scalars(
-            insert(Message).returning(Message.id, sort_by_parameter_order=True),
-            [_message_row(message, chat.id, tx) for message, chat in zip(batch.messages, chat_of, strict=True)],
-        )
-    ).all()
+    ids = await insert_with_ids(
+        tx.session, Message,
+        [_message_row(message, chat.id, tx) for message, chat in zip(batch.messages, chat_of, strict=True)],
+    )
     counts: Counter[int] = Counter()
     for message, chat, message_id in zip(batch.messages, chat_of, ids, strict=True):
         if chat.announce:

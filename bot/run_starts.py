@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -125,15 +126,22 @@ async def insert_runs(tx: Tx, starts: list[RunStart]) -> list[int | None]:
         }
         for start in starts
     ]
-    statement = (
-        dialect_insert(tx.session, RUNS)
-        .values(rows)
+    connection = await tx.session.connection()
+    # executed with many parameter sets, the statement is compiled once and sent as one
+    # multi-row INSERT (SQLAlchemy's "insertmanyvalues"); the rows come back in any order
+    result = await connection.execute(_run_insert(connection.dialect.name), rows)
+    inserted = {(w, k): i for i, w, k in result.all()}
+    return [inserted.get((start.entry.workflow_id, start.key)) for start in starts]
+
+
+@cache
+def _run_insert(dialect: str) -> Any:
+    """INSERT a run unless its workflow already has one for the trigger key; returns it."""
+    return (
+        dialect_insert(dialect, RUNS)
         .on_conflict_do_nothing(index_elements=["workflow_id", "trigger_key"])
         .returning(RUNS.c.id, RUNS.c.workflow_id, RUNS.c.trigger_key)
     )
-    connection = await tx.session.connection()
-    inserted = {(w, k): i for i, w, k in (await connection.execute(statement)).all()}
-    return [inserted.get((start.entry.workflow_id, start.key)) for start in starts]
 
 
 async def begin(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,3 +46,23 @@ async def rows_by_id(session: AsyncSession, model: type[Row], ids: Iterable[int 
         return {}
     rows = await session.scalars(select(model).where(model.id.in_(wanted)))
     return {row.id: row for row in rows}
+
+
+async def insert_with_ids(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` in one statement; their new ids, in the order of ``rows``.
+
+    PostgreSQL returns the ids in order. SQLite cannot promise an order for a multi-row
+    ``RETURNING``, so there the ids are given out here, after the table's highest: the
+    transaction holds SQLite's write lock from its ``BEGIN IMMEDIATE``, so no other
+    writer can take them meanwhile, and they are the ids SQLite would have chosen.
+    """
+    if not rows:
+        return []
+    table = table_of(model)
+    if is_postgres(session):
+        created = await session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        return list(created.all())
+    highest = await session.scalar(select(func.max(table.c.id)))
+    ids = list(range((highest or 0) + 1, (highest or 0) + 1 + len(rows)))
+    await session.execute(insert(table), [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)])
+    return ids

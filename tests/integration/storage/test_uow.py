@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.models import Contact, Conversation, Event, Message, OutboxItem, RunLog, Timer
 from bot.replies import queue_reply
 from bot.services import Services
+from bot.sql import insert_with_ids
 from bot.uow import Tx
 
 
@@ -84,3 +85,20 @@ async def test_setting_a_timer_twice_keeps_the_last(services: Services) -> None:
         (timer,) = await session.scalars(select(Timer))
     assert (timer.due_at, timer.payload, timer.status) == (services.clock.now() + timedelta(hours=2), {"n": 2}, "pending")
     assert await count(services, Timer) == 1
+
+
+async def test_rows_inserted_together_get_their_own_ids_in_order(services: Services) -> None:
+    async with services.uow() as tx:
+        first = await insert_with_ids(tx.session, Contact, [{"name": "a", "attributes": {}}])
+        tx.session.add(Contact(name="pending", attributes={}))  # flushed by the next query
+        ids = await insert_with_ids(
+            tx.session, Contact, [{"name": name, "attributes": {}} for name in ("b", "c", "d")]
+        )
+    async with services.uow() as tx:
+        await tx.session.execute(delete(Contact).where(Contact.id == ids[-1]))
+        again = await insert_with_ids(tx.session, Contact, [{"name": "e", "attributes": {}}])
+    async with services.db.read() as session:
+        names = {c.id: c.name for c in await session.scalars(select(Contact))}
+    assert len(set(first + ids)) == 4
+    assert [names[i] for i in first + ids[:2] + again] == ["a", "b", "c", "e"]
+    assert ids == sorted(ids) and "pending" in names.values()
