@@ -40,10 +40,9 @@ async def queue_reply(
 ) -> Message:
     """Store an outbound message and queue it for delivery on the conversation's channel.
 
-    Nothing is flushed: the message is written with the session's next flush, its outbox
-    item and event (which take its id) with the transaction's others before commit, so
-    many replies in one transaction share statements. The returned row has its id once
-    flushed.
+    Nothing is written yet: the message, its outbox item and its event (which take its
+    id) are written with the transaction's others before commit, so many replies in one
+    transaction share statements. The returned row has its id from then on.
     """
     extra: dict[str, Any] = {}
     if choices:
@@ -67,7 +66,7 @@ async def queue_reply(
         delivery_status="queued",
         created_at=tx.now,
     )
-    tx.session.add(row)
+    tx.add_message(row)
     conversation.last_activity_at = tx.now
     outbound = OutboundMessage(
         channel=conversation.channel,

@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.models import Event, Message, OutboxItem, RunLog, Timer
 from bot.signals import Signals
-from bot.sql import dialect_insert, table_of
+from bot.sql import dialect_insert, insert_with_ids, table_of
 
 
 class Tx:
@@ -40,7 +40,14 @@ class Tx:
         self.scheduled = 0
         self.run_logs: list[dict[str, Any]] = []
         self.timers: dict[str, dict[str, Any]] = {}
+        self.messages: list[Message] = []
         self.written_events = 0
+
+    def add_message(self, message: Message) -> None:
+        """A new message row, inserted with the others in one statement when the transaction
+        ends (before the rows that name it); its ``id`` is set then. Changes made to it until
+        then are written with it."""
+        self.messages.append(message)
 
     def record_event(
         self,
@@ -127,14 +134,14 @@ class Tx:
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """A savepoint: when the block fails, what it wrote and gathered is undone."""
-        kept = (len(self.events), len(self.outbox), len(self.run_logs), dict(self.timers))
+        kept = (len(self.events), len(self.outbox), len(self.run_logs), len(self.messages), dict(self.timers))
         counts = (self.enqueued, self.scheduled)
         try:
             async with self.session.begin_nested():
                 yield
         except BaseException:
-            events, outbox, logs, self.timers = kept
-            del self.events[events:], self.outbox[outbox:], self.run_logs[logs:]
+            events, outbox, logs, messages, self.timers = kept
+            del self.events[events:], self.outbox[outbox:], self.run_logs[logs:], self.messages[messages:]
             self.enqueued, self.scheduled = counts
             raise
 
@@ -145,12 +152,13 @@ class Tx:
     async def write_buffered(self) -> None:
         """Write what was gathered so far (the unit of work calls this before commit)."""
         await self._write_timers()
+        await self._write_messages()
         rows: dict[Table, list[dict[str, Any]]] = {
             _EVENTS: self.events, _OUTBOX: self.outbox, _RUN_LOGS: self.run_logs
         }
         if not any(rows.values()):
             return
-        if any(row[_MESSAGE] is not None for row in (*self.events, *self.outbox)):
+        if any(row[_MESSAGE] is not None and row[_MESSAGE].id is None for row in (*self.events, *self.outbox)):
             await self.session.flush()  # the messages they name get their ids
         connection = await self.session.connection()
         for table, gathered in rows.items():
@@ -158,6 +166,14 @@ class Tx:
                 await connection.execute(insert(table), [_without_message(row) for row in gathered])
         self.written_events += len(self.events)
         self.events, self.outbox, self.run_logs = [], [], []
+
+    async def _write_messages(self) -> None:
+        if self.messages:
+            messages, self.messages = self.messages, []
+            columns = [c.key for c in _MESSAGES.columns if c.key != "id"]
+            rows = [{key: getattr(message, key) for key in columns} for message in messages]
+            for message, new_id in zip(messages, await insert_with_ids(self.session, Message, rows), strict=True):
+                message.id = new_id
 
     async def _write_timers(self) -> None:
         if self.timers:
@@ -176,6 +192,7 @@ class Tx:
 
 
 _TIMERS = table_of(Timer)
+_MESSAGES = table_of(Message)
 _EVENTS = table_of(Event)
 _OUTBOX = table_of(OutboxItem)
 _RUN_LOGS = table_of(RunLog)
