@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from bot.models import WorkflowRun
 from bot.run_context import ContextTarget, build_contexts
-from bot.run_store import StoredRun, load_conversations, save, unpack, write_runs
+from bot.run_store import RUNS, StoredRun, load_conversations, lock_key, save, unpack, write_runs
 from bot.uow import Tx
 from workflows import engine
 from workflows.inputs import RunInput
@@ -76,8 +76,8 @@ class BatchResumer:
         (each must see what the one before it did), and runs whose next step makes a call.
         """
         first_of: dict[str, int] = {}
-        for run in await self._load(list(inputs)):
-            first_of.setdefault(run.lock_key, run.id)
+        for key, run_id in await self._lock_keys(list(inputs)):
+            first_of.setdefault(key, run_id)
         locks = self.runner.locks
         keys = sorted(key for key in first_of if not locks.busy(key))
         batched = {first_of[key] for key in keys}
@@ -91,6 +91,22 @@ class BatchResumer:
                 await self._store(together)
         done = {run.id for run, _, _ in together}
         return [(run_id, run_input) for run_id, run_input in inputs.items() if run_id not in done]
+
+    async def _lock_keys(self, run_ids: list[int]) -> list[tuple[str, int]]:
+        """Each run's lock key and id, in id order (read from the state only for runs
+        without a conversation, whose key is their lead's)."""
+        async with self.services.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(RUNS.c.id, RUNS.c.conversation_id).where(RUNS.c.id.in_(run_ids)).order_by(RUNS.c.id)
+                )
+            ).all()
+        keyless = {run.id: run.lock_key for run in await self._load([i for i, c in rows if c is None])}
+        return [
+            (lock_key(conversation_id, None) if conversation_id is not None else keyless[run_id], run_id)
+            for run_id, conversation_id in rows
+            if conversation_id is not None or run_id in keyless
+        ]
 
     async def _load(self, run_ids: list[int]) -> list[StoredRun]:
         if not run_ids:

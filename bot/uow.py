@@ -13,14 +13,14 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.models import Event, Message, OutboxItem, RunLog, Timer
 from bot.signals import Signals
-from bot.sql import dialect_insert, insert_with_ids, table_of
+from bot.sql import dialect_insert, insert_many, insert_with_ids, table_of
 
 
 class Tx:
@@ -160,10 +160,8 @@ class Tx:
             return
         if any(row[_MESSAGE] is not None and row[_MESSAGE].id is None for row in (*self.events, *self.outbox)):
             await self.session.flush()  # the messages they name get their ids
-        connection = await self.session.connection()
         for table, gathered in rows.items():
-            if gathered:
-                await connection.execute(insert(table), [_without_message(row) for row in gathered])
+            await insert_many(self.session, table, [_without_message(row) for row in gathered])
         self.written_events += len(self.events)
         self.events, self.outbox, self.run_logs = [], [], []
 
