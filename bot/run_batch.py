@@ -22,7 +22,16 @@ from sqlalchemy import select
 
 from bot.models import WorkflowRun
 from bot.run_context import ContextTarget, build_contexts
-from bot.run_store import RUNS, StoredRun, load_conversations, lock_key, save, unpack, write_runs
+from bot.run_store import (
+    RUNS,
+    StoredRun,
+    load_conversations,
+    lock_key,
+    read_last_message_ids,
+    save,
+    unpack,
+    write_runs,
+)
 from bot.uow import Tx
 from workflows import engine
 from workflows.inputs import RunInput
@@ -137,6 +146,7 @@ class BatchResumer:
         started = time.perf_counter()
         async with self.services.uow() as tx:
             _conversations = await load_conversations(tx, (run.conversation_id for run, _, _ in steps))
+            await read_last_message_ids(tx, (run.conversation_id for run, _, _ in steps))
             rows: list[dict[str, Any]] = []
             with tx.session.no_autoflush:
                 for run, _, transition in steps:

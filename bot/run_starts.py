@@ -29,6 +29,7 @@ from bot.run_store import (
     StoredRun,
     add_log,
     load_conversations,
+    read_last_message_ids,
     save,
     waiting_in,
     write_runs,
@@ -237,6 +238,7 @@ class RunStarts:
                     break
             run_ids = await insert_runs(tx, [start for _, start in starts])
             _conversations = await load_conversations(tx, (start.conversation_id for _, start in starts))
+            await read_last_message_ids(tx, (start.conversation_id for _, start in starts))
             rows: list[dict[str, Any]] = []
             with tx.session.no_autoflush:
                 for (index, start), run_id in zip(starts, run_ids, strict=True):

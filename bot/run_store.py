@@ -179,6 +179,31 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+async def last_message_id(tx: Tx, conversation_id: int) -> int:
+    """The id of the conversation's newest stored message (0 for none); read ahead by
+    :func:`read_last_message_ids` when a batch asked for it."""
+    known = tx.last_message_ids.pop(conversation_id, None)
+    if known is not None:
+        return known
+    newest = await tx.session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
+    return int(newest or 0)
+
+
+async def read_last_message_ids(tx: Tx, conversation_ids: Iterable[int | None]) -> None:
+    """Read the newest stored message id of many conversations in one query, for
+    :func:`last_message_id` to use once each."""
+    wanted = sorted({i for i in conversation_ids if i is not None})
+    if not wanted:
+        return
+    rows = await tx.session.execute(
+        select(Message.conversation_id, func.max(Message.id))
+        .where(Message.conversation_id.in_(wanted))
+        .group_by(Message.conversation_id)
+    )
+    tx.last_message_ids.update({i: 0 for i in wanted})
+    tx.last_message_ids.update({conversation_id: int(newest) for conversation_id, newest in rows})
+
+
 async def save(
     tx: Tx, run: StoredRun, transition: Transition, *, deferred: list[dict[str, Any]] | None = None
 ) -> None:
@@ -202,12 +227,7 @@ async def save(
         await _apply_effect(tx, run, effect)
     asks = state.status == "waiting" and state.waiting_for == "answer"
     if (asks or (run.hold is not None and run.hold.kind == "confirmation")) and run.conversation_id:
-        run.asked_after_message_id = int(
-            await tx.session.scalar(
-                select(func.max(Message.id)).where(Message.conversation_id == run.conversation_id)
-            )
-            or 0
-        )
+        run.asked_after_message_id = await last_message_id(tx, run.conversation_id)
     log_rows(tx, transition.log, run_id=run.id, workflow_id=run.workflow_id)
     status: str = state.status
     waiting_for: str | None = state.waiting_for

@@ -42,6 +42,8 @@ class Tx:
         self.timers: dict[str, dict[str, Any]] = {}
         self.messages: list[Message] = []
         self.written_events = 0
+        self.last_message_ids: dict[int, int] = {}
+        """Newest stored message id per conversation, read ahead for a batch of runs."""
 
     def add_message(self, message: Message) -> None:
         """A new message row, inserted with the others in one statement when the transaction
