@@ -34,6 +34,7 @@ from serving import RELAYBOT, free_port, start, stop
 from bot.app import create_app
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.gc_tuning import tune_for_serving
 from bot.messages import InboundMessage, SenderProfile
 from bot.migrate import upgrade_async
 from bot.services import build_services
@@ -163,6 +164,7 @@ async def fire_due(db: Path, workflows: Path, due: int) -> dict[str, object]:
     app = create_app(settings, services=services, background=False, migrate=False)
     for startup in app.on_startup:
         await startup(app)
+    tune_for_serving()  # as ``relaybot serve`` does once started
     started = time.perf_counter()
     fired = await services.scheduler.drain()
     elapsed = time.perf_counter() - started

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -25,20 +24,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
 
     app = create_app(settings)
-    app.on_startup.append(_freeze_startup_objects)
+    app.on_startup.append(_tune_gc)
     print(f"relaybot serving on http://{args.host}:{args.port}  (database: {_safe_url(settings)})")
     web.run_app(app, host=args.host, port=args.port, print=None, shutdown_timeout=10)
     return 0
 
 
-async def _freeze_startup_objects(_app: web.Application) -> None:
-    """Keep what start-up built (modules, the app, its services) out of garbage collection.
+async def _tune_gc(_app: web.Application) -> None:
+    """Garbage collection set for serving once start-up is done (:mod:`bot.gc_tuning`)."""
+    from bot.gc_tuning import tune_for_serving
 
-    Collecting the oldest generation walks every object; with start-up's objects frozen
-    it walks only what serving creates, so its pauses stay short.
-    """
-    gc.collect()
-    gc.freeze()
+    tune_for_serving()
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
