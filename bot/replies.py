@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Choice, OutboundMessage, Template
 from bot.models import Contact, Conversation, Message
 from bot.sql import table_of
-from bot.uow import Tx
+from bot.uow import NewMessage, Tx
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +37,14 @@ async def queue_reply(
     run_id: int | None = None,
     step_id: str | None = None,
     key: str | None = None,
-) -> Message:
+    source: str | None = None,
+) -> NewMessage:
     """Store an outbound message and queue it for delivery on the conversation's channel.
 
     Nothing is written yet: the message, its outbox item and its event (which take its
     id) are written with the transaction's others before commit, so many replies in one
-    transaction share statements. The returned row has its id from then on.
+    transaction share statements. The returned message has its id from then on.
+    ``source`` marks where the text was written (kept in the message's ``extra``).
     """
     extra: dict[str, Any] = {}
     if choices:
@@ -54,19 +56,25 @@ async def queue_reply(
     if run_id is not None:
         extra["run_id"] = run_id
         extra["step_id"] = step_id
-    row = Message(
-        conversation_id=conversation.id,
-        direction="out",
-        sender_kind=sender_kind,
-        agent_id=agent_id,
-        kind="text",
-        text=text,
-        media=[{"url": media_url}] if media_url else [],
-        extra=extra,
-        delivery_status="queued",
-        created_at=tx.now,
+    if source is not None:
+        extra["source"] = source
+    row = tx.add_message(
+        {
+            "conversation_id": conversation.id,
+            "direction": "out",
+            "sender_kind": sender_kind,
+            "agent_id": agent_id,
+            "kind": "text",
+            "text": text,
+            "payload": None,
+            "media": [{"url": media_url}] if media_url else [],
+            "extra": extra,
+            "external_id": None,
+            "delivery_status": "queued",
+            "error_code": None,
+            "created_at": tx.now,
+        }
     )
-    tx.add_message(row)
     conversation.last_activity_at = tx.now
     outbound = OutboundMessage(
         channel=conversation.channel,

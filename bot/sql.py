@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any, TypeVar, cast
 
@@ -86,22 +86,25 @@ async def insert_many(session: AsyncSession, table: Table, rows: list[dict[str, 
         await connection.execute(insert(table), rows)
         return
     sql, converters = plan
-    columns = [_Converted(convert) for convert in converters]
-    params = [tuple(column(value) for column, value in zip(columns, row.values(), strict=True)) for row in rows]
-    await connection.exec_driver_sql(sql, params)
+    converted = [(index, _Converted(convert)) for index, convert in enumerate(converters) if convert is not None]
+    params = [list(row.values()) for row in rows]
+    for index, convert in converted:
+        for values in params:
+            values[index] = convert(values[index])
+    await connection.exec_driver_sql(sql, list(map(tuple, params)))
 
 
 class _Converted:
     """A column's value converter that reuses its last result for the same object
     (a transaction's rows share its timestamp)."""
 
-    def __init__(self, convert: Any) -> None:
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
         self._convert = convert
         self._last: Any = _Converted
         self._result: Any = None
 
     def __call__(self, value: Any) -> Any:
-        if self._convert is None or value is None:
+        if value is None:
             return value
         if value is not self._last:
             self._last, self._result = value, self._convert(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -21,6 +22,18 @@ from bot.db import Database
 from bot.models import Event, Message, OutboxItem, RunLog, Timer
 from bot.signals import Signals
 from bot.sql import dialect_insert, insert_many, insert_with_ids, table_of
+
+
+@dataclass(eq=False)
+class NewMessage:
+    """A message row inserted when its transaction ends, with the others in one statement.
+
+    ``values`` holds every column but ``id`` (the same keys for every new message), and
+    may still be changed until then; ``id`` is set when the row is written.
+    """
+
+    values: dict[str, Any]
+    id: int | None = None
 
 
 class Tx:
@@ -40,16 +53,17 @@ class Tx:
         self.scheduled = 0
         self.run_logs: list[dict[str, Any]] = []
         self.timers: dict[str, dict[str, Any]] = {}
-        self.messages: list[Message] = []
+        self.messages: list[NewMessage] = []
         self.written_events = 0
         self.last_message_ids: dict[int, int] = {}
         """Newest stored message id per conversation, read ahead for a batch of runs."""
 
-    def add_message(self, message: Message) -> None:
-        """A new message row, inserted with the others in one statement when the transaction
-        ends (before the rows that name it); its ``id`` is set then. Changes made to it until
-        then are written with it."""
+    def add_message(self, values: dict[str, Any]) -> NewMessage:
+        """A new message row (every column but ``id``), inserted with the others when the
+        transaction ends, before the rows that name it."""
+        message = NewMessage(values)
         self.messages.append(message)
+        return message
 
     def record_event(
         self,
@@ -59,13 +73,13 @@ class Tx:
         contact_id: int | None = None,
         lead_id: int | None = None,
         message_id: int | None = None,
-        message: Message | None = None,
+        message: NewMessage | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
         """Store a domain event with this change; subscribers see it after commit.
 
-        ``message``: a message added to the session in this transaction; the event takes
-        its id when it is written.
+        ``message``: a message added with :meth:`add_message`; the event takes its id when
+        both are written.
         """
         self.events.append(
             {
@@ -92,7 +106,7 @@ class Tx:
         run_id: int | None = None,
         step_id: str | None = None,
         message_id: int | None = None,
-        message: Message | None = None,
+        message: NewMessage | None = None,
         not_before: datetime | None = None,
     ) -> None:
         """Add outbound work, delivered by the dispatcher after commit (``message`` as for
@@ -160,8 +174,6 @@ class Tx:
         }
         if not any(rows.values()):
             return
-        if any(row[_MESSAGE] is not None and row[_MESSAGE].id is None for row in (*self.events, *self.outbox)):
-            await self.session.flush()  # the messages they name get their ids
         for table, gathered in rows.items():
             await insert_many(self.session, table, [_without_message(row) for row in gathered])
         self.written_events += len(self.events)
@@ -170,8 +182,7 @@ class Tx:
     async def _write_messages(self) -> None:
         if self.messages:
             messages, self.messages = self.messages, []
-            columns = [c.key for c in _MESSAGES.columns if c.key != "id"]
-            rows = [{key: getattr(message, key) for key in columns} for message in messages]
+            rows = [message.values for message in messages]
             for message, new_id in zip(messages, await insert_with_ids(self.session, Message, rows), strict=True):
                 message.id = new_id
 
@@ -192,12 +203,11 @@ class Tx:
 
 
 _TIMERS = table_of(Timer)
-_MESSAGES = table_of(Message)
 _EVENTS = table_of(Event)
 _OUTBOX = table_of(OutboxItem)
 _RUN_LOGS = table_of(RunLog)
 _MESSAGE = "_message"
-"""Key of a gathered row's unflushed message, whose id the row takes when written."""
+"""Key of a gathered row's new message, whose id the row takes when written."""
 
 
 def _without_message(row: dict[str, Any]) -> dict[str, Any]:

@@ -177,8 +177,7 @@ class StorageConsoleBackend:
         async with self.uow() as tx:
             agent = await agent_by_slack_id(tx, slack_user_id)
             row = await conversations.get(tx, conversation_id(conversation_id_))
-            message = await queue_reply(tx, row, text, sender_kind="agent", agent_id=agent.id)
-            message.extra = {**(message.extra or {}), "source": SOURCE}
+            await queue_reply(tx, row, text, sender_kind="agent", agent_id=agent.id, source=SOURCE)
 
     async def internal_note(self, conversation_id_: str, slack_user_id: str, text: str) -> None:
         async with self.uow() as tx:
