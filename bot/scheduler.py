@@ -73,7 +73,7 @@ class Scheduler:
     async def _claim(self, limit: int) -> list[DueTimer]:
         now = self.clock.now()
         query = (
-            select(Timer)
+            select(Timer.id, Timer.kind, Timer.key, Timer.due_at, Timer.payload)
             .where(
                 Timer.status == "pending",
                 Timer.due_at <= now,
@@ -85,7 +85,7 @@ class Scheduler:
         async with self.db.session() as session:
             if self.db.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            rows = (await session.scalars(query)).all()
+            rows = (await session.execute(query)).all()
             if rows:
                 await session.execute(
                     update(Timer)

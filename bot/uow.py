@@ -6,6 +6,7 @@ the same transaction as the change; the background workers are woken after commi
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -116,7 +117,7 @@ class Tx:
                 "kind": kind,
                 "destination": destination,
                 "payload": payload,
-                "idempotency_key": key or uuid.uuid4().hex,
+                "idempotency_key": key or f"{_PROCESS_KEY}:{next(_ITEM_NUMBERS)}",
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": not_before or self.now,
@@ -202,6 +203,10 @@ class Tx:
         )
 
 
+_PROCESS_KEY = uuid.uuid4().hex
+_ITEM_NUMBERS = itertools.count(1)
+"""Unkeyed outbound items are keyed by this process's random key and a running number:
+unique like a random key per item, without drawing one each time."""
 _TIMERS = table_of(Timer)
 _EVENTS = table_of(Event)
 _OUTBOX = table_of(OutboxItem)
