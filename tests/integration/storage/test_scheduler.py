@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.dialects import sqlite
 
 from bot.clock import FakeClock
-from bot.scheduler import DueTimer, Scheduler
+from bot.models import Base, Timer
+from bot.scheduler import DueTimer, Scheduler, mark_fired
 from bot.services import Services, build_services
 
 
@@ -89,3 +93,27 @@ async def test_two_schedulers_fire_each_timer_once(services: Services, clock: Fa
 
     await asyncio.gather(services.scheduler.drain(), other.drain())
     assert sorted(fired) == sorted(f"k{i}" for i in range(50))
+
+
+async def test_a_timer_cancelled_while_it_fires_stays_cancelled(services: Services, clock: FakeClock) -> None:
+    async def handler(timer: DueTimer) -> None:
+        async with services.uow() as tx:
+            await tx.cancel_timer(timer.key)
+
+    services.scheduler.register("t", handler)
+    async with services.uow() as tx:
+        await tx.schedule("t", "k", clock.now())
+    assert await services.scheduler.drain() == 1
+    async with services.db.read() as session:
+        assert await session.scalar(select(Timer.status).where(Timer.key == "k")) == "cancelled"
+
+
+def test_marking_timers_fired_looks_them_up_by_primary_key_on_sqlite() -> None:
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    statement = mark_fired([1, 2, 3], datetime(2026, 1, 1, tzinfo=UTC)).compile(
+        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    with engine.connect() as connection:
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all()
+    assert [row[-1] for row in plan] == ["SEARCH timers USING INTEGER PRIMARY KEY (rowid=?)"]
