@@ -182,11 +182,9 @@ def _jsonable(value: Any) -> Any:
 async def last_message_id(tx: Tx, conversation_id: int) -> int:
     """The id of the conversation's newest stored message (0 for none); read ahead by
     :func:`read_last_message_ids` when a batch asked for it."""
-    known = tx.last_message_ids.pop(conversation_id, None)
-    if known is not None:
-        return known
-    newest = await tx.session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
-    return int(newest or 0)
+    if conversation_id not in tx.last_message_ids:
+        await read_last_message_ids(tx, [conversation_id])
+    return tx.last_message_ids.pop(conversation_id)
 
 
 async def read_last_message_ids(tx: Tx, conversation_ids: Iterable[int | None]) -> None:
