@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from telegram import Bot, Message, Update
+from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
 from bot.clock import Clock
@@ -118,33 +118,31 @@ class TelegramChannel:
             sent = await self._send(message)
         except TelegramError as exc:
             raise map_telegram_error(exc, self._token) from exc
-        return SendResult(external_message_ids=[str(m.message_id) for m in sent])
+        return SendResult(external_message_ids=[str(message_id) for message_id in sent])
 
-    async def _send(self, message: OutboundMessage) -> list[Message]:
+    async def _send(self, message: OutboundMessage) -> list[int]:
+        """Send the message's media and text chunks in order; the ids Telegram gave them."""
         chat_id = message.external_conversation_id
         keyboard = inline_keyboard(message.choices)
         chunks = split_text(message.text) if message.text else []
         if not chunks and not message.media_url:
             raise BadRequestError("telegram: the message has neither text nor media")
-        sent: list[Message] = []
+        sent: list[int] = []
         if message.media_url:
             caption = chunks.pop(0) if chunks and len(chunks[0]) <= MAX_CAPTION else None
             markup = keyboard if not chunks else None
             if is_photo(message.media_url):
-                sent.append(
-                    await self.bot.send_photo(
-                        chat_id, message.media_url, caption=caption, reply_markup=markup
-                    )
+                media = await self.bot.send_photo(
+                    chat_id, message.media_url, caption=caption, reply_markup=markup
                 )
             else:
-                sent.append(
-                    await self.bot.send_document(
-                        chat_id, message.media_url, caption=caption, reply_markup=markup
-                    )
+                media = await self.bot.send_document(
+                    chat_id, message.media_url, caption=caption, reply_markup=markup
                 )
+            sent.append(media.message_id)
         for index, chunk in enumerate(chunks):
             markup = keyboard if index == len(chunks) - 1 else None
-            sent.append(await self.bot.send_message(chat_id, chunk, reply_markup=markup))
+            sent.append(await self.bot.send_text(chat_id, chunk, reply_markup=markup))
         return sent
 
     def can_send_freeform(self, last_customer_message_at: datetime | None, now: datetime) -> bool:
@@ -159,11 +157,33 @@ class TelegramChannel:
             await self.bot.initialize()
 
 
-def build_bot(settings: Settings, session: SessionSource) -> Bot:
+class RelayBot(Bot):
+    """python-telegram-bot's ``Bot``, with a text send that keeps only the new message's id.
+
+    ``send_message`` builds a ``Message`` (with its chat, sender and entities) from every
+    answer; the outbox needs only the id, and building the objects cost as much as
+    encoding the request. The request, the answer's envelope and its errors are the
+    library's own (``_post``, as its ``ExtBot`` uses it).
+    """
+
+    async def send_text(
+        self, chat_id: int | str, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> int:
+        """``sendMessage``; the id Telegram gave the message."""
+        result = await self._post(
+            "sendMessage", {"chat_id": chat_id, "text": text, "reply_markup": reply_markup}
+        )
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        if not isinstance(message_id, int):
+            raise TelegramError(f"sendMessage answered without a message id: {result!r:.200}")
+        return message_id
+
+
+def build_bot(settings: Settings, session: SessionSource) -> RelayBot:
     """A ``Bot`` on the shared session, talking to ``TELEGRAM_API_BASE_URL``."""
     if settings.telegram_bot_token is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set")
-    return Bot(
+    return RelayBot(
         settings.telegram_bot_token.get_secret_value(),
         base_url=settings.telegram_api_base_url,
         request=AiohttpRequest(session),

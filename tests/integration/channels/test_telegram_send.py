@@ -180,6 +180,16 @@ async def test_unreachable_api_is_unavailable(
     assert fake.token not in caught.value.reason
 
 
+async def test_an_answer_without_a_message_id_is_a_final_failure(
+    channel: TelegramChannel, telegram_fake: TelegramFake
+) -> None:
+    # Telegram may have shown the message: sending it again could double it
+    telegram_fake.fail_next(200, body={"ok": True, "result": True}, path_contains="sendMessage")
+    with pytest.raises(BadRequestError) as caught:
+        await channel.send(out())
+    assert "without a message id" in caught.value.reason
+
+
 async def test_rejected_token_is_forbidden_but_not_the_customers_fault(
     http: Any, clock: FakeClock, inbox: RecordingInbox, telegram_fake: TelegramFake
 ) -> None:
