@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, select
 
-from bot.models import Message
+from bot.models import Message, MessagePart
 from bot.uow import UnitOfWork
 
 RANKS = {
@@ -53,27 +53,32 @@ async def apply_status(
     """Store ``status`` on the outbound message sent as ``external_id``.
 
     Returns the change, or ``None`` when the message is unknown or the report is
-    stale. A message split in parts stores its ids comma-separated; any part's
-    report counts.
+    stale. A message split in parts keeps its ids comma-separated in ``external_id``
+    and one ``message_parts`` row each; any part's report counts. Both lookups are
+    index lookups.
     """
     async with uow() as tx:
-        message = await tx.session.scalar(
-            select(Message)
-            .where(
-                Message.direction == "out",
-                or_(
-                    Message.external_id == external_id,
-                    Message.external_id.like(f"{external_id},%"),
-                    Message.external_id.like(f"%,{external_id}"),
-                    Message.external_id.like(f"%,{external_id},%"),
-                ),
+        message = await tx.session.scalar(_newest(Message.external_id == external_id))
+        if message is None:
+            message = await tx.session.scalar(
+                _newest(MessagePart.external_id == external_id).join(
+                    MessagePart, MessagePart.message_id == Message.id
+                )
             )
-            .limit(1)
-            .with_for_update()
-        )
         if message is None or not moves_forward(message.delivery_status, status):
             return None
         message.delivery_status = status
         if status in FAILED:
             message.error_code = (error_code or "unknown")[:64]
         return StatusChange(message.id, message.conversation_id, status, message.error_code)
+
+
+def _newest(sent_as: ColumnElement[bool]) -> Select[Message]:
+    """The newest outbound message matching ``sent_as``, locked for the status change."""
+    return (
+        select(Message)
+        .where(sent_as, Message.direction == "out")
+        .order_by(Message.id.desc())
+        .limit(1)
+        .with_for_update(of=Message)
+    )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -186,6 +187,19 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MessagePart(Base):
+    """The platform id of one part of an outbound message sent in several (a long text in
+    pieces, media then text): a receipt for any part finds its message through the index.
+    Messages sent in one piece are found by ``messages.external_id`` alone."""
+
+    __tablename__ = "message_parts"
+
+    external_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class InboundKey(Base):
     """Dedupe: one row per (channel, external message id) ever received."""
 
@@ -270,6 +284,11 @@ class WorkflowRun(Base):
     __table_args__ = (
         UniqueConstraint("workflow_id", "trigger_key"),
         Index("ix_workflow_runs_conversation_status", "conversation_id", "status"),
+        # only the runs a stopped process left mid-call: start-up finds them without a scan
+        Index(
+            "ix_workflow_runs_calling", "status",
+            sqlite_where=text("status = 'calling'"), postgresql_where=text("status = 'calling'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -10,8 +10,8 @@ from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Choice, OutboundMessage, Template
-from bot.models import Contact, Conversation, Message
-from bot.sql import table_of
+from bot.models import Contact, Conversation, Message, MessagePart
+from bot.sql import dialect_insert, table_of
 from bot.uow import NewMessage, Tx
 
 logger = logging.getLogger(__name__)
@@ -124,6 +124,12 @@ async def write_delivery_status(
         values["error_code"] = error[:64]
     connection = await session.connection()
     await connection.execute(_status_update(tuple(values)), {"message": message_id, **values})
+    parts = dict.fromkeys(p for p in (external_id or "").split(",") if p)
+    if len(parts) > 1:  # sent in pieces: each piece's receipt must find the message
+        await connection.execute(
+            dialect_insert(session, MessagePart).on_conflict_do_nothing(),
+            [{"external_id": part, "message_id": message_id} for part in parts],
+        )
 
 
 @cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from sqlalchemy import select
 
 from bot import agents, conversations, workflow_store
@@ -12,7 +14,16 @@ from bot.services import Services
 from bot.uow import Tx
 from integrations.slack import summaries, thread_ops
 from integrations.slack.logstore import load_run_logs
-from integrations.slack.ports import AgentRef, ConversationSummary, RunLogView, WorkflowSummary
+from integrations.slack.ports import (
+    AgentRef,
+    ConversationStatus,
+    ConversationSummary,
+    RunLogView,
+    WorkflowSummary,
+)
+
+NOT_CLOSED = tuple(status for status in get_args(ConversationStatus) if status != "closed")
+"""Listed by name, not as ``!= 'closed'``: an equality leads into the (status, assignee) index."""
 
 SOURCE = "slack"
 """``Message.extra["source"]`` of what agents wrote in Slack (never mirrored back)."""
@@ -84,7 +95,7 @@ class StorageConsoleBackend:
             agent = await agent_by_slack_id(tx, slack_user_id)
             query = (
                 select(Conversation)
-                .where(Conversation.assignee_id == agent.id, Conversation.status != "closed")
+                .where(Conversation.assignee_id == agent.id, Conversation.status.in_(NOT_CLOSED))
                 .order_by(Conversation.last_activity_at.desc())
                 .limit(limit)
             )
