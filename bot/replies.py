@@ -75,7 +75,7 @@ async def queue_reply(
             "created_at": tx.now,
         }
     )
-    conversation.last_activity_at = tx.now
+    tx.touch(conversation)
     outbound = OutboundMessage(
         channel=conversation.channel,
         external_conversation_id=conversation.external_id,

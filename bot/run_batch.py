@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.models import WorkflowRun
 from bot.run_context import ContextTarget, build_contexts
 from bot.run_store import (
+    RUN_COLUMNS,
     RUNS,
     StoredRun,
     load_conversations,
@@ -121,8 +121,8 @@ class BatchResumer:
         if not run_ids:
             return []
         async with self.services.db.read() as session:
-            rows = await session.scalars(
-                select(WorkflowRun).where(WorkflowRun.id.in_(run_ids)).order_by(WorkflowRun.id)
+            rows = await session.execute(
+                select(*RUN_COLUMNS).where(RUNS.c.id.in_(run_ids)).order_by(RUNS.c.id)
             )
             return [unpack(row) for row in rows if row.state]
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.events import DomainEvent
 from bot.models import Agent, Contact, Conversation, ConversationTag, Lead, Message, Tag, Team
-from bot.sql import rows_by_id
+from bot.sql import records_by_id
 from bot.uow import Tx
 
 
@@ -46,16 +46,18 @@ async def build_context(
 
 
 async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[str, Any]]:
-    """The contexts of many targets (contact, conversation, lead), one query per table."""
-    conversations = await rows_by_id(tx.session, Conversation, {t.conversation_id for t in targets})
-    agents = await rows_by_id(tx.session, Agent, {c.assignee_id for c in conversations.values()})
-    teams = await rows_by_id(tx.session, Team, {c.team_id for c in conversations.values()})
+    """The contexts of many targets (contact, conversation, lead), one query per table.
+
+    Rows are read as plain records: the contexts are copies, nothing here is changed."""
+    conversations = await records_by_id(tx.session, Conversation, {t.conversation_id for t in targets})
+    agents = await records_by_id(tx.session, Agent, {c.assignee_id for c in conversations.values()})
+    teams = await records_by_id(tx.session, Team, {c.team_id for c in conversations.values()})
     tags = await _tags(tx, set(conversations))
     latest = await _latest_leads(
         tx, {t.conversation_id for t in targets if t.lead_id is None and t.conversation_id in conversations}
     )
     lead_of = [t.lead_id if t.lead_id is not None else latest.get(t.conversation_id) for t in targets]
-    leads = await rows_by_id(tx.session, Lead, set(lead_of))
+    leads = await records_by_id(tx.session, Lead, set(lead_of))
     contact_of: list[int | None] = []
     for target, lead_id in zip(targets, lead_of, strict=True):
         conversation = conversations.get(target.conversation_id)
@@ -65,8 +67,8 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
             or (lead.contact_id if lead is not None else None)
             or target.contact_id
         )
-    contacts = await rows_by_id(tx.session, Contact, set(contact_of))
-    messages = await rows_by_id(tx.session, Message, {t.message_id for t in targets})
+    contacts = await records_by_id(tx.session, Contact, set(contact_of))
+    messages = await records_by_id(tx.session, Message, {t.message_id for t in targets})
     contexts: list[dict[str, Any]] = []
     for target, lead_id, contact_id in zip(targets, lead_of, contact_of, strict=True):
         conversation = conversations.get(target.conversation_id)
@@ -89,7 +91,7 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
     return contexts
 
 
-def _message(row: Message | None) -> dict[str, Any] | None:
+def _message(row: Any) -> dict[str, Any] | None:
     if row is None:
         return None
     return {
@@ -131,7 +133,7 @@ async def _latest_leads(tx: Tx, conversation_ids: set[int | None]) -> dict[int |
 
 
 def _conversation(
-    row: Conversation, agents: dict[int | None, Agent], teams: dict[int | None, Team], tags: list[str]
+    row: Any, agents: dict[int | None, Any], teams: dict[int | None, Any], tags: list[str]
 ) -> dict[str, Any]:
     assignee = agents.get(row.assignee_id)
     team = teams.get(row.team_id)
@@ -152,7 +154,7 @@ def _conversation(
     }
 
 
-def _lead(row: Lead) -> dict[str, Any]:
+def _lead(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -166,7 +168,7 @@ def _lead(row: Lead) -> dict[str, Any]:
     }
 
 
-def _contact(row: Contact) -> dict[str, Any]:
+def _contact(row: Any) -> dict[str, Any]:
     attributes = dict(row.attributes or {})
     return {
         **attributes,

@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from bot.event_types import EventType
 from bot.events import DomainEvent
-from bot.models import Agent, Message, WorkflowRun
+from bot.models import Agent, Message
 from bot.read_batch import ReadBatch
 from bot.replies import MESSAGE_SENT
-from bot.run_store import ASKS_CUSTOMER, StoredRun, unpack, waiting_in
+from bot.run_store import ASKS_CUSTOMER, RUN_COLUMNS, RUNS, StoredRun, unpack, waiting_in
 from bot.services import Services
 from workflows.inputs import Answer, Assigned, DeliveryFailed, HumanTookOver
 
@@ -36,8 +36,8 @@ async def waiting_runs_of(
 ) -> dict[int, list[StoredRun]]:
     """:func:`waiting_runs` for several conversations, in one query."""
     async with services.db.read() as session:
-        rows = await session.scalars(
-            select(WorkflowRun).where(waiting_in(conversation_ids, waiting_for)).order_by(WorkflowRun.id)
+        rows = await session.execute(
+            select(*RUN_COLUMNS).where(waiting_in(conversation_ids, waiting_for)).order_by(RUNS.c.id)
         )
         found: dict[int, list[StoredRun]] = {}
         for row in rows:

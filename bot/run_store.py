@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 from sqlalchemy import and_, bindparam, func, select, update
@@ -106,13 +106,37 @@ def envelope(
     }
 
 
-def pending_call(row: WorkflowRun) -> Call | None:
+class RunRow(Protocol):
+    """What :func:`unpack` reads of a run: an ORM ``WorkflowRun`` or a row of :data:`RUN_COLUMNS`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def workflow_id(self) -> int: ...
+    @property
+    def version_id(self) -> int: ...
+    @property
+    def conversation_id(self) -> int | None: ...
+    @property
+    def state(self) -> dict[str, Any] | None: ...
+    @property
+    def lock_version(self) -> int: ...
+
+
+RUN_COLUMNS = (
+    RUNS.c.id, RUNS.c.workflow_id, RUNS.c.version_id, RUNS.c.conversation_id, RUNS.c.state,
+    RUNS.c.lock_version,
+)
+"""The columns :func:`unpack` needs, for reads of many runs that need no ORM objects."""
+
+
+def pending_call(row: RunRow) -> Call | None:
     """The call a run was making when its process stopped (None if none)."""
     raw = (row.state or {}).get("pending_call")
     return CALL_ADAPTER.validate_python(raw) if raw else None
 
 
-def unpack(row: WorkflowRun) -> StoredRun:
+def unpack(row: RunRow) -> StoredRun:
     data = row.state or {}
     hold, grants, last = data.get("hold"), data.get("grants"), data.get("last_approval")
     return StoredRun(

@@ -15,12 +15,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, bindparam, inspect, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.models import Event, Message, OutboxItem, RunLog, Timer
+from bot.models import Conversation, Event, Message, OutboxItem, RunLog, Timer
 from bot.signals import Signals
 from bot.sql import dialect_insert, insert_many, insert_with_ids, table_of
 
@@ -58,6 +59,21 @@ class Tx:
         self.written_events = 0
         self.last_message_ids: dict[int, int] = {}
         """Newest stored message id per conversation, read ahead for a batch of runs."""
+        self.active: dict[int, datetime] = {}
+        """Conversations made active now, whose ``last_activity_at`` is written at the end."""
+
+    def touch(self, conversation: Conversation) -> None:
+        """Set the conversation's ``last_activity_at`` to now.
+
+        A stored conversation's row is updated when the transaction ends, with the other
+        conversations touched in it, in one statement: flushing each changed ORM object
+        costs far more. The object shows the new value at once.
+        """
+        if not inspect(conversation).persistent:
+            conversation.last_activity_at = self.now
+            return
+        set_committed_value(conversation, "last_activity_at", self.now)
+        self.active[conversation.id] = self.now
 
     def add_message(self, values: dict[str, Any]) -> NewMessage:
         """A new message row (every column but ``id``), inserted with the others when the
@@ -152,12 +168,13 @@ class Tx:
     async def savepoint(self) -> AsyncIterator[None]:
         """A savepoint: when the block fails, what it wrote and gathered is undone."""
         kept = (len(self.events), len(self.outbox), len(self.run_logs), len(self.messages), dict(self.timers))
-        counts = (self.enqueued, self.scheduled)
+        counts, active = (self.enqueued, self.scheduled), dict(self.active)
         try:
             async with self.session.begin_nested():
                 yield
         except BaseException:
             events, outbox, logs, messages, self.timers = kept
+            self.active = active
             del self.events[events:], self.outbox[outbox:], self.run_logs[logs:], self.messages[messages:]
             self.enqueued, self.scheduled = counts
             raise
@@ -170,6 +187,7 @@ class Tx:
         """Write what was gathered so far (the unit of work calls this before commit)."""
         await self._write_timers()
         await self._write_messages()
+        await self._write_activity()
         rows: dict[Table, list[dict[str, Any]]] = {
             _EVENTS: self.events, _OUTBOX: self.outbox, _RUN_LOGS: self.run_logs
         }
@@ -186,6 +204,13 @@ class Tx:
             rows = [message.values for message in messages]
             for message, new_id in zip(messages, await insert_with_ids(self.session, Message, rows), strict=True):
                 message.id = new_id
+
+    async def _write_activity(self) -> None:
+        if self.active:
+            rows = [{"b_id": id_, "b_at": at} for id_, at in self.active.items()]
+            self.active = {}
+            connection = await self.session.connection()
+            await connection.execute(_TOUCH, rows)
 
     async def _write_timers(self) -> None:
         if self.timers:
@@ -211,6 +236,12 @@ _TIMERS = table_of(Timer)
 _EVENTS = table_of(Event)
 _OUTBOX = table_of(OutboxItem)
 _RUN_LOGS = table_of(RunLog)
+_CONVERSATIONS = table_of(Conversation)
+_TOUCH = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("b_id"))
+    .values(last_activity_at=bindparam("b_at"))
+)
 _MESSAGE = "_message"
 """Key of a gathered row's new message, whose id the row takes when written."""
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
+from bot.clock import FakeClock
 from bot.models import Contact, Conversation, Event, Message, OutboxItem, RunLog, Timer
 from bot.replies import queue_reply
 from bot.services import Services
@@ -73,6 +74,40 @@ async def test_a_reply_and_its_item_and_event_share_the_message_id(services: Ser
     assert (first.id, second.id) == (messages["one"], messages["two"])
     assert [i.message_id for i in items] == [first.id, second.id]
     assert [e.message_id for e in events] == [first.id, second.id]
+
+
+async def failing_reply(tx: Tx, conversation: Conversation) -> None:
+    async with tx.savepoint():
+        await queue_reply(tx, conversation, "never sent")
+        raise RuntimeError("this part fails")
+
+
+async def test_a_reply_makes_its_conversation_active_unless_its_savepoint_fails(
+    services: Services, clock: FakeClock
+) -> None:
+    async with services.uow() as tx:
+        contact = Contact(attributes={})
+        tx.session.add(contact)
+        await tx.session.flush()
+        rows = [
+            Conversation(
+                contact_id=contact.id, channel="test", external_id=chat, status="open", attributes={},
+                created_at=tx.now, last_activity_at=tx.now,
+            )
+            for chat in ("kept", "undone")
+        ]
+        tx.session.add_all(rows)
+    started = clock.now()
+    clock.advance(timedelta(minutes=5))
+    async with services.uow() as tx:
+        kept, undone = list(await tx.session.scalars(select(Conversation).order_by(Conversation.id)))
+        await queue_reply(tx, kept, "hello")
+        assert kept.last_activity_at == tx.now  # seen at once, written at the end
+        with pytest.raises(RuntimeError):
+            await failing_reply(tx, undone)
+    async with services.db.read() as session:
+        active = dict((await session.execute(select(Conversation.external_id, Conversation.last_activity_at))).all())
+    assert active == {"kept": started + timedelta(minutes=5), "undone": started}
 
 
 async def test_setting_a_timer_twice_keeps_the_last(services: Services) -> None:
