@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,9 +23,22 @@ MESSAGE_SENT = "message.sent"
 SenderKind = Literal["bot", "agent", "system"]
 
 
+class ConversationRef(Protocol):
+    """What a reply needs of its conversation: an ORM ``Conversation`` or a plain row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def contact_id(self) -> int: ...
+
+
 async def queue_reply(
     tx: Tx,
-    conversation: Conversation,
+    conversation: ConversationRef,
     text: str,
     *,
     sender_kind: SenderKind = "bot",

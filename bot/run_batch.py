@@ -145,7 +145,7 @@ class BatchResumer:
         """Store the transitions in one transaction; their inserts go out together at commit."""
         started = time.perf_counter()
         async with self.services.uow() as tx:
-            _conversations = await load_conversations(tx, (run.conversation_id for run, _, _ in steps))
+            await load_conversations(tx, (run.conversation_id for run, _, _ in steps))
             await read_last_message_ids(tx, (run.conversation_id for run, _, _ in steps))
             rows: list[dict[str, Any]] = []
             with tx.session.no_autoflush:

@@ -237,7 +237,7 @@ class RunStarts:
                     results[index].later = list(report.matched[position + 1 :])
                     break
             run_ids = await insert_runs(tx, [start for _, start in starts])
-            _conversations = await load_conversations(tx, (start.conversation_id for _, start in starts))
+            await load_conversations(tx, (start.conversation_id for _, start in starts))
             await read_last_message_ids(tx, (start.conversation_id for _, start in starts))
             rows: list[dict[str, Any]] = []
             with tx.session.no_autoflush:

@@ -15,7 +15,7 @@ from sqlalchemy.sql import ColumnElement
 from bot.holds import Grants, Hold, LastApproval, action_key
 from bot.models import Conversation, Message, WorkflowRun
 from bot.replies import queue_reply
-from bot.sql import rows_by_id, table_of
+from bot.sql import execute_many, records_by_id, table_of
 from bot.uow import Tx
 from workflows.effects import (
     Call,
@@ -300,19 +300,18 @@ async def write_runs(tx: Tx, rows: list[dict[str, Any]]) -> None:
     connection = await tx.session.connection()
     if len(rows) == 1 or not connection.dialect.supports_sane_multi_rowcount:
         for row in rows:
-            result = await connection.execute(RUN_UPDATE, row)
-            if result.rowcount != 1:
+            if await execute_many(tx.session, RUN_UPDATE, [row]) != 1:
                 raise StaleRunError(f"run {row['b_id']} changed under us")
         return
-    result = await connection.execute(RUN_UPDATE, rows)
-    if result.rowcount != len(rows):
-        raise StaleRunError(f"{len(rows) - result.rowcount} of {len(rows)} runs changed under us")
+    changed = await execute_many(tx.session, RUN_UPDATE, rows) or 0
+    if changed != len(rows):
+        raise StaleRunError(f"{len(rows) - changed} of {len(rows)} runs changed under us")
 
 
-async def load_conversations(tx: Tx, conversation_ids: Iterable[int | None]) -> list[Conversation]:
-    """Load conversations into ``tx``'s session, where the replies of the runs saved there
-    find them without a read each; keep the list while saving (the session holds rows weakly)."""
-    return list((await rows_by_id(tx.session, Conversation, conversation_ids)).values())
+async def load_conversations(tx: Tx, conversation_ids: Iterable[int | None]) -> None:
+    """Read conversations ahead (plain rows) for the replies of the runs saved in ``tx``,
+    which then find them without a read each."""
+    tx.conversations.update(await records_by_id(tx.session, Conversation, conversation_ids))
 
 
 class StaleRunError(RuntimeError):
@@ -357,7 +356,9 @@ async def _send(tx: Tx, run: StoredRun, effect: SendMessage) -> None:
             message="send_message: this run has no conversation to send to",
         )
         return
-    conversation = await tx.session.get(Conversation, run.conversation_id)
+    conversation = tx.conversations.get(run.conversation_id) or await tx.session.get(
+        Conversation, run.conversation_id
+    )
     assert conversation is not None
     if effect.ai is not None:
         tx.enqueue(

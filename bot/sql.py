@@ -10,6 +10,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 
 from bot.models import Agent, Base, Contact, Conversation, Lead, Message, Team
 
@@ -105,6 +106,45 @@ async def insert_many(session: AsyncSession, table: Table, rows: list[dict[str, 
         for values in params:
             values[index] = convert(values[index])
     await connection.exec_driver_sql(sql, list(map(tuple, params)))
+
+
+async def execute_many(
+    session: AsyncSession, statement: UpdateBase, rows: list[dict[str, Any]]
+) -> int | None:
+    """Run ``statement`` (named bind parameters) once per row, as one executemany; the
+    number of rows it changed (None where the driver does not count an executemany's
+    rows: ``dialect.supports_sane_multi_rowcount``).
+
+    On SQLite the values are converted by each parameter's own bind processor, once per
+    distinct value, and handed to the driver as they are, as :func:`insert_many` does.
+    """
+    if not rows:
+        return 0
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        result = await connection.execute(statement, rows)
+        counted = len(rows) == 1 or connection.dialect.supports_sane_multi_rowcount
+        return int(result.rowcount) if counted else None
+    sql, names, converters = _sqlite_compiled(statement)
+    params = [[row[name] for name in names] for row in rows]
+    for index, convert in enumerate(converters):
+        if convert is not None:
+            cached = _Converted(convert)
+            for values in params:
+                values[index] = cached(values[index])
+    result = await connection.exec_driver_sql(sql, list(map(tuple, params)))
+    return int(result.rowcount)
+
+
+@cache
+def _sqlite_compiled(statement: UpdateBase) -> tuple[str, tuple[str, ...], tuple[Any, ...]]:
+    """The statement's SQLite text, its parameters' names in order, and their converters."""
+    compiled = statement.compile(dialect=_SQLITE)
+    names = tuple(compiled.positiontup or ())
+    converters = tuple(
+        compiled.binds[name].type.dialect_impl(_SQLITE).bind_processor(_SQLITE) for name in names
+    )
+    return str(compiled), names, converters
 
 
 class _Converted:

@@ -23,7 +23,7 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.models import Conversation, Event, Message, OutboxItem, RunLog, Timer
 from bot.signals import Signals
-from bot.sql import dialect_insert, insert_many, insert_with_ids, table_of
+from bot.sql import dialect_insert, execute_many, insert_many, insert_with_ids, table_of
 
 
 @dataclass(eq=False)
@@ -61,18 +61,23 @@ class Tx:
         """Newest stored message id per conversation, read ahead for a batch of runs."""
         self.active: dict[int, datetime] = {}
         """Conversations made active now, whose ``last_activity_at`` is written at the end."""
+        self.conversations: dict[int | None, Any] = {}
+        """Conversations read ahead as plain rows for a batch's replies, by id."""
 
-    def touch(self, conversation: Conversation) -> None:
-        """Set the conversation's ``last_activity_at`` to now.
+    def touch(self, conversation: Any) -> None:
+        """Set the conversation's ``last_activity_at`` to now (an ORM ``Conversation`` or a
+        row of :attr:`conversations`).
 
         A stored conversation's row is updated when the transaction ends, with the other
         conversations touched in it, in one statement: flushing each changed ORM object
-        costs far more. The object shows the new value at once.
+        costs far more. An ORM object shows the new value at once.
         """
-        if not inspect(conversation).persistent:
+        state = inspect(conversation, raiseerr=False)
+        if state is not None and not state.persistent:
             conversation.last_activity_at = self.now
             return
-        set_committed_value(conversation, "last_activity_at", self.now)
+        if state is not None:
+            set_committed_value(conversation, "last_activity_at", self.now)
         self.active[conversation.id] = self.now
 
     def add_message(self, values: dict[str, Any]) -> NewMessage:
@@ -209,8 +214,7 @@ class Tx:
         if self.active:
             rows = [{"b_id": id_, "b_at": at} for id_, at in self.active.items()]
             self.active = {}
-            connection = await self.session.connection()
-            await connection.execute(_TOUCH, rows)
+            await execute_many(self.session, _TOUCH, rows)
 
     async def _write_timers(self) -> None:
         if self.timers:

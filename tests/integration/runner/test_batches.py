@@ -9,12 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 
 from bot.events import DomainEvent, EventDispatcher
 from bot.messages import InboundMessage, SenderProfile
 from bot.models import Event, RunLog, WorkflowRun
-from bot.run_store import lock_key
+from bot.run_store import StaleRunError, lock_key, write_runs
 from bot.services import Services
 from tests.harness import Harness
 from tests.integration.runner.flows import start
@@ -207,3 +208,28 @@ async def test_runs_of_one_conversation_fire_in_turn(services: Services, tmp_pat
     for chat in CHATS:
         assert bot.replies(chat) == ["seen"]
     assert {r.status for r in await bot.runs()} == {"completed"}
+
+
+async def test_runs_stored_together_are_refused_if_one_changed_meanwhile(
+    services: Services, tmp_path: Path
+) -> None:
+    bot = await start(services, tmp_path, WAIT_THEN_NUDGE)
+    await arrive(bot)
+    await bot.settle()
+    first, second, *_ = await bot.runs()
+
+    def row(run: WorkflowRun, seen: int) -> dict[str, Any]:
+        return {
+            "b_id": run.id, "b_seen": seen, "v_state": run.state, "v_status": "failed",
+            "v_waiting_for": None, "v_lock_version": run.lock_version + 1,
+            "v_updated_at": bot.clock.now(), "v_error": "overwritten", "v_finished_at": bot.clock.now(),
+        }
+
+    with pytest.raises(StaleRunError):
+        async with services.uow() as tx:
+            await write_runs(tx, [row(first, first.lock_version), row(second, second.lock_version - 1)])
+    assert {(r.status, r.lock_version) for r in await bot.runs()} == {("waiting", first.lock_version)}
+    async with services.uow() as tx:
+        await write_runs(tx, [row(first, first.lock_version), row(second, second.lock_version)])
+    stored = {r.id: (r.status, r.error) for r in await bot.runs()}
+    assert stored[first.id] == stored[second.id] == ("failed", "overwritten")

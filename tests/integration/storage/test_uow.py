@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 
 from bot.clock import FakeClock
 from bot.models import Contact, Conversation, Event, Message, OutboxItem, RunLog, Timer
 from bot.replies import queue_reply
 from bot.services import Services
-from bot.sql import insert_with_ids
+from bot.sql import execute_many, insert_with_ids, table_of
 from bot.uow import Tx
 
 
@@ -137,3 +137,34 @@ async def test_rows_inserted_together_get_their_own_ids_in_order(services: Servi
     assert len(set(first + ids)) == 4
     assert [names[i] for i in first + ids[:2] + again] == ["a", "b", "c", "e"]
     assert ids == sorted(ids) and "pending" in names.values()
+
+
+async def test_a_statement_run_for_many_rows_converts_each_value_and_counts_the_changed(
+    services: Services,
+) -> None:
+    async with services.uow() as tx:
+        ids = await insert_with_ids(
+            tx.session, Contact, [{"name": name, "attributes": {}} for name in ("a", "b", "c")]
+        )
+    contacts = table_of(Contact)
+    statement = (
+        update(contacts)
+        .where(contacts.c.id == bindparam("b_id"))
+        .values(attributes=bindparam("b_attributes"), updated_at=bindparam("b_at"))
+    )
+    at = services.clock.now() + timedelta(days=1)
+    async with services.uow() as tx:
+        changed = await execute_many(
+            tx.session, statement,
+            [
+                {"b_id": ids[0], "b_attributes": {"plan": "gold"}, "b_at": at},
+                {"b_id": ids[2], "b_attributes": {"plan": "free", "seats": [1, 2]}, "b_at": at},
+                {"b_id": max(ids) + 100, "b_attributes": {}, "b_at": at},  # no such contact
+            ],
+        )
+    assert changed == (2 if services.db.dialect == "sqlite" else None)  # asyncpg does not count
+    async with services.db.read() as session:
+        stored = {c.name: (c.attributes, c.updated_at == at) for c in await session.scalars(select(Contact))}
+    assert stored == {
+        "a": ({"plan": "gold"}, True), "b": ({}, False), "c": ({"plan": "free", "seats": [1, 2]}, True),
+    }
