@@ -148,19 +148,27 @@ def _sqlite_compiled(statement: UpdateBase) -> tuple[str, tuple[str, ...], tuple
 
 
 class _Converted:
-    """A column's value converter that reuses its last result for the same object
-    (a transaction's rows share its timestamp)."""
+    """A column's value converter that reuses its last result for the same object (a
+    transaction's rows share its timestamp) and its result for an empty dict or list
+    (the empty JSON documents most log lines and messages carry)."""
 
     def __init__(self, convert: Callable[[Any], Any]) -> None:
         self._convert = convert
         self._last: Any = _Converted
         self._result: Any = None
+        self._empty: dict[type, Any] = {}
 
     def __call__(self, value: Any) -> Any:
         if value is None:
             return value
-        if value is not self._last:
-            self._last, self._result = value, self._convert(value)
+        if value is self._last:
+            return self._result
+        kind = type(value)
+        if (kind is dict or kind is list) and not value:
+            if kind not in self._empty:
+                self._empty[kind] = self._convert(value)
+            return self._empty[kind]
+        self._last, self._result = value, self._convert(value)
         return self._result
 
 

@@ -72,11 +72,10 @@ class Tx:
         conversations touched in it, in one statement: flushing each changed ORM object
         costs far more. An ORM object shows the new value at once.
         """
-        state = inspect(conversation, raiseerr=False)
-        if state is not None and not state.persistent:
-            conversation.last_activity_at = self.now
-            return
-        if state is not None:
+        if isinstance(conversation, Conversation):
+            if not inspect(conversation).persistent:
+                conversation.last_activity_at = self.now
+                return
             set_committed_value(conversation, "last_activity_at", self.now)
         self.active[conversation.id] = self.now
 
