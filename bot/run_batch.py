@@ -94,10 +94,10 @@ class BatchResumer:
             for key in keys:
                 await held.enter_async_context(locks.hold(key))
             fresh = [run for run in await self._load(sorted(batched)) if not run.state.finished]
-            steps = await self._advance(fresh, inputs)
+            steps, conversations = await self._advance(fresh, inputs)
             together = [step for step in steps if step[2].call is None]
             if together:
-                await self._store(together)
+                await self._store(together, conversations)
         done = {run.id for run, _, _ in together}
         return [(run_id, run_input) for run_id, run_input in inputs.items() if run_id not in done]
 
@@ -128,23 +128,29 @@ class BatchResumer:
 
     async def _advance(
         self, runs: list[StoredRun], inputs: dict[int, RunInput]
-    ) -> list[tuple[StoredRun, Workflow, Transition]]:
+    ) -> tuple[list[tuple[StoredRun, Workflow, Transition]], dict[int | None, Any]]:
+        """Each run's transition, and the conversation rows their contexts were built from."""
         async with self.services.db.read() as session:
+            reader = Tx(session, self.services.clock.now())
             contexts = await build_contexts(
-                Tx(session, self.services.clock.now()),
-                [ContextTarget(run.conversation_id, run.lead_id) for run in runs],
+                reader, [ContextTarget(run.conversation_id, run.lead_id) for run in runs]
             )
         now = self.services.clock.now()
         steps = []
         for run, ctx in zip(runs, contexts, strict=True):
             definition = await self.runner.catalog.version(run.version_id)
             steps.append((run, definition, engine.advance(definition, run.state, inputs[run.id], ctx, now)))
-        return steps
+        return steps, reader.conversations
 
-    async def _store(self, steps: list[tuple[StoredRun, Workflow, Transition]]) -> None:
-        """Store the transitions in one transaction; their inserts go out together at commit."""
+    async def _store(
+        self, steps: list[tuple[StoredRun, Workflow, Transition]], conversations: dict[int | None, Any]
+    ) -> None:
+        """Store the transitions in one transaction; their inserts go out together at commit.
+        ``conversations``: rows read for the contexts, which the replies reuse (who a
+        conversation is never changes)."""
         started = time.perf_counter()
         async with self.services.uow() as tx:
+            tx.conversations.update(conversations)
             await load_conversations(tx, (run.conversation_id for run, _, _ in steps))
             await read_last_message_ids(tx, (run.conversation_id for run, _, _ in steps))
             rows: list[dict[str, Any]] = []

@@ -48,8 +48,10 @@ async def build_context(
 async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[str, Any]]:
     """The contexts of many targets (contact, conversation, lead), one query per table.
 
-    Rows are read as plain records: the contexts are copies, nothing here is changed."""
+    Rows are read as plain records: the contexts are copies, nothing here is changed.
+    The conversation rows are left in ``tx.conversations`` for replies to reuse."""
     conversations = await records_by_id(tx.session, Conversation, {t.conversation_id for t in targets})
+    tx.conversations.update(conversations)
     agents = await records_by_id(tx.session, Agent, {c.assignee_id for c in conversations.values()})
     teams = await records_by_id(tx.session, Team, {c.team_id for c in conversations.values()})
     tags = await _tags(tx, set(conversations))

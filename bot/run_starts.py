@@ -217,6 +217,7 @@ class RunStarts:
             held = await asking_conversations(reader, asking)
         results = [EventStarts() for _ in events]
         async with self.services.uow() as tx:
+            tx.conversations.update(reader.conversations)  # who a conversation is never changes
             starts: list[tuple[int, RunStart]] = []
             for index, (event, ctx, report) in enumerate(zip(events, contexts, reports, strict=True)):
                 for skipped in report.skipped:

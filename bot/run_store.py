@@ -310,8 +310,10 @@ async def write_runs(tx: Tx, rows: list[dict[str, Any]]) -> None:
 
 async def load_conversations(tx: Tx, conversation_ids: Iterable[int | None]) -> None:
     """Read conversations ahead (plain rows) for the replies of the runs saved in ``tx``,
-    which then find them without a read each."""
-    tx.conversations.update(await records_by_id(tx.session, Conversation, conversation_ids))
+    which then find them without a read each; those already in ``tx.conversations`` (as
+    :func:`~bot.run_context.build_contexts` leaves them) are not read again."""
+    missing = {i for i in conversation_ids if i is not None} - tx.conversations.keys()
+    tx.conversations.update(await records_by_id(tx.session, Conversation, missing))
 
 
 class StaleRunError(RuntimeError):

@@ -250,11 +250,12 @@ _MESSAGE = "_message"
 
 
 def _without_message(row: dict[str, Any]) -> dict[str, Any]:
-    message = row.get(_MESSAGE)
-    values = {k: v for k, v in row.items() if k != _MESSAGE}
+    """The gathered row as written: its new message's id in place of the message (the
+    row is changed in place; it is written once)."""
+    message = row.pop(_MESSAGE, None)
     if message is not None:
-        values["message_id"] = message.id
-    return values
+        row["message_id"] = message.id
+    return row
 
 
 @cache
