@@ -30,11 +30,21 @@ from bot.group_commit import GroupCommit
 from bot.metrics import Metrics
 from bot.models import OutboxItem
 from bot.signals import Signals
-from bot.sql import table_of
+from bot.sql import execute_many, table_of
 
 logger = logging.getLogger(__name__)
 
 CLAIM_LOCK = 0x72656C61790001  # the transaction advisory lock that serializes claims on PostgreSQL
+_OUTBOX = table_of(OutboxItem)
+_MARK_DONE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("done_id"))
+    .values(
+        status="done", attempts=bindparam("done_attempts"), done_at=bindparam("done_at"),
+        last_error=None, claimed_until=None,
+    )
+)
+"""Items that went out, marked done (one executemany per group)."""
 
 
 @dataclass(frozen=True)
@@ -273,15 +283,9 @@ class Outbox:
             for item in done:
                 if item.finish is not None:
                     await item.finish(session)
-            table = table_of(OutboxItem)
-            await session.execute(
-                update(table)
-                .where(table.c.id == bindparam("done_id"))
-                .values(
-                    status="done", attempts=bindparam("done_attempts"), done_at=now,
-                    last_error=None, claimed_until=None,
-                ),
-                [{"done_id": item.id, "done_attempts": item.attempts} for item in done],
+            await execute_many(
+                session, _MARK_DONE,
+                [{"done_id": item.id, "done_attempts": item.attempts, "done_at": now} for item in done],
             )
         return [None] * len(done)
 

@@ -125,8 +125,8 @@ async def execute_many(
         result = await connection.execute(statement, rows)
         counted = len(rows) == 1 or connection.dialect.supports_sane_multi_rowcount
         return int(result.rowcount) if counted else None
-    sql, names, converters = _sqlite_compiled(statement)
-    params = [[row[name] for name in names] for row in rows]
+    sql, names, fixed, converters = _sqlite_compiled(statement)
+    params = [[row[name] if name not in fixed else fixed[name] for name in names] for row in rows]
     for index, convert in enumerate(converters):
         if convert is not None:
             cached = _Converted(convert)
@@ -137,14 +137,17 @@ async def execute_many(
 
 
 @cache
-def _sqlite_compiled(statement: UpdateBase) -> tuple[str, tuple[str, ...], tuple[Any, ...]]:
-    """The statement's SQLite text, its parameters' names in order, and their converters."""
+def _sqlite_compiled(
+    statement: UpdateBase,
+) -> tuple[str, tuple[str, ...], dict[str, Any], tuple[Any, ...]]:
+    """The statement's SQLite text, its parameters' names in order, the values of those
+    the statement fixes itself (``.values(status="done")``), and their converters."""
     compiled = statement.compile(dialect=_SQLITE)
     names = tuple(compiled.positiontup or ())
-    converters = tuple(
-        compiled.binds[name].type.dialect_impl(_SQLITE).bind_processor(_SQLITE) for name in names
-    )
-    return str(compiled), names, converters
+    binds = [compiled.binds[name] for name in names]
+    fixed = {name: bind.value for name, bind in zip(names, binds, strict=True) if not bind.required}
+    converters = tuple(bind.type.dialect_impl(_SQLITE).bind_processor(_SQLITE) for bind in binds)
+    return str(compiled), names, fixed, converters
 
 
 class _Converted:

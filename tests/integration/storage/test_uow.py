@@ -150,7 +150,7 @@ async def test_a_statement_run_for_many_rows_converts_each_value_and_counts_the_
     statement = (
         update(contacts)
         .where(contacts.c.id == bindparam("b_id"))
-        .values(attributes=bindparam("b_attributes"), updated_at=bindparam("b_at"))
+        .values(attributes=bindparam("b_attributes"), updated_at=bindparam("b_at"), locale="pt-BR")
     )
     at = services.clock.now() + timedelta(days=1)
     async with services.uow() as tx:
@@ -164,7 +164,11 @@ async def test_a_statement_run_for_many_rows_converts_each_value_and_counts_the_
         )
     assert changed == (2 if services.db.dialect == "sqlite" else None)  # asyncpg does not count
     async with services.db.read() as session:
-        stored = {c.name: (c.attributes, c.updated_at == at) for c in await session.scalars(select(Contact))}
+        stored = {
+            c.name: (c.attributes, c.updated_at == at, c.locale) for c in await session.scalars(select(Contact))
+        }
     assert stored == {
-        "a": ({"plan": "gold"}, True), "b": ({}, False), "c": ({"plan": "free", "seats": [1, 2]}, True),
+        "a": ({"plan": "gold"}, True, "pt-BR"),
+        "b": ({}, False, None),
+        "c": ({"plan": "free", "seats": [1, 2]}, True, "pt-BR"),
     }
