@@ -12,6 +12,7 @@ from bot.models import Conversation
 from bot.outbox import Delivery, Finish
 from bot.replies import (
     SEND_KIND,
+    delivery_status_row,
     freeform_blocked,
     mark_unreachable,
     set_delivery_status,
@@ -87,10 +88,13 @@ class ChannelSender:
             raise
         if message.message_id is None:
             return None
-        return partial(
-            write_delivery_status, message_id=message.message_id, status=result.status,
-            external_id=",".join(result.external_message_ids) or None,
-        )
+        external_id = ",".join(result.external_message_ids) or None
+        if len(result.external_message_ids) > 1:  # its parts get rows of their own
+            return partial(
+                write_delivery_status, message_id=message.message_id, status=result.status,
+                external_id=external_id,
+            )
+        return delivery_status_row(message.message_id, result.status, external_id=external_id)
 
     async def on_dead(self, delivery: Delivery, reason: str) -> None:
         if delivery.message_id is None:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import UpdateBase
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -80,7 +81,16 @@ class Delivery:
         )
 
 
-Finish = Callable[[AsyncSession], Awaitable[None]]
+@dataclass(frozen=True)
+class FollowUpRow:
+    """A follow-up that is one row of a prepared statement: the items marked done together
+    run each statement once, as an executemany of their rows."""
+
+    statement: UpdateBase
+    values: dict[str, Any]
+
+
+Finish = Callable[[AsyncSession], Awaitable[None]] | FollowUpRow
 """What a handler still has to record once its item went out; runs in the transaction marking it done."""
 Handler = Callable[[Delivery], Awaitable[Finish | None]]
 DeadHandler = Callable[[Delivery, str], Awaitable[None]]
@@ -280,9 +290,14 @@ class Outbox:
         """One transaction for the items that went out together: their follow-ups and done marks."""
         now = self.clock.now()
         async with self.db.session() as session:
+            rows: dict[UpdateBase, list[dict[str, Any]]] = {}
             for item in done:
-                if item.finish is not None:
+                if isinstance(item.finish, FollowUpRow):
+                    rows.setdefault(item.finish.statement, []).append(item.finish.values)
+                elif item.finish is not None:
                     await item.finish(session)
+            for statement, values in rows.items():
+                await execute_many(session, statement, values)
             await execute_many(
                 session, _MARK_DONE,
                 [{"done_id": item.id, "done_attempts": item.attempts, "done_at": now} for item in done],

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Choice, OutboundMessage, Template
 from bot.models import Contact, Conversation, Message, MessagePart
+from bot.outbox import FollowUpRow
 from bot.sql import dialect_insert, table_of
 from bot.uow import NewMessage, Tx
 
@@ -130,19 +131,28 @@ async def write_delivery_status(
     external_id: str | None = None, error: str | None = None,
 ) -> None:
     """Record how a message's delivery went (in ``session``'s transaction)."""
-    values: dict[str, Any] = {"delivery_status": status}
-    if external_id is not None:
-        values["external_id"] = external_id
-    if error is not None:
-        values["error_code"] = error[:64]
+    row = delivery_status_row(message_id, status, external_id=external_id, error=error)
     connection = await session.connection()
-    await connection.execute(_status_update(tuple(values)), {"message": message_id, **values})
+    await connection.execute(row.statement, row.values)
     parts = dict.fromkeys(p for p in (external_id or "").split(",") if p)
     if len(parts) > 1:  # sent in pieces: each piece's receipt must find the message
         await connection.execute(
             dialect_insert(session, MessagePart).on_conflict_do_nothing(),
             [{"external_id": part, "message_id": message_id} for part in parts],
         )
+
+
+def delivery_status_row(
+    message_id: int, status: str, *, external_id: str | None = None, error: str | None = None
+) -> FollowUpRow:
+    """:func:`write_delivery_status`'s update as a row, for the outbox to write with the
+    others of its group (a message sent in parts needs :func:`write_delivery_status`)."""
+    values: dict[str, Any] = {"delivery_status": status}
+    if external_id is not None:
+        values["external_id"] = external_id
+    if error is not None:
+        values["error_code"] = error[:64]
+    return FollowUpRow(_status_update(tuple(values)), {"message": message_id, **values})
 
 
 @cache

@@ -8,8 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.errors import ForbiddenError
-from bot.models import Contact
+from bot.messages import OutboundMessage, SendResult
+from bot.models import Contact, Message, MessagePart
 from bot.services import Services
+from channels.testing import RecordingChannel
 from tests.integration.runner.flows import exits, start
 
 QUESTION = """
@@ -136,3 +138,33 @@ async def test_ask_question_saves_to_contact_field(services: Services, tmp_path:
     async with services.db.session() as session:
         contact = await session.scalar(select(Contact))
     assert contact is not None and contact.email == "ada@example.com"
+
+
+async def test_each_sent_message_records_its_platform_ids_and_status(services: Services, tmp_path: Path) -> None:
+    bot = await start(
+        services, tmp_path,
+        """
+        name: two
+        trigger: {event: conversation.created}
+        steps:
+          - {type: send_message, text: "short"}
+          - {type: send_message, text: "long enough to go in two parts"}
+        """,
+    )
+
+    async def send_in_parts(message: OutboundMessage) -> SendResult:
+        sent = await RecordingChannel.send(bot.channel, message)
+        if (message.text or "").startswith("long"):
+            return SendResult(external_message_ids=[*sent.external_message_ids, "part-2"])
+        return sent
+
+    bot.channel.send = send_in_parts  # type: ignore[method-assign]
+    await bot.say("hi")
+    async with services.db.read() as session:
+        out = {
+            m.text: (m.external_id, m.delivery_status)
+            for m in await session.scalars(select(Message).where(Message.direction == "out"))
+        }
+        parts = sorted((await session.execute(select(MessagePart.external_id))).scalars())
+    assert out == {"short": ("test-1", "sent"), "long enough to go in two parts": ("test-2,part-2", "sent")}
+    assert parts == ["part-2", "test-2"]
