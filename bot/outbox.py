@@ -36,6 +36,7 @@ from bot.sql import execute_many, table_of
 logger = logging.getLogger(__name__)
 
 CLAIM_LOCK = 0x72656C61790001  # the transaction advisory lock that serializes claims on PostgreSQL
+CLAIM_LIMIT = 200
 _OUTBOX = table_of(OutboxItem)
 _MARK_DONE = (
     update(_OUTBOX)
@@ -139,6 +140,10 @@ class Outbox:
         self._last_sent: dict[str, float] = {}
         self.dead_listeners: list[DeadHandler] = []
         self._done: GroupCommit[_Done, None] = GroupCommit(self._record_done)
+        self._gate: tuple[int, asyncio.Semaphore] | None = None
+        """Bounds the sends under way across claims (a crash repeats at most that many)."""
+        self._claimed = 0
+        """Items of the claims the background loop is still delivering."""
 
     def register(
         self,
@@ -203,15 +208,21 @@ class Outbox:
                 )
             return [Delivery.from_row(r) for r in rows]
 
-    async def run_once(self, limit: int = 200) -> int:
+    async def run_once(self, limit: int = CLAIM_LIMIT) -> int:
         """Claim due items and deliver them; returns how many were attempted."""
-        deliveries = await self._claim(limit)
+        return await self._deliver_claimed(await self._claim(limit))
+
+    async def _deliver_claimed(self, deliveries: list[Delivery]) -> int:
+        """Deliver a claim: each destination's items in order, ``workers`` sends at a time."""
         await self._prepare(deliveries)
         groups: dict[str, list[Delivery]] = {}
         for delivery in deliveries:
             key = delivery.destination or f"#{delivery.id}"
             groups.setdefault(key, []).append(delivery)
-        gate = asyncio.Semaphore(self.workers)
+
+        if self._gate is None or self._gate[0] != self.workers:
+            self._gate = (self.workers, asyncio.Semaphore(self.workers))
+        gate = self._gate[1]
 
         async def deliver(group: list[Delivery]) -> int:
             async with gate:
@@ -360,13 +371,47 @@ class Outbox:
             pass
 
     async def run(self, poll_interval: float) -> None:
-        """Background loop: wake on signal or every ``poll_interval`` seconds."""
-        while True:
-            try:
-                while await self.run_once():
-                    pass
-            except Exception:
-                logger.exception("outbox loop failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.signals.outbox.wait(), poll_interval)
-            self.signals.outbox.clear()
+        """Background loop: claim when items are queued (the signal), when a claim's
+        delivery ends (later items of its chats may be free now) and every
+        ``poll_interval`` seconds.
+
+        Each claim is delivered on a task of its own, so what is queued while one is
+        under way goes out at once instead of after its last item; the workers' gate
+        still bounds the sends under way. While ``workers`` claimed items are still
+        being delivered no new claim is made: under load, claims stay large.
+        """
+        deliveries: set[asyncio.Task[int]] = set()
+        try:
+            while True:
+                self.signals.outbox.clear()
+                claimed = 0
+                if self._claimed < self.workers:
+                    try:
+                        claimed = self._start_delivery(await self._claim(CLAIM_LIMIT), deliveries)
+                    except Exception:
+                        logger.exception("outbox claim failed")
+                if claimed >= CLAIM_LIMIT:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.signals.outbox.wait(), poll_interval)
+        finally:
+            for task in deliveries:
+                task.cancel()
+            await asyncio.gather(*deliveries, return_exceptions=True)
+
+    def _start_delivery(self, claim: list[Delivery], tasks: set[asyncio.Task[int]]) -> int:
+        if not claim:
+            return 0
+        self._claimed += len(claim)
+        task = asyncio.create_task(self._deliver_claimed(claim), name="outbox-claim")
+        tasks.add(task)
+
+        def ended(done: asyncio.Task[int]) -> None:
+            tasks.discard(done)
+            self._claimed -= len(claim)
+            self.signals.outbox.set()
+            if not done.cancelled() and done.exception() is not None:
+                logger.error("outbox delivery failed", exc_info=done.exception())
+
+        task.add_done_callback(ended)
+        return len(claim)
