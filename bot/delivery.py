@@ -19,7 +19,7 @@ from bot.replies import (
     write_delivery_status,
 )
 from bot.services import Services
-from bot.sql import rows_by_id
+from bot.sql import records_by_id
 from bot.uow import Tx
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class ChannelSender:
         if not ids:
             return
         async with self.services.db.read() as session:
-            rows = await rows_by_id(session, Conversation, ids)
+            rows = await records_by_id(session, Conversation, ids)
         for delivery in deliveries:
             if delivery.conversation_id in rows:
                 delivery.context[CONVERSATION] = rows[delivery.conversation_id]

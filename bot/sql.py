@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -12,9 +12,7 @@ from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
-from bot.models import Agent, Base, Contact, Conversation, Lead, Message, Team
-
-Row = TypeVar("Row", Conversation, Agent, Team, Lead, Contact, Message)
+from bot.models import Base
 
 
 def dialect_insert(bind: AsyncSession | str, target: type[Base] | Table) -> Any:
@@ -42,20 +40,12 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-async def rows_by_id(session: AsyncSession, model: type[Row], ids: Iterable[int | None]) -> dict[int | None, Row]:
-    """The rows of ``model`` with these ids (Nones ignored), by id, in one query."""
-    wanted = sorted({i for i in ids if i is not None})
-    if not wanted:
-        return {}
-    rows = await session.scalars(select(model).where(model.id.in_(wanted)))
-    return {row.id: row for row in rows}
-
-
 async def records_by_id(
     session: AsyncSession, model: type[Base], ids: Iterable[int | None]
 ) -> dict[int | None, Any]:
-    """:func:`rows_by_id` for reading only: plain result rows (attributes by column name),
-    no ORM objects, which cost more to build than the query takes."""
+    """The rows of ``model`` with these ids (Nones ignored), by id, in one query: plain
+    result rows (attributes by column name), for reading; no ORM objects, which cost
+    more to build than the query takes."""
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
@@ -100,12 +90,7 @@ async def insert_many(session: AsyncSession, table: Table, rows: list[dict[str, 
         await connection.execute(insert(table), rows)
         return
     sql, converters = plan
-    converted = [(index, _Converted(convert)) for index, convert in enumerate(converters) if convert is not None]
-    params = [list(row.values()) for row in rows]
-    for index, convert in converted:
-        for values in params:
-            values[index] = convert(values[index])
-    await connection.exec_driver_sql(sql, list(map(tuple, params)))
+    await connection.exec_driver_sql(sql, _driver_rows([list(row.values()) for row in rows], converters))
 
 
 async def execute_many(
@@ -127,13 +112,19 @@ async def execute_many(
         return int(result.rowcount) if counted else None
     sql, names, fixed, converters = _sqlite_compiled(statement)
     params = [[row[name] if name not in fixed else fixed[name] for name in names] for row in rows]
+    result = await connection.exec_driver_sql(sql, _driver_rows(params, converters))
+    return int(result.rowcount)
+
+
+def _driver_rows(params: list[list[Any]], converters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Each column's values through its converter (None: as they are), once per distinct
+    value; the rows as the driver takes them."""
     for index, convert in enumerate(converters):
         if convert is not None:
             cached = _Converted(convert)
             for values in params:
                 values[index] = cached(values[index])
-    result = await connection.exec_driver_sql(sql, list(map(tuple, params)))
-    return int(result.rowcount)
+    return list(map(tuple, params))
 
 
 @cache
