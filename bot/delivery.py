@@ -9,7 +9,7 @@ from bot import conversations
 from bot.errors import PermanentDeliveryError
 from bot.messages import OutboundMessage
 from bot.models import Conversation
-from bot.outbox import Delivery, Finish
+from bot.outbox_items import Delivery, Finish
 from bot.replies import (
     SEND_KIND,
     delivery_status_row,

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.catalog import Catalog
 from bot.notify import Notifier
-from bot.outbox import Delivery
+from bot.outbox_items import Delivery
 from bot.run_store import NOTIFY, add_log
 from bot.runner import WorkflowRunner
 from bot.services import Services

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.errors import PermanentDeliveryError
 from bot.models import Agent, Team, TeamMember
-from bot.outbox import Delivery
+from bot.outbox_items import Delivery
 from bot.run_calls import find_agent
 from bot.services import Services
 from bot.uow import Tx

@@ -13,13 +13,11 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -30,6 +28,7 @@ from bot.errors import PermanentDeliveryError, RetryableDeliveryError
 from bot.group_commit import GroupCommit
 from bot.metrics import Metrics
 from bot.models import OutboxItem
+from bot.outbox_items import DeadHandler, Delivery, Finish, FollowUpRow, Handler, Prepare
 from bot.signals import Signals
 from bot.sql import execute_many, table_of
 
@@ -47,56 +46,6 @@ _MARK_DONE = (
     )
 )
 """Items that went out, marked done (one executemany per group)."""
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One outbound item as a handler sees it."""
-
-    id: int
-    kind: str
-    destination: str
-    payload: dict[str, Any]
-    attempts: int
-    idempotency_key: str
-    conversation_id: int | None
-    run_id: int | None
-    step_id: str | None
-    message_id: int | None
-    context: dict[str, Any] = field(default_factory=dict, compare=False)
-    """What the kind's ``prepare`` read for this item beforehand (with the others claimed)."""
-
-    @classmethod
-    def from_row(cls, row: OutboxItem) -> Delivery:
-        return cls(
-            id=row.id,
-            kind=row.kind,
-            destination=row.destination,
-            payload=dict(row.payload),
-            attempts=row.attempts,
-            idempotency_key=row.idempotency_key,
-            conversation_id=row.conversation_id,
-            run_id=row.run_id,
-            step_id=row.step_id,
-            message_id=row.message_id,
-        )
-
-
-@dataclass(frozen=True)
-class FollowUpRow:
-    """A follow-up that is one row of a prepared statement: the items marked done together
-    run each statement once, as an executemany of their rows."""
-
-    statement: UpdateBase
-    values: dict[str, Any]
-
-
-Finish = Callable[[AsyncSession], Awaitable[None]] | FollowUpRow
-"""What a handler still has to record once its item went out; runs in the transaction marking it done."""
-Handler = Callable[[Delivery], Awaitable[Finish | None]]
-DeadHandler = Callable[[Delivery, str], Awaitable[None]]
-Prepare = Callable[[list[Delivery]], Awaitable[None]]
-"""Reads what a kind's items claimed together need, at once, into their ``context``."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Choice, OutboundMessage, Template
 from bot.models import Contact, Conversation, Message, MessagePart
-from bot.outbox import FollowUpRow
+from bot.outbox_items import FollowUpRow
 from bot.sql import dialect_insert, table_of
 from bot.uow import NewMessage, Tx
 

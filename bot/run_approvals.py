@@ -25,7 +25,7 @@ from bot.holds import (
     SlackMessage,
 )
 from bot.models import OutboxItem
-from bot.outbox import Delivery
+from bot.outbox_items import Delivery
 from bot.run_store import StoredRun, save
 from bot.uow import Tx
 from workflows.state import Transition

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bot.errors import PermanentDeliveryError, UnavailableError
 from bot.messages import Choice
 from bot.models import Conversation, Message, OutboxItem, WorkflowRun
-from bot.outbox import Delivery
+from bot.outbox_items import Delivery
 from bot.replies import queue_reply
 from bot.run_store import add_log
 from bot.services import Services

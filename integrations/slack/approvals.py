@@ -16,7 +16,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.errors import PermanentDeliveryError
 from bot.holds import APPROVAL
-from bot.outbox import Delivery, Outbox
+from bot.outbox import Outbox
+from bot.outbox_items import Delivery
 from integrations.slack import senders
 from integrations.slack.approval_blocks import (
     approval_decided,

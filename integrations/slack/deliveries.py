@@ -11,7 +11,8 @@ from typing import Any
 
 from bot.errors import ConfigError, NotFoundError, PermanentDeliveryError, RetryableDeliveryError
 from bot.notify import SLACK_DM, SLACK_POST
-from bot.outbox import Delivery, Outbox
+from bot.outbox import Outbox
+from bot.outbox_items import Delivery
 from integrations.slack import senders
 from integrations.slack.blocks import conversation_title, offer_dm
 from integrations.slack.console import SlackConsole

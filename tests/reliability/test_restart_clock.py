@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.clock import FakeClock
-from bot.outbox import Delivery
+from bot.outbox_items import Delivery
 from bot.scheduler import DueTimer
 from bot.services import Services, build_services
 from tests.conftest import make_settings

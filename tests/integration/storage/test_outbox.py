@@ -11,7 +11,8 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.errors import BadRequestError, RateLimitedError, UnavailableError
 from bot.models import OutboxItem
-from bot.outbox import Delivery, Finish, Outbox
+from bot.outbox import Outbox
+from bot.outbox_items import Delivery, Finish
 from bot.services import Services
 
 
