@@ -8,10 +8,11 @@ read: none may scan the table it looks in.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 
 from bot.clock import FakeClock
@@ -110,54 +111,49 @@ def scans(services: Services, statements: list[tuple[str, Any]], table: str) -> 
     return found
 
 
-async def sqlite_services(sqlite_url: str, clock: FakeClock) -> Services:
-    return build_services(make_settings(sqlite_url), clock)
+@pytest.fixture
+async def on_sqlite(sqlite_url: str, clock: FakeClock) -> AsyncIterator[Services]:
+    """Services on SQLite only: the query plans read here are SQLite's."""
+    services = build_services(make_settings(sqlite_url), clock)
+    yield services
+    await services.close()
 
 
-async def test_receipts_find_their_message_by_index(sqlite_url: str, clock: FakeClock) -> None:
-    services = await sqlite_services(sqlite_url, clock)
-    try:
-        for number in range(20):
-            await _sent_message(services, f"SMx{number},SMy{number}" if number % 2 else f"SMx{number}")
-        with captured(services) as statements:
-            assert await apply_status(services.uow, "SMx4", "delivered") is not None
-            assert await apply_status(services.uow, "SMy5", "delivered") is not None
-            assert await apply_status(services.uow, "SMunknown", "delivered") is None
-        assert scans(services, statements, "messages") == []
-        assert scans(services, statements, "message_parts") == []
-    finally:
-        await services.close()
+async def test_receipts_find_their_message_by_index(on_sqlite: Services) -> None:
+    services = on_sqlite
+    for number in range(20):
+        await _sent_message(services, f"SMx{number},SMy{number}" if number % 2 else f"SMx{number}")
+    with captured(services) as statements:
+        assert await apply_status(services.uow, "SMx4", "delivered") is not None
+        assert await apply_status(services.uow, "SMy5", "delivered") is not None
+        assert await apply_status(services.uow, "SMunknown", "delivered") is None
+    assert scans(services, statements, "messages") == []
+    assert scans(services, statements, "message_parts") == []
 
 
-async def test_an_agents_queue_is_read_by_index(sqlite_url: str, clock: FakeClock) -> None:
-    services = await sqlite_services(sqlite_url, clock)
-    try:
-        async with services.uow() as tx:
-            agent = Agent(name="Eve", email="eve@example.com", slack_user_id="UEVE")
-            tx.session.add(agent)
-            await tx.session.flush()
-            agent_id = agent.id
-        for number in range(6):
-            await _sent_message(services, f"SMq{number}")
-        async with services.uow() as tx:
-            rows = list(await tx.session.scalars(select(Conversation).order_by(Conversation.id)))
-            for row in rows[:4]:
-                row.assignee_id = agent_id
-            rows[0].status = "closed"
-        with captured(services) as statements:
-            mine = await StorageConsoleBackend(services).mine("UEVE")
-        assert len(mine) == 3
-        assert scans(services, statements, "conversations") == []
-    finally:
-        await services.close()
+async def test_an_agents_queue_is_read_by_index(on_sqlite: Services) -> None:
+    services = on_sqlite
+    async with services.uow() as tx:
+        agent = Agent(name="Eve", email="eve@example.com", slack_user_id="UEVE")
+        tx.session.add(agent)
+        await tx.session.flush()
+        agent_id = agent.id
+    for number in range(6):
+        await _sent_message(services, f"SMq{number}")
+    async with services.uow() as tx:
+        rows = list(await tx.session.scalars(select(Conversation).order_by(Conversation.id)))
+        for row in rows[:4]:
+            row.assignee_id = agent_id
+        rows[0].status = "closed"
+    with captured(services) as statements:
+        mine = await StorageConsoleBackend(services).mine("UEVE")
+    assert len(mine) == 3
+    assert scans(services, statements, "conversations") == []
 
 
-async def test_start_up_finds_runs_left_mid_call_by_index(sqlite_url: str, clock: FakeClock) -> None:
-    services = await sqlite_services(sqlite_url, clock)
-    try:
-        harness = await Harness.start(services)
-        with captured(services) as statements:
-            assert await harness.runner.recover() == 0
-        assert scans(services, statements, "workflow_runs") == []
-    finally:
-        await services.close()
+async def test_start_up_finds_runs_left_mid_call_by_index(on_sqlite: Services) -> None:
+    services = on_sqlite
+    harness = await Harness.start(services)
+    with captured(services) as statements:
+        assert await harness.runner.recover() == 0
+    assert scans(services, statements, "workflow_runs") == []
