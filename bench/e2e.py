@@ -123,8 +123,12 @@ def workflows_folder() -> Iterator[Path]:
 
 
 @contextlib.asynccontextmanager
-async def database(kind: str, postgres_url: str, tmp: Path) -> AsyncIterator[str]:
-    """A fresh, migrated database URL (a temporary PostgreSQL database is dropped after)."""
+async def database(kind: str, postgres_url: str, tmp: Path, bare: bool = False) -> AsyncIterator[str]:
+    """A fresh, migrated database URL (a temporary PostgreSQL database is dropped after);
+    none for the ``bare`` relay."""
+    if bare:
+        yield ""
+        return
     if kind == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
         _migrate(url)
@@ -154,9 +158,10 @@ def _migrate(url: str) -> None:
 
 @contextlib.asynccontextmanager
 async def servers(
-    count: int, url: str, fake: FakeTelegram, folder: Path, extra_env: dict[str, str]
+    count: int, url: str, fake: FakeTelegram, folder: Path, extra_env: dict[str, str], bare: bool = False
 ) -> AsyncIterator[list[str]]:
-    """Start ``count`` ``relaybot serve`` processes and wait until each answers /healthz."""
+    """Start ``count`` ``relaybot serve`` processes (``bare``: ``relay_server.py``, the
+    machine's ceiling) and wait until each answers /healthz."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -173,10 +178,13 @@ async def servers(
     try:
         for _ in range(count):
             port = free_port()
+            command = (
+                [str(ROOT / "bench" / "relay_server.py"), str(port)] if bare
+                else ["-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+            )
             procs.append(
                 await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                    sys.executable, *command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                 )
             )
             bases.append(f"http://127.0.0.1:{port}")
@@ -285,15 +293,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory() as tmp, workflows_folder() as folder:
             async with (
-                database(args.db, args.postgres_url, Path(tmp)) as url,
-                servers(args.processes, url, fake, folder, extra_env) as bases,
+                database(args.db, args.postgres_url, Path(tmp), bare=args.bare) as url,
+                servers(args.processes, url, fake, folder, extra_env, bare=args.bare) as bases,
             ):
                 result = await load(bases, fake, args.messages, args.rate, args.concurrency, args.wait)
     finally:
         await fake.stop()
     return {
         "benchmark": "e2e.telegram_greeting",
-        "database": args.db,
+        "server": "relay_server.py (no relaybot: the machine's ceiling)" if args.bare else "relaybot serve",
+        "database": None if args.bare else args.db,
         "processes": args.processes,
         "rate": args.rate or "unlimited",
         "concurrency": args.concurrency,
@@ -314,6 +323,10 @@ def main() -> None:
         "--postgres-url",
         default=os.environ.get("RELAYBOT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES,
         help="server to create the temporary database on",
+    )
+    parser.add_argument(
+        "--bare", action="store_true",
+        help="drive bench/relay_server.py instead: the same sends with no database or workflow",
     )
     args = parser.parse_args()
     if args.processes > 1 and args.db == "sqlite":
