@@ -20,7 +20,7 @@ from bot.journal import Intake, UnreadablePayload
 from bot.messages import InboundMessage, OutboundMessage, SendResult
 from channels.base import SessionSource
 from channels.telegram.errors import map_telegram_error
-from channels.telegram.parse import CHANNEL, shape_problem, update_to_inbound
+from channels.telegram.parse import CHANNEL, plain_text_to_inbound, shape_problem, update_to_inbound
 from channels.telegram.render import MAX_CAPTION, inline_keyboard, is_photo, split_text
 from channels.telegram.request import AiohttpRequest
 
@@ -89,6 +89,9 @@ class TelegramChannel:
 
     def normalize(self, payload: dict[str, Any], received_at: datetime) -> InboundMessage | None:
         """A journaled update as a message; ``None`` for updates the product does not use."""
+        plain = plain_text_to_inbound(payload, self.bot, received_at)
+        if plain is not None:
+            return plain
         update = Update.de_json(payload, self.bot)
         if update is None:
             raise ValueError("empty update")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from telegram import CallbackQuery, Message, Update, User
+from telegram import Bot, CallbackQuery, Message, Update, User
 
 from bot.messages import InboundMessage, Location, Media, SenderProfile
 
@@ -97,28 +97,47 @@ def sender_profile(user: User) -> SenderProfile:
     )
 
 
+PLAIN_TEXT_MESSAGE_KEYS = frozenset(
+    {"message_id", "date", "chat", "from", "text", "entities", "link_preview_options", "message_thread_id"}
+)
+"""The keys of a message read as plain text without building the whole ``Message``."""
+
+
+def plain_text_to_inbound(update: dict[str, Any], bot: Bot, now: datetime) -> InboundMessage | None:
+    """A plain text message read without building python-telegram-bot's whole ``Update``.
+
+    Building an ``Update`` sets every one of ``Message``'s hundred-odd fields and was
+    the largest single cost of storing a message. A text message's reading needs only
+    its sender (still parsed by the library's ``User``), its chat and its text. Returns
+    None when the update is anything else; :func:`update_to_inbound` reads those.
+    """
+    if update.keys() != {"update_id", "message"}:
+        return None
+    message = update["message"]
+    if not isinstance(message, dict) or not PLAIN_TEXT_MESSAGE_KEYS.issuperset(message):
+        return None
+    text, chat, sender = message.get("text"), message.get("chat"), message.get("from")
+    if not isinstance(text, str) or not isinstance(chat, dict) or not isinstance(sender, dict):
+        return None
+    if not isinstance(chat.get("type"), str):
+        return None
+    user = User.de_json(sender, bot)
+    if user is None or user.is_bot:
+        return None
+    return _text_message(
+        int(update["update_id"]), int(message["message_id"]), int(chat["id"]), chat["type"],
+        user, text, now,
+    )
+
+
 def _from_message(update_id: int, message: Message, now: datetime) -> InboundMessage | None:
     user = message.from_user
     if user is None or user.is_bot:
         return None
-    base: dict[str, Any] = {
-        "channel": CHANNEL,
-        "external_conversation_id": str(message.chat.id),
-        "external_message_id": f"update:{update_id}",
-        "sender": sender_profile(user),
-        "received_at": now,
-        "metadata": {
-            "update_id": update_id,
-            "message_id": message.message_id,
-            "chat_type": message.chat.type,
-        },
-    }
     text = message.text
     if text is not None:
-        start_param = _start_param(text)
-        if start_param is not None:
-            return InboundMessage(**base, kind="start", text=text, start_param=start_param or None)
-        return InboundMessage(**base, kind="text", text=text)
+        return _text_message(update_id, message.message_id, message.chat.id, message.chat.type, user, text, now)
+    base = _base(update_id, message.message_id, message.chat.id, message.chat.type, user, now)
     if message.location is not None:
         return _location(base, message)
     if message.contact is not None:
@@ -137,6 +156,30 @@ def _from_message(update_id: int, message: Message, now: datetime) -> InboundMes
     if media is not None:
         return InboundMessage(**base, kind="media", text=message.caption, media=[media])
     return None
+
+
+def _base(
+    update_id: int, message_id: int, chat_id: int, chat_type: str, user: User, now: datetime
+) -> dict[str, Any]:
+    """What every message read from a Telegram ``message`` carries."""
+    return {
+        "channel": CHANNEL,
+        "external_conversation_id": str(chat_id),
+        "external_message_id": f"update:{update_id}",
+        "sender": sender_profile(user),
+        "received_at": now,
+        "metadata": {"update_id": update_id, "message_id": message_id, "chat_type": str(chat_type)},
+    }
+
+
+def _text_message(
+    update_id: int, message_id: int, chat_id: int, chat_type: str, user: User, text: str, now: datetime
+) -> InboundMessage:
+    base = _base(update_id, message_id, chat_id, chat_type, user, now)
+    start_param = _start_param(text)
+    if start_param is not None:
+        return InboundMessage(**base, kind="start", text=text, start_param=start_param or None)
+    return InboundMessage(**base, kind="text", text=text)
 
 
 def _start_param(text: str) -> str | None:
