@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.advisory_locks import AdvisoryLocks
 from bot.clock import Clock
 from bot.db import Database
-from bot.events import DomainEvent, Subscriber
+from bot.events import DomainEvent, EventInterest, Subscriber, Wants
 from bot.models import Event
 from bot.signals import Signals
 
@@ -59,8 +59,10 @@ class ClaimingEventDispatcher:
         *,
         workers: int = 32,
         batch: int = 1000,
+        interest: EventInterest | None = None,
     ) -> None:
         self.db = db
+        self.interest = interest or EventInterest()
         self.clock = clock
         self.signals = signals
         self.locks = locks
@@ -75,9 +77,11 @@ class ClaimingEventDispatcher:
         self.delivered = 0
         self.held_elsewhere = 0
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        """Call ``subscriber`` for every event, after the commit that stored it."""
+    def subscribe(self, subscriber: Subscriber, wants: Wants | None = None) -> None:
+        """Call ``subscriber`` for every event (``wants``: every event it wants), after
+        the commit that stored it."""
         self._subscribers.append(subscriber)
+        self.interest.add(wants)
 
     async def pump(self) -> int:
         """Start a worker per order key with undelivered events; returns how many keys."""
@@ -181,6 +185,7 @@ class ClaimingEventDispatcher:
 
     async def run(self, poll_interval: float) -> None:
         """Background loop: wake on a signal (local or NOTIFY) or every ``poll_interval`` seconds."""
+        self.interest.seal()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.signals.events.wait(), poll_interval)

@@ -5,13 +5,16 @@ undelivered rows in id order, hands each conversation's events to that conversat
 queue (one at a time, in order) and marks them delivered after every subscriber ran.
 A crash before the mark redelivers the event on the next start: delivery is
 at-least-once and subscribers are idempotent.
+
+A subscriber may say which events it acts on (:class:`EventInterest`); an event that
+no subscriber wants is stored as delivered already, so nobody reads or marks it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +26,7 @@ from bot.db import Database
 from bot.group_commit import GroupCommit
 from bot.models import Event
 from bot.signals import Signals
+from bot.sql import table_of
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +54,8 @@ class DomainEvent:
         return f"event:{self.id}"
 
     @classmethod
-    def from_row(cls, row: Event) -> DomainEvent:
+    def from_row(cls, row: Any) -> DomainEvent:
+        """From a stored ``Event`` (or a row of its columns)."""
         return cls(
             id=row.id,
             type=row.type,
@@ -63,17 +68,52 @@ class DomainEvent:
         )
 
 
+_EVENTS = table_of(Event)
 Subscriber = Callable[[DomainEvent], Awaitable[None]]
+Wants = Callable[[str, Mapping[str, Any]], bool]
+"""wants(type, data): whether a subscriber acts on such an event."""
+
+
+class EventInterest:
+    """Which events the subscribers act on, asked as each event is stored.
+
+    Until :meth:`seal` (called when the dispatcher's loop starts, after every part of
+    the app has subscribed) every event is wanted, so nothing stored at start-up is
+    passed over. A subscriber that names no interest wants every event.
+    """
+
+    def __init__(self) -> None:
+        self._wants: list[Wants] = []
+        self._everything = False
+        self._sealed = False
+
+    def add(self, wants: Wants | None) -> None:
+        if wants is None:
+            self._everything = True
+        else:
+            self._wants.append(wants)
+
+    def seal(self) -> None:
+        self._sealed = True
+
+    def wants(self, type_: str, data: Mapping[str, Any]) -> bool:
+        if self._everything or not self._sealed:
+            return True
+        return any(wants(type_, data) for wants in self._wants)
 
 
 class EventDispatcher:
     """Pumps stored events to subscribers."""
 
-    def __init__(self, db: Database, clock: Clock, signals: Signals, batch: int = 500) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, signals: Signals, batch: int = 500,
+        interest: EventInterest | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.signals = signals
         self.batch = batch
+        self.interest = interest or EventInterest()
         self._subscribers: list[Subscriber] = []
         self._cursor = 0
         self._queues: dict[str, asyncio.Queue[DomainEvent]] = {}
@@ -83,18 +123,20 @@ class EventDispatcher:
         self._idle.set()
         self._marks: GroupCommit[int, None] = GroupCommit(self._mark_delivered)
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        """Call ``subscriber`` for every event, after the commit that stored it."""
+    def subscribe(self, subscriber: Subscriber, wants: Wants | None = None) -> None:
+        """Call ``subscriber`` for every event (``wants``: every event it wants), after
+        the commit that stored it."""
         self._subscribers.append(subscriber)
+        self.interest.add(wants)
 
     async def pump(self) -> int:
         """Fetch undelivered events and queue them per conversation; returns how many."""
         async with self.db.read() as session:
             rows = (
-                await session.scalars(
-                    select(Event)
-                    .where(Event.delivered_at.is_(None), Event.id > self._cursor)
-                    .order_by(Event.id)
+                await session.execute(
+                    select(*_EVENTS.c)
+                    .where(_EVENTS.c.delivered_at.is_(None), _EVENTS.c.id > self._cursor)
+                    .order_by(_EVENTS.c.id)
                     .limit(self.batch)
                 )
             ).all()
@@ -117,16 +159,27 @@ class EventDispatcher:
         return queue
 
     async def _work(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
+        """Deliver the key's events in order; mark them delivered together once the queue
+        is empty (a crash before the mark delivers them again: at least once)."""
+        delivered: list[int] = []
         while True:
             try:
                 event = queue.get_nowait()
             except asyncio.QueueEmpty:
+                if delivered:
+                    await self._mark(delivered)
+                    delivered = []
+                    continue  # more may have been queued meanwhile
                 del self._queues[key]
                 del self._workers[key]
                 if not self._inflight:
                     self._idle.set()
                 return
             await self._deliver(event)
+            delivered.append(event.id)
+            if len(delivered) >= self.batch:
+                await self._mark(delivered)
+                delivered = []
 
     async def _deliver(self, event: DomainEvent) -> None:
         for subscriber in self._subscribers:
@@ -136,8 +189,11 @@ class EventDispatcher:
                 logger.exception(
                     "event subscriber failed", extra={"event_id": event.id, "event": event.type}
                 )
-        await self._marks.submit(event.id)
-        self._inflight.discard(event.id)
+
+    async def _mark(self, event_ids: list[int]) -> None:
+        """Mark the events delivered (in one group with what other keys mark meanwhile)."""
+        await asyncio.gather(*(self._marks.submit(event_id) for event_id in event_ids))
+        self._inflight.difference_update(event_ids)
 
     async def _mark_delivered(self, event_ids: list[int]) -> list[None]:
         """One UPDATE for the deliveries that finished together."""
@@ -169,6 +225,7 @@ class EventDispatcher:
 
     async def run(self, poll_interval: float) -> None:
         """Background loop: wake on signal or every ``poll_interval`` seconds."""
+        self.interest.seal()
         while True:
             try:
                 await asyncio.wait_for(self.signals.events.wait(), poll_interval)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from bot.catalog import Catalog
 from bot.events import DomainEvent
 from bot.holds import HOLD_EVENTS, HOLD_TIMER, action_key, requested
 from bot.models import WorkflowRun
+from bot.replies import MESSAGE_SENT
 from bot.run_batch import BatchResumer
 from bot.run_calls import perform_action, perform_domain_call
 from bot.run_context import build_context
@@ -57,6 +58,12 @@ from workflows.state import MAX_DEPTH, Transition
 logger = logging.getLogger(__name__)
 
 
+def wants_event(type_: str, data: Mapping[str, Any]) -> bool:
+    """Every event may start or move a run except a message the bot or the system sent:
+    of those, only an agent's reply stops a run's question."""
+    return type_ != MESSAGE_SENT or data.get("sender_kind") == "agent"
+
+
 class WorkflowRunner:
     """Starts and advances workflow runs."""
 
@@ -74,7 +81,7 @@ class WorkflowRunner:
         """Subscribe to events, timers, delivery failures and dead approval requests."""
         from bot.run_store import RUN_TIMER
 
-        self.services.events.subscribe(self.on_event)
+        self.services.events.subscribe(self.on_event, wants_event)
         self.services.scheduler.register_batch(RUN_TIMER, self.on_timers)
         self.services.scheduler.register(HOLD_TIMER, self.holds.on_timer)
         self.services.delivery_failed_hooks.append(self.reactions.on_delivery_failed)

@@ -14,7 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.event_claims import ClaimingEventDispatcher
-from bot.events import EventDispatcher
+from bot.events import EventDispatcher, EventInterest
 from bot.inbox import Inbox
 from bot.journal import InboundJournal
 from bot.journal_processor import JournalProcessor
@@ -96,7 +96,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     metrics = Metrics()
     if db.dialect == "postgresql":
         return _build_for_postgres(settings, clock, db, signals, metrics)
-    uow = UnitOfWork(db, clock, signals)
+    interest = EventInterest()
+    uow = UnitOfWork(db, clock, signals, interest)
     inbox = Inbox(uow, metrics)
     journal = InboundJournal(db, clock, signals, metrics)
     return Services(
@@ -106,7 +107,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         signals=signals,
         uow=uow,
         metrics=metrics,
-        events=EventDispatcher(db, clock, signals),
+        events=EventDispatcher(db, clock, signals, interest=interest),
         outbox=Outbox(db, clock, signals, metrics, settings),
         scheduler=Scheduler(db, clock, signals, metrics, settings.timer_lease_s),
         inbox=inbox,
@@ -124,7 +125,8 @@ def _build_for_postgres(
     locks = AdvisoryLocks(dsn)
     listener = PgListener(dsn)
     wake_signals(listener, signals)
-    uow = UnitOfWork(db, clock, signals)  # the database's triggers NOTIFY the other processes
+    interest = EventInterest()
+    uow = UnitOfWork(db, clock, signals, interest)  # the database's triggers NOTIFY the other processes
     inbox = Inbox(uow, metrics)
     journal = InboundJournal(db, clock, signals, metrics)
     return Services(
@@ -134,7 +136,9 @@ def _build_for_postgres(
         signals=signals,
         uow=uow,
         metrics=metrics,
-        events=ClaimingEventDispatcher(db, clock, signals, locks, workers=settings.event_workers),
+        events=ClaimingEventDispatcher(
+            db, clock, signals, locks, workers=settings.event_workers, interest=interest
+        ),
         outbox=Outbox(db, clock, signals, metrics, settings),
         scheduler=Scheduler(db, clock, signals, metrics, settings.timer_lease_s),
         inbox=inbox,

@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.events import EventInterest
 from bot.models import Conversation, Event, Message, OutboxItem, RunLog, Timer
 from bot.signals import Signals
 from bot.sql import dialect_insert, execute_many, insert_many, insert_with_ids, table_of
@@ -46,9 +47,11 @@ class Tx:
     (a batch of messages, of started runs) pays for one write, not one each.
     """
 
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, now: datetime, interest: EventInterest | None = None) -> None:
         self.session = session
         self.now = now
+        self.interest = interest
+        """Which events a subscriber wants; the others are stored as delivered (None: all)."""
         self.events: list[dict[str, Any]] = []
         self.outbox: list[dict[str, Any]] = []
         self.enqueued = 0
@@ -197,10 +200,18 @@ class Tx:
         }
         if not any(rows.values()):
             return
+        self._settle_unwanted()
         for table, gathered in rows.items():
             await insert_many(self.session, table, [_without_message(row) for row in gathered])
-        self.written_events += len(self.events)
         self.events, self.outbox, self.run_logs = [], [], []
+
+    def _settle_unwanted(self) -> None:
+        """Store the events no subscriber wants as delivered; count the others."""
+        for row in self.events:
+            if self.interest is None or self.interest.wants(row["type"], row["data"]):
+                self.written_events += 1
+            else:
+                row["delivered_at"] = self.now
 
     async def _write_messages(self) -> None:
         if self.messages:
@@ -275,16 +286,19 @@ def _timer_upsert(dialect: str) -> Any:
 class UnitOfWork:
     """Opens transactions and wakes the workers after each commit."""
 
-    def __init__(self, db: Database, clock: Clock, signals: Signals) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, signals: Signals, interest: EventInterest | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.signals = signals
+        self.interest = interest
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[Tx]:
         async with self.db.transaction_gate(), self.db.sessions() as session:
             async with session.begin():
-                tx = Tx(session, self.clock.now())
+                tx = Tx(session, self.clock.now(), self.interest)
                 yield tx
                 await tx.write_buffered()
             if tx.written_events:

@@ -6,6 +6,7 @@ import logging
 
 from aiohttp import web
 
+from bot.event_types import EventType
 from bot.run_store import AI_REPLY, WEBHOOK
 from bot.services import Services
 from integrations.actions import register_actions
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 def subscribe_ai_agent(services: Services) -> AiAgentRuntime:
     """Answer customers of conversations assigned to ``ai_agent`` (call before the runner subscribes)."""
     runtime = AiAgentRuntime(services, ai_configured=bool(services.settings.ai_api_base_url))
-    services.events.subscribe(runtime)
+    services.events.subscribe(runtime, lambda type_, _data: type_ == EventType.MESSAGE_RECEIVED)
     return runtime
 
 

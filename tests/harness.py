@@ -43,6 +43,7 @@ class Harness:
         if workflow_paths:
             await import_files(services.uow, workflow_files([str(p) for p in workflow_paths]))
         await runner.catalog.refresh()
+        services.events.interest.seal()  # as the app's event loop does once every part subscribed
         return cls(services, recording, runner)
 
     async def say(self, text: str | None = None, *, payload: str | None = None, chat: str = "c1",

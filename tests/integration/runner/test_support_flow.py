@@ -126,6 +126,38 @@ async def test_agent_taking_over_stops_the_question(bot: Harness) -> None:
     assert bot.take() == []
 
 
+async def test_an_agent_writing_in_the_chat_stops_the_question(bot: Harness) -> None:
+    from bot.models import Agent, Conversation
+    from bot.replies import queue_reply
+
+    await bot.say("hello")
+    (run,) = await bot.runs()
+    async with bot.services.uow() as tx:
+        agent = Agent(name="Sam", roles=[])
+        tx.session.add(agent)
+        await tx.session.flush()
+        conversation = await tx.session.get(Conversation, run.conversation_id)
+        assert conversation is not None
+        await queue_reply(tx, conversation, "Sam here, let me help.", sender_kind="agent", agent_id=agent.id)
+    await bot.settle()
+    (run,) = await bot.runs()
+    assert run.status == "cancelled"
+    messages = [log.message for log in await bot.logs(run.id)]
+    assert "question stopped: a human took over (an agent replied)" in messages
+
+
+async def test_the_bots_own_messages_are_stored_delivered(bot: Harness) -> None:
+    from sqlalchemy import select
+
+    from bot.models import Event
+
+    await bot.say("hello")
+    async with bot.services.db.read() as session:
+        sent = (await session.execute(select(Event.delivered_at).where(Event.type == "message.sent"))).all()
+    assert len(sent) == 2  # the greeting and the question: no subscriber acts on them
+    assert all(delivered_at is not None for (delivered_at,) in sent)
+
+
 async def test_blocked_customer_takes_delivery_failed(bot: Harness) -> None:
     bot.channel.fail_next(ForbiddenError("bot was blocked by the user", recipient_unreachable=True))
     await bot.say("hello")

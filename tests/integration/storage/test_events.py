@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
 from bot.events import DomainEvent, EventDispatcher
@@ -88,3 +89,71 @@ async def test_a_failing_subscriber_does_not_block_others(services: Services) ->
     await services.inbox.receive(inbound("m1"))
     await services.events.drain()
     assert seen == ["conversation.created", "message.received"]
+
+
+async def _delivered_at(services: Services) -> dict[str, bool]:
+    async with services.db.read() as session:
+        rows = (await session.execute(select(Event.type, Event.delivered_at))).all()
+    return {type_: delivered is not None for type_, delivered in rows}
+
+
+async def test_an_event_no_subscriber_wants_is_stored_delivered(services: Services) -> None:
+    seen: list[str] = []
+
+    async def subscriber(event: DomainEvent) -> None:
+        seen.append(event.type)
+
+    services.events.subscribe(subscriber, lambda type_, _data: type_ == "message.received")
+    services.events.interest.seal()  # as the dispatcher's loop does when it starts
+    await services.inbox.receive(inbound("m1"))
+    assert await _delivered_at(services) == {"conversation.created": True, "message.received": False}
+    await services.events.drain()
+    assert seen == ["message.received"]
+    assert await _delivered_at(services) == {"conversation.created": True, "message.received": True}
+
+
+async def test_until_the_loop_starts_every_event_is_wanted(services: Services) -> None:
+    seen: list[str] = []
+
+    async def subscriber(event: DomainEvent) -> None:
+        seen.append(event.type)
+
+    services.events.subscribe(subscriber, lambda type_, _data: type_ == "message.received")
+    await services.inbox.receive(inbound("m1"))
+    assert await _delivered_at(services) == {"conversation.created": False, "message.received": False}
+    await services.events.drain()
+    assert seen == ["conversation.created", "message.received"]
+
+
+async def test_a_subscriber_without_an_interest_wants_everything(services: Services) -> None:
+    seen: list[str] = []
+
+    async def narrow(event: DomainEvent) -> None:
+        pass
+
+    async def everything(event: DomainEvent) -> None:
+        seen.append(event.type)
+
+    services.events.subscribe(narrow, lambda _type, _data: False)
+    services.events.subscribe(everything)
+    services.events.interest.seal()
+    await services.inbox.receive(inbound("m1"))
+    await services.events.drain()
+    assert seen == ["conversation.created", "message.received"]
+
+
+async def test_a_conversations_events_are_marked_together_after_its_queue_empties(
+    services: Services,
+) -> None:
+    if not isinstance(services.events, EventDispatcher):
+        pytest.skip("the claiming dispatcher marks each batch it reads")
+    undelivered_while_handling: list[dict[str, bool]] = []
+
+    async def subscriber(event: DomainEvent) -> None:
+        undelivered_while_handling.append(await _delivered_at(services))
+
+    services.events.subscribe(subscriber)
+    await services.inbox.receive(inbound("m1"))
+    await services.events.drain()
+    assert undelivered_while_handling[-1] == {"conversation.created": False, "message.received": False}
+    assert await _delivered_at(services) == {"conversation.created": True, "message.received": True}
