@@ -55,7 +55,7 @@ def wake_signals(listener: PgListener, signals: Signals) -> None:
     """Set the in-process signals when another process announces new work."""
     listener.on(EVENTS, lambda _payload: signals.events.set())
     listener.on(OUTBOX, lambda _payload: signals.outbox.set())
-    listener.on(TIMERS, lambda _payload: signals.timers.set())
+    listener.on(TIMERS, lambda _payload: signals.timers_changed())
 
 
 class PgListener:

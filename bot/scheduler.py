@@ -9,7 +9,6 @@ handlers check that what they wake is still waiting (the run's timer token).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -166,7 +165,7 @@ class Scheduler:
         return total
 
     async def next_due(self) -> datetime | None:
-        async with self.db.session() as session:
+        async with self.db.read() as session:
             return await session.scalar(
                 select(Timer.due_at)
                 .where(Timer.status == "pending")
@@ -181,13 +180,30 @@ class Scheduler:
                 await self.drain()
             except Exception:
                 logger.exception("scheduler loop failed")
-            timeout = poll_interval
+            seconds = poll_interval
             try:
                 due = await self.next_due()
                 if due is not None:
-                    timeout = min(poll_interval, max(0.0, (due - self.clock.now()).total_seconds()))
+                    seconds = min(poll_interval, max(0.0, (due - self.clock.now()).total_seconds()))
             except Exception:
                 logger.exception("scheduler could not read the next due time")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.signals.timers.wait(), timeout)
-            self.signals.timers.clear()
+            await self._sleep(seconds)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when a timer stored meanwhile is due sooner (or
+        one was stored whose due time is not known here). A timer due later than the wait
+        wakes nothing: the scheduler would find nothing to fire."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while True:
+            try:
+                await asyncio.wait_for(self.signals.timers.wait(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                return
+            due = self.signals.take_timers_news()
+            if due is None:
+                return
+            wait = (due - self.clock.now()).total_seconds()
+            if wait <= 0:
+                return
+            deadline = min(deadline, loop.time() + wait)

@@ -56,6 +56,8 @@ class Tx:
         self.outbox: list[dict[str, Any]] = []
         self.enqueued = 0
         self.scheduled = 0
+        self.first_due: datetime | None = None
+        """The earliest due time of the timers set in this transaction."""
         self.run_logs: list[dict[str, Any]] = []
         self.timers: dict[str, dict[str, Any]] = {}
         self.messages: list[NewMessage] = []
@@ -170,6 +172,8 @@ class Tx:
             "created_at": self.now,
         }
         self.scheduled += 1
+        if self.first_due is None or due_at < self.first_due:
+            self.first_due = due_at
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -306,4 +310,4 @@ class UnitOfWork:
             if tx.enqueued:
                 self.signals.outbox.set()
             if tx.scheduled:
-                self.signals.timers.set()
+                self.signals.timers_changed(tx.first_due)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, select
@@ -117,3 +118,38 @@ def test_marking_timers_fired_looks_them_up_by_primary_key_on_sqlite() -> None:
     with engine.connect() as connection:
         plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all()
     assert [row[-1] for row in plan] == ["SEARCH timers USING INTEGER PRIMARY KEY (rowid=?)"]
+
+
+async def _yield_a_while() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_a_timer_due_later_than_the_wait_does_not_wake_the_scheduler(
+    services: Services, clock: FakeClock
+) -> None:
+    sleeping = asyncio.create_task(services.scheduler._sleep(3600))
+    await _yield_a_while()
+    async with services.uow() as tx:
+        await tx.schedule("wake", "later", clock.now() + timedelta(hours=2))
+    await _yield_a_while()
+    assert not sleeping.done()  # it would find nothing due: it sleeps on
+    async with services.uow() as tx:
+        await tx.schedule("wake", "soon", clock.now() + timedelta(seconds=30))
+        await tx.schedule("wake", "now", clock.now())
+    await asyncio.wait_for(sleeping, 5)  # due now: it looks at once
+
+
+async def test_a_wake_up_without_a_due_time_wakes_the_scheduler(services: Services) -> None:
+    sleeping = asyncio.create_task(services.scheduler._sleep(3600))
+    await _yield_a_while()
+    services.signals.timers_changed()  # as another process's NOTIFY does
+    await asyncio.wait_for(sleeping, 5)
+
+
+async def test_a_timer_due_before_the_wait_ends_shortens_it(services: Services, clock: FakeClock) -> None:
+    sleeping = asyncio.create_task(services.scheduler._sleep(3600))
+    await _yield_a_while()
+    async with services.uow() as tx:
+        await tx.schedule("wake", "soon", clock.now() + timedelta(milliseconds=1))
+    await asyncio.wait_for(sleeping, 5)  # an hour's wait ends within a millisecond or so
