@@ -198,13 +198,14 @@ class JournalProcessor:
         flooded = False
         while True:
             arrived = self.door.arrived if self.door is not None else 0
-            count = await self.run_once(FLOOD_BATCH if flooded else None)
+            limit = FLOOD_BATCH if flooded else self.batch
+            count = await self.run_once(limit)
             if count is None:
                 await asyncio.sleep(0.05)
                 continue
-            if count == 0:
-                return total
             total += count
+            if count < limit:
+                return total  # the journal held no more; what arrives later wakes the loop
             if self.door is None:
                 continue
             await asyncio.sleep(0)  # requests that came in meanwhile reach the door

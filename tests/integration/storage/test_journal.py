@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -240,7 +241,7 @@ async def test_with_webhooks_waiting_the_processor_takes_small_batches(services:
     await asyncio.gather(*(services.journal.append("test", f"f{n}", payload(n)) for n in range(40)))
     assert await processor.catch_up() == 40
     await processor.stop()
-    assert processor.limits == [None, 16, 16, 16]  # 10, then 16, 14 and nothing left
+    assert processor.limits == [10, 16, 16]  # 10, then 16, and 14: fewer than asked, so no more
     assert [p["id"] for p in after] == list(range(40))
 
 
@@ -252,7 +253,7 @@ async def test_a_quiet_door_never_slows_the_processor(services: Services) -> Non
     services.journal.ack_wait_s = 1.0  # even after slow acknowledgements: nobody is waiting now
     assert await processor.catch_up() == 25
     await processor.stop()
-    assert processor.limits == [None, None, None, None]  # 10, 10, 5, then empty
+    assert processor.limits == [10, 10, 10]  # 10, 10, then 5: fewer than asked, so no more
     assert [p["id"] for p in after] == list(range(25))
 
 
@@ -261,3 +262,26 @@ async def test_a_trickle_of_webhooks_is_not_a_flood(services: Services) -> None:
     processor.give_way_step_s, processor.give_way_max_s = 0.01, 10.0
     # one webhook per 10 ms is 100 a second, well under the flood rate
     assert await processor._give_way() == 0.01
+
+
+async def test_what_arrives_after_the_last_look_is_processed_on_the_next_wake(services: Services) -> None:
+    stored: asyncio.Queue[int] = asyncio.Queue()
+
+    async def after_stored(payload: dict[str, Any]) -> None:
+        stored.put_nowait(payload["id"])
+
+    processor = JournalProcessor(services.uow, services.inbox, batch=10, door=services.journal)
+    processor.register("test", normalize, after_stored)
+    await services.journal.append("test", "w0", payload(0))
+    loop = asyncio.create_task(processor.run(services.signals.journal, poll_interval=3600))
+    try:
+        seen = [await asyncio.wait_for(stored.get(), 10)]
+        for n in range(1, 4):
+            await services.journal.append("test", f"w{n}", payload(n))  # sets the wake signal
+            seen.append(await asyncio.wait_for(stored.get(), 10))
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+        await processor.stop()
+    assert seen == [0, 1, 2, 3]
