@@ -15,10 +15,10 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Integer, Select, bindparam, exists, func, or_, select, update
 from sqlalchemy.sql.dml import UpdateBase
 
 from bot.clock import Clock
@@ -46,6 +46,42 @@ _MARK_DONE = (
     )
 )
 """Items that went out, marked done (one executemany per group)."""
+
+
+_MARK_CLAIMED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("claimed_ids", expanding=True)))
+    .values(claimed_until=bindparam("claimed_until"))
+)
+
+
+@cache
+def claim_query(kinds: tuple[str, ...], postgresql: bool) -> Select[Any]:
+    """Due items of these kinds, oldest first, none behind an earlier item of its chat that
+    still waits (``claim_now``, ``claim_limit``). Built once: building it cost more than
+    running it."""
+    item = _OUTBOX.c
+    earlier = _OUTBOX.alias("earlier").c
+    now = bindparam("claim_now", type_=item.next_attempt_at.type)
+    blocked_by_earlier = exists().where(
+        earlier.destination == item.destination,
+        earlier.status == "pending",
+        earlier.id < item.id,
+        or_(earlier.next_attempt_at > now, earlier.claimed_until > now),
+    )
+    query = (
+        select(_OUTBOX)
+        .where(
+            item.status == "pending",
+            item.next_attempt_at <= now,
+            or_(item.claimed_until.is_(None), item.claimed_until <= now),
+            or_(item.destination == "", ~blocked_by_earlier),
+            item.kind.in_(kinds),
+        )
+        .order_by(item.id)
+        .limit(bindparam("claim_limit", type_=Integer))
+    )
+    return query.with_for_update(skip_locked=True, of=_OUTBOX) if postgresql else query
 
 
 @dataclass(frozen=True)
@@ -121,39 +157,17 @@ class Outbox:
 
     async def _claim(self, limit: int) -> list[Delivery]:
         now = self.clock.now()
-        earlier = aliased(OutboxItem)
-        blocked_by_earlier = exists().where(
-            and_(
-                earlier.destination == OutboxItem.destination,
-                earlier.status == "pending",
-                earlier.id < OutboxItem.id,
-                or_(earlier.next_attempt_at > now, earlier.claimed_until > now),
-            )
-        )
-        query = (
-            select(OutboxItem)
-            .where(
-                OutboxItem.status == "pending",
-                OutboxItem.next_attempt_at <= now,
-                or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until <= now),
-                or_(OutboxItem.destination == "", ~blocked_by_earlier),
-                OutboxItem.kind.in_(list(self._routes)),
-            )
-            .order_by(OutboxItem.id)
-            .limit(limit)
-        )
+        postgresql = self.db.dialect == "postgresql"
+        query = claim_query(tuple(self._routes), postgresql)
         async with self.db.session() as session:
-            if self.db.dialect == "postgresql":
+            if postgresql:
                 # one claim at a time across processes: a claim in flight elsewhere has not
                 # marked its items yet, and a later item of the same chat must not overtake them
                 await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
-                query = query.with_for_update(skip_locked=True, of=OutboxItem)
-            rows = (await session.scalars(query)).all()
+            rows = (await session.execute(query, {"claim_now": now, "claim_limit": limit})).all()
             if rows:
                 await session.execute(
-                    update(OutboxItem)
-                    .where(OutboxItem.id.in_([r.id for r in rows]))
-                    .values(claimed_until=now + self.lease)
+                    _MARK_CLAIMED, {"claimed_ids": [r.id for r in rows], "claimed_until": now + self.lease}
                 )
             return [Delivery.from_row(r) for r in rows]
 

@@ -10,8 +10,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
-from bot.models import OutboxItem
-
 
 @dataclass(frozen=True)
 class Delivery:
@@ -31,7 +29,8 @@ class Delivery:
     """What the kind's ``prepare`` read for this item beforehand (with the others claimed)."""
 
     @classmethod
-    def from_row(cls, row: OutboxItem) -> Delivery:
+    def from_row(cls, row: Any) -> Delivery:
+        """From a stored ``OutboxItem`` (or a row of its columns)."""
         return cls(
             id=row.id,
             kind=row.kind,
