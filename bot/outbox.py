@@ -129,6 +129,8 @@ class Outbox:
         """Bounds the sends under way across claims (a crash repeats at most that many)."""
         self._claimed = 0
         """Items of the claims the background loop is still delivering."""
+        self._wakes = 0
+        """Times the background loop woke to claim."""
 
     def register(
         self,
@@ -335,8 +337,8 @@ class Outbox:
 
     async def run(self, poll_interval: float) -> None:
         """Background loop: claim when items are queued (the signal), when a claim's
-        delivery ends (later items of its chats may be free now) and every
-        ``poll_interval`` seconds.
+        delivery ends and the loop woke meanwhile (what was queued then may have waited
+        behind the claim's items of its chat) and every ``poll_interval`` seconds.
 
         Each claim is delivered on a task of its own, so what is queued while one is
         under way goes out at once instead of after its last item; the workers' gate
@@ -347,6 +349,7 @@ class Outbox:
         try:
             while True:
                 self.signals.outbox.clear()
+                self._wakes += 1
                 claimed = 0
                 if self._claimed < self.workers:
                     try:
@@ -368,11 +371,14 @@ class Outbox:
         self._claimed += len(claim)
         task = asyncio.create_task(self._deliver_claimed(claim), name="outbox-claim")
         tasks.add(task)
+        wakes = self._wakes
 
         def ended(done: asyncio.Task[int]) -> None:
             tasks.discard(done)
             self._claimed -= len(claim)
-            self.signals.outbox.set()
+            if self._wakes != wakes:
+                # items queued meanwhile may have waited behind this claim's: look again
+                self.signals.outbox.set()
             if not done.cancelled() and done.exception() is not None:
                 logger.error("outbox delivery failed", exc_info=done.exception())
 

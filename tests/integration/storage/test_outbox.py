@@ -6,6 +6,7 @@ import random
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
@@ -265,3 +266,71 @@ async def test_a_failed_prepare_still_sends(services: Services) -> None:
     await services.outbox.run_once()
     assert sent == [item_id]
     assert (await item(services, item_id)).status == "done"
+
+
+class _CountingClaims(Outbox):
+    claims = 0
+
+    async def _claim(self, limit: int) -> list[Delivery]:
+        self.claims += 1
+        return await super()._claim(limit)
+
+
+async def test_the_loop_sends_what_was_queued_behind_a_claim_of_its_chat_when_that_claim_ends(
+    services: Services,
+) -> None:
+    import asyncio
+
+    outbox = _CountingClaims(services.db, services.clock, services.signals, services.metrics, services.settings)
+    sent: asyncio.Queue[str] = asyncio.Queue()
+    hold_first = asyncio.Event()
+
+    async def handler(delivery: Delivery) -> None:
+        if delivery.payload["text"] == "first":
+            await hold_first.wait()
+        sent.put_nowait(str(delivery.payload["text"]))
+
+    outbox.register("chat", handler)
+    loop = asyncio.create_task(outbox.run(poll_interval=3600))
+    try:
+        await enqueue(services, "chat", "chat-1", text="first")
+        for _ in range(50):  # the first claim is made and its send is under way
+            await asyncio.sleep(0)
+        await enqueue(services, "chat", "chat-1", text="second")  # blocked behind "first" for now
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert sent.empty()
+        hold_first.set()
+        assert [await asyncio.wait_for(sent.get(), 10) for _ in range(2)] == ["first", "second"]
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+
+
+async def test_a_claim_that_ends_with_nothing_queued_meanwhile_does_not_claim_again(
+    services: Services,
+) -> None:
+    import asyncio
+
+    if services.db.dialect == "postgresql":
+        pytest.skip("there the insert's NOTIFY wakes the loop a second time, as another process's would")
+    outbox = _CountingClaims(services.db, services.clock, services.signals, services.metrics, services.settings)
+    sent: asyncio.Queue[str] = asyncio.Queue()
+
+    async def handler(delivery: Delivery) -> None:
+        sent.put_nowait(str(delivery.payload["text"]))
+
+    outbox.register("chat", handler)
+    loop = asyncio.create_task(outbox.run(poll_interval=3600))
+    try:
+        for _ in range(50):
+            await asyncio.sleep(0)
+        before = outbox.claims  # the first look, at start
+        await enqueue(services, "chat", "chat-1", text="only")
+        assert await asyncio.wait_for(sent.get(), 10) == "only"
+        for _ in range(50):  # the claim's end and anything it would set off
+            await asyncio.sleep(0)
+        assert outbox.claims == before + 1
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
