@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -269,19 +271,42 @@ async def test_a_failed_prepare_still_sends(services: Services) -> None:
 
 
 class _CountingClaims(Outbox):
-    claims = 0
+    """The delivery loop's outbox, counting its claims and telling when it is between them."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services.db, services.clock, services.signals, services.metrics, services.settings)
+        self.claims = 0
+        self.busy = 0
+        self.changed = asyncio.Event()
 
     async def _claim(self, limit: int) -> list[Delivery]:
         self.claims += 1
-        return await super()._claim(limit)
+        return await self._counted(super()._claim(limit))
+
+    async def _deliver_claimed(self, deliveries: list[Delivery]) -> int:
+        return await self._counted(super()._deliver_claimed(deliveries))
+
+    async def _counted(self, work: Any) -> Any:
+        self.busy += 1
+        try:
+            return await work
+        finally:
+            self.busy -= 1
+            self.changed.set()
+
+    async def stop_loop(self, loop: asyncio.Task[None]) -> None:
+        """Cancel the loop between claims (a claim cancelled mid-query loses its connection)."""
+        while self.busy:
+            self.changed.clear()
+            await self.changed.wait()
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
 
 
 async def test_the_loop_sends_what_was_queued_behind_a_claim_of_its_chat_when_that_claim_ends(
     services: Services,
 ) -> None:
-    import asyncio
-
-    outbox = _CountingClaims(services.db, services.clock, services.signals, services.metrics, services.settings)
+    outbox = _CountingClaims(services)
     sent: asyncio.Queue[str] = asyncio.Queue()
     hold_first = asyncio.Event()
 
@@ -303,18 +328,15 @@ async def test_the_loop_sends_what_was_queued_behind_a_claim_of_its_chat_when_th
         hold_first.set()
         assert [await asyncio.wait_for(sent.get(), 10) for _ in range(2)] == ["first", "second"]
     finally:
-        loop.cancel()
-        await asyncio.gather(loop, return_exceptions=True)
+        await outbox.stop_loop(loop)
 
 
 async def test_a_claim_that_ends_with_nothing_queued_meanwhile_does_not_claim_again(
     services: Services,
 ) -> None:
-    import asyncio
-
     if services.db.dialect == "postgresql":
         pytest.skip("there the insert's NOTIFY wakes the loop a second time, as another process's would")
-    outbox = _CountingClaims(services.db, services.clock, services.signals, services.metrics, services.settings)
+    outbox = _CountingClaims(services)
     sent: asyncio.Queue[str] = asyncio.Queue()
 
     async def handler(delivery: Delivery) -> None:
@@ -332,5 +354,4 @@ async def test_a_claim_that_ends_with_nothing_queued_meanwhile_does_not_claim_ag
             await asyncio.sleep(0)
         assert outbox.claims == before + 1
     finally:
-        loop.cancel()
-        await asyncio.gather(loop, return_exceptions=True)
+        await outbox.stop_loop(loop)
