@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 from workflows.errors import InvalidDurationError
 
@@ -27,7 +28,9 @@ def parse_duration(text: str | int | float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+@lru_cache(maxsize=1024)
 def _parse_text(text: str) -> float:
+    """A duration text's seconds (a workflow's few texts are parsed once, not per run)."""
     short = _SHORT.match(text)
     if short:
         return timedelta(**{_UNITS[short.group(2).lower()]: float(short.group(1))}).total_seconds()
