@@ -60,7 +60,9 @@ async def insert_with_ids(session: AsyncSession, model: type[Base], rows: list[d
     PostgreSQL returns the ids in order. SQLite cannot promise an order for a multi-row
     ``RETURNING``, so there the ids are given out here, after the table's highest: the
     transaction holds SQLite's write lock from its ``BEGIN IMMEDIATE``, so no other
-    writer can take them meanwhile, and they are the ids SQLite would have chosen.
+    writer can take them meanwhile, and they are the ids SQLite would have chosen. A
+    single row (the usual case at ordinary rates) returns its id itself, one statement
+    instead of two.
     """
     if not rows:
         return []
@@ -68,6 +70,14 @@ async def insert_with_ids(session: AsyncSession, model: type[Base], rows: list[d
     if is_postgres(session):
         created = await session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         return list(created.all())
+    plan = _sqlite_insert(table, tuple(rows[0])) if len(rows) == 1 else None
+    if plan is not None:
+        sql, converters = plan
+        connection = await session.connection()
+        result = await connection.exec_driver_sql(
+            f"{sql} RETURNING id", _driver_rows([list(rows[0].values())], converters)[0]
+        )
+        return [int(result.scalar_one())]
     highest = await session.scalar(select(func.max(table.c.id)))
     ids = list(range((highest or 0) + 1, (highest or 0) + 1 + len(rows)))
     await insert_many(session, table, [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)])
