@@ -24,7 +24,7 @@ from bot.event_types import EventType
 from bot.inbox import message_extra
 from bot.messages import InboundMessage
 from bot.models import Contact, ContactIdentity, Conversation, InboundKey, Message
-from bot.sql import dialect_insert, insert_with_ids
+from bot.sql import dialect_insert, insert_with_ids, is_postgres
 from bot.uow import Tx
 
 
@@ -135,6 +135,11 @@ async def _create_contacts(
             for key in missing
         ],
     )
+    if not is_postgres(tx.session):
+        # the transaction has held SQLite's write lock since it began: no other writer
+        # can have created these identities since they were found missing
+        batch.contacts.update(new_ids)
+        return
     settled = await _known_identities(tx, set(missing))
     orphans = [new_ids[key] for key in missing if settled[key] != new_ids[key]]
     if orphans:  # another transaction created those identities first
