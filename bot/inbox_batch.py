@@ -14,18 +14,74 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
-from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import BindParameter, Select, bindparam, delete, select, update
 
 from bot.event_types import EventType
 from bot.inbox import message_extra
 from bot.messages import InboundMessage
 from bot.models import Contact, ContactIdentity, Conversation, InboundKey, Message
-from bot.sql import dialect_insert, insert_with_ids, is_postgres
+from bot.sql import dialect_insert, insert_with_ids, is_postgres, table_of
 from bot.uow import Tx
+
+_KEYS = table_of(InboundKey)
+_IDENTITIES = table_of(ContactIdentity)
+_CONTACTS = table_of(Contact)
+_CONVERSATIONS = table_of(Conversation)
+_PAIR_CHANNEL: BindParameter[str] = bindparam("pair_channel")
+_PAIR_IDS: BindParameter[list[str]] = bindparam("pair_ids", expanding=True)
+# The statements are built once: building one costs more than SQLite takes to run it.
+_IDENTITIES_OF = select(
+    _IDENTITIES.c.channel, _IDENTITIES.c.external_id, _IDENTITIES.c.contact_id
+).where(_IDENTITIES.c.channel == _PAIR_CHANNEL, _IDENTITIES.c.external_id.in_(_PAIR_IDS))
+_OPEN_CONVERSATIONS_OF = (
+    select(
+        _CONVERSATIONS.c.id, _CONVERSATIONS.c.channel, _CONVERSATIONS.c.external_id,
+        _CONVERSATIONS.c.contact_id, _CONVERSATIONS.c.message_count,
+    )
+    .where(
+        _CONVERSATIONS.c.status != "closed",
+        _CONVERSATIONS.c.channel == _PAIR_CHANNEL,
+        _CONVERSATIONS.c.external_id.in_(_PAIR_IDS),
+    )
+    .order_by(_CONVERSATIONS.c.id)
+)
+_CONTACTS_BY_ID = select(
+    _CONTACTS.c.id, _CONTACTS.c.name, _CONTACTS.c.phone, _CONTACTS.c.email, _CONTACTS.c.attributes
+).where(_CONTACTS.c.id.in_(bindparam("contact_ids", expanding=True)))
+_FILL_CONTACT = (
+    update(_CONTACTS)
+    .where(_CONTACTS.c.id == bindparam("contact_id"))
+    .values(
+        name=bindparam("new_name"), phone=bindparam("new_phone"), email=bindparam("new_email"),
+        attributes=bindparam("new_attributes"), updated_at=bindparam("now"),
+    )
+)
+_COUNT_MESSAGES = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .values(
+        message_count=_CONVERSATIONS.c.message_count + bindparam("added"),
+        last_activity_at=bindparam("now"), last_customer_message_at=bindparam("now"),
+    )
+)
+
+
+@cache
+def _claim_statement(dialect: str) -> Any:
+    """Insert the delivery keys; the ones inserted (not seen before) come back."""
+    return (
+        dialect_insert(dialect, _KEYS)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(_KEYS.c.channel, _KEYS.c.external_id)
+    )
+
+
+@cache
+def _add_identities(dialect: str) -> Any:
+    return dialect_insert(dialect, _IDENTITIES).on_conflict_do_nothing(index_elements=["channel", "external_id"])
 
 
 @dataclass
@@ -71,11 +127,7 @@ async def _claim_keys(tx: Tx, messages: list[InboundMessage]) -> set[tuple[str, 
         }
         for m in messages
     }
-    statement = (
-        dialect_insert(tx.session, InboundKey)
-        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        .returning(InboundKey.channel, InboundKey.external_id)
-    )
+    statement = _claim_statement(tx.session.get_bind().dialect.name)
     result = await tx.session.execute(statement, list(rows.values()))
     return {(row.channel, row.external_id) for row in result}
 
@@ -84,26 +136,21 @@ def _sender_key(message: InboundMessage) -> tuple[str, str]:
     return message.channel, message.sender.external_id
 
 
-def _pairs_in(
-    channel: InstrumentedAttribute[str], external_id: InstrumentedAttribute[str], pairs: Iterable[tuple[str, str]]
-) -> ColumnElement[bool]:
-    """``(channel, external_id)`` is one of ``pairs``: an IN list per channel, which the
-    (channel, external_id) index serves and the statement cache keeps (a batch rarely
-    spans more than one channel)."""
+async def _rows_of_pairs(tx: Tx, statement: Select[Any], pairs: Iterable[tuple[str, str]]) -> list[Any]:
+    """The rows ``statement`` finds for these ``(channel, external_id)`` pairs: one IN list
+    per channel, which the (channel, external_id) index serves (a batch rarely spans more
+    than one channel)."""
     by_channel: dict[str, list[str]] = {}
     for name, external in pairs:
         by_channel.setdefault(name, []).append(external)
-    return or_(*(and_(channel == name, external_id.in_(ids)) for name, ids in sorted(by_channel.items())))
+    rows: list[Any] = []
+    for name, ids in sorted(by_channel.items()):
+        rows += (await tx.session.execute(statement, {"pair_channel": name, "pair_ids": ids})).all()
+    return rows
 
 
 async def _known_identities(tx: Tx, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    if not keys:
-        return {}
-    rows = await tx.session.execute(
-        select(ContactIdentity.channel, ContactIdentity.external_id, ContactIdentity.contact_id).where(
-            _pairs_in(ContactIdentity.channel, ContactIdentity.external_id, keys)
-        )
-    )
+    rows = await _rows_of_pairs(tx, _IDENTITIES_OF, keys)
     return {(row.channel, row.external_id): row.contact_id for row in rows}
 
 
@@ -126,7 +173,7 @@ async def _create_contacts(
     created = await insert_with_ids(tx.session, Contact, [_new_contact(first_of[key], tx) for key in missing])
     new_ids = dict(zip(missing, created, strict=True))
     await tx.session.execute(
-        dialect_insert(tx.session, ContactIdentity).on_conflict_do_nothing(index_elements=["channel", "external_id"]),
+        _add_identities(tx.session.get_bind().dialect.name),
         [
             {
                 "contact_id": new_ids[key], "channel": key[0], "external_id": key[1],
@@ -163,11 +210,7 @@ async def _refresh_known(batch: _Batch) -> None:
     ids = set(batch.contacts.values())
     if not ids:
         return
-    rows = await tx.session.execute(
-        select(Contact.id, Contact.name, Contact.phone, Contact.email, Contact.attributes).where(
-            Contact.id.in_(ids)
-        )
-    )
+    rows = await tx.session.execute(_CONTACTS_BY_ID, {"contact_ids": sorted(ids)})
     current = {row.id: {"name": row.name, "phone": row.phone, "email": row.email,
                         "attributes": dict(row.attributes or {})} for row in rows}
     changed: dict[int, dict[str, Any]] = {}
@@ -189,16 +232,11 @@ async def _refresh_known(batch: _Batch) -> None:
         if after != current[contact_id] or contact_id in changed:
             changed[contact_id] = after
     if changed:
-        table = cast(Table, Contact.__table__)
         await tx.session.execute(
-            update(table).where(table.c.id == bindparam("contact_id")).values(
-                name=bindparam("new_name"), phone=bindparam("new_phone"),
-                email=bindparam("new_email"), attributes=bindparam("new_attributes"),
-                updated_at=tx.now,
-            ),
+            _FILL_CONTACT,
             [
                 {"contact_id": i, "new_name": v["name"], "new_phone": v["phone"],
-                 "new_email": v["email"], "new_attributes": v["attributes"]}
+                 "new_email": v["email"], "new_attributes": v["attributes"], "now": tx.now}
                 for i, v in changed.items()
             ],
         )
@@ -209,16 +247,7 @@ async def _conversations(batch: _Batch) -> None:
     first_of: dict[tuple[str, str], InboundMessage] = {}
     for message in batch.messages:
         first_of.setdefault((message.channel, message.external_conversation_id), message)
-    rows = await tx.session.execute(
-        select(Conversation.id, Conversation.channel, Conversation.external_id,
-               Conversation.contact_id, Conversation.message_count)
-        .where(
-            Conversation.status != "closed",
-            _pairs_in(Conversation.channel, Conversation.external_id, first_of),
-        )
-        .order_by(Conversation.id)
-    )
-    for row in rows:  # the newest open conversation of each chat wins
+    for row in await _rows_of_pairs(tx, _OPEN_CONVERSATIONS_OF, first_of):  # the newest open conversation of each chat wins
         batch.chats[(row.channel, row.external_id)] = _Chat(
             row.id, row.contact_id, announce=row.message_count == 0
         )
@@ -259,15 +288,8 @@ async def _messages(batch: _Batch) -> None:
             data={"channel": message.channel, "kind": message.kind},
         )
         counts[chat.id] += 1
-    table = cast(Table, Conversation.__table__)
     await tx.session.execute(
-        update(table)
-        .where(table.c.id == bindparam("conversation_id"))
-        .values(
-            message_count=table.c.message_count + bindparam("added"),
-            last_activity_at=tx.now, last_customer_message_at=tx.now,
-        ),
-        [{"conversation_id": i, "added": n} for i, n in counts.items()],
+        _COUNT_MESSAGES, [{"conversation_id": i, "added": n, "now": tx.now} for i, n in counts.items()]
     )
 
 
