@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from bot.events import DomainEvent
 from bot.models import Agent, Contact, Conversation, ConversationTag, Lead, Message, Tag, Team
-from bot.sql import records_by_id
+from bot.sql import records_by_id, table_of
 from bot.uow import Tx
 
 
@@ -28,6 +28,20 @@ class ContextTarget:
     @classmethod
     def of_event(cls, event: DomainEvent) -> ContextTarget:
         return cls(event.conversation_id, event.lead_id, event.contact_id, event.message_id, event)
+
+
+_CONVERSATION_TAGS, _TAGS, _LEADS = table_of(ConversationTag), table_of(Tag), table_of(Lead)
+_TAGS_OF = (
+    select(_CONVERSATION_TAGS.c.conversation_id, _TAGS.c.name)
+    .join(_TAGS, _CONVERSATION_TAGS.c.tag_id == _TAGS.c.id)
+    .where(_CONVERSATION_TAGS.c.conversation_id.in_(bindparam("conversation_ids", expanding=True)))
+    .order_by(_TAGS.c.name)
+)
+_LATEST_LEADS_OF = (
+    select(_LEADS.c.conversation_id, func.max(_LEADS.c.id))
+    .where(_LEADS.c.conversation_id.in_(bindparam("conversation_ids", expanding=True)))
+    .group_by(_LEADS.c.conversation_id)
+)
 
 
 async def build_context(
@@ -110,12 +124,7 @@ async def _tags(tx: Tx, conversation_ids: set[int | None]) -> dict[int, list[str
     wanted = sorted(i for i in conversation_ids if i is not None)
     tags: dict[int, list[str]] = {}
     if wanted:
-        rows = await tx.session.execute(
-            select(ConversationTag.conversation_id, Tag.name)
-            .join(Tag, ConversationTag.tag_id == Tag.id)
-            .where(ConversationTag.conversation_id.in_(wanted))
-            .order_by(Tag.name)
-        )
+        rows = await tx.session.execute(_TAGS_OF, {"conversation_ids": wanted})
         for conversation_id, name in rows:
             tags.setdefault(conversation_id, []).append(name)
     return tags
@@ -126,11 +135,7 @@ async def _latest_leads(tx: Tx, conversation_ids: set[int | None]) -> dict[int |
     wanted = sorted(i for i in conversation_ids if i is not None)
     if not wanted:
         return {}
-    rows = await tx.session.execute(
-        select(Lead.conversation_id, func.max(Lead.id))
-        .where(Lead.conversation_id.in_(wanted))
-        .group_by(Lead.conversation_id)
-    )
+    rows = await tx.session.execute(_LATEST_LEADS_OF, {"conversation_ids": wanted})
     return {conversation_id: lead_id for conversation_id, lead_id in rows}
 
 

@@ -9,9 +9,10 @@ conversation's lock held.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from bot.event_types import EventType
 from bot.events import DomainEvent
@@ -31,14 +32,17 @@ async def waiting_runs(services: Services, conversation_id: int, *waiting_for: s
     return (await waiting_runs_of(services, [conversation_id], *waiting_for)).get(conversation_id, [])
 
 
+@cache
+def _waiting_runs(waiting_for: tuple[str, ...]) -> Select[Any]:
+    return select(*RUN_COLUMNS).where(waiting_in(waiting_for)).order_by(RUNS.c.id)
+
+
 async def waiting_runs_of(
     services: Services, conversation_ids: list[int], *waiting_for: str
 ) -> dict[int, list[StoredRun]]:
     """:func:`waiting_runs` for several conversations, in one query."""
     async with services.db.read() as session:
-        rows = await session.execute(
-            select(*RUN_COLUMNS).where(waiting_in(conversation_ids, waiting_for)).order_by(RUNS.c.id)
-        )
+        rows = await session.execute(_waiting_runs(waiting_for), {"conversation_ids": sorted(conversation_ids)})
         found: dict[int, list[StoredRun]] = {}
         for row in rows:
             found.setdefault(int(row.conversation_id or 0), []).append(unpack(row))

@@ -21,7 +21,6 @@ from sqlalchemy import select
 from bot.catalog import CatalogEntry
 from bot.events import DomainEvent
 from bot.group_commit import GroupCommit
-from bot.models import WorkflowRun
 from bot.run_context import ContextTarget, build_contexts
 from bot.run_store import (
     ASKS_CUSTOMER,
@@ -103,13 +102,14 @@ def asks(definition: Workflow) -> bool:
     return any(step.type == ASKING_STEP for step in definition.steps)
 
 
+_ASKING = select(RUNS.c.conversation_id).distinct().where(waiting_in(ASKS_CUSTOMER))
+
+
 async def asking_conversations(tx: Tx, conversation_ids: set[int]) -> set[int]:
     """The conversations among ``conversation_ids`` where a run waits for the customer."""
     if not conversation_ids:
         return set()
-    rows = await tx.session.scalars(
-        select(WorkflowRun.conversation_id).distinct().where(waiting_in(conversation_ids, ASKS_CUSTOMER))
-    )
+    rows = await tx.session.scalars(_ASKING, {"conversation_ids": sorted(conversation_ids)})
     return {int(row) for row in rows if row is not None}
 
 

@@ -40,12 +40,13 @@ ASKS_CUSTOMER = ("answer", "confirmation")
 """What a run may wait for that the customer's next message answers."""
 
 
-def waiting_in(conversation_ids: Iterable[int], waiting_for: Iterable[str]) -> ColumnElement[bool]:
-    """Runs of these conversations that wait for one of ``waiting_for``."""
+def waiting_in(waiting_for: Iterable[str]) -> ColumnElement[bool]:
+    """Runs of the conversations given as the ``conversation_ids`` parameter that wait for
+    one of ``waiting_for`` (for statements built once)."""
     return and_(
-        WorkflowRun.conversation_id.in_(sorted(conversation_ids)),
-        WorkflowRun.status == "waiting",
-        WorkflowRun.waiting_for.in_(list(waiting_for)),
+        RUNS.c.conversation_id.in_(bindparam("conversation_ids", expanding=True)),
+        RUNS.c.status == "waiting",
+        RUNS.c.waiting_for.in_(list(waiting_for)),
     )
 
 
@@ -211,17 +212,21 @@ async def last_message_id(tx: Tx, conversation_id: int) -> int:
     return tx.last_message_ids.pop(conversation_id)
 
 
+_MESSAGES = table_of(Message)
+_LAST_MESSAGE_IDS = (
+    select(_MESSAGES.c.conversation_id, func.max(_MESSAGES.c.id))
+    .where(_MESSAGES.c.conversation_id.in_(bindparam("conversation_ids", expanding=True)))
+    .group_by(_MESSAGES.c.conversation_id)
+)
+
+
 async def read_last_message_ids(tx: Tx, conversation_ids: Iterable[int | None]) -> None:
     """Read the newest stored message id of many conversations in one query, for
     :func:`last_message_id` to use once each."""
     wanted = sorted({i for i in conversation_ids if i is not None})
     if not wanted:
         return
-    rows = await tx.session.execute(
-        select(Message.conversation_id, func.max(Message.id))
-        .where(Message.conversation_id.in_(wanted))
-        .group_by(Message.conversation_id)
-    )
+    rows = await tx.session.execute(_LAST_MESSAGE_IDS, {"conversation_ids": wanted})
     tx.last_message_ids.update({i: 0 for i in wanted})
     tx.last_message_ids.update({conversation_id: int(newest) for conversation_id, newest in rows})
 

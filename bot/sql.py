@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,9 +49,14 @@ async def records_by_id(
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    table = table_of(model)
-    rows = await session.execute(select(table).where(table.c.id.in_(wanted)))
+    rows = await session.execute(_rows_by_id(table_of(model)), {"wanted_ids": wanted})
     return {row.id: row for row in rows}
+
+
+@cache
+def _rows_by_id(table: Table) -> Select[Any]:
+    """The table's rows with the ids given as ``wanted_ids`` (built once per table)."""
+    return select(table).where(table.c.id.in_(bindparam("wanted_ids", expanding=True)))
 
 
 async def insert_with_ids(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> list[int]:
