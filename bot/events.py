@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from bot.clock import Clock
 from bot.db import Database
@@ -69,6 +69,11 @@ class DomainEvent:
 
 
 _EVENTS = table_of(Event)
+_MARK_DELIVERED = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id.in_(bindparam("event_ids", expanding=True)))
+    .values(delivered_at=bindparam("now"))
+)
 Subscriber = Callable[[DomainEvent], Awaitable[None]]
 Wants = Callable[[str, Mapping[str, Any]], bool]
 """wants(type, data): whether a subscriber acts on such an event."""
@@ -198,9 +203,7 @@ class EventDispatcher:
     async def _mark_delivered(self, event_ids: list[int]) -> list[None]:
         """One UPDATE for the deliveries that finished together."""
         async with self.db.session() as session:
-            await session.execute(
-                update(Event).where(Event.id.in_(event_ids)).values(delivered_at=self.clock.now())
-            )
+            await session.execute(_MARK_DELIVERED, {"event_ids": event_ids, "now": self.clock.now()})
         return [None] * len(event_ids)
 
     async def pending(self) -> int:

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import BindParameter, Integer, bindparam, delete, select, text, update
 
 from bot.inbox import Inbox
 from bot.inbox_batch import store_batch
 from bot.journal import AfterStored, InboundJournal, Normalize
 from bot.messages import InboundMessage
 from bot.models import InboundJournalEntry
+from bot.sql import table_of
 from bot.uow import Tx, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,17 @@ FLOOD_BATCH = 16
 ACK_WAIT_LIMIT_S = 0.02
 FLOOD_RATE_PER_S = 500.0  # webhooks a second above which the door floods
 GIVE_WAY_MAX_S = 1.0
+
+_JOURNAL = table_of(InboundJournalEntry)
+_ENTRY_IDS: BindParameter[list[int]] = bindparam("entry_ids", expanding=True)
+_UNPROCESSED = (
+    select(_JOURNAL.c.id, _JOURNAL.c.channel, _JOURNAL.c.payload, _JOURNAL.c.received_at)
+    .where(_JOURNAL.c.processed_at.is_(None), _JOURNAL.c.channel.in_(bindparam("channels", expanding=True)))
+    .order_by(_JOURNAL.c.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+_STILL_UNPROCESSED = select(_JOURNAL.c.id).where(_JOURNAL.c.id.in_(_ENTRY_IDS), _JOURNAL.c.processed_at.is_(None))
+_MARK_PROCESSED = update(_JOURNAL).where(_JOURNAL.c.id.in_(_ENTRY_IDS)).values(processed_at=bindparam("now"))
 
 
 @dataclass(frozen=True)
@@ -79,16 +91,7 @@ class JournalProcessor:
         async with self.uow.db.read() as session:
             entries = (
                 await session.execute(
-                    select(
-                        InboundJournalEntry.id,
-                        InboundJournalEntry.channel,
-                        InboundJournalEntry.payload,
-                        InboundJournalEntry.received_at,
-                    )
-                    .where(InboundJournalEntry.processed_at.is_(None))
-                    .where(InboundJournalEntry.channel.in_(list(self.readers)))
-                    .order_by(InboundJournalEntry.id)
-                    .limit(limit or self.batch)
+                    _UNPROCESSED, {"channels": sorted(self.readers), "limit": limit or self.batch}
                 )
             ).all()
         if not entries:
@@ -113,14 +116,7 @@ class JournalProcessor:
                 )
                 if not locked:
                     return None
-            still = set(
-                await tx.session.scalars(
-                    select(InboundJournalEntry.id).where(
-                        InboundJournalEntry.id.in_([e.id for e in entries]),
-                        InboundJournalEntry.processed_at.is_(None),
-                    )
-                )
-            )
+            still = set(await tx.session.scalars(_STILL_UNPROCESSED, {"entry_ids": [e.id for e in entries]}))
             readable = [item for item in readable if item[0].id in still]
             fresh = await self._store(tx, readable, errors)
             for (entry, reader, _), is_fresh in zip(readable, fresh, strict=True):
@@ -165,7 +161,7 @@ class JournalProcessor:
             return
         clean = [i for i in ids if i not in errors]
         if clean:
-            await session.execute(update(table).where(table.id.in_(clean)).values(processed_at=now))
+            await session.execute(_MARK_PROCESSED, {"entry_ids": clean, "now": now})
         for entry_id, error in errors.items():
             await session.execute(
                 update(table).where(table.id == entry_id).values(processed_at=now, error=error)

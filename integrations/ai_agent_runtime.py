@@ -25,6 +25,7 @@ from bot.read_batch import ReadBatch
 from bot.replies import queue_reply
 from bot.run_store import AI_REPLY, ASKS_CUSTOMER
 from bot.services import Services
+from bot.sql import records_by_id
 from bot.uow import Tx
 from integrations.ai_agent import should_hand_over
 
@@ -94,10 +95,8 @@ class AiAgentRuntime:
     async def _agents(self, conversation_ids: list[int]) -> dict[int, str | None]:
         """The AI agent's instructions of each conversation that has one."""
         async with self.services.db.read() as session:
-            rows = await session.execute(
-                select(Conversation.id, Conversation.attributes).where(Conversation.id.in_(conversation_ids))
-            )
-            return {row.id: (row.attributes or {}).get(AGENT_KEY) for row in rows}
+            rows = await records_by_id(session, Conversation, conversation_ids)
+        return {id_: (row.attributes or {}).get(AGENT_KEY) for id_, row in rows.items() if id_ is not None}
 
     async def _turn(self, tx: Tx, conversation_id: int, message_id: int) -> None:
         conversation = await tx.session.get(Conversation, conversation_id)
