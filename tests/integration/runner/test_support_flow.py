@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
 
 from bot.errors import ForbiddenError
 from bot.services import Services
+from bot.uow import Tx
 from tests.harness import EXAMPLES, Harness
 
 SUPPORT = (EXAMPLES / "support.yaml", EXAMPLES / "support-survey.yaml")
@@ -104,22 +106,32 @@ async def test_redelivered_trigger_event_starts_no_second_run(bot: Harness) -> N
     assert bot.take() == ["Hi Ada! I'm the relaybot assistant.", "What can I help you with?"]
 
 
-async def test_agent_taking_over_stops_the_question(bot: Harness) -> None:
-    from bot import conversations
+async def _an_agent_steps_in(bot: Harness, act: Callable[[Tx, int, int], Awaitable[object]]) -> list[str]:
+    """The customer is asked the first question; an agent does ``act(tx, conversation_id,
+    agent_id)``; the run must be stopped. Its log messages."""
     from bot.models import Agent
 
     await bot.say("hello")
     (run,) = await bot.runs()
+    assert run.conversation_id is not None
     async with bot.services.uow() as tx:
         agent = Agent(name="Sam", roles=[])
         tx.session.add(agent)
         await tx.session.flush()
-        assert run.conversation_id is not None
-        await conversations.assign(tx, run.conversation_id, agent.id, by="slack")
+        await act(tx, run.conversation_id, agent.id)
     await bot.settle()
     (run,) = await bot.runs()
     assert run.status == "cancelled"
-    messages = [log.message for log in await bot.logs(run.id)]
+    return [log.message for log in await bot.logs(run.id)]
+
+
+async def test_agent_taking_over_stops_the_question(bot: Harness) -> None:
+    from bot import conversations
+
+    async def assign(tx: Tx, conversation_id: int, agent_id: int) -> None:
+        await conversations.assign(tx, conversation_id, agent_id, by="slack")
+
+    messages = await _an_agent_steps_in(bot, assign)
     assert "question stopped: a human took over (an agent took the conversation)" in messages
     bot.take()
     await bot.say("2")
@@ -127,22 +139,15 @@ async def test_agent_taking_over_stops_the_question(bot: Harness) -> None:
 
 
 async def test_an_agent_writing_in_the_chat_stops_the_question(bot: Harness) -> None:
-    from bot.models import Agent, Conversation
+    from bot.models import Conversation
     from bot.replies import queue_reply
 
-    await bot.say("hello")
-    (run,) = await bot.runs()
-    async with bot.services.uow() as tx:
-        agent = Agent(name="Sam", roles=[])
-        tx.session.add(agent)
-        await tx.session.flush()
-        conversation = await tx.session.get(Conversation, run.conversation_id)
+    async def reply(tx: Tx, conversation_id: int, agent_id: int) -> None:
+        conversation = await tx.session.get(Conversation, conversation_id)
         assert conversation is not None
-        await queue_reply(tx, conversation, "Sam here, let me help.", sender_kind="agent", agent_id=agent.id)
-    await bot.settle()
-    (run,) = await bot.runs()
-    assert run.status == "cancelled"
-    messages = [log.message for log in await bot.logs(run.id)]
+        await queue_reply(tx, conversation, "Sam here, let me help.", sender_kind="agent", agent_id=agent_id)
+
+    messages = await _an_agent_steps_in(bot, reply)
     assert "question stopped: a human took over (an agent replied)" in messages
 
 
