@@ -200,16 +200,15 @@ class JournalProcessor:
                 await asyncio.sleep(0.05)
                 continue
             total += count
+            if count and self.door is not None:
+                await asyncio.sleep(0)  # requests that came in meanwhile reach the door
+                busy = self.door.arrived != arrived
+                if busy and (flooded or self.door.ack_wait_s > self.ack_wait_limit_s):
+                    flooded = await self._give_way() >= self.give_way_max_s
+                    continue
+                flooded = False
             if count < limit:
                 return total  # the journal held no more; what arrives later wakes the loop
-            if self.door is None:
-                continue
-            await asyncio.sleep(0)  # requests that came in meanwhile reach the door
-            busy = self.door.arrived != arrived
-            if busy and (flooded or self.door.ack_wait_s > self.ack_wait_limit_s):
-                flooded = await self._give_way() >= self.give_way_max_s
-            else:
-                flooded = False
 
     async def _give_way(self) -> float:
         """Wait while payloads flood in (over ``flood_rate_per_s``), at most ``give_way_max_s``.
