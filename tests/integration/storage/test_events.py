@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import select
 
 from bot.events import DomainEvent, EventDispatcher
@@ -142,11 +141,9 @@ async def test_a_subscriber_without_an_interest_wants_everything(services: Servi
     assert seen == ["conversation.created", "message.received"]
 
 
-async def test_a_conversations_events_are_marked_together_after_its_queue_empties(
+async def test_a_conversations_events_are_marked_delivered_together_once_handled(
     services: Services,
 ) -> None:
-    if not isinstance(services.events, EventDispatcher):
-        pytest.skip("the claiming dispatcher marks each batch it reads")
     undelivered_while_handling: list[dict[str, bool]] = []
 
     async def subscriber(event: DomainEvent) -> None:
