@@ -8,7 +8,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
@@ -17,6 +16,8 @@ from bot.models import OutboxItem
 from bot.outbox import Outbox
 from bot.outbox_items import Delivery, Finish
 from bot.services import Services
+from bot.signals import Signals
+from bot.uow import UnitOfWork
 
 
 async def enqueue(services: Services, kind: str, destination: str = "", **payload: object) -> int:
@@ -273,8 +274,10 @@ async def test_a_failed_prepare_still_sends(services: Services) -> None:
 class _CountingClaims(Outbox):
     """The delivery loop's outbox, counting its claims and telling when it is between them."""
 
-    def __init__(self, services: Services) -> None:
-        super().__init__(services.db, services.clock, services.signals, services.metrics, services.settings)
+    def __init__(self, services: Services, signals: Signals | None = None) -> None:
+        super().__init__(
+            services.db, services.clock, signals or services.signals, services.metrics, services.settings
+        )
         self.claims = 0
         self.busy = 0
         self.changed = asyncio.Event()
@@ -294,11 +297,15 @@ class _CountingClaims(Outbox):
             self.busy -= 1
             self.changed.set()
 
-    async def stop_loop(self, loop: asyncio.Task[None]) -> None:
-        """Cancel the loop between claims (a claim cancelled mid-query loses its connection)."""
+    async def between_claims(self) -> None:
+        """Until no claim is being made or delivered."""
         while self.busy:
             self.changed.clear()
             await self.changed.wait()
+
+    async def stop_loop(self, loop: asyncio.Task[None]) -> None:
+        """Cancel the loop between claims (a claim cancelled mid-query loses its connection)."""
+        await self.between_claims()
         loop.cancel()
         await asyncio.gather(loop, return_exceptions=True)
 
@@ -334,9 +341,11 @@ async def test_the_loop_sends_what_was_queued_behind_a_claim_of_its_chat_when_th
 async def test_a_claim_that_ends_with_nothing_queued_meanwhile_does_not_claim_again(
     services: Services,
 ) -> None:
-    if services.db.dialect == "postgresql":
-        pytest.skip("there the insert's NOTIFY wakes the loop a second time, as another process's would")
-    outbox = _CountingClaims(services)
+    # signals of this loop's own: on PostgreSQL the insert's NOTIFY wakes the app's
+    # signals too, as another process's insert would, and that wake-up rightly looks again
+    signals = Signals()
+    uow = UnitOfWork(services.db, services.clock, signals)
+    outbox = _CountingClaims(services, signals)
     sent: asyncio.Queue[str] = asyncio.Queue()
 
     async def handler(delivery: Delivery) -> None:
@@ -345,12 +354,15 @@ async def test_a_claim_that_ends_with_nothing_queued_meanwhile_does_not_claim_ag
     outbox.register("chat", handler)
     loop = asyncio.create_task(outbox.run(poll_interval=3600))
     try:
-        for _ in range(50):
-            await asyncio.sleep(0)
-        before = outbox.claims  # the first look, at start
-        await enqueue(services, "chat", "chat-1", text="only")
+        while not outbox.claims or outbox.busy:  # the loop's first look, at start, is over
+            outbox.changed.clear()
+            await asyncio.wait_for(outbox.changed.wait(), 10)
+        before = outbox.claims
+        async with uow() as tx:
+            tx.enqueue("chat", {"text": "only"}, destination="chat-1")
         assert await asyncio.wait_for(sent.get(), 10) == "only"
-        for _ in range(50):  # the claim's end and anything it would set off
+        await asyncio.wait_for(outbox.between_claims(), 10)  # the claim's delivery has ended
+        for _ in range(20):  # a look it set off would have begun by now
             await asyncio.sleep(0)
         assert outbox.claims == before + 1
     finally:
