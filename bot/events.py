@@ -124,6 +124,9 @@ class EventDispatcher:
         self._queues: dict[str, asyncio.Queue[DomainEvent]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._inflight: set[int] = set()
+        self._unmarked: set[int] = set()
+        """Delivered events whose mark failed: marked with the next group, never redelivered
+        by this process (after a restart they are delivered again: at least once)."""
         self._idle = asyncio.Event()
         self._idle.set()
         self._marks: GroupCommit[int, None] = GroupCommit(self._mark_delivered)
@@ -147,7 +150,7 @@ class EventDispatcher:
             ).all()
         for row in rows:
             self._cursor = max(self._cursor, row.id)
-            if row.id in self._inflight:
+            if row.id in self._inflight or row.id in self._unmarked:
                 continue
             event = DomainEvent.from_row(row)
             self._inflight.add(event.id)
@@ -196,8 +199,22 @@ class EventDispatcher:
                 )
 
     async def _mark(self, event_ids: list[int]) -> None:
-        """Mark the events delivered (in one group with what other keys mark meanwhile)."""
-        await asyncio.gather(*(self._marks.submit(event_id) for event_id in event_ids))
+        """Mark the events delivered (in one group with what other keys mark meanwhile).
+
+        A failed mark (the database refused the write) is logged and tried again with the
+        next one; the key's worker goes on delivering."""
+        retried, self._unmarked = self._unmarked, set()
+        marking = [*event_ids, *retried]
+        results = await asyncio.gather(
+            *(self._marks.submit(event_id) for event_id in marking), return_exceptions=True
+        )
+        failed = [i for i, result in zip(marking, results, strict=True) if isinstance(result, Exception)]
+        if failed:
+            logger.error(
+                "marking %d delivered events failed (%s); trying again with the next mark",
+                len(failed), next(r for r in results if isinstance(r, Exception)),
+            )
+            self._unmarked.update(failed)
         self._inflight.difference_update(event_ids)
 
     async def _mark_delivered(self, event_ids: list[int]) -> list[None]:
@@ -205,6 +222,11 @@ class EventDispatcher:
         async with self.db.session() as session:
             await session.execute(_MARK_DELIVERED, {"event_ids": event_ids, "now": self.clock.now()})
         return [None] * len(event_ids)
+
+    def rewind(self) -> None:
+        """Make the next pump look at every undelivered event, not only those after the
+        last one seen: a slow transaction may commit an event below the cursor."""
+        self._cursor = 0
 
     async def pending(self) -> int:
         """How many stored events are not delivered yet."""
@@ -224,6 +246,8 @@ class EventDispatcher:
             found = await self.pump()
             await self._idle.wait()
             if not found and not self._inflight:
+                if self._unmarked:
+                    await self._mark([])
                 return
 
     async def run(self, poll_interval: float) -> None:
@@ -233,8 +257,7 @@ class EventDispatcher:
             try:
                 await asyncio.wait_for(self.signals.events.wait(), poll_interval)
             except TimeoutError:
-                # a slow transaction may commit an event below the cursor: sweep all
-                self._cursor = 0
+                self.rewind()
             self.signals.events.clear()
             try:
                 while await self.pump() >= self.batch:

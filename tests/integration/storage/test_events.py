@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.events import DomainEvent, EventDispatcher
 from bot.models import Event
@@ -154,3 +154,55 @@ async def test_a_conversations_events_are_marked_delivered_together_once_handled
     await services.events.drain()
     assert undelivered_while_handling[-1] == {"conversation.created": False, "message.received": False}
     assert await _delivered_at(services) == {"conversation.created": True, "message.received": True}
+
+
+_REFUSE_MARKS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_marks BEFORE UPDATE OF delivered_at ON events "
+        "BEGIN SELECT RAISE(ABORT, 'marks refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_marks() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'marks refused'; END $$",
+        "CREATE TRIGGER refuse_marks BEFORE UPDATE OF delivered_at ON events "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_marks()",
+    ],
+}
+_ACCEPT_MARKS = {
+    "sqlite": ["DROP TRIGGER refuse_marks"],
+    "postgresql": ["DROP TRIGGER refuse_marks ON events", "DROP FUNCTION refuse_marks()"],
+}
+
+
+async def _run_ddl(services: Services, statements: list[str]) -> None:
+    async with services.db.session() as session:
+        for statement in statements:
+            await session.execute(text(statement))
+
+
+async def test_a_failed_mark_is_tried_again_and_the_conversation_goes_on(services: Services) -> None:
+    seen: list[str] = []
+
+    async def subscriber(event: DomainEvent) -> None:
+        seen.append(event.type)
+
+    dispatcher = EventDispatcher(services.db, services.clock, services.signals)
+    dispatcher.subscribe(subscriber)
+    await _run_ddl(services, _REFUSE_MARKS[services.db.dialect])
+    await services.inbox.receive(inbound("m1"))
+    await asyncio.wait_for(dispatcher.drain(), 30)
+    assert seen == ["conversation.created", "message.received"]
+    assert await _delivered_at(services) == {"conversation.created": False, "message.received": False}
+    # the idle loop's sweep of every undelivered event, while the marks are still owed,
+    # delivers nothing twice
+    dispatcher.rewind()
+    await asyncio.wait_for(dispatcher.drain(), 30)
+    assert len(seen) == 2
+
+    await _run_ddl(services, _ACCEPT_MARKS[services.db.dialect])
+    await services.inbox.receive(inbound("m2"))  # the same conversation: its worker must still run
+    await asyncio.wait_for(dispatcher.drain(), 30)
+    assert seen == ["conversation.created", "message.received", "message.received"]
+    async with services.db.read() as session:
+        pending = list(await session.scalars(select(Event.id).where(Event.delivered_at.is_(None))))
+    assert pending == []
