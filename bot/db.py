@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot import json_codec
 from bot.config import Settings
 from bot.sqlite_inline import Checkpointer, database_path, inline_creator
 
@@ -53,12 +54,17 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str, immediate: bool = T
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+JSON_CODEC: dict[str, Any] = {"json_serializer": json_codec.dumps, "json_deserializer": json_codec.loads}
+"""How every engine encodes and decodes JSON columns."""
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the engine for ``settings.database_url``."""
     url = settings.database_url
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, pool_size=settings.db_pool_size, max_overflow=0, async_creator=inline_creator(url)
+            url, pool_size=settings.db_pool_size, max_overflow=0, async_creator=inline_creator(url),
+            **JSON_CODEC,
         )
         _configure_sqlite(engine, settings.sqlite_synchronous)
         return engine
@@ -73,6 +79,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=settings.db_pool_pre_ping,
         connect_args=connect_args,
+        **JSON_CODEC,
     )
 
 
@@ -87,7 +94,7 @@ def create_read_engine(settings: Settings) -> AsyncEngine | None:
         return None
     engine = create_async_engine(
         url, pool_size=READ_CONNECTIONS, max_overflow=0, pool_timeout=READ_WAIT_S,
-        async_creator=inline_creator(url),
+        async_creator=inline_creator(url), **JSON_CODEC,
     )
     _configure_sqlite(engine, settings.sqlite_synchronous, immediate=False)
     return engine

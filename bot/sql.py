@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
+from bot import json_codec
 from bot.models import Base
 
 
@@ -195,4 +196,4 @@ def _sqlite_insert(table: Table, keys: tuple[str, ...]) -> tuple[str, tuple[Any,
     return f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({marks})", converters
 
 
-_SQLITE = pysqlite.dialect()
+_SQLITE = pysqlite.dialect(json_serializer=json_codec.dumps, json_deserializer=json_codec.loads)
