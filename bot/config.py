@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = Field(False, alias="RELAYBOT_DB_POOL_PRE_PING")
     db_statement_timeout_ms: int = Field(30000, alias="RELAYBOT_DB_STATEMENT_TIMEOUT_MS", ge=0)
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field("NORMAL", alias="RELAYBOT_SQLITE_SYNCHRONOUS")
-    dispatcher_workers: int = Field(16, alias="RELAYBOT_DISPATCHER_WORKERS", ge=1)
+    dispatcher_workers: int = Field(64, alias="RELAYBOT_DISPATCHER_WORKERS", ge=1)
     event_workers: int = Field(32, alias="RELAYBOT_EVENT_WORKERS", ge=1)
     outbox_max_attempts: int = Field(8, alias="RELAYBOT_OUTBOX_MAX_ATTEMPTS", ge=1)
     outbox_base_backoff_s: float = Field(1.0, alias="RELAYBOT_OUTBOX_BASE_BACKOFF", gt=0)
