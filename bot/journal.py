@@ -152,10 +152,14 @@ AfterStored = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 def direct_intake(
     receive: Receive, clock: Clock, normalize: Normalize, after_stored: AfterStored | None = None
 ) -> Intake:
-    """An intake that reads and stores each payload at once, in the request.
+    """An intake that reads and stores each payload at once, in the request, with no
+    journal: one transaction per payload.
 
-    Used on PostgreSQL, where concurrent requests commit side by side in several
-    processes and group commit buys little; SQLite takes the journal.
+    The app journals on both databases; this one serves where no journal processor
+    runs (a channel's own tests). On PostgreSQL it was the app's intake until the
+    journal measured faster there too: 78 against 64 greetings/s with one process, 96
+    against 64 with two, and 2,000 webhooks acknowledged in 0.8 s against 11 s
+    (``bench/e2e.py --db postgres``).
     """
 
     async def intake(

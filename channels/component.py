@@ -7,7 +7,6 @@ import logging
 from aiohttp import web
 
 from bot.delivery_status import apply_status
-from bot.journal import direct_intake
 from bot.replies import mark_unreachable
 from bot.services import Services
 from channels.telegram import TelegramChannel
@@ -28,12 +27,7 @@ def setup_channels(app: web.Application, services: Services) -> None:
         telegram = TelegramChannel(
             settings, lambda: services.http, services.clock, services.journal.append
         )
-        if services.db.dialect == "sqlite":
-            services.journal_processor.register(telegram.name, telegram.normalize, telegram.after_stored)
-        else:  # several processes commit side by side; each update is stored in its request
-            telegram.intake = direct_intake(
-                services.inbox.receive, services.clock, telegram.normalize, telegram.after_stored
-            )
+        services.journal_processor.register(telegram.name, telegram.normalize, telegram.after_stored)
         services.add_channel(telegram)
         app.router.add_routes(telegram.routes())
         logger.info("telegram channel on")

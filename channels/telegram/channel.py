@@ -34,8 +34,8 @@ ANSWER_TIMEOUT = 5.0  # seconds to wait for answerCallbackQuery
 class TelegramChannel:
     """Customers on Telegram.
 
-    The webhook hands each update to ``intake`` (the inbound journal on SQLite, or a
-    direct store) and answers once it is durable; :meth:`normalize` turns an update
+    The webhook hands each update to ``intake`` (the inbound journal, or a direct
+    store) and answers once it is durable; :meth:`normalize` turns an update
     into a message.
     """
 

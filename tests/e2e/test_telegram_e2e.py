@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.clock import FakeClock
 from bot.engine_component import setup_engine
-from bot.models import Contact, InboundKey, Message, RunLog, WorkflowRun
+from bot.models import Contact, InboundJournalEntry, InboundKey, Message, RunLog, WorkflowRun
 from bot.services import SERVICES, Services
 from bot.settle import settle as settle_all
 from channels.component import setup_channels
@@ -42,12 +42,12 @@ async def fake() -> AsyncIterator[TelegramFake]:
 
 @pytest.fixture
 async def client(
-    sqlite_url: str, clock: FakeClock, fake: TelegramFake, tmp_path: Path
+    database_url: str, clock: FakeClock, fake: TelegramFake, tmp_path: Path
 ) -> AsyncIterator[Client]:
     for name in ("support.yaml", "support-survey.yaml"):
         shutil.copy(EXAMPLES / name, tmp_path / name)
     settings = make_settings(
-        sqlite_url,
+        database_url,
         TELEGRAM_BOT_TOKEN=fake.token,
         TELEGRAM_WEBHOOK_SECRET=SECRET,
         TELEGRAM_API_BASE_URL=fake.base_url,
@@ -130,7 +130,10 @@ async def test_redelivered_update_is_stored_and_answered_once(
     update = message_update(7, text="hi")
     assert await post(client, update) == 200
     assert await post(client, update) == 200
+    # on both databases the update goes through the inbound journal, once
+    assert await count(client, InboundJournalEntry) == 1
     await settle(client)
+    assert await count(client, InboundJournalEntry, InboundJournalEntry.processed_at.is_not(None)) == 1
     assert await count(client, Message, Message.direction == "in") == 1
     assert texts(fake) == [GREETING, QUESTION]
 
