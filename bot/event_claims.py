@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.advisory_locks import AdvisoryLocks
@@ -24,6 +24,7 @@ from bot.db import Database
 from bot.events import DomainEvent, EventInterest, Subscriber, Wants
 from bot.models import Event
 from bot.signals import Signals
+from bot.sql import table_of
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +38,24 @@ def order_key(conversation_id: int | None, lead_id: int | None, event_id: int) -
     return f"event:{event_id}"
 
 
+KEY_BATCH = 100
+"""Events of one key read and marked together."""
+_EVENTS = table_of(Event)
+_MARK_DELIVERED = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id.in_(bindparam("event_ids", expanding=True)), _EVENTS.c.delivered_at.is_(None))
+    .values(delivered_at=bindparam("now"))
+)
+
+
 def _rows_of(key: str) -> ColumnElement[bool]:
     kind, _, raw = key.partition(":")
     ident = int(raw)
     if kind == "conversation":
-        return Event.conversation_id == ident
+        return _EVENTS.c.conversation_id == ident
     if kind == "lead":
-        return (Event.conversation_id.is_(None)) & (Event.lead_id == ident)
-    return Event.id == ident
+        return (_EVENTS.c.conversation_id.is_(None)) & (_EVENTS.c.lead_id == ident)
+    return _EVENTS.c.id == ident
 
 
 class ClaimingEventDispatcher:
@@ -132,14 +143,17 @@ class ClaimingEventDispatcher:
                     self.signals.events.set()  # more rows than one look took in
 
     async def _deliver_key(self, key: str) -> None:
+        """Deliver the key's undelivered events, 100 at a time. After a short batch the
+        key is not read again: an event stored meanwhile wakes the pump, which finds the
+        key still active and starts it again once this worker ends."""
         while True:
             async with self.db.session() as session:
                 rows = (
-                    await session.scalars(
-                        select(Event)
-                        .where(Event.delivered_at.is_(None), _rows_of(key))
-                        .order_by(Event.id)
-                        .limit(100)
+                    await session.execute(
+                        select(*_EVENTS.c)
+                        .where(_EVENTS.c.delivered_at.is_(None), _rows_of(key))
+                        .order_by(_EVENTS.c.id)
+                        .limit(KEY_BATCH)
                     )
                 ).all()
             if not rows:
@@ -149,11 +163,11 @@ class ClaimingEventDispatcher:
             # one mark for the batch: a crash before it redelivers the batch (at least once)
             async with self.db.session() as session:
                 await session.execute(
-                    update(Event)
-                    .where(Event.id.in_([row.id for row in rows]), Event.delivered_at.is_(None))
-                    .values(delivered_at=self.clock.now())
+                    _MARK_DELIVERED, {"event_ids": [row.id for row in rows], "now": self.clock.now()}
                 )
             self.delivered += len(rows)
+            if len(rows) < KEY_BATCH:
+                return
 
     async def _deliver(self, event: DomainEvent) -> None:
         for subscriber in self._subscribers:
