@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import logging
 import sqlite3
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,8 +59,10 @@ JSON_CODEC: dict[str, Any] = {"json_serializer": json_codec.dumps, "json_deseria
 """How every engine encodes and decodes JSON columns."""
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """Build the engine for ``settings.database_url``."""
+def create_engine(settings: Settings, origin: str | None = None) -> AsyncEngine:
+    """Build the engine for ``settings.database_url``. On PostgreSQL, ``origin`` names this
+    process on its connections (``relaybot.origin``): the NOTIFY triggers send it, and the
+    process's own listener ignores what it sent."""
     url = settings.database_url
     if url.startswith("sqlite"):
         engine = create_async_engine(
@@ -69,10 +72,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
         _configure_sqlite(engine, settings.sqlite_synchronous)
         return engine
     connect_args: dict[str, Any] = {}
-    if settings.db_statement_timeout_ms and url.startswith("postgresql+asyncpg"):
-        connect_args["server_settings"] = {
-            "statement_timeout": str(settings.db_statement_timeout_ms)
-        }
+    server_settings: dict[str, str] = {}
+    if settings.db_statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+    if origin is not None:
+        server_settings["relaybot.origin"] = origin
+    if server_settings and url.startswith("postgresql+asyncpg"):
+        connect_args["server_settings"] = server_settings
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
@@ -139,7 +145,9 @@ class Database:
 
     def __init__(self, settings: Settings, engine: AsyncEngine | None = None) -> None:
         self.settings = settings
-        self.engine = engine or create_engine(settings)
+        self.origin = uuid.uuid4().hex
+        """This database handle's name on its PostgreSQL connections (see :func:`create_engine`)."""
+        self.engine = engine or create_engine(settings, self.origin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_engine = create_read_engine(settings) if self.dialect == "sqlite" else None
         self._readers = (

@@ -3,8 +3,9 @@
 A transaction that stores events, outbound items or timers sends a NOTIFY on the
 matching channel (database triggers, see the ``notify_triggers`` migration);
 PostgreSQL delivers it at commit to every listening process, which sets the same
-in-process signal a local commit sets. Each process listens on
-one connection of its own. Polling stays the fallback: a lost notification (the
+in-process signal a local commit sets. The payload is the storing process's origin
+(``relaybot.origin`` on its connections), so a process ignores its own notifications:
+its commit already woke its workers. Each process listens on one connection of its own. Polling stays the fallback: a lost notification (the
 listener was reconnecting) only delays work until the next poll.
 """
 
@@ -52,21 +53,32 @@ async def notify(session: AsyncSession, channels: list[str], payload: str = "") 
 
 
 def wake_signals(listener: PgListener, signals: Signals) -> None:
-    """Set the in-process signals when another process announces new work."""
-    listener.on(EVENTS, lambda _payload: signals.events.set())
-    listener.on(OUTBOX, lambda _payload: signals.outbox.set())
-    listener.on(TIMERS, lambda _payload: signals.timers_changed())
+    """Set the in-process signals when another process announces new work; a
+    notification this process sent itself (its origin as the payload) wakes nothing, as
+    its commit already did."""
+
+    def from_elsewhere(wake: Callable[[], object]) -> Handler:
+        def handle(payload: str) -> None:
+            if payload != listener.origin:
+                wake()
+
+        return handle
+
+    listener.on(EVENTS, from_elsewhere(signals.events.set))
+    listener.on(OUTBOX, from_elsewhere(signals.outbox.set))
+    listener.on(TIMERS, from_elsewhere(signals.timers_changed))
 
 
 class PgListener:
     """Listens on the relaybot channels over one connection, reconnecting when it drops."""
 
-    def __init__(self, dsn: str, *, check_interval: float = 5.0) -> None:
+    def __init__(self, dsn: str, *, origin: str | None = None, check_interval: float = 5.0) -> None:
         self._dsn = dsn
         self._check_interval = check_interval
         self._handlers: dict[str, list[Handler]] = {}
-        self.origin = uuid.uuid4().hex
-        """This process's id, for payloads that the sender itself should ignore."""
+        self.origin = origin or uuid.uuid4().hex
+        """This process's id, for payloads that the sender itself should ignore (the
+        database's :attr:`~bot.db.Database.origin`, which the NOTIFY triggers send)."""
         self.connected = asyncio.Event()
 
     def on(self, channel: str, handler: Handler) -> None:

@@ -123,7 +123,7 @@ def _build_for_postgres(
     """Several processes may share the database: cross-process locks, claims and wake-ups."""
     dsn = asyncpg_dsn(settings.database_url)
     locks = AdvisoryLocks(dsn)
-    listener = PgListener(dsn)
+    listener = PgListener(dsn, origin=db.origin)
     wake_signals(listener, signals)
     interest = EventInterest()
     uow = UnitOfWork(db, clock, signals, interest)  # the database's triggers NOTIFY the other processes
