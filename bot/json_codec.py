@@ -13,17 +13,22 @@ import json
 from json import encoder, scanner
 from typing import Any
 
-_ENCODE = encoder.c_make_encoder(  # type: ignore[attr-defined]
-    None,  # no circular-reference bookkeeping: rows hold plain JSON data
-    json.JSONEncoder().default,  # an unknown type raises TypeError, as json.dumps does
-    encoder.encode_basestring_ascii,
-    None,
-    ": ",
-    ", ",
-    False,
-    False,
-    True,
-) if encoder.c_make_encoder is not None else None  # type: ignore[attr-defined]
+_MAKE_ENCODER: Any = getattr(encoder, "c_make_encoder", None)  # None without the C accelerator
+_ENCODE = (
+    _MAKE_ENCODER(
+        None,  # markers: no circular-reference bookkeeping, rows hold plain JSON data
+        json.JSONEncoder().default,  # an unknown type raises TypeError, as json.dumps does
+        encoder.encode_basestring_ascii,
+        None,  # indent
+        ": ",
+        ", ",
+        False,  # sort_keys
+        False,  # skipkeys
+        True,  # allow_nan
+    )
+    if _MAKE_ENCODER is not None
+    else None
+)
 _SCAN = scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 

@@ -5,8 +5,9 @@ matching channel (database triggers, see the ``notify_triggers`` migration);
 PostgreSQL delivers it at commit to every listening process, which sets the same
 in-process signal a local commit sets. The payload is the storing process's origin
 (``relaybot.origin`` on its connections), so a process ignores its own notifications:
-its commit already woke its workers. Each process listens on one connection of its own. Polling stays the fallback: a lost notification (the
-listener was reconnecting) only delays work until the next poll.
+its commit already woke its workers. Each process listens on one connection of its
+own. Polling stays the fallback: a lost notification (the listener was reconnecting)
+only delays work until the next poll.
 """
 
 from __future__ import annotations
