@@ -15,16 +15,15 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.advisory_locks import AdvisoryLocks
 from bot.clock import Clock
 from bot.db import Database
-from bot.events import DomainEvent, EventInterest, Subscriber, Wants
+from bot.events import EVENTS, MARK_DELIVERED, DomainEvent, EventInterest, Subscriber, Wants
 from bot.models import Event
 from bot.signals import Signals
-from bot.sql import table_of
 
 logger = logging.getLogger(__name__)
 
@@ -40,22 +39,16 @@ def order_key(conversation_id: int | None, lead_id: int | None, event_id: int) -
 
 KEY_BATCH = 100
 """Events of one key read and marked together."""
-_EVENTS = table_of(Event)
-_MARK_DELIVERED = (
-    update(_EVENTS)
-    .where(_EVENTS.c.id.in_(bindparam("event_ids", expanding=True)), _EVENTS.c.delivered_at.is_(None))
-    .values(delivered_at=bindparam("now"))
-)
 
 
 def _rows_of(key: str) -> ColumnElement[bool]:
     kind, _, raw = key.partition(":")
     ident = int(raw)
     if kind == "conversation":
-        return _EVENTS.c.conversation_id == ident
+        return EVENTS.c.conversation_id == ident
     if kind == "lead":
-        return (_EVENTS.c.conversation_id.is_(None)) & (_EVENTS.c.lead_id == ident)
-    return _EVENTS.c.id == ident
+        return (EVENTS.c.conversation_id.is_(None)) & (EVENTS.c.lead_id == ident)
+    return EVENTS.c.id == ident
 
 
 class ClaimingEventDispatcher:
@@ -150,9 +143,9 @@ class ClaimingEventDispatcher:
             async with self.db.session() as session:
                 rows = (
                     await session.execute(
-                        select(*_EVENTS.c)
-                        .where(_EVENTS.c.delivered_at.is_(None), _rows_of(key))
-                        .order_by(_EVENTS.c.id)
+                        select(*EVENTS.c)
+                        .where(EVENTS.c.delivered_at.is_(None), _rows_of(key))
+                        .order_by(EVENTS.c.id)
                         .limit(KEY_BATCH)
                     )
                 ).all()
@@ -163,7 +156,7 @@ class ClaimingEventDispatcher:
             # one mark for the batch: a crash before it redelivers the batch (at least once)
             async with self.db.session() as session:
                 await session.execute(
-                    _MARK_DELIVERED, {"event_ids": [row.id for row in rows], "now": self.clock.now()}
+                    MARK_DELIVERED, {"event_ids": [row.id for row in rows], "now": self.clock.now()}
                 )
             self.delivered += len(rows)
             if len(rows) < KEY_BATCH:

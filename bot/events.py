@@ -68,12 +68,14 @@ class DomainEvent:
         )
 
 
-_EVENTS = table_of(Event)
-_MARK_DELIVERED = (
-    update(_EVENTS)
-    .where(_EVENTS.c.id.in_(bindparam("event_ids", expanding=True)))
+EVENTS = table_of(Event)
+MARK_DELIVERED = (
+    update(EVENTS)
+    .where(EVENTS.c.id.in_(bindparam("event_ids", expanding=True)), EVENTS.c.delivered_at.is_(None))
     .values(delivered_at=bindparam("now"))
 )
+"""Mark the events ``event_ids`` delivered at ``now`` (an event delivered twice keeps its
+first time)."""
 Subscriber = Callable[[DomainEvent], Awaitable[None]]
 Wants = Callable[[str, Mapping[str, Any]], bool]
 """wants(type, data): whether a subscriber acts on such an event."""
@@ -142,9 +144,9 @@ class EventDispatcher:
         async with self.db.read() as session:
             rows = (
                 await session.execute(
-                    select(*_EVENTS.c)
-                    .where(_EVENTS.c.delivered_at.is_(None), _EVENTS.c.id > self._cursor)
-                    .order_by(_EVENTS.c.id)
+                    select(*EVENTS.c)
+                    .where(EVENTS.c.delivered_at.is_(None), EVENTS.c.id > self._cursor)
+                    .order_by(EVENTS.c.id)
                     .limit(self.batch)
                 )
             ).all()
@@ -220,7 +222,7 @@ class EventDispatcher:
     async def _mark_delivered(self, event_ids: list[int]) -> list[None]:
         """One UPDATE for the deliveries that finished together."""
         async with self.db.session() as session:
-            await session.execute(_MARK_DELIVERED, {"event_ids": event_ids, "now": self.clock.now()})
+            await session.execute(MARK_DELIVERED, {"event_ids": event_ids, "now": self.clock.now()})
         return [None] * len(event_ids)
 
     def rewind(self) -> None:
