@@ -55,10 +55,6 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str, immediate: bool = T
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-JSON_CODEC: dict[str, Any] = {"json_serializer": json_codec.dumps, "json_deserializer": json_codec.loads}
-"""How every engine encodes and decodes JSON columns."""
-
-
 def create_engine(settings: Settings, origin: str | None = None) -> AsyncEngine:
     """Build the engine for ``settings.database_url``. On PostgreSQL, ``origin`` names this
     process on its connections (``relaybot.origin``): the NOTIFY triggers send it, and the
@@ -67,7 +63,7 @@ def create_engine(settings: Settings, origin: str | None = None) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url, pool_size=settings.db_pool_size, max_overflow=0, async_creator=inline_creator(url),
-            **JSON_CODEC,
+            **json_codec.ENGINE_ARGUMENTS,
         )
         _configure_sqlite(engine, settings.sqlite_synchronous)
         return engine
@@ -85,7 +81,7 @@ def create_engine(settings: Settings, origin: str | None = None) -> AsyncEngine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=settings.db_pool_pre_ping,
         connect_args=connect_args,
-        **JSON_CODEC,
+        **json_codec.ENGINE_ARGUMENTS,
     )
 
 
@@ -100,7 +96,7 @@ def create_read_engine(settings: Settings) -> AsyncEngine | None:
         return None
     engine = create_async_engine(
         url, pool_size=READ_CONNECTIONS, max_overflow=0, pool_timeout=READ_WAIT_S,
-        async_creator=inline_creator(url), **JSON_CODEC,
+        async_creator=inline_creator(url), **json_codec.ENGINE_ARGUMENTS,
     )
     _configure_sqlite(engine, settings.sqlite_synchronous, immediate=False)
     return engine

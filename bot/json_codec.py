@@ -51,3 +51,7 @@ def loads(text: str | bytes) -> Any:
             if end == len(text):
                 return value
     return json.loads(text)
+
+
+ENGINE_ARGUMENTS: dict[str, Any] = {"json_serializer": dumps, "json_deserializer": loads}
+"""How SQLAlchemy engines and dialects encode and decode JSON columns with this codec."""

@@ -196,4 +196,4 @@ def _sqlite_insert(table: Table, keys: tuple[str, ...]) -> tuple[str, tuple[Any,
     return f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({marks})", converters
 
 
-_SQLITE = pysqlite.dialect(json_serializer=json_codec.dumps, json_deserializer=json_codec.loads)
+_SQLITE = pysqlite.dialect(**json_codec.ENGINE_ARGUMENTS)
