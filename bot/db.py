@@ -52,7 +52,8 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str, immediate: bool = T
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers queue on the busy
         # timeout instead of dead-locking when a reader upgrades to a writer.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # straight to the driver: no statement machinery for a BEGIN
+        conn.connection.driver_connection.begin(immediate=immediate)
 
 
 def create_engine(settings: Settings, origin: str | None = None) -> AsyncEngine:

@@ -95,6 +95,10 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self._conn.cursor())
 
+    def begin(self, immediate: bool) -> None:
+        """Start a transaction (``immediate``: taking the write lock at once)."""
+        self._conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
     async def commit(self) -> None:
         self._conn.commit()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,28 @@ async def test_leaving_a_session_does_not_wait_behind_other_tasks(tmp_path: Path
         async with db.transaction_gate():
             pass  # free again: it does not wait
     finally:
+        await db.close()
+
+
+async def test_a_writing_session_holds_the_write_lock_from_its_first_statement(tmp_path: Path) -> None:
+    """Writers lock at BEGIN (so two never dead-lock upgrading from reading); readers never lock."""
+    path = tmp_path / "locks.db"
+    db = Database(_settings(path))
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        async with db.session() as session:
+            await session.execute(text("CREATE TABLE notes (body TEXT)"))
+        async with db.session() as session:
+            await session.execute(text("SELECT count(*) FROM notes"))  # reads, yet holds the lock
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("INSERT INTO notes VALUES ('elsewhere')")
+        async with db.read() as session:
+            await session.execute(text("SELECT count(*) FROM notes"))
+            other.execute("INSERT INTO notes VALUES ('beside a reader')")
+        async with db.read() as session:
+            assert (await session.scalar(text("SELECT count(*) FROM notes"))) == 1
+    finally:
+        other.close()
         await db.close()
 
 
