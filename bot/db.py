@@ -186,32 +186,9 @@ class Database:
 
     @asynccontextmanager
     async def session(self, urgent: bool = False) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error.
-
-        The transaction gate is let go once the transaction ends, before the session
-        is closed: the next writer need not wait for that.
-        """
-        async with self.closing(self.sessions()) as session, self.transaction_gate(urgent), session.begin():
+        """A session in one transaction: committed on success, rolled back on error."""
+        async with self.transaction_gate(urgent), self.sessions() as session, session.begin():
             yield session
-
-    @asynccontextmanager
-    async def closing(self, session: AsyncSession) -> AsyncIterator[AsyncSession]:
-        """``session``, closed on the way out.
-
-        SQLAlchemy closes a session in a task of its own, so that a cancelled caller
-        cannot leave the close half done; that costs trips through the event loop,
-        each one behind every ready task. SQLite's driver runs inline and never
-        suspends (:mod:`bot.sqlite_inline`), so there the close cannot be interrupted
-        and is called directly.
-        """
-        if self.dialect != "sqlite":
-            async with session:
-                yield session
-            return
-        try:
-            yield session
-        finally:
-            await session.close()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -225,7 +202,7 @@ class Database:
             async with self.session() as session:
                 yield session
             return
-        async with self.closing(self._readers()) as session, session.begin():
+        async with self._readers() as session, session.begin():
             yield session
 
     async def ping(self) -> bool:

@@ -300,8 +300,8 @@ class UnitOfWork:
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[Tx]:
-        async with self.db.closing(self.db.sessions()) as session:
-            async with self.db.transaction_gate(), session.begin():
+        async with self.db.transaction_gate(), self.db.sessions() as session:
+            async with session.begin():
                 tx = Tx(session, self.clock.now(), self.interest)
                 yield tx
                 await tx.write_buffered()

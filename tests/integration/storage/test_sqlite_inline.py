@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -66,29 +65,6 @@ async def test_sqlite_durability_follows_the_setting(tmp_path: Path) -> None:
                 assert await session.scalar(text("PRAGMA synchronous")) == expected
         finally:
             await db.close()
-
-
-async def test_leaving_a_session_does_not_wait_behind_other_tasks(tmp_path: Path) -> None:
-    """Each pass through the event loop waits behind every ready task; with the writer's
-    gate held, so would every other writer. Sessions end without one."""
-    db = Database(_settings(tmp_path / "leave.db"))
-    try:
-        async with db.session() as session:
-            await session.execute(text("CREATE TABLE marks (id INTEGER PRIMARY KEY)"))
-        loop = asyncio.get_running_loop()
-        for kind in ("write", "read"):
-            others_ran: list[str] = []
-            opened = db.session() if kind == "write" else db.read()
-            async with opened as session:
-                await session.execute(text("SELECT count(*) FROM marks"))
-                loop.call_soon(others_ran.append, kind)
-            assert others_ran == [], f"leaving a {kind} session let other tasks run first"
-            await asyncio.sleep(0)
-            assert others_ran == [kind]
-        async with db.transaction_gate():
-            pass  # free again: it does not wait
-    finally:
-        await db.close()
 
 
 async def test_a_writing_session_holds_the_write_lock_from_its_first_statement(tmp_path: Path) -> None:
