@@ -9,10 +9,9 @@ gets its answer only after its own payload is durable. The journal processor
 
 from __future__ import annotations
 
+import asyncio
 import json
-import math
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +30,7 @@ from bot.signals import Signals
 from bot.sql import dialect_insert, table_of
 
 MAX_GROUP = 1000
-INFLOW_WINDOW_S = 0.1  # the inflow rate looks back about this far
+ACK_WAIT_WEIGHT = 0.1  # of the newest wait in the moving average
 
 
 @dataclass(frozen=True)
@@ -49,27 +48,16 @@ class _Entry:
 class InboundJournal:
     """Durable, deduplicated intake of raw inbound payloads."""
 
-    def __init__(
-        self, db: Database, clock: Clock, signals: Signals, metrics: Metrics,
-        timer: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, db: Database, clock: Clock, signals: Signals, metrics: Metrics) -> None:
         self.db = db
         self.clock = clock
         self.signals = signals
         self.metrics = metrics
-        self.timer = timer
-        """Seconds on a steady clock, for the inflow rate (real time, not business time)."""
         self._groups: GroupCommit[_Entry, bool] = GroupCommit(self._commit, MAX_GROUP)
-        self._inflow = 0.0  # arrivals, each fading with age (time constant INFLOW_WINDOW_S)
-        self._inflow_at = timer()
-
-    def inflow_per_s(self) -> float:
-        """Payloads a second handed to :meth:`append` lately (an average fading over
-        about :data:`INFLOW_WINDOW_S`); the processor watches it for floods."""
-        return self._faded(self.timer()) / INFLOW_WINDOW_S
-
-    def _faded(self, now: float) -> float:
-        return self._inflow * math.exp(min(0.0, self._inflow_at - now) / INFLOW_WINDOW_S)
+        self.arrived = 0
+        """Payloads handed to :meth:`append` so far (the processor watches the inflow)."""
+        self.ack_wait_s = 0.0
+        """Moving average of how long an append waits for its commit (the processor watches it)."""
 
     async def append(
         self, channel: str, external_id: str, payload: dict[str, Any], body: str | None = None
@@ -80,9 +68,11 @@ class InboundJournal:
         stored as is instead of being encoded again. Raises when the commit fails, so
         the caller answers with an error and the platform delivers again.
         """
-        now = self.timer()
-        self._inflow, self._inflow_at = self._faded(now) + 1.0, now
+        self.arrived += 1
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         fresh = await self._groups.submit(_Entry(channel, external_id, payload, body))
+        self.ack_wait_s += (loop.time() - started - self.ack_wait_s) * ACK_WAIT_WEIGHT
         self.metrics.inbound_messages.labels(channel, "stored" if fresh else "duplicate").inc()
         return fresh
 

@@ -37,7 +37,8 @@ KEEP_PROCESSED = timedelta(days=7)
 PRUNE_EVERY_S = 3600.0
 GIVE_WAY_STEP_S = 0.05
 FLOOD_BATCH = 16
-FLOOD_RATE_PER_S = 1000.0  # webhooks a second above which the door floods
+ACK_WAIT_LIMIT_S = 0.02
+FLOOD_RATE_PER_S = 500.0  # webhooks a second above which the door floods
 GIVE_WAY_MAX_S = 1.0
 
 _JOURNAL = table_of(InboundJournalEntry)
@@ -72,6 +73,7 @@ class JournalProcessor:
         self.door = door
         self.give_way_step_s = GIVE_WAY_STEP_S
         self.give_way_max_s = GIVE_WAY_MAX_S
+        self.ack_wait_limit_s = ACK_WAIT_LIMIT_S
         self.flood_rate_per_s = FLOOD_RATE_PER_S
         self.readers: dict[str, JournalReader] = {}
         self._after_tasks: set[asyncio.Task[None]] = set()
@@ -180,17 +182,18 @@ class JournalProcessor:
             return int(getattr(result, "rowcount", 0) or 0)
 
     async def catch_up(self) -> int:
-        """Process until the journal is empty; while webhooks flood in, they go first.
+        """Process until the journal is empty; while webhooks are kept waiting, they go first.
 
-        Storing a batch holds the event loop, and every webhook waits meanwhile. While
-        they flood in (the door's inflow over ``flood_rate_per_s``), the processor waits
-        between batches, up to ``give_way_max_s`` at a time, and stores small batches
-        until the flood is over: the acknowledgements get the loop and the journal
-        holds the burst. At ordinary rates nothing waits.
+        Storing a batch holds the event loop; when that makes acknowledgements wait
+        longer than ``ack_wait_limit_s`` (the door's moving average), the processor
+        waits while webhooks flood in (over ``flood_rate_per_s``), up to
+        ``give_way_max_s`` at a time, storing small batches in between until the flood
+        is over. The journal holds what arrives meanwhile; at ordinary rates nothing waits.
         """
         total = 0
         flooded = False
         while True:
+            arrived = self.door.arrived if self.door is not None else 0
             limit = FLOOD_BATCH if flooded else self.batch
             count = await self.run_once(limit)
             if count is None:
@@ -199,23 +202,26 @@ class JournalProcessor:
             total += count
             if count and self.door is not None:
                 await asyncio.sleep(0)  # requests that came in meanwhile reach the door
-                if self._flooding():
+                busy = self.door.arrived != arrived
+                if busy and (flooded or self.door.ack_wait_s > self.ack_wait_limit_s):
                     flooded = await self._give_way() >= self.give_way_max_s
                     continue
-            flooded = False
+                flooded = False
             if count < limit:
                 return total  # the journal held no more; what arrives later wakes the loop
 
-    def _flooding(self) -> bool:
-        return self.door is not None and self.door.inflow_per_s() > self.flood_rate_per_s
-
     async def _give_way(self) -> float:
-        """Wait while payloads flood in, at most ``give_way_max_s``; the seconds waited."""
+        """Wait while payloads flood in (over ``flood_rate_per_s``), at most ``give_way_max_s``.
+
+        Returns the seconds waited.
+        """
+        assert self.door is not None
         waited = 0.0
         while waited < self.give_way_max_s:
+            arrived = self.door.arrived
             await asyncio.sleep(self.give_way_step_s)  # yielding to requests, not business time
             waited += self.give_way_step_s
-            if not self._flooding():
+            if self.door.arrived - arrived < self.flood_rate_per_s * self.give_way_step_s:
                 break
         return waited
 

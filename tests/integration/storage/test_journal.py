@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import event, func, select, text
 
 from bot.clock import FakeClock
-from bot.journal import INFLOW_WINDOW_S, InboundJournal
 from bot.journal_processor import JournalProcessor
 from bot.messages import InboundMessage, SenderProfile
 from bot.models import Event, InboundJournalEntry, Message
@@ -183,46 +182,43 @@ async def test_a_body_given_as_text_is_stored_as_it_arrived(services: Services) 
     assert parsed == {"id": 7, "chat": 1, "text": "café"}
 
 
-class _Door:
-    """A door whose inflow stays at ``rate`` payloads a second."""
+class _Inflow:
+    """A door where every look finds ``step`` more payloads, whose webhooks wait
+    ``ack_wait_s`` on average for their commits."""
 
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
+    def __init__(self, step: int, ack_wait_s: float = 0.0) -> None:
+        self._step = step
+        self._arrived = 0
+        self.ack_wait_s = ack_wait_s
 
-    def inflow_per_s(self) -> float:
-        return self.rate
-
-
-class _Timer:
-    """A steady clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+    @property
+    def arrived(self) -> int:
+        self._arrived += self._step
+        return self._arrived
 
 
-async def test_the_door_measures_its_inflow_and_forgets_it_when_it_stops(services: Services) -> None:
-    timer = _Timer()
-    door = InboundJournal(services.db, services.clock, services.signals, services.metrics, timer=timer)
-    assert door.inflow_per_s() == 0.0
-    for n in range(500):  # one a millisecond for half a second: five times the window
-        timer.now += 0.001
-        await door.append("test", f"r{n}", payload(n))
-    assert 950 < door.inflow_per_s() <= 1000
-    timer.now += 3 * INFLOW_WINDOW_S
-    assert 40 < door.inflow_per_s() < 55  # 1000/s faded three windows: about 50
+def _flood() -> _Inflow:
+    """An inflow that never stops: a thousand more payloads at every look."""
+    return _Inflow(1000)
+
+
+def _busy() -> _Inflow:
+    """A door kept busy, whose webhooks wait long for their commits."""
+    return _Inflow(1, ack_wait_s=1.0)
+
+
+class _Quiet:
+    arrived = 5
 
 
 async def test_the_processor_gives_way_to_a_flood_for_a_bounded_time(services: Services) -> None:
-    processor = JournalProcessor(services.uow, services.inbox, door=_Door(10_000))  # type: ignore[arg-type]
+    processor = JournalProcessor(services.uow, services.inbox, door=_flood())  # type: ignore[arg-type]
     processor.give_way_step_s, processor.give_way_max_s = 0.001, 0.005
     assert await processor._give_way() >= 0.005
 
 
 async def test_the_processor_does_not_wait_when_the_door_is_quiet(services: Services) -> None:
-    processor = JournalProcessor(services.uow, services.inbox, door=_Door(0))  # type: ignore[arg-type]
+    processor = JournalProcessor(services.uow, services.inbox, door=_Quiet())  # type: ignore[arg-type]
     processor.give_way_step_s, processor.give_way_max_s = 0.001, 10.0
     assert await processor._give_way() == 0.001
 
@@ -239,13 +235,13 @@ class _Recording(JournalProcessor):
 
 async def test_with_webhooks_waiting_the_processor_takes_small_batches(services: Services) -> None:
     after = reader(services)
-    processor = _Recording(services.uow, services.inbox, batch=10, door=_Door(10_000))  # type: ignore[arg-type]
+    processor = _Recording(services.uow, services.inbox, batch=10, door=_busy())  # type: ignore[arg-type]
     processor.readers = services.journal_processor.readers
     processor.give_way_step_s, processor.give_way_max_s = 0.001, 0.003
     await asyncio.gather(*(services.journal.append("test", f"f{n}", payload(n)) for n in range(40)))
     assert await processor.catch_up() == 40
     await processor.stop()
-    assert processor.limits == [10, 16, 16, 16]  # 10, then 16, 14 (still flooding: look again) and nothing left
+    assert processor.limits == [10, 16, 16, 16]  # 10, then 16, 14 (webhooks still waiting: look again) and nothing left
     assert [p["id"] for p in after] == list(range(40))
 
 
@@ -253,8 +249,8 @@ async def test_a_quiet_door_never_slows_the_processor(services: Services) -> Non
     after = reader(services)
     processor = _Recording(services.uow, services.inbox, batch=10, door=services.journal)
     processor.readers = services.journal_processor.readers
-    # 25 at once is a burst, not a flood: faded over the window, at most 250 a second
     await asyncio.gather(*(services.journal.append("test", f"s{n}", payload(n)) for n in range(25)))
+    services.journal.ack_wait_s = 1.0  # even after slow acknowledgements: nobody is waiting now
     assert await processor.catch_up() == 25
     await processor.stop()
     assert processor.limits == [10, 10, 10]  # 10, 10, then 5: fewer than asked, so no more
@@ -262,8 +258,9 @@ async def test_a_quiet_door_never_slows_the_processor(services: Services) -> Non
 
 
 async def test_a_trickle_of_webhooks_is_not_a_flood(services: Services) -> None:
-    processor = JournalProcessor(services.uow, services.inbox, door=_Door(100))  # type: ignore[arg-type]
+    processor = JournalProcessor(services.uow, services.inbox, door=_busy())  # type: ignore[arg-type]
     processor.give_way_step_s, processor.give_way_max_s = 0.01, 10.0
+    # one webhook per 10 ms is 100 a second, well under the flood rate
     assert await processor._give_way() == 0.01
 
 
