@@ -402,3 +402,27 @@ class InstanceSetting(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SlackReceipt(Base):
+    """A signed Slack request (event, command, button), stored before it is acknowledged.
+
+    ``key`` is the request's own identity (an event's ``event_id``, an interaction's
+    ``trigger_id``), so a repeat is recognised in every process and after a restart.
+    ``claimed_until`` is the lease of the process working on it; a request whose work
+    failed is tried again once the lease runs out, and set aside (``error``) after a
+    few attempts.
+    """
+
+    __tablename__ = "slack_receipts"
+    __table_args__ = (Index("ix_slack_receipts_pending", "processed_at", "claimed_until"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
