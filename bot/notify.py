@@ -1,17 +1,25 @@
-"""send_notification: resolve who is meant, then queue a Slack post or an e-mail for each."""
+"""send_notification: resolve who is meant, then queue a Slack post or an e-mail for each.
+
+Each way of notifying goes out on its own: one that cannot be used (not configured, or
+nobody with a Slack id or an address) is logged on the run and the others still go.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.errors import PermanentDeliveryError
-from bot.models import Agent, Team, TeamMember
+from bot.models import Agent, Team, TeamMember, WorkflowRun
 from bot.outbox_items import Delivery
 from bot.run_calls import find_agent
+from bot.run_store import add_log
 from bot.services import Services
 from bot.uow import Tx
+
+logger = logging.getLogger(__name__)
 
 SLACK_DM = "slack.dm"
 SLACK_POST = "slack.post"
@@ -28,10 +36,9 @@ class Notifier:
         to: dict[str, str] = delivery.payload.get("to", {})
         via: list[str] = delivery.payload.get("via", ["slack"])
         text = str(delivery.payload.get("text", ""))
-        for channel in via:
-            kind = SLACK_DM if channel == "slack" else EMAIL
-            if not self.services.outbox.handles(kind):
-                raise PermanentDeliveryError(_not_configured(channel))
+        kinds = {"slack": SLACK_DM, "email": EMAIL}
+        if not any(self.services.outbox.handles(kinds.get(channel, EMAIL)) for channel in via):
+            raise PermanentDeliveryError("; ".join(_not_configured(channel) for channel in via))
         async with self.services.uow() as tx:
             agents, team = await self._recipients(tx, to)
             emails = [a.email for a in agents if a.email]
@@ -39,35 +46,62 @@ class Notifier:
                 emails.append(to["email"])
             if not agents and not emails and team is None:
                 raise PermanentDeliveryError(f"nobody to notify: no agent, team or address matches {to}")
+            refused: list[tuple[str, str]] = []
             for number, channel in enumerate(via):
                 key = f"{delivery.idempotency_key}:{number}"
                 if channel == "slack":
-                    self._slack(tx, delivery, key, text, agents, team)
-                elif emails:
-                    tx.enqueue(
-                        EMAIL,
-                        {"to": sorted(set(emails)), "subject": _subject(text), "text": text},
-                        key=f"{key}:email", run_id=delivery.run_id, step_id=delivery.step_id,
-                        conversation_id=delivery.conversation_id,
-                    )
+                    reason = self._slack(tx, delivery, key, text, agents, team)
+                else:
+                    reason = self._email(tx, delivery, key, text, emails)
+                if reason is not None:
+                    refused.append((channel, reason))
+            if len(refused) == len(via):
+                raise PermanentDeliveryError("; ".join(reason for _, reason in refused))
+            for channel, reason in refused:
+                await self._log_refused(tx, delivery, channel, reason)
 
     def _slack(
         self, tx: Tx, delivery: Delivery, key: str, text: str, agents: list[Agent], team: Team | None
-    ) -> None:
-        common: dict[str, Any] = {
-            "run_id": delivery.run_id, "step_id": delivery.step_id,
-            "conversation_id": delivery.conversation_id,
-        }
+    ) -> str | None:
+        """Queue the Slack posts; the reason when Slack cannot be used."""
+        if not self.services.outbox.handles(SLACK_DM):
+            return _not_configured("slack")
+        common = _common(delivery)
         if team is not None and team.slack_channel:
             tx.enqueue(SLACK_POST, {"channel": team.slack_channel, "text": text},
                        destination=f"slack:{team.slack_channel}", key=f"{key}:team", **common)
-            return
+            return None
         with_slack = [a for a in agents if a.slack_user_id]
         if not with_slack:
-            raise PermanentDeliveryError("no Slack user to notify (agents need a Slack user id)")
+            return "no Slack user to notify (agents need a Slack user id)"
         for agent in with_slack:
             tx.enqueue(SLACK_DM, {"user": agent.slack_user_id, "text": text},
                        destination=f"slack:{agent.slack_user_id}", key=f"{key}:{agent.id}", **common)
+        return None
+
+    def _email(self, tx: Tx, delivery: Delivery, key: str, text: str, emails: list[str]) -> str | None:
+        """Queue the e-mail; the reason when e-mail cannot be used."""
+        if not self.services.outbox.handles(EMAIL):
+            return _not_configured("email")
+        if not emails:
+            return "no e-mail address to notify (agents need an e-mail address)"
+        tx.enqueue(
+            EMAIL, {"to": sorted(set(emails)), "subject": _subject(text), "text": text},
+            key=f"{key}:email", **_common(delivery),
+        )
+        return None
+
+    async def _log_refused(self, tx: Tx, delivery: Delivery, channel: str, reason: str) -> None:
+        message = f"notification via {channel} not sent: {reason}"
+        logger.warning("%s", message, extra={"run_id": delivery.run_id, "step_id": delivery.step_id})
+        if delivery.run_id is None:
+            return
+        workflow_id = await tx.session.scalar(
+            select(WorkflowRun.workflow_id).where(WorkflowRun.id == delivery.run_id)
+        )
+        if workflow_id is not None:
+            add_log(tx, run_id=delivery.run_id, workflow_id=workflow_id, kind="error",
+                    step_id=delivery.step_id, message=message, data={"via": channel})
 
     async def _recipients(self, tx: Tx, to: dict[str, str]) -> tuple[list[Agent], Team | None]:
         if "agent" in to:
@@ -85,6 +119,13 @@ class Notifier:
             everyone = await tx.session.scalars(select(Agent))
             return [a for a in everyone if to["role"] in (a.roles or [])], None
         return [], None
+
+
+def _common(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "run_id": delivery.run_id, "step_id": delivery.step_id,
+        "conversation_id": delivery.conversation_id,
+    }
 
 
 def _subject(text: str) -> str:

@@ -14,6 +14,7 @@ from tests.fakes.base import FakeServer, Recorded
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import FakeSMTP
 from tests.harness import Harness
+from tests.integration.runner.flows import add_agent
 
 from .flows import start, tags
 
@@ -183,3 +184,41 @@ async def test_email_not_configured_is_reported(
         assert any("e-mail notifications are not configured" in log.message for log in await bot.logs())
     finally:
         await bot.services.close()
+
+
+ROLE_FLOW = """
+name: vip-alert
+trigger: {event: conversation.created}
+steps:
+  - id: tell
+    type: send_notification
+    to: {role: sales_manager}
+    via: [slack, email]
+    text: "VIP chat from {{ contact.name }}"
+"""
+
+
+async def test_email_goes_out_when_slack_cannot_be_used(
+    database_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    async with FakeSMTP() as smtp:
+        bot = await start(
+            database_url, clock, write(tmp_path, ROLE_FLOW), SMTP_HOST="127.0.0.1",
+            SMTP_PORT=smtp.port, SMTP_FROM="bot@example.com", SMTP_STARTTLS=False,
+        )
+        try:
+            await add_agent(bot, "Mia", roles=["sales_manager"])
+            await bot.say("hello")
+            await bot.settle()
+            (mail,) = smtp.messages
+            assert mail.message["To"] == "mia@example.com"
+            assert mail.message["Subject"] == "VIP chat from Ada"
+            (run,) = await bot.runs()
+            errors = [(log.step_id, log.message) for log in await bot.logs(run.id) if log.kind == "error"]
+            assert errors == [(
+                "tell",
+                "notification via slack not sent: Slack notifications are not configured "
+                "(set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)",
+            )]
+        finally:
+            await bot.services.close()
