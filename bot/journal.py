@@ -72,7 +72,9 @@ class InboundJournal:
         loop = asyncio.get_running_loop()
         started = loop.time()
         fresh = await self._groups.submit(_Entry(channel, external_id, payload, body))
-        self.ack_wait_s += (loop.time() - started - self.ack_wait_s) * ACK_WAIT_WEIGHT
+        waited = loop.time() - started
+        self.ack_wait_s += (waited - self.ack_wait_s) * ACK_WAIT_WEIGHT
+        self.metrics.receive_seconds.observe(waited)
         self.metrics.inbound_messages.labels(channel, "stored" if fresh else "duplicate").inc()
         return fresh
 

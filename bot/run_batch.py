@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from bot.metrics import Metrics
 from bot.run_context import ContextTarget, build_contexts
 from bot.run_store import (
     RUN_COLUMNS,
@@ -160,7 +161,15 @@ class BatchResumer:
             await write_runs(tx, rows)
         metrics = self.services.metrics
         share = (time.perf_counter() - started) / len(steps)
-        for run, _, _ in steps:
+        for run, _, transition in steps:
+            count_steps(metrics, transition)
             metrics.step_seconds.observe(share)
             if run.state.finished:
                 metrics.runs.labels(run.state.status).inc()
+
+
+def count_steps(metrics: Metrics, transition: Transition) -> None:
+    """Count the steps ``transition`` executed (entered or resumed), by type."""
+    for entry in transition.log:
+        if entry.kind == "step":
+            metrics.steps.labels(entry.message.split(":", 1)[0]).inc()

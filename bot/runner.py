@@ -21,7 +21,7 @@ from bot.events import DomainEvent
 from bot.holds import HOLD_EVENTS, HOLD_TIMER, action_key, requested
 from bot.models import WorkflowRun
 from bot.replies import MESSAGE_SENT
-from bot.run_batch import BatchResumer
+from bot.run_batch import BatchResumer, count_steps
 from bot.run_calls import perform_action, perform_domain_call
 from bot.run_context import build_context
 from bot.run_holds import HoldKeeper
@@ -198,6 +198,7 @@ class WorkflowRunner:
         started = time.perf_counter()
         try:
             while True:
+                count_steps(self.services.metrics, transition)
                 call = transition.call
                 result: CallResult | None = None
                 domain_call = call is not None and not isinstance(call, RunAction | TriggerWorkflow)

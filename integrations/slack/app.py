@@ -17,26 +17,31 @@ from bot.errors import ConfigError
 from integrations.slack import actions, approvals, events, relay
 from integrations.slack.client import build_client
 from integrations.slack.console import SlackConsole
-from integrations.slack.dedupe import DropRetriedEvents
+from integrations.slack.memory import InMemoryReceiptStore
 from integrations.slack.ports import ApprovalDesk, ConsoleBackend, ThreadRegistry
+from integrations.slack.receipts import ReceiptWorker, StoreBeforeAck
 
 logger = logging.getLogger(__name__)
 
 SLACK_CONSOLE = web.AppKey("slack_console", SlackConsole)
 SLACK_EVENTS_PATH = "/slack/events"
+TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 
 
-def create_bolt_app(console: SlackConsole, signing_secret: str) -> AsyncApp:
-    """Verification first (bad or stale signature: 401), retries dropped, ack before work."""
+def create_bolt_app(console: SlackConsole, signing_secret: str, worker: ReceiptWorker) -> AsyncApp:
+    """Verification first (bad or stale signature: 401), then stored before the ack
+    (repeats dropped); ``worker`` runs the listeners on what was stored, to the end
+    (hence ``process_before_response``: the HTTP answer went out already)."""
     bolt = AsyncApp(
         client=console.client,
         signing_secret=signing_secret,
         request_verification_enabled=True,
-        process_before_response=False,
+        process_before_response=True,
         ignoring_self_events_enabled=True,
         logger=logging.getLogger("integrations.slack.bolt"),
     )
-    bolt.use(DropRetriedEvents())
+    bolt.use(StoreBeforeAck(worker.store, worker))
+    worker.bolt = bolt
 
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         logger.error(
@@ -55,7 +60,12 @@ def create_bolt_app(console: SlackConsole, signing_secret: str) -> AsyncApp:
 
 
 async def read_bolt_request(request: web.Request) -> AsyncBoltRequest:
-    """The request as Bolt sees it; a body Bolt cannot parse is a 400, not a crash."""
+    """The request as Bolt sees it; a body Bolt cannot parse is a 400, not a crash, and
+    a missing or non-numeric signature time is a 401 (Bolt would fail reading it)."""
+    timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+    if not (timestamp.isascii() and timestamp.isdigit()):
+        logger.info("slack request refused: unreadable %s", TIMESTAMP_HEADER)
+        raise web.HTTPUnauthorized(text="invalid request")
     try:
         return await to_bolt_request(request)
     except (ValueError, AttributeError, TypeError) as exc:
@@ -82,8 +92,12 @@ def build_console(
     routes: Mapping[str, str] | None = None,
     follow_ups: bool = True,
     approvals: ApprovalDesk | None = None,
+    worker: ReceiptWorker | None = None,
 ) -> tuple[SlackConsole, AsyncApp]:
-    """The console and its Bolt app, not mounted anywhere yet."""
+    """The console and its Bolt app, not mounted anywhere yet.
+
+    ``worker`` keeps the requests (in memory when not given: one process, no restarts).
+    """
     if settings.slack_signing_secret is None:
         raise ConfigError("SLACK_SIGNING_SECRET is not set")
     console = SlackConsole(
@@ -97,7 +111,9 @@ def build_console(
         follow_ups=follow_ups,
         approvals=approvals,
     )
-    return console, create_bolt_app(console, settings.slack_signing_secret.get_secret_value())
+    worker = worker or ReceiptWorker(InMemoryReceiptStore())
+    secret = settings.slack_signing_secret.get_secret_value()
+    return console, create_bolt_app(console, secret, worker)
 
 
 def setup_slack(

@@ -1,6 +1,7 @@
 """The Slack console as an app component: on when ``SLACK_BOT_TOKEN`` and ``SLACK_SIGNING_SECRET`` are set.
 
-It mounts ``POST /slack/events``, registers the outbox handlers for ``slack.dm``,
+It mounts ``POST /slack/events`` (each request stored before it is acknowledged, its
+work retried from the store), registers the outbox handlers for ``slack.dm``,
 ``slack.post``, ``slack.thread`` and ``approval`` (refund approvals), and subscribes the
 thread mirror to domain events.
 The Slack client needs the shared HTTP session, so the console itself is built on startup.
@@ -8,6 +9,8 @@ The Slack client needs the shared HTTP session, so the console itself is built o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from aiohttp import web
@@ -26,7 +29,9 @@ from integrations.slack.approvals import ApprovalDeliveries
 from integrations.slack.console import SlackConsole
 from integrations.slack.deliveries import SlackDeliveries
 from integrations.slack.mirror import ThreadMirror
+from integrations.slack.receipts import ReceiptWorker
 from integrations.slack.storage_backend import StorageConsoleBackend
+from integrations.slack.storage_receipts import StorageReceiptStore
 from integrations.slack.storage_registry import AttributeThreadRegistry
 
 logger = logging.getLogger(__name__)
@@ -40,8 +45,10 @@ class SlackComponent:
         self.backend = StorageConsoleBackend(services)
         self.registry = AttributeThreadRegistry(services.uow)
         self.approvals = RunApprovals(services.uow)
+        self.worker = ReceiptWorker(StorageReceiptStore(services.db, services.clock))
         self.console: SlackConsole | None = None
         self.bolt: AsyncApp | None = None
+        self._retries: asyncio.Task[None] | None = None
 
     def install(self, app: web.Application, *, pace_seconds: float = 1.0) -> None:
         settings = self.services.settings
@@ -52,6 +59,7 @@ class SlackComponent:
         self.services.events.subscribe(ThreadMirror(self.services.uow, settings.slack_inbox_channel))
         app.router.add_post(SLACK_EVENTS_PATH, self.handle)
         app.on_startup.append(self.start)
+        app.on_shutdown.append(self.stop)
 
     async def start(self, app: web.Application) -> None:
         self.console, self.bolt = build_console(
@@ -61,9 +69,22 @@ class SlackComponent:
             registry=self.registry,
             follow_ups=False,
             approvals=self.approvals,
+            worker=self.worker,
         )
         app[SLACK_CONSOLE] = self.console
+        self._retries = asyncio.create_task(
+            self.worker.run(self.services.settings.poll_interval_s), name="slack-retries"
+        )
         logger.info("slack console on %s", SLACK_EVENTS_PATH)
+
+    async def stop(self, app: web.Application) -> None:
+        """Stop retrying; let the work under way finish."""
+        if self._retries is not None:
+            self._retries.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retries
+            self._retries = None
+        await self.worker.stop()
 
     async def handle(self, request: web.Request) -> web.Response:
         if self.bolt is None:

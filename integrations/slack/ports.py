@@ -184,3 +184,41 @@ class ThreadRegistry(Protocol):
         ...
 
     async def save(self, conversation_id: str, ref: ThreadRef) -> None: ...
+
+
+@dataclass(frozen=True)
+class SlackRequest:
+    """A signed Slack request as it arrived, kept under its key until its work is done."""
+
+    key: str
+    content_type: str
+    body: str
+    attempts: int = 0
+
+
+class ReceiptStore(Protocol):
+    """Where Slack requests are committed before they are acknowledged.
+
+    Every method raises when the store cannot be reached; the caller answers Slack
+    with an error so that it sends the request again.
+    """
+
+    async def store(self, request: SlackRequest) -> bool:
+        """Commit ``request``, claimed by this process; False when its key is already known."""
+        ...
+
+    async def done(self, key: str) -> None:
+        """The request's work is done."""
+        ...
+
+    async def failed(self, key: str, error: str, *, give_up: bool) -> None:
+        """The work failed: try again later, or (``give_up``) set it aside with ``error``."""
+        ...
+
+    async def claim_due(self, limit: int) -> list[SlackRequest]:
+        """Claim requests whose work is not done and whose last claim has run out."""
+        ...
+
+    async def prune(self) -> int:
+        """Forget requests done long ago (Slack no longer repeats them); how many."""
+        ...

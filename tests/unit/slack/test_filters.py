@@ -1,4 +1,4 @@
-"""Which thread messages count as an agent's reply; note detection; the retry seen-set."""
+"""Which thread messages count as an agent's reply; note detection; the keys of Slack requests."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from integrations.slack.dedupe import SeenEvents
 from integrations.slack.events import is_human_thread_reply, split_note
 from integrations.slack.ports import ConsoleBackend
+from integrations.slack.receipts import request_key
 from tests.unit.slack.backend import InMemoryConsoleBackend
 
 BASE: dict[str, Any] = {
@@ -50,13 +50,14 @@ def test_split_note() -> None:
     assert split_note("a note: relayed") == (False, "a note: relayed")
 
 
-def test_seen_events_is_bounded() -> None:
-    seen = SeenEvents(capacity=2)
-    assert seen.first_time("a")
-    assert not seen.first_time("a")
-    assert seen.first_time("b")
-    assert seen.first_time("c")  # forgets "a"
-    assert seen.first_time("a")
+def test_request_keys_name_the_request_not_the_delivery() -> None:
+    event = {"type": "event_callback", "event_id": "Ev1", "event": {"type": "message"}}
+    assert request_key(event, "{}") == "event:Ev1"
+    assert request_key({"command": "/relay", "trigger_id": "t.1"}, "") == "command:t.1"
+    assert request_key({"type": "block_actions", "trigger_id": "t.2"}, "") == "block_actions:t.2"
+    bare = {"type": "block_actions", "actions": [{"action_ts": "1.5"}]}
+    assert request_key(bare, "payload=a") == request_key(bare, "payload=a")
+    assert request_key(bare, "payload=a") != request_key(bare, "payload=b")
 
 
 def test_memory_backend_satisfies_the_protocol() -> None:
