@@ -75,7 +75,9 @@ def test_the_image_is_built_in_two_stages_and_copies_only_what_exists() -> None:
     build, final = stages[0], stages[-1]
     assert build.name
     copies = [args for key, args in final.instructions if key == "COPY"]
-    assert any(f"--from={build.name}" in args for args in copies), "the final stage copies the build"
+    assert any(f"--from={build.name}" in args for args in copies), (
+        "the final stage copies the build"
+    )
     for stage in stages:
         for key, args in stage.instructions:
             if key != "COPY" or "--from=" in args:
