@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery import ChannelSender
 from bot.migrate import upgrade_async
+from bot.secret_key import resolve_secret_key
 from bot.services import SERVICES, Services, build_services
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,11 @@ def create_app(
         if background:
             start_workers(app)
 
+    async def secret_key_next(app: web.Application) -> None:
+        services.secret_key.key = await resolve_secret_key(services.settings, services.db)
+
     app.on_startup.append(migrate_first)
+    app.on_startup.append(secret_key_next)
     ChannelSender(services).register()
     for component in components if components is not None else default_components():
         component(app, services)

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.errors import ConfigError
 
 CommaList = Annotated[list[str], NoDecode]
+PUBLIC_SECRET_KEYS = frozenset({"", "change-me-in-production", "change-me"})
+"""Values of ``RELAYBOT_SECRET_KEY`` that were published as defaults or examples."""
 
 
 class Settings(BaseSettings):
@@ -26,7 +28,7 @@ class Settings(BaseSettings):
     database_url: str = Field("sqlite+aiosqlite:///./relaybot.db", alias="DATABASE_URL")
     public_url: str = Field("http://127.0.0.1:8080", alias="RELAYBOT_PUBLIC_URL")
     admin_token: SecretStr | None = Field(None, alias="RELAYBOT_ADMIN_TOKEN")
-    secret_key: SecretStr = Field(SecretStr("change-me-in-production"), alias="RELAYBOT_SECRET_KEY")
+    secret_key: SecretStr | None = Field(None, alias="RELAYBOT_SECRET_KEY")
     trust_proxy: bool = Field(False, alias="RELAYBOT_TRUST_PROXY")
     workflows_dir: str = Field("examples/workflows", alias="RELAYBOT_WORKFLOWS_DIR")
     log_level: str = Field("INFO", alias="RELAYBOT_LOG_LEVEL")
@@ -117,6 +119,16 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _not_public(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip() in PUBLIC_SECRET_KEYS:
+            raise ValueError(
+                "this is a published example value; leave it unset (a random key is generated"
+                " and kept in the database) or set your own, e.g. from: openssl rand -base64 48"
+            )
+        return value
 
     @cached_property
     def is_sqlite(self) -> bool:

@@ -24,6 +24,7 @@ from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.pg_notify import PgListener, asyncpg_dsn, wake_signals
 from bot.scheduler import Scheduler
+from bot.secret_key import SecretKeySlot
 from bot.signals import Signals
 from bot.uow import UnitOfWork
 from channels.base import Channel
@@ -56,6 +57,8 @@ class Services:
     """Serializes work per conversation: in this process (SQLite) or across processes."""
     listener: PgListener | None = None
     """Wake-ups from the other processes (PostgreSQL only)."""
+    secret_key: SecretKeySlot = field(default_factory=SecretKeySlot)
+    """The deployment's secret key, filled in when the app starts."""
     _http: aiohttp.ClientSession | None = None
 
     @property

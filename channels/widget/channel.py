@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.messages import OutboundMessage, SendResult
 from channels.widget import static
 from channels.widget.core import TYPING_FOR, WidgetCore
@@ -32,7 +34,8 @@ class WidgetChannel:
 
     ``receive`` stores a visitor message (the inbox), ``history`` lists a visitor's stored
     messages, ``visitor_event`` records a behavioral event. The external conversation id
-    is the visitor id.
+    is the visitor id. ``secret_key`` returns the deployment's key once it is known; without
+    it, ``RELAYBOT_SECRET_KEY`` must be set.
     """
 
     name = CHANNEL
@@ -45,6 +48,7 @@ class WidgetChannel:
         history: History,
         visitor_event: VisitorEvent,
         *,
+        secret_key: Callable[[], str] | None = None,
         event_cooldown: timedelta = timedelta(minutes=5),
         max_text_length: int = 4000,
         rate_capacity: int = 10,
@@ -55,12 +59,16 @@ class WidgetChannel:
         history_limit: int = 200,
     ) -> None:
         identity = settings.widget_identity_secret
+        if secret_key is None:
+            if settings.secret_key is None:
+                raise ConfigError("the widget needs RELAYBOT_SECRET_KEY or a key source")
+            secret_key = settings.secret_key.get_secret_value
         self._clock = clock
         self.core = WidgetCore(
             clock=clock,
             origins=OriginPolicy(settings),
             sessions=SessionIssuer(
-                TokenSigner(settings.secret_key.get_secret_value(), token_max_age),
+                TokenSigner(secret_key, token_max_age),
                 clock,
                 identity.get_secret_value() if identity else None,
             ),

@@ -31,6 +31,7 @@ class AppWidgetChannel(WidgetChannel):
             receive=self._receive,
             history=self._store.history,
             visitor_event=self._visitor_event,
+            secret_key=services.secret_key.value,
         )
         self._broadcast = (
             WidgetBroadcast(services.db, services.listener, super().deliver_local)

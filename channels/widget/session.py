@@ -13,7 +13,6 @@ from channels.widget.tokens import (
     TokenSigner,
     VisitorToken,
     new_visitor_id,
-    user_visitor_id,
     verify_identity,
 )
 
@@ -67,7 +66,7 @@ class SessionIssuer:
             logger.warning("widget user identity ignored: RELAYBOT_WIDGET_IDENTITY_SECRET is unset")
             return None
         verify_identity(user.id, user.hash, self._identity_secret)
-        return VisitorSession(user_visitor_id(user.id), user.id, user.name, user.email)
+        return VisitorSession(self._signer.user_visitor_id(user.id), user.id, user.name, user.email)
 
     def from_bearer(self, authorization: str | None) -> VisitorSession:
         """The session behind an ``Authorization: Bearer <token>`` header."""

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,11 +27,6 @@ def new_visitor_id() -> str:
     return "v_" + secrets.token_urlsafe(16)
 
 
-def user_visitor_id(user_id: str) -> str:
-    """The stable visitor id of a verified site user: one conversation per user."""
-    return "u_" + hashlib.sha256(user_id.encode()).hexdigest()[:32]
-
-
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -39,15 +35,50 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class TokenSigner:
-    """Signs and checks visitor tokens: ``base64(payload).base64(hmac_sha256)``."""
+@dataclass(frozen=True)
+class _Keys:
+    """What one secret key gives the widget: a token-signing key and a user-id key."""
 
-    def __init__(self, secret: str, max_age: timedelta) -> None:
-        self._key = hashlib.sha256(b"relaybot-widget-token:" + secret.encode()).digest()
+    secret: str
+    token: bytes
+    user: bytes
+
+    @classmethod
+    def of(cls, secret: str) -> _Keys:
+        def derive(label: bytes) -> bytes:
+            return hashlib.sha256(label + secret.encode()).digest()
+
+        return cls(secret, derive(b"relaybot-widget-token:"), derive(b"relaybot-widget-user:"))
+
+
+class TokenSigner:
+    """Signs and checks visitor tokens: ``base64(payload).base64(hmac_sha256)``.
+
+    ``secret`` is the deployment's secret key, or a function that returns it once known
+    (the app resolves it at start-up, after the widget is built).
+    """
+
+    def __init__(self, secret: str | Callable[[], str], max_age: timedelta) -> None:
+        self._secret = secret
         self._max_age = max_age
+        self._cached: _Keys | None = None
+
+    def _keys(self) -> _Keys:
+        secret = self._secret() if callable(self._secret) else self._secret
+        if self._cached is None or self._cached.secret != secret:
+            self._cached = _Keys.of(secret)
+        return self._cached
 
     def _mac(self, body: str) -> str:
-        return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
+        return _b64(hmac.new(self._keys().token, body.encode(), hashlib.sha256).digest())
+
+    def user_visitor_id(self, user_id: str) -> str:
+        """The stable visitor id of a verified site user: one conversation per user.
+
+        Keyed with the secret, so knowing a user id is not enough to name their conversation.
+        """
+        digest = hmac.new(self._keys().user, user_id.encode(), hashlib.sha256).hexdigest()
+        return "u_" + digest[:32]
 
     def sign(self, token: VisitorToken) -> str:
         payload: dict[str, object] = {"v": token.visitor_id, "t": int(token.issued_at.timestamp())}
