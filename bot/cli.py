@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, RelaybotError
+from bot.log_redaction import configure_logging
 
 logger = logging.getLogger("relaybot")
 
@@ -82,10 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        configure_logging(settings)
         command: Command = args.command
         return command(args, settings)
     except ConfigError as exc:

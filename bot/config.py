@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     trust_proxy: bool = Field(False, alias="RELAYBOT_TRUST_PROXY")
     workflows_dir: str = Field("examples/workflows", alias="RELAYBOT_WORKFLOWS_DIR")
     log_level: str = Field("INFO", alias="RELAYBOT_LOG_LEVEL")
+    log_message_text: bool = Field(False, alias="RELAYBOT_LOG_MESSAGE_TEXT")
     lead_stages: CommaList = Field(
         default=["new", "contacted", "qualified", "proposal", "won", "lost"],
         alias="RELAYBOT_LEAD_STAGES",

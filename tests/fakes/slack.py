@@ -29,8 +29,9 @@ TEAM_ID = "T0001"
 class FakeSlack(FakeServer):
     """Slack's Web API on ``{url}/api/`` and response URLs on ``{url}/response/<key>``."""
 
-    def __init__(self) -> None:
+    def __init__(self, token: str = "xoxb-test") -> None:
         super().__init__()
+        self.token = token
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: list[dict[str, Any]] = []
         self._ts = itertools.count(1)
@@ -108,7 +109,7 @@ class FakeSlack(FakeServer):
     async def _api(self, request: web.Request, recorded: Recorded) -> web.Response:
         method = request.match_info["method"]
         handler = getattr(self, "_" + method.replace(".", "_"), None)
-        if recorded.headers.get("Authorization", "") != "Bearer xoxb-test":
+        if recorded.headers.get("Authorization", "") != f"Bearer {self.token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
