@@ -128,7 +128,7 @@ async def _toggle(args: argparse.Namespace, services: Services) -> int:
 
 
 async def _logs(args: argparse.Namespace, services: Services) -> int:
-    from bot.run_logs import recent_runs, render_text, skipped
+    from bot.run_logs import recent_runs, render_skip, render_text, run_count, skipped
 
     try:
         runs = await recent_runs(
@@ -139,10 +139,20 @@ async def _logs(args: argparse.Namespace, services: Services) -> int:
         return 1
     for view in runs:
         print(render_text(view))
-    if args.name and not args.failed:
-        for line in await skipped(services.uow, args.name, limit=args.limit):
-            print(f"skipped  {line.at:%Y-%m-%d %H:%M:%S}  {line.message}")
-    if not runs:
+    skips = []
+    if args.name and not args.failed and args.run is None:
+        skips = await skipped(services.uow, args.name, limit=args.limit)
+    for line in skips:
+        print(render_skip(line))
+    if runs or skips:
+        return 0
+    if args.run is not None:
+        print(f"no run {args.run}" + (f" of {args.name}" if args.name else ""))
+        return 1
+    total = await run_count(services.uow, args.name)
+    if args.failed and total:
+        print(f"{total} run{'s' if total != 1 else ''}, none failed")
+    else:
         print("no runs yet")
     return 0
 

@@ -66,9 +66,12 @@ class AskQuestionStep(StepBase):
     def enter(self, env: StepEnv) -> StepResult:
         env.state.attempts = 0
         self._send(env, env.render(self.question))
+        data: dict[str, Any] = {"timeout": self.timeout}
         if self.timeout is not None:
-            env.schedule_timer(env.now + parse_duration(self.timeout))
-        return StepResult(wait="answer", message="question sent", data={"timeout": self.timeout})
+            due = env.now + parse_duration(self.timeout)
+            env.schedule_timer(due)
+            data["until"] = due.isoformat()
+        return StepResult(wait="answer", message="question sent", data=data)
 
     def resume(self, env: StepEnv, run_input: Any) -> StepResult:
         if isinstance(run_input, Answer):
