@@ -27,9 +27,11 @@ from bot.services import Services, build_services
 from bot.settle import settle
 from channels.component import setup_channels
 from integrations.slack.component import SlackComponent
+from integrations.slack.ports import SlackRequest
+from integrations.slack.storage_receipts import LEASE
 from tests.conftest import make_settings
 from tests.e2e.test_slack_console import thread_reply
-from tests.fakes.slack import FakeSlack, SlackSender
+from tests.fakes.slack import BOT_USER_ID, TEAM_ID, FakeSlack, SlackSender
 from tests.fakes.telegram import TelegramFake, message_update, signed_headers
 from tests.integration.slack.storage_env import SECRET, WatchedBackend, add_agents
 
@@ -50,7 +52,7 @@ class Desk:
     async def running(self) -> AsyncIterator[Desk]:
         """One life of the app: its own services, backend and in-process state."""
         self.services = build_services(self.settings, self.clock)
-        component = SlackComponent(self.services)
+        self.component = component = SlackComponent(self.services)
         self.backend = component.backend = WatchedBackend(self.services)
 
         def slack(app: web.Application, services: Services) -> None:
@@ -173,6 +175,35 @@ async def test_a_retry_after_a_restart_does_not_reach_the_customer_twice(desk: D
         await settle(desk.services)
         assert desk.telegram_texts() == ["It went out this morning.", "Tell me if it has not arrived."]
         assert desk.backend.finished["agent_reply"] == 1
+
+
+async def test_a_reply_stored_but_not_handled_before_a_restart_is_handled_once_after_its_lease(
+    desk: Desk, clock: FakeClock
+) -> None:
+    async with desk.running():
+        await add_agents(desk.services)
+        thread_ts = await desk.customer_writes(1, "Is it in stock?")
+        body = {
+            "type": "event_callback", "team_id": TEAM_ID, "event_id": "EvCUT",
+            "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+            "event": thread_reply("Yes, two left.", thread_ts),
+        }
+        # acknowledged after this commit; the process stopped before the listeners ran
+        assert await desk.component.worker.store.store(
+            SlackRequest("event:EvCUT", "application/json", json.dumps(body))
+        )
+
+    async with desk.running():
+        clock.advance(LEASE)
+        await desk.component.worker.process_due()  # or the component's own retry loop does it
+        await desk.backend.wait_called("agent_reply")
+        await settle(desk.services)
+        assert desk.telegram_texts() == ["Yes, two left."]
+        assert await desk.component.worker.process_due() == 0
+        status, _ = await desk.slack.event(body["event"], event_id="EvCUT", retry_num=1)
+        assert status == 200
+        await settle(desk.services)
+        assert desk.telegram_texts() == ["Yes, two left."]
 
 
 async def test_a_non_numeric_signature_time_is_refused_without_a_traceback(
