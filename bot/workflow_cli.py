@@ -10,9 +10,11 @@ from pathlib import Path
 from bot.config import Settings
 from bot.errors import NotFoundError
 from bot.services import Services, build_services
-from workflows.graph import mermaid
-from workflows.loader import json_schema_text, load_files
+from workflows.flowchart import chart, mermaid
+from workflows.flowchart_svg import html, svg
+from workflows.loader import json_schema_text, load_file, load_files
 from workflows.problems import WorkflowLoadError
+from workflows.schema import Workflow
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,8 +39,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     logs.add_argument("--run", type=int, help="one run by id")
     logs.add_argument("--limit", type=int, default=10)
     logs.set_defaults(command=_async(_logs))
-    graph = commands.add_parser("graph", help="a Mermaid flowchart of a workflow (name or file)")
+    graph = commands.add_parser("graph", help="a flowchart of a workflow (name or file)")
     graph.add_argument("name")
+    graph.add_argument(
+        "--format", choices=("mermaid", "svg", "html"), default="mermaid",
+        help="Mermaid text (default), an SVG picture, or an HTML page with the picture",
+    )
+    graph.add_argument("--output", "-o", help="write to this file instead of the terminal")
     graph.set_defaults(command=_graph_command)
     commands.add_parser("schema", help="the JSON Schema of workflow files").set_defaults(
         command=lambda args, settings: _print(json_schema_text(), end="")
@@ -159,8 +166,12 @@ async def _logs(args: argparse.Namespace, services: Services) -> int:
 
 def _graph_command(args: argparse.Namespace, settings: Settings) -> int:
     if Path(args.name).is_file():
-        (workflow,) = load_files([Path(args.name)])
-        return _print(mermaid(workflow))
+        try:
+            workflow = load_file(args.name)  # alone: the workflows it starts are not needed
+        except WorkflowLoadError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        return _write_graph(args, workflow)
     return _async(_graph)(args, settings)
 
 
@@ -173,5 +184,19 @@ async def _graph(args: argparse.Namespace, services: Services) -> int:
     if entry is None:
         print(f"no workflow named {args.name!r}", file=sys.stderr)
         return 1
-    print(mermaid(entry.definition))
-    return 0
+    return _write_graph(args, entry.definition)
+
+
+def _write_graph(args: argparse.Namespace, workflow: Workflow) -> int:
+    """Print or write the chart in the format asked for."""
+    if args.format == "svg":
+        text = svg(chart(workflow), workflow.name)
+    elif args.format == "html":
+        text = html(chart(workflow), f"workflow {workflow.name}")
+    else:
+        text = mermaid(workflow)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+        return 0
+    return _print(text, end="")

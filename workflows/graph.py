@@ -1,4 +1,4 @@
-"""Whole-graph checks of one workflow and of a set of workflows, and Mermaid flowcharts."""
+"""Whole-graph checks of one workflow and of a set of workflows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from workflows.problems import Problem
 from workflows.registry import STEPS
 from workflows.schema import Workflow, default_step_id
 from workflows.steps.base import END, StepBase
-from workflows.steps.branch import BranchStep
 from workflows.steps.trigger_workflow import TriggerWorkflowStep
 
 
@@ -139,31 +138,3 @@ def _cycles(edges: dict[str, list[tuple[str, str]]], sources: Mapping[str, str])
                 elif target not in path:
                     stack.append((target, [*path, target], via))
     return problems
-
-
-def mermaid(workflow: Workflow) -> str:
-    """A Mermaid flowchart of the workflow: trigger, steps, exits and default flow."""
-    lines = ["flowchart TD", f'    trigger(["{_label(workflow.trigger.event)}"])']
-    node = {step.id: f"s{i}" for i, step in enumerate(workflow.steps)}
-    if workflow.steps:
-        lines.append(f"    trigger --> {node[workflow.steps[0].id]}")
-    lines.append('    done(["end"])')
-    for index, step in enumerate(workflow.steps):
-        me = node[step.id]
-        shape = ("{", "}") if step.type in ("branch", "date_time") else ("[", "]")
-        lines.append(f'    {me}{shape[0]}"{_label(f"{step.id}: {step.summary()}")}"{shape[1]}')
-        for field, target in step.targets():
-            if field != "next" and (target in node or target == END):
-                label = field.removeprefix("exits.")
-                lines.append(f"    {me} -->|{_label(label)}| {node.get(target, 'done')}")
-        if isinstance(step, BranchStep) and step.else_ is not None:
-            continue
-        following = workflow.steps[index + 1].id if index + 1 < len(workflow.steps) else None
-        default = step.next if step.next is not None else following
-        target_node = node.get(default, "done") if default is not None else "done"
-        lines.append(f"    {me} -.-> {target_node}")
-    return "\n".join(lines) + "\n"
-
-
-def _label(text: str) -> str:
-    return text.replace('"', "'").replace("|", "/").replace("\n", " ")

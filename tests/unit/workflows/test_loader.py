@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.graph import mermaid
+from workflows.flowchart import mermaid
 from workflows.loader import check_workflow_set, json_schema, load_dir, load_file, load_text
 from workflows.problems import WorkflowLoadError
 
