@@ -30,7 +30,7 @@ run: $(RUN_STAMP)
 	@echo "relaybot: migrating the database"
 	$(BIN)/relaybot migrate
 	@echo "relaybot demo: open http://127.0.0.1:8080/ (the shop page with the chat widget)"
-	$(BIN)/relaybot serve --host 127.0.0.1 --port 8080
+	RELAYBOT_DEMO=true $(BIN)/relaybot serve --host 127.0.0.1 --port 8080
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

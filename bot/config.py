@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:8080", alias="RELAYBOT_PUBLIC_URL")
     admin_token: SecretStr | None = Field(None, alias="RELAYBOT_ADMIN_TOKEN")
     secret_key: SecretStr | None = Field(None, alias="RELAYBOT_SECRET_KEY")
+    demo: bool = Field(False, alias="RELAYBOT_DEMO")
     trust_proxy: bool = Field(False, alias="RELAYBOT_TRUST_PROXY")
     workflows_dir: str = Field("examples/workflows", alias="RELAYBOT_WORKFLOWS_DIR")
     log_level: str = Field("INFO", alias="RELAYBOT_LOG_LEVEL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,8 @@ from channels.widget.origins import OriginPolicy, normalize_origin
 from channels.widget.protocol import Hello
 from channels.widget.service import FrameHandler, History, public_message
 from channels.widget.session import SessionIssuer, VisitorSession
+
+logger = logging.getLogger(__name__)
 
 TYPING_FOR = timedelta(seconds=8)
 
@@ -37,6 +40,7 @@ class WidgetCore:
     trust_proxy: bool = False
     history_limit: int = 200
     typing_until: dict[str, datetime] = field(default_factory=dict)
+    _warned_untrusted_proxy: bool = field(default=False, init=False)
 
     def allows(self, request: web.Request) -> bool:
         """The configured origins, plus pages this server serves itself (the demo at ``/``)."""
@@ -52,9 +56,23 @@ class WidgetCore:
         return origin
 
     def client_ip(self, request: web.Request) -> str:
+        """The address new sessions are rate-limited by.
+
+        With ``RELAYBOT_TRUST_PROXY`` on, the last ``X-Forwarded-For`` entry: the one the
+        trusted proxy added (earlier entries come from the client and prove nothing).
+        Otherwise the connection's peer.
+        """
         forwarded = request.headers.get("X-Forwarded-For")
-        if self.trust_proxy and forwarded:
-            return forwarded.split(",")[0].strip()
+        if self.trust_proxy and forwarded and forwarded.split(",")[-1].strip():
+            return forwarded.split(",")[-1].strip()
+        if forwarded and not self._warned_untrusted_proxy:
+            self._warned_untrusted_proxy = True
+            logger.warning(
+                "widget requests carry X-Forwarded-For but RELAYBOT_TRUST_PROXY is off: new"
+                " sessions are rate-limited by the proxy's address %s, so all visitors behind"
+                " it share one limit; set RELAYBOT_TRUST_PROXY=true behind a trusted proxy",
+                request.remote,
+            )
         return request.remote or "unknown"
 
     def open_session(self, request: web.Request, hello: Hello) -> tuple[VisitorSession, str]:

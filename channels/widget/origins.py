@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 
 from bot.config import Settings
 
-DEFAULT_DEV_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
+DEMO_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
+"""Where ``make run`` serves the demo; allowed only in demo mode (``RELAYBOT_DEMO``)."""
 
 
 def normalize_origin(value: str) -> str:
@@ -18,13 +19,15 @@ def normalize_origin(value: str) -> str:
 
 
 class OriginPolicy:
-    """``RELAYBOT_WIDGET_ALLOWED_ORIGINS``; empty means the public URL and local dev only."""
+    """``RELAYBOT_WIDGET_ALLOWED_ORIGINS``; empty means the public URL only (and the local
+    demo addresses in demo mode)."""
 
     def __init__(self, settings: Settings) -> None:
         configured = [normalize_origin(o) for o in settings.widget_allowed_origins]
         self.allow_all = "*" in configured
         if not configured:
-            configured = [normalize_origin(settings.public_url), *DEFAULT_DEV_ORIGINS]
+            demo = DEMO_ORIGINS if settings.demo else ()
+            configured = [normalize_origin(settings.public_url), *demo]
         self.allowed = frozenset(configured)
 
     def allows(self, origin: str | None) -> bool:

@@ -38,24 +38,35 @@ def test_a_cooldown_lets_one_through_per_period() -> None:
     assert cooldown.ready("a")
 
 
-def _policy(origins: list[str], public_url: str = "https://chat.example.com") -> OriginPolicy:
+def _policy(
+    origins: list[str], public_url: str = "https://chat.example.com", demo: bool = False
+) -> OriginPolicy:
     return OriginPolicy(
         Settings(
             _env_file=None,
             RELAYBOT_WIDGET_ALLOWED_ORIGINS=origins,
             RELAYBOT_PUBLIC_URL=public_url,
+            RELAYBOT_DEMO=demo,
         )
     )
 
 
-def test_no_configured_origins_means_public_url_and_local_dev() -> None:
+def test_no_configured_origins_means_the_public_url_only() -> None:
     policy = _policy([])
+    assert policy.allows("https://chat.example.com")
+    assert not policy.allows("http://127.0.0.1:8080")
+    assert not policy.allows("http://localhost:8080")
+    assert not policy.allows("https://evil.example")
+    assert policy.allows(None)
+
+
+def test_the_demo_also_allows_the_local_demo_addresses() -> None:
+    policy = _policy([], demo=True)
     assert policy.allows("https://chat.example.com")
     assert policy.allows("http://127.0.0.1:8080")
     assert policy.allows("http://localhost:8080")
-    assert not policy.allows("https://evil.example")
     assert not policy.allows("http://127.0.0.1:9999")
-    assert policy.allows(None)
+    assert not _policy(["https://shop.example"], demo=True).allows("http://localhost:8080")
 
 
 def test_configured_origins_and_star() -> None:
