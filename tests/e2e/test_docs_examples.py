@@ -232,9 +232,9 @@ def test_every_workflow_snippet_loads(block: Block) -> None:
 
 def as_workflow(data: Any) -> dict[str, Any]:
     """A snippet as a whole workflow: full ones as they are, fragments placed in one."""
-    if isinstance(data, dict) and "steps" in data:
-        return {"name": "docs-example", **data} if "name" not in data else data
     base: dict[str, Any] = {"name": "docs-example", "trigger": {"event": "message.received"}}
+    if isinstance(data, dict) and {"steps", "trigger"} & set(data):
+        return {**base, "steps": [{"type": "close_conversation"}], **data}
     if isinstance(data, dict) and set(data) <= {"conditions"}:
         return {**base, **data, "steps": [{"type": "close_conversation"}]}
     assert isinstance(data, list), "a snippet is a workflow, its conditions, or a list of steps"
