@@ -1,14 +1,18 @@
-"""Outbound destination guard: workflow-supplied URLs may not reach private networks.
+"""Outbound destination guard: URLs from workflows and settings may not reach private networks.
 
 ``http_request`` actions and ``send_webhook`` steps take URLs from workflow files and
-templates. Without a guard they could read cloud metadata endpoints, admin panels on
-localhost or anything else on the internal network (server-side request forgery).
+templates; the AI endpoint comes from a setting. Without a guard they could read cloud
+metadata endpoints, admin panels on localhost or anything else on the internal network
+(server-side request forgery).
 
 Rules: only ``http`` and ``https``; the host must resolve only to public addresses,
 unless the host name, the address, or a network containing the address is listed in
-``RELAYBOT_WEBHOOK_ALLOWED_HOSTS``. Redirects are never followed by the callers, so a
-public host cannot bounce a request inward. :class:`GuardedResolver` applies the same
-rule at connect time for sessions that want protection against DNS rebinding.
+``RELAYBOT_WEBHOOK_ALLOWED_HOSTS``. IPv6 transition addresses (IPv4-mapped,
+IPv4-compatible, NAT64, 6to4, Teredo) are judged by the IPv4 addresses they carry.
+:func:`check_url` checks a URL before a call; :class:`GuardedResolver` applies the same
+rule to the addresses a connection is actually made to, so a host that answers a public
+address first and a private one next (DNS rebinding) is still refused.
+:class:`integrations.outbound_http.OutboundHttp` puts both together.
 """
 
 from __future__ import annotations
@@ -42,8 +46,44 @@ def _as_ip(value: str) -> IPAddress | None:
     return address
 
 
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+# Where RFC 6052 puts the IPv4 address for each prefix length a /48 may be split into
+# (octet 8 is always skipped); the local-use prefix's length is the operator's choice.
+_RFC6052_OCTETS = ((6, 7, 9, 10), (7, 9, 10, 11), (9, 10, 11, 12), (12, 13, 14, 15))
+
+
+def carried_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
+    """The IPv4 addresses an IPv6 transition address carries; None for plain IPv6.
+
+    IPv4-mapped, IPv4-compatible, IPv4-translated and well-known NAT64 addresses carry
+    their last 32 bits; 6to4 (``2002::/16``) bits 16..47; Teredo (``2001::/32``) both
+    the server (bits 32..63) and the client (last 32 bits XOR 0xffffffff); local-use
+    NAT64 (``64:ff9b:1::/48``) every placement RFC 6052 allows.
+    """
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    last32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in _IPV4_COMPATIBLE or address in _IPV4_TRANSLATED or address in _NAT64_WELL_KNOWN:
+        return [last32]
+    if address in _NAT64_LOCAL:
+        octets = address.packed
+        return [ipaddress.IPv4Address(bytes(octets[i] for i in at)) for at in _RFC6052_OCTETS]
+    return None
+
+
 def is_public(address: IPAddress) -> bool:
-    """True for globally routable unicast addresses."""
+    """True for globally routable unicast addresses (transition forms: every IPv4 they carry)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = carried_ipv4(address)
+        if carried is not None:
+            return all(is_public(inner) for inner in carried)
     return address.is_global and not address.is_multicast
 
 
@@ -77,8 +117,13 @@ def check_address(host: str, address: IPAddress, allowed_hosts: Sequence[str]) -
     )
 
 
-async def check_url(url: str, allowed_hosts: Sequence[str]) -> None:
-    """Raise :class:`DestinationRefused` unless ``url`` is an http(s) URL to an allowed host."""
+async def check_url(
+    url: str, allowed_hosts: Sequence[str], resolver: AbstractResolver | None = None
+) -> None:
+    """Raise :class:`DestinationRefused` unless ``url`` is an http(s) URL to an allowed host.
+
+    Host names are looked up with ``resolver`` (the system resolver when None).
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise DestinationRefused(f"only http and https URLs are allowed, not {parts.scheme!r}")
@@ -93,26 +138,31 @@ async def check_url(url: str, allowed_hosts: Sequence[str]) -> None:
         return
     if is_allowed(host, None, allowed_hosts):
         return
-    for address in await _resolve(host, parts.port or (443 if parts.scheme == "https" else 80)):
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    for address in await _resolve(host, port, resolver):
         check_address(host, address, allowed_hosts)
 
 
-async def _resolve(host: str, port: int) -> list[IPAddress]:
-    loop = asyncio.get_running_loop()
+async def _resolve(host: str, port: int, resolver: AbstractResolver | None) -> list[IPAddress]:
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        if resolver is None:
+            loop = asyncio.get_running_loop()
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            hosts = [str(info[4][0]) for info in infos]
+        else:
+            results = await resolver.resolve(host, port, socket.AF_UNSPEC)
+            hosts = [str(result["host"]) for result in results]
     except OSError as exc:
         raise DestinationRefused(f"cannot resolve {host}: {exc.strerror or exc}") from exc
-    addresses = [_as_ip(str(info[4][0])) for info in infos]
+    addresses = [_as_ip(h) for h in hosts]
     return [a for a in addresses if a is not None]
 
 
 class GuardedResolver(AbstractResolver):
-    """An aiohttp resolver that drops private answers (DNS-rebinding safe connect step).
+    """An aiohttp resolver that drops private answers (the DNS-rebinding safe connect step).
 
-    Use it for a session dedicated to workflow-supplied URLs::
-
-        connector = aiohttp.TCPConnector(resolver=GuardedResolver(settings.webhook_allowed_hosts))
+    The connector connects only to the addresses it returns, so each one is judged here,
+    at connect time. :class:`integrations.outbound_http.OutboundHttp` wires it in.
     """
 
     def __init__(self, allowed_hosts: Sequence[str], inner: AbstractResolver | None = None) -> None:
