@@ -59,6 +59,8 @@ class Services:
     """Wake-ups from the other processes (PostgreSQL only)."""
     secret_key: SecretKeySlot = field(default_factory=SecretKeySlot)
     """The deployment's secret key, filled in when the app starts."""
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Closed with the services, after the shared session (e.g. the guarded outbound session)."""
     _http: aiohttp.ClientSession | None = None
 
     @property
@@ -86,6 +88,8 @@ class Services:
             await channel.close()
         if self._http is not None:
             await self._http.close()
+        for close in self.closers:
+            await close()
         if isinstance(self.locks, AdvisoryLocks):
             await self.locks.close()
         await self.db.close()

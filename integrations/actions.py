@@ -6,6 +6,7 @@ import aiohttp
 
 from bot.config import Settings
 from integrations.http_request import make_http_request_action
+from integrations.outbound_http import OutboundHttp
 from integrations.shopify import ShopifyClient, make_order_lookup_action
 from integrations.stripe_refund import StripeRefunder, make_refund_action
 from workflows.actions import ActionRegistry
@@ -14,20 +15,21 @@ ACTION_NAMES = ("http_request", "shopify.order_lookup", "stripe.refund")
 
 
 def register_actions(
-    registry: ActionRegistry, *, session: aiohttp.ClientSession, settings: Settings
+    registry: ActionRegistry,
+    *,
+    session: aiohttp.ClientSession,
+    outbound: OutboundHttp,
+    settings: Settings,
 ) -> None:
-    """Register every integration action on the shared session.
+    """Register every integration action: platform clients on the shared session,
+    ``http_request`` (workflow-supplied URLs) on the guarded ``outbound`` session.
 
     Actions whose credentials are missing are registered anyway, so workflows that use
     them still load; they answer ``failure`` ("... is not configured") when run.
     """
     registry.register(
         "http_request",
-        make_http_request_action(
-            session,
-            allowed_hosts=settings.webhook_allowed_hosts,
-            default_timeout_s=settings.webhook_timeout_s,
-        ),
+        make_http_request_action(outbound, default_timeout_s=settings.webhook_timeout_s),
     )
     registry.register(
         "shopify.order_lookup", make_order_lookup_action(ShopifyClient(session, settings))

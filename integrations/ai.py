@@ -6,6 +6,8 @@ with ``Authorization: Bearer AI_API_KEY``, model ``AI_MODEL``, timeout ``AI_TIME
 The step's instructions become the system message; the conversation's recent
 messages follow as user / assistant turns. :func:`generate_reply` never raises: on
 errors, timeouts or an empty answer it returns the step's fallback text and why.
+Calls go through :class:`OutboundHttp`: a private endpoint (a local model server) must
+be listed in ``RELAYBOT_WEBHOOK_ALLOWED_HOSTS``, and every redirect hop is checked too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import aiohttp
 
 from bot.config import Settings
 from bot.errors import RelaybotError
+from integrations.net_guard import DestinationRefused
+from integrations.outbound_http import OutboundHttp
 
 logger = logging.getLogger(__name__)
 
@@ -68,18 +72,18 @@ def _content(payload: Any) -> str:
 
 
 class OpenAICompatibleProvider:
-    """An :class:`AIProvider` over the chat-completions API, on a shared aiohttp session."""
+    """An :class:`AIProvider` over the chat-completions API, on the guarded outbound session."""
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        http: OutboundHttp,
         settings: Settings,
         *,
         timeout_s: float | None = None,
         history_limit: int = DEFAULT_HISTORY,
         max_tokens: int | None = 500,
     ) -> None:
-        self._session = session
+        self._http = http
         self._settings = settings
         self._timeout = aiohttp.ClientTimeout(total=timeout_s or settings.ai_timeout_s)
         self._history_limit = history_limit
@@ -104,12 +108,14 @@ class OpenAICompatibleProvider:
             headers["Authorization"] = f"Bearer {self._settings.ai_api_key.get_secret_value()}"
         url = f"{base.rstrip('/')}/chat/completions"
         try:
-            async with self._session.post(
+            async with self._http.post(
                 url, json=body, headers=headers, timeout=self._timeout
             ) as resp:
                 if resp.status >= 300:
                     raise AIError(_status_reason(resp.status))
                 payload = await resp.json(content_type=None)
+        except DestinationRefused as exc:
+            raise AIError(f"the AI endpoint was refused: {exc}") from exc
         except TimeoutError as exc:
             raise AIError("the AI provider timed out") from exc
         except (aiohttp.ClientError, ValueError) as exc:

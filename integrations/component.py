@@ -15,6 +15,7 @@ from integrations.ai_agent_runtime import AiAgentRuntime
 from integrations.ai_replies import AiReplyHandler
 from integrations.deliveries import EMAIL_KIND, make_email_handler, make_webhook_handler
 from integrations.email import EmailSender
+from integrations.outbound_http import OutboundHttp
 from integrations.webhook import WebhookSender
 from workflows.actions import ActionRegistry
 
@@ -29,26 +30,29 @@ def subscribe_ai_agent(services: Services) -> AiAgentRuntime:
 
 
 def install_integrations(services: Services) -> None:
-    """Register the actions and outbox handlers; run inside the event loop (uses ``services.http``)."""
+    """Register the actions and outbox handlers; run inside the event loop (uses ``services.http``).
+
+    URLs from workflows and settings (webhooks, ``http_request``, the AI endpoint) go
+    through one guarded :class:`OutboundHttp`, closed with the services.
+    """
     settings = services.settings
+    outbound = OutboundHttp(settings.webhook_allowed_hosts)
+    services.closers.append(outbound.close)
     actions = services.extras.get("actions")
     if isinstance(actions, ActionRegistry):
-        register_actions(actions, session=services.http, settings=settings)
+        register_actions(actions, session=services.http, outbound=outbound, settings=settings)
     else:
         logger.warning("no workflow runner: integration actions not registered")
     services.outbox.register(
         WEBHOOK,
         make_webhook_handler(
-            WebhookSender(
-                services.http, allowed_hosts=settings.webhook_allowed_hosts,
-                timeout_s=settings.webhook_timeout_s, clock=services.clock,
-            )
+            WebhookSender(outbound, timeout_s=settings.webhook_timeout_s, clock=services.clock)
         ),
     )
     sender = EmailSender(settings)
     if sender.configured:
         services.outbox.register(EMAIL_KIND, make_email_handler(sender))
-    provider = OpenAICompatibleProvider(services.http, settings) if settings.ai_api_base_url else None
+    provider = OpenAICompatibleProvider(outbound, settings) if settings.ai_api_base_url else None
     services.outbox.register(AI_REPLY, AiReplyHandler(services, provider))
 
 

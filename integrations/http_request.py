@@ -4,18 +4,21 @@ Inputs: ``url`` (required), ``method`` (GET), ``headers``, ``json`` or ``body``,
 ``timeout`` (seconds, capped). Result data: ``status``, ``json`` (when the answer is
 JSON) or ``text``. 2xx -> success; 3xx/4xx -> declined (redirects are not followed);
 5xx, timeouts, unreachable hosts, refused destinations and bad inputs -> failure.
+Calls go through :class:`OutboundHttp`, which refuses private destinations before the
+call and again at connect time.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 
-from integrations.net_guard import DestinationRefused, check_url, describe
+from integrations.net_guard import DestinationRefused, describe
+from integrations.outbound_http import OutboundHttp
 from workflows.actions import Action, ActionContext, ActionResult
 
 logger = logging.getLogger(__name__)
@@ -60,14 +63,8 @@ async def _read(resp: aiohttp.ClientResponse) -> dict[str, Any]:
     return {"text": text}
 
 
-def make_http_request_action(
-    session: aiohttp.ClientSession,
-    *,
-    allowed_hosts: Sequence[str] = (),
-    default_timeout_s: float = 10.0,
-) -> Action:
-    """Build the ``http_request`` action bound to a shared session and the allow-list."""
-    allowed = list(allowed_hosts)
+def make_http_request_action(http: OutboundHttp, *, default_timeout_s: float = 10.0) -> Action:
+    """Build the ``http_request`` action bound to the guarded outbound session."""
 
     async def http_request(inputs: dict[str, Any], ctx: ActionContext) -> ActionResult:
         problem = _inputs_error(inputs)
@@ -75,10 +72,6 @@ def make_http_request_action(
             return ActionResult(outcome="failure", reason=problem)
         url = str(inputs["url"])
         target = describe(url)
-        try:
-            await check_url(url, allowed)
-        except DestinationRefused as exc:
-            return ActionResult(outcome="failure", reason=str(exc))
         method = str(inputs.get("method", "GET")).upper()
         kwargs: dict[str, Any] = {
             "headers": {str(k): str(v) for k, v in inputs.get("headers", {}).items()},
@@ -90,8 +83,10 @@ def make_http_request_action(
         elif "body" in inputs:
             kwargs["data"] = str(inputs["body"]).encode()
         try:
-            async with session.request(method, url, **kwargs) as resp:
+            async with http.request(method, url, **kwargs) as resp:
                 data: dict[str, Any] = {"status": resp.status, **await _read(resp)}
+        except DestinationRefused as exc:
+            return ActionResult(outcome="failure", reason=str(exc))
         except TimeoutError:
             return ActionResult(outcome="failure", reason=f"{method} {target} timed out")
         except aiohttp.ClientError as exc:

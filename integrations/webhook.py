@@ -7,8 +7,10 @@ Every POST carries::
     X-Relaybot-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
 
 Receivers verify with :func:`verify_signature` (or the few lines in docs/integrations.md)
-and deduplicate on the delivery id. Failures raise the outbox's typed errors: 429 ->
-:class:`RateLimitedError` with the Retry-After, 5xx / timeouts / connection errors ->
+and deduplicate on the delivery id. Requests go through :class:`OutboundHttp`, so
+private destinations are refused before the call and again at connect time. Failures
+raise the outbox's typed errors: 429 -> :class:`RateLimitedError` with the Retry-After,
+5xx / timeouts / connection errors (an address refused at connect time among them) ->
 :class:`UnavailableError`, other 4xx (and 3xx: redirects are not followed) ->
 :class:`BadRequestError`, refused destinations -> :class:`PermanentDeliveryError`.
 """
@@ -19,7 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -34,7 +36,8 @@ from bot.errors import (
     RateLimitedError,
     UnavailableError,
 )
-from integrations.net_guard import DestinationRefused, check_url, describe
+from integrations.net_guard import DestinationRefused, describe
+from integrations.outbound_http import OutboundHttp
 
 logger = logging.getLogger(__name__)
 
@@ -99,18 +102,16 @@ class WebhookResponse:
 
 
 class WebhookSender:
-    """POSTs signed JSON to workflow-supplied URLs through a shared aiohttp session."""
+    """POSTs signed JSON to workflow-supplied URLs through the guarded outbound session."""
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        http: OutboundHttp,
         *,
-        allowed_hosts: Sequence[str] = (),
         timeout_s: float = 10.0,
         clock: Clock | None = None,
     ) -> None:
-        self._session = session
-        self._allowed = list(allowed_hosts)
+        self._http = http
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._clock = clock or SystemClock()
 
@@ -125,10 +126,6 @@ class WebhookSender:
     ) -> WebhookResponse:
         """Send once; raise a typed delivery error the outbox retries or gives up on."""
         target = describe(url)
-        try:
-            await check_url(url, self._allowed)
-        except DestinationRefused as exc:
-            raise PermanentDeliveryError(str(exc)) from exc
         raw = encode_body(body)
         sent_headers = {k: v for k, v in (headers or {}).items() if k.lower() not in _RESERVED}
         sent_headers["Content-Type"] = "application/json"
@@ -137,12 +134,14 @@ class WebhookSender:
             timestamp = int(self._clock.now().timestamp())
             sent_headers[SIGNATURE_HEADER] = sign(secret, timestamp, raw)
         try:
-            async with self._session.post(
+            async with self._http.post(
                 url, data=raw, headers=sent_headers, timeout=self._timeout, allow_redirects=False
             ) as resp:
                 text = (await resp.content.read(4096)).decode(errors="replace")
                 status = resp.status
                 retry_after = resp.headers.get("Retry-After")
+        except DestinationRefused as exc:
+            raise PermanentDeliveryError(str(exc)) from exc
         except TimeoutError as exc:
             raise UnavailableError(f"webhook {target} timed out") from exc
         except aiohttp.ClientError as exc:

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from bot.config import Settings
+from integrations.outbound_http import OutboundHttp
 
 LOOPBACK = ["127.0.0.1"]
 
@@ -17,6 +18,13 @@ LOOPBACK = ["127.0.0.1"]
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture
+async def outbound() -> AsyncIterator[OutboundHttp]:
+    """The guarded session for workflow and setting URLs, with the loopback fakes allowed."""
+    async with OutboundHttp(LOOPBACK) as guarded:
+        yield guarded
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import aiohttp
 import pytest
 
 from bot.config import Settings
 from integrations.ai import OpenAICompatibleProvider, generate_reply
 from integrations.ai_agent import ai_agent_turn
+from integrations.outbound_http import OutboundHttp
 from tests.fakes.openai import PATH, FakeOpenAI
 
 KEY = "sk-fake-SECRET-42"
@@ -33,12 +33,12 @@ async def ai() -> AsyncIterator[FakeOpenAI]:
 
 @pytest.fixture
 def provider(
-    ai: FakeOpenAI, http: aiohttp.ClientSession, make_settings: Callable[..., Settings]
+    ai: FakeOpenAI, outbound: OutboundHttp, make_settings: Callable[..., Settings]
 ) -> Callable[..., OpenAICompatibleProvider]:
     def make(timeout: float | None = None, **values: Any) -> OpenAICompatibleProvider:
         base = {"AI_API_BASE_URL": ai.base_url, "AI_API_KEY": KEY, "AI_MODEL": "test-model"}
         return OpenAICompatibleProvider(
-            http, make_settings(**{**base, **values}), timeout_s=timeout
+            outbound, make_settings(**{**base, **values}), timeout_s=timeout
         )
 
     return make
@@ -102,16 +102,16 @@ async def test_malformed_answer_falls_back(
 
 
 async def test_unreachable_and_unconfigured_fall_back(
-    http: aiohttp.ClientSession, make_settings: Callable[..., Settings]
+    outbound: OutboundHttp, make_settings: Callable[..., Settings]
 ) -> None:
     gone = FakeOpenAI()
     async with gone:
         url = gone.base_url
-    down = OpenAICompatibleProvider(http, make_settings(AI_API_BASE_URL=url))
+    down = OpenAICompatibleProvider(outbound, make_settings(AI_API_BASE_URL=url))
     assert (
         await generate_reply(down, "x", HISTORY, FALLBACK)
     ).reason == "the AI request failed: ClientConnectorError"
-    off = OpenAICompatibleProvider(http, make_settings())
+    off = OpenAICompatibleProvider(outbound, make_settings())
     assert not off.configured
     assert (await generate_reply(off, "x", HISTORY, FALLBACK)).used_fallback
 

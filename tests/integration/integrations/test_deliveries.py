@@ -22,13 +22,12 @@ from integrations.deliveries import (
     message_id_for,
 )
 from integrations.email import EmailSender
+from integrations.outbound_http import OutboundHttp
 from integrations.webhook import WebhookSender, verify_signature
 from tests.fakes.base import FakeServer, Recorded
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.smtp import FakeSMTP
 from workflows.actions import ActionContext, ActionRegistry, DuplicateActionError
-
-from .conftest import LOOPBACK
 
 
 @dataclass
@@ -48,9 +47,9 @@ class Receiver(FakeServer):
         self.route("POST", "/in", ok)
 
 
-async def test_webhook_handler_signs_and_uses_the_item_key(http: aiohttp.ClientSession) -> None:
+async def test_webhook_handler_signs_and_uses_the_item_key(outbound: OutboundHttp) -> None:
     clock = FakeClock()
-    handler = make_webhook_handler(WebhookSender(http, allowed_hosts=LOOPBACK, clock=clock))
+    handler = make_webhook_handler(WebhookSender(outbound, clock=clock))
     async with Receiver() as hook:
         item = Item(
             {"url": f"{hook.url}/in", "body": {"lead": 1}, "secret": "s", "headers": {"X-A": "b"}}
@@ -63,10 +62,10 @@ async def test_webhook_handler_signs_and_uses_the_item_key(http: aiohttp.ClientS
 
 
 async def test_malformed_payloads_are_bad_requests(
-    http: aiohttp.ClientSession, make_settings: Callable[..., Settings]
+    outbound: OutboundHttp, make_settings: Callable[..., Settings]
 ) -> None:
     with pytest.raises(BadRequestError, match="WebhookJob"):
-        await make_webhook_handler(WebhookSender(http))(Item({"body": {}}))
+        await make_webhook_handler(WebhookSender(outbound))(Item({"body": {}}))
     with pytest.raises(BadRequestError, match="EmailJob"):
         await make_email_handler(EmailSender(make_settings()))(
             Item({"to": [], "subject": "x", "text": "y"})
@@ -95,7 +94,7 @@ async def test_email_handler_keeps_the_message_id_across_retries(
 
 
 async def test_ai_reply_handler(
-    http: aiohttp.ClientSession, make_settings: Callable[..., Settings]
+    outbound: OutboundHttp, make_settings: Callable[..., Settings]
 ) -> None:
     loaded: list[tuple[int, int]] = []
 
@@ -109,7 +108,7 @@ async def test_ai_reply_handler(
     ai = FakeOpenAI()
     async with ai:
         provider = OpenAICompatibleProvider(
-            http, make_settings(AI_API_BASE_URL=ai.base_url, AI_API_KEY="sk-fake")
+            outbound, make_settings(AI_API_BASE_URL=ai.base_url, AI_API_KEY="sk-fake")
         )
         handler = make_ai_reply_handler(provider, load_history, send_reply)
         item = Item({"conversation_id": 5, "instructions": "Be kind", "fallback": "One moment"})
@@ -127,14 +126,14 @@ async def test_ai_reply_handler(
 
 
 async def test_register_actions(
-    http: aiohttp.ClientSession, make_settings: Callable[..., Settings]
+    http: aiohttp.ClientSession, outbound: OutboundHttp, make_settings: Callable[..., Settings]
 ) -> None:
     registry = ActionRegistry()
     settings = make_settings()
-    register_actions(registry, session=http, settings=settings)
+    register_actions(registry, session=http, outbound=outbound, settings=settings)
     assert registry.names() == sorted(ACTION_NAMES)
     with pytest.raises(DuplicateActionError):
-        register_actions(registry, session=http, settings=settings)
+        register_actions(registry, session=http, outbound=outbound, settings=settings)
     ctx = ActionContext(run_id=1, step_id="s", idempotency_key="k")
     shopify = registry.get("shopify.order_lookup")
     stripe = registry.get("stripe.refund")

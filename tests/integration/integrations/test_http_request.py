@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 from aiohttp import web
 
 from integrations.http_request import make_http_request_action
+from integrations.outbound_http import OutboundHttp
 from tests.fakes.base import FakeServer, Recorded
 from workflows.actions import Action, ActionContext
-
-from .conftest import LOOPBACK
 
 CTX = ActionContext(run_id=1, step_id="call", idempotency_key="run-1:call")
 
@@ -41,8 +39,8 @@ async def api() -> AsyncIterator[Api]:
 
 
 @pytest.fixture
-def action(http: aiohttp.ClientSession) -> Action:
-    return make_http_request_action(http, allowed_hosts=LOOPBACK, default_timeout_s=5)
+def action(outbound: OutboundHttp) -> Action:
+    return make_http_request_action(outbound, default_timeout_s=5)
 
 
 async def test_post_json_success(api: Api, action: Action) -> None:
@@ -92,9 +90,9 @@ async def test_unreachable_is_failure(action: Action) -> None:
     assert "failed" in (result.reason or "")
 
 
-async def test_loopback_refused_unless_allow_listed(api: Api, http: aiohttp.ClientSession) -> None:
-    strict = make_http_request_action(http)
-    result = await strict({"url": f"{api.url}/ping"}, CTX)
+async def test_loopback_refused_unless_allow_listed(api: Api) -> None:
+    async with OutboundHttp([]) as guarded:
+        result = await make_http_request_action(guarded)({"url": f"{api.url}/ping"}, CTX)
     assert result.outcome == "failure"
     assert "RELAYBOT_WEBHOOK_ALLOWED_HOSTS" in (result.reason or "")
     assert api.requests == []

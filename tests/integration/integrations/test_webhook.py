@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -15,10 +14,9 @@ from bot.errors import (
     RateLimitedError,
     UnavailableError,
 )
+from integrations.outbound_http import OutboundHttp
 from integrations.webhook import WebhookSender, verify_signature
 from tests.fakes.base import FakeServer, Recorded
-
-from .conftest import LOOPBACK
 
 
 class Receiver(FakeServer):
@@ -38,15 +36,15 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield fake
 
 
-def sender(http: aiohttp.ClientSession, clock: FakeClock, timeout: float = 5.0) -> WebhookSender:
-    return WebhookSender(http, allowed_hosts=LOOPBACK, timeout_s=timeout, clock=clock)
+def sender(http: OutboundHttp, clock: FakeClock, timeout: float = 5.0) -> WebhookSender:
+    return WebhookSender(http, timeout_s=timeout, clock=clock)
 
 
 async def test_delivers_signed_json_with_stable_delivery_id(
-    http: aiohttp.ClientSession, receiver: Receiver
+    outbound: OutboundHttp, receiver: Receiver
 ) -> None:
     clock = FakeClock()
-    webhook = sender(http, clock)
+    webhook = sender(outbound, clock)
     url = f"{receiver.url}/hook"
     result = await webhook.deliver(
         url, {"lead": 7}, delivery_id="dlv-1", secret="whsec", headers={"X-Team": "vip"}
@@ -67,9 +65,9 @@ async def test_delivers_signed_json_with_stable_delivery_id(
 
 
 async def test_unsigned_without_secret_and_reserved_headers_not_overridden(
-    http: aiohttp.ClientSession, receiver: Receiver
+    outbound: OutboundHttp, receiver: Receiver
 ) -> None:
-    await sender(http, FakeClock()).deliver(
+    await sender(outbound, FakeClock()).deliver(
         f"{receiver.url}/hook",
         [1, 2],
         delivery_id="d",
@@ -81,43 +79,44 @@ async def test_unsigned_without_secret_and_reserved_headers_not_overridden(
     assert got.headers["Content-Type"] == "application/json"
 
 
-async def test_429_carries_retry_after(http: aiohttp.ClientSession, receiver: Receiver) -> None:
+async def test_429_carries_retry_after(outbound: OutboundHttp, receiver: Receiver) -> None:
     receiver.fail_next(429, headers={"Retry-After": "12"})
     with pytest.raises(RateLimitedError) as info:
-        await sender(http, FakeClock()).deliver(f"{receiver.url}/hook", {}, delivery_id="d")
+        await sender(outbound, FakeClock()).deliver(f"{receiver.url}/hook", {}, delivery_id="d")
     assert info.value.retry_after == 12.0
 
 
 @pytest.mark.parametrize("status", [400, 404, 410, 302])
 async def test_other_statuses_are_bad_requests(
-    http: aiohttp.ClientSession, receiver: Receiver, status: int
+    outbound: OutboundHttp, receiver: Receiver, status: int
 ) -> None:
     receiver.fail_next(status, headers={"Location": "http://169.254.169.254/"})
     with pytest.raises(BadRequestError, match=f"HTTP {status}"):
-        await sender(http, FakeClock()).deliver(f"{receiver.url}/hook", {}, delivery_id="d")
+        await sender(outbound, FakeClock()).deliver(f"{receiver.url}/hook", {}, delivery_id="d")
     assert len(receiver.requests) == 1
 
 
-async def test_timeout_is_unavailable(http: aiohttp.ClientSession, receiver: Receiver) -> None:
+async def test_timeout_is_unavailable(outbound: OutboundHttp, receiver: Receiver) -> None:
     receiver.slow_next(1.0)
     with pytest.raises(UnavailableError, match="timed out"):
-        await sender(http, FakeClock(), timeout=0.1).deliver(
+        await sender(outbound, FakeClock(), timeout=0.1).deliver(
             f"{receiver.url}/hook", {}, delivery_id="d"
         )
 
 
-async def test_connection_refused_is_unavailable(http: aiohttp.ClientSession) -> None:
+async def test_connection_refused_is_unavailable(outbound: OutboundHttp) -> None:
     fake = Receiver()
     async with fake:
         url = f"{fake.url}/hook"
     with pytest.raises(UnavailableError, match="unreachable"):
-        await sender(http, FakeClock()).deliver(url, {}, delivery_id="d")
+        await sender(outbound, FakeClock()).deliver(url, {}, delivery_id="d")
 
 
 async def test_loopback_refused_unless_allow_listed(
-    http: aiohttp.ClientSession, receiver: Receiver
+    outbound: OutboundHttp, receiver: Receiver
 ) -> None:
-    strict = WebhookSender(http, allowed_hosts=[], clock=FakeClock())
-    with pytest.raises(PermanentDeliveryError, match="private"):
-        await strict.deliver(f"{receiver.url}/hook", {}, delivery_id="d")
+    async with OutboundHttp([]) as guarded:
+        strict = WebhookSender(guarded, clock=FakeClock())
+        with pytest.raises(PermanentDeliveryError, match="private"):
+            await strict.deliver(f"{receiver.url}/hook", {}, delivery_id="d")
     assert receiver.requests == []

@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.services import Services
 from integrations.http_request import make_http_request_action
+from integrations.outbound_http import OutboundHttp
 from tests.harness import Harness
 from tests.integration.runner.flows import exits, start
 from workflows.actions import Action, ActionContext, ActionRegistry, ActionResult
@@ -104,8 +104,8 @@ async def test_http_request_action(
 ) -> None:
     url = str(api.make_url(f"/status/{status}"))
     bot = await start(services, tmp_path, FLOW % ("http_request", url))
-    async with aiohttp.ClientSession() as session:
-        registry(bot).register("http_request", make_http_request_action(session, allowed_hosts=["127.0.0.1"]))
+    async with OutboundHttp(["127.0.0.1"]) as outbound:
+        registry(bot).register("http_request", make_http_request_action(outbound))
         await bot.say("hi")
     assert bot.take() == [reply]
 
@@ -114,7 +114,7 @@ async def test_http_request_refuses_loopback_unless_allowed(
     services: Services, tmp_path: Path, api: TestServer
 ) -> None:
     bot = await start(services, tmp_path, FLOW % ("http_request", str(api.make_url("/status/200"))))
-    async with aiohttp.ClientSession() as session:
-        registry(bot).register("http_request", make_http_request_action(session))
+    async with OutboundHttp([]) as outbound:
+        registry(bot).register("http_request", make_http_request_action(outbound))
         await bot.say("hi")
     assert bot.take() == ["failed"]
