@@ -47,7 +47,14 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        forms = sorted({form for secret in secrets if secret for form in _forms(secret)}, key=len, reverse=True)
+        self._forms: set[str] = set()
+        self._secrets: re.Pattern[str] | None = None
+        self.add(*secrets)
+
+    def add(self, *secrets: str) -> None:
+        """Redact ``secrets`` too, from the next record on."""
+        self._forms |= {form for secret in secrets if secret for form in _forms(secret)}
+        forms = sorted(self._forms, key=len, reverse=True)
         self._secrets = re.compile("|".join(map(re.escape, forms))) if forms else None
 
     def redact(self, text: str) -> str:
@@ -86,6 +93,13 @@ def install_redaction(settings: Settings) -> RedactSecrets:
             handler.removeFilter(old)
         handler.addFilter(redaction)
     return redaction
+
+
+def redact_everywhere(secret: str) -> None:
+    """Add a secret known only at run time (a generated key) to every installed filter."""
+    for handler in logging.getLogger().handlers:
+        for redaction in [f for f in handler.filters if isinstance(f, RedactSecrets)]:
+            redaction.add(secret)
 
 
 def configure_logging(settings: Settings) -> RedactSecrets:

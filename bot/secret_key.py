@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.db import Database
 from bot.errors import RelaybotError
+from bot.log_redaction import redact_everywhere
 from bot.models import InstanceSetting
 from bot.sql import upsert_ignore
 
@@ -72,6 +73,7 @@ async def resolve_secret_key(settings: Settings, db: Database) -> SecretKey:
         key = SecretKey(settings.secret_key.get_secret_value(), "RELAYBOT_SECRET_KEY")
     else:
         value, created = await load_or_create(db)
+        redact_everywhere(value)
         where = "generated and stored" if created else "read"
         key = SecretKey(value, f"the database ({where}: instance_settings.{SETTING_NAME})")
     logger.info("secret key: from %s", key.source)

@@ -10,7 +10,9 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from bot.config import Settings
+from bot.db import Database
 from bot.log_redaction import REDACTED
+from bot.secret_key import resolve_secret_key
 from tests.conftest import make_settings
 from tests.security.log_capture import add_stream, capture, logging_restored
 
@@ -21,8 +23,11 @@ MESSAGE_ONLY = "%(message)s"
 
 def settings(**overrides: object) -> Settings:
     return make_settings(
-        "sqlite+aiosqlite:///unused.db", TELEGRAM_BOT_TOKEN=TOKEN, SMTP_PASSWORD=PASSWORD,
-        RELAYBOT_LOG_LEVEL="DEBUG", **overrides,
+        "sqlite+aiosqlite:///unused.db",
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        SMTP_PASSWORD=PASSWORD,
+        RELAYBOT_LOG_LEVEL="DEBUG",
+        **overrides,
     )
 
 
@@ -47,7 +52,9 @@ def test_url_encoded_forms_are_redacted(streams: list[io.StringIO]) -> None:
     assert len(set(forms)) == 4
     logging.getLogger("aiohttp.client").info("GET /x?token=%s&t=%s&p=%s&q=%s", *forms)
     for stream in streams:
-        assert stream.getvalue() == f"GET /x?token={REDACTED}&t={REDACTED}&p={REDACTED}&q={REDACTED}\n"
+        assert (
+            stream.getvalue() == f"GET /x?token={REDACTED}&t={REDACTED}&p={REDACTED}&q={REDACTED}\n"
+        )
 
 
 def test_any_bot_token_in_a_bot_api_url_is_redacted(streams: list[io.StringIO]) -> None:
@@ -76,11 +83,30 @@ def test_an_unformattable_record_is_redacted_too(streams: list[io.StringIO]) -> 
 def test_message_bodies_at_debug_only_when_asked_for(wanted: str, logged: bool) -> None:
     with logging_restored():
         stream = capture(settings(RELAYBOT_LOG_MESSAGE_TEXT=wanted))
-        for name in ("telegram.Bot", "slack_sdk.web.async_base_client", "slack_bolt.IgnoringSelfEvents",
-                     "integrations.slack.bolt"):
+        for name in (
+            "telegram.Bot",
+            "slack_sdk.web.async_base_client",
+            "slack_bolt.IgnoringSelfEvents",
+            "integrations.slack.bolt",
+        ):
             logging.getLogger(name).debug("body: %s", "hello from a customer")
             logging.getLogger(name).warning("%s failed", name)
         logging.getLogger("bot.outbox").debug("claimed 3 items")
     written = stream.getvalue()
     assert ("hello from a customer" in written) is logged
     assert written.count("failed") == 4 and "claimed 3 items" in written
+
+
+async def test_a_secret_key_generated_at_start_up_is_redacted_too(
+    streams: list[io.StringIO], sqlite_url: str
+) -> None:
+    db = Database(make_settings(sqlite_url))
+    try:
+        key = await resolve_secret_key(make_settings(sqlite_url), db)
+    finally:
+        await db.close()
+    assert key.source.startswith("the database")
+    logging.getLogger("some.library").warning("signing with %s", key.value)
+    for stream in streams:
+        assert key.value not in stream.getvalue()
+        assert f"signing with {REDACTED}" in stream.getvalue()
