@@ -16,6 +16,9 @@ class Metrics:
         self.inbound_messages = Counter(
             "relaybot_inbound_messages", "Customer messages received", ["channel", "result"], registry=r
         )
+        self.inbound_refused = Counter(
+            "relaybot_inbound_refused", "Inbound requests refused with a 4xx", ["channel", "reason"], registry=r
+        )
         self.receive_seconds = Histogram(
             "relaybot_receive_seconds", "Time to store one inbound message", buckets=LATENCY_BUCKETS, registry=r
         )

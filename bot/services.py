@@ -23,6 +23,7 @@ from bot.leads import Pipeline
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.pg_notify import PgListener, asyncpg_dsn, wake_signals
+from bot.refusals import Refusals
 from bot.scheduler import Scheduler
 from bot.secret_key import SecretKeySlot
 from bot.signals import Signals
@@ -62,6 +63,7 @@ class Services:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     """Closed with the services, after the shared session (e.g. the guarded outbound session)."""
     _http: aiohttp.ClientSession | None = None
+    _refusals: Refusals | None = None
 
     @property
     def http(self) -> aiohttp.ClientSession:
@@ -72,6 +74,13 @@ class Services:
                 connector=aiohttp.TCPConnector(limit=200),
             )
         return self._http
+
+    @property
+    def refusals(self) -> Refusals:
+        """Where refused inbound requests are counted and logged (one per process)."""
+        if self._refusals is None:
+            self._refusals = Refusals(self.metrics, self.clock)
+        return self._refusals
 
     def add_channel(self, channel: Channel) -> None:
         if channel.name in self.channels:
