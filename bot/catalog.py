@@ -62,9 +62,9 @@ class Catalog:
                 return
             rows = (
                 await session.execute(
-                    select(WorkflowRow, WorkflowVersion).join(
-                        WorkflowVersion, WorkflowVersion.id == WorkflowRow.current_version_id
-                    )
+                    select(WorkflowRow, WorkflowVersion)
+                    .join(WorkflowVersion, WorkflowVersion.id == WorkflowRow.current_version_id)
+                    .order_by(WorkflowRow.id)  # equal priorities start in import order
                 )
             ).all()
         by_name: dict[str, CatalogEntry] = {}

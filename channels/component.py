@@ -25,7 +25,8 @@ def setup_channels(app: web.Application, services: Services) -> None:
     settings = services.settings
     if settings.telegram_enabled:
         telegram = TelegramChannel(
-            settings, lambda: services.http, services.clock, services.journal.append
+            settings, lambda: services.http, services.clock, services.journal.append,
+            services.refusals,
         )
         services.journal_processor.register(telegram.name, telegram.normalize, telegram.after_stored)
         services.add_channel(telegram)
@@ -34,7 +35,7 @@ def setup_channels(app: web.Application, services: Services) -> None:
     if settings.twilio_enabled:
         whatsapp = TwilioWhatsAppChannel(
             settings, lambda: services.http, services.clock, services.inbox.receive,
-            StatusTracker(services).on_status,
+            StatusTracker(services).on_status, services.refusals,
         )
         services.add_channel(whatsapp)
         app.router.add_routes(whatsapp.routes())

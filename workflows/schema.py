@@ -19,7 +19,8 @@ else:
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _STAGE_EVENTS = frozenset({"lead.stage_changed", "lead.created"})
-_TEXT_EVENTS = frozenset({"message.received", "conversation.created"})
+_TEXT_EVENTS = frozenset({"message.received", "message.unmatched", "conversation.created"})
+MAX_PRIORITY = 1000
 _TAG_EVENTS = frozenset({"tag.added"})
 
 
@@ -86,6 +87,10 @@ class Workflow(BaseModel):
     name: str
     description: str = ""
     enabled: bool = True
+    priority: int = Field(0, ge=-MAX_PRIORITY, le=MAX_PRIORITY, strict=True)
+    """Among the workflows one event starts, the higher goes first (see triggers.py)."""
+    exclusive: bool = False
+    """When it starts on an event, the workflows after it in priority order do not."""
     trigger: Trigger
     conditions: Group | None = None
     steps: list[Step] = Field(min_length=1)

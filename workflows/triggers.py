@@ -2,11 +2,16 @@
 
 Only the workflows listening to the event's type are looked at, so matching one event
 against 1,000 workflows costs about as much as the handful that listen to it.
+
+When several workflows match, they start highest ``priority`` first (equal priorities
+in the order they were added: the catalog adds them in the order they were imported). An ``exclusive`` workflow claims the event: the matching workflows after it
+are skipped, and their log line names the one that took the event.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,7 +48,7 @@ class TriggerIndex:
             self.add(workflow)
 
     def add(self, workflow: Workflow) -> None:
-        self._by_event[workflow.trigger.event].append(workflow)
+        insort(self._by_event[workflow.trigger.event], workflow, key=start_order)
         if workflow.trigger.text_matches is not None:
             self._patterns[id(workflow)] = re.compile(workflow.trigger.text_matches)
 
@@ -51,9 +56,11 @@ class TriggerIndex:
         return list(self._by_event.get(event_type, ()))
 
     def match(self, event_type: str, ctx: dict[str, Any]) -> MatchReport:
-        """The enabled workflows whose trigger filters and conditions hold for ``ctx``."""
+        """The enabled workflows whose trigger filters and conditions hold for ``ctx``, in
+        start order; none after the first exclusive one."""
         matched: list[Workflow] = []
         skipped: list[Skipped] = []
+        winner: Workflow | None = None
         for workflow in self._by_event.get(event_type, ()):
             if not workflow.enabled:
                 skipped.append(Skipped(workflow.name, "disabled"))
@@ -63,10 +70,13 @@ class TriggerIndex:
                 skipped.append(Skipped(workflow.name, refused))
                 continue
             ok, checks = evaluate(workflow.conditions, ctx)
-            if ok:
-                matched.append(workflow)
-            else:
+            if not ok:
                 skipped.append(Skipped(workflow.name, "conditions false", checks))
+            elif winner is not None:
+                skipped.append(Skipped(workflow.name, claimed_by(winner), checks))
+            else:
+                matched.append(workflow)
+                winner = workflow if workflow.exclusive else None
         return MatchReport(matched, skipped)
 
     def _filter_refusal(self, workflow: Workflow, ctx: dict[str, Any]) -> str | None:
@@ -95,3 +105,13 @@ class TriggerIndex:
         if pattern is not None and pattern.search(text) is None:
             return f"message text does not match {pattern.pattern!r}"
         return None
+
+
+def start_order(workflow: Workflow) -> int:
+    """Highest priority first (``insort`` keeps equal ones in the order they came)."""
+    return -workflow.priority
+
+
+def claimed_by(winner: Workflow) -> str:
+    """Why a workflow after an exclusive one did not start."""
+    return f"{winner.name} took the event (exclusive, priority {winner.priority})"

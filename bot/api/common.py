@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hmac
 import json
-from typing import Any, TypeVar
+from typing import Annotated, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from bot.clean import TooDeep, clean_json, clean_text
 from bot.errors import NotFoundError, ValidationFailed
 from bot.services import SERVICES, Services
 
 M = TypeVar("M", bound=BaseModel)
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit signed integers in the database."""
+Id = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
 def error(status: int, field: str, reason: str) -> web.Response:
@@ -36,12 +40,15 @@ def guarded(handler: Handler) -> Handler:
     async def guard(request: web.Request) -> web.StreamResponse:
         services = request.config_dict[SERVICES]
         if not _authorized(request, services):
+            services.refusals.refuse("api", "unauthorized", request.remote)
             if services.settings.admin_token is None:
                 return error(401, "Authorization", "the admin API is off: set RELAYBOT_ADMIN_TOKEN")
             return error(401, "Authorization", "missing or wrong bearer token")
         try:
+            _check_params(request)
             return await handler(request)
         except ValidationFailed as exc:
+            services.refusals.refuse("api", "bad_request", request.remote, f"{exc.field}: {exc.reason}")
             return error(400, exc.field, exc.reason)
         except NotFoundError as exc:
             return error(404, "id", str(exc))
@@ -49,11 +56,21 @@ def guarded(handler: Handler) -> Handler:
     return guard
 
 
+def _check_params(request: web.Request) -> None:
+    """Path and query values may not carry NUL or unpaired surrogates (no column takes them)."""
+    for name, value in [*request.match_info.items(), *request.query.items()]:
+        if clean_text(value) != value:
+            raise ValidationFailed(name, "contains characters that cannot be stored")
+
+
 async def parse(request: web.Request, model: type[M]) -> M:
-    """The JSON body as ``model``; a bad body raises ValidationFailed naming the field."""
+    """The JSON body, its strings cleaned, as ``model``; a bad body raises ValidationFailed
+    naming the field."""
     try:
-        body: Any = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body, _ = clean_json(await request.json())
+    except TooDeep as exc:
+        raise ValidationFailed("body", "nested too deeply") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ValidationFailed("body", "not valid JSON") from exc
     try:
         return model.model_validate(body)
@@ -70,9 +87,12 @@ def int_param(request: web.Request, name: str, *, default: int | None = None) ->
             raise ValidationFailed(name, "is required")
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise ValidationFailed(name, "must be a whole number") from exc
+    if not 0 <= value <= MAX_ID:
+        raise ValidationFailed(name, f"must be between 0 and {MAX_ID}")
+    return value
 
 
 def services_of(request: web.Request) -> Services:

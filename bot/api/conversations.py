@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot import conversations as convs
 from bot.api import serialize
-from bot.api.common import int_param, parse, services_of
+from bot.api.common import Id, int_param, parse, services_of
 from bot.errors import ValidationFailed
 from bot.models import Conversation, ConversationTag, Message, Tag
 from bot.replies import queue_reply
@@ -19,8 +19,8 @@ STATUSES = {"open", "closed"}
 
 
 class AssignBody(BaseModel):
-    agent_id: int | None = None
-    team_id: int | None = None
+    agent_id: Id | None = None
+    team_id: Id | None = None
 
 
 class TagBody(BaseModel):
@@ -29,7 +29,7 @@ class TagBody(BaseModel):
 
 class ReplyBody(BaseModel):
     text: str = Field(min_length=1, max_length=4096)
-    agent_id: int | None = None
+    agent_id: Id | None = None
 
 
 @routes.get("/conversations")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot import leads as lead_service
 from bot.api import serialize
-from bot.api.common import int_param, parse, services_of
+from bot.api.common import Id, int_param, parse, services_of
 from bot.errors import NotFoundError
 from bot.models import Lead
 
@@ -22,9 +22,9 @@ class LeadBody(BaseModel):
     stage: str | None = None
     expected_amount: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
     currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$")
-    contact_id: int | None = None
-    conversation_id: int | None = None
-    owner_id: int | None = None
+    contact_id: Id | None = None
+    conversation_id: Id | None = None
+    owner_id: Id | None = None
 
 
 class StageBody(BaseModel):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.api import serialize
-from bot.api.common import int_param, parse, services_of
+from bot.api.common import Id, int_param, parse, services_of
 from bot.errors import NotFoundError, ValidationFailed
 from bot.models import Agent, Contact, Team, TeamMember
 from bot.sql import upsert_ignore
@@ -37,7 +37,7 @@ class TeamBody(BaseModel):
 
 
 class MemberBody(BaseModel):
-    agent_id: int
+    agent_id: Id
 
 
 @routes.get("/contacts")

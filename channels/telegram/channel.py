@@ -13,11 +13,14 @@ from aiohttp import web
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
+from bot.clean import TooDeep, clean_inbound, clean_json
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BadRequestError, ConfigError
 from bot.journal import Intake, UnreadablePayload
 from bot.messages import InboundMessage, OutboundMessage, SendResult
+from bot.metrics import Metrics
+from bot.refusals import Refusals
 from channels.base import SessionSource
 from channels.telegram.errors import map_telegram_error
 from channels.telegram.parse import CHANNEL, plain_text_to_inbound, shape_problem, update_to_inbound
@@ -29,6 +32,8 @@ logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ANSWER_TIMEOUT = 5.0  # seconds to wait for answerCallbackQuery
+MAX_TEXT = 4096
+"""Telegram's own limit on a message's text (captions: 1024); longer texts are cut."""
 
 
 class TelegramChannel:
@@ -47,6 +52,7 @@ class TelegramChannel:
         session: SessionSource,
         clock: Clock,
         intake: Intake,
+        refusals: Refusals | None = None,
     ) -> None:
         if settings.telegram_bot_token is None or settings.telegram_webhook_secret is None:
             raise ConfigError("Telegram needs TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET")
@@ -54,6 +60,7 @@ class TelegramChannel:
         self._secret = settings.telegram_webhook_secret.get_secret_value().encode("utf-8")
         self._clock = clock
         self.intake = intake
+        self._refusals = refusals or Refusals(Metrics(), clock)
         self.bot = build_bot(settings, session)
         self._ready = asyncio.Lock()
 
@@ -63,39 +70,49 @@ class TelegramChannel:
     async def handle_webhook(self, request: web.Request) -> web.StreamResponse:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
         if not hmac.compare_digest(given, self._secret):
-            logger.warning("telegram webhook refused: missing or wrong secret token")
-            return web.Response(status=401, text="bad secret token")
+            return self._refuse(request, 401, "bad_secret", "bad secret token")
         raw = await request.read()
         try:
             data = json.loads(raw)
+        except RecursionError:
+            return self._refuse(request, 400, "too_deep", "unreadable update")
         except ValueError:
-            return web.Response(status=400, text="unreadable update")
+            return self._refuse(request, 400, "unreadable", "unreadable update")
         update_id = data.get("update_id") if isinstance(data, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):
-            return web.Response(status=400, text="unreadable update")
+            return self._refuse(request, 400, "unreadable", "unreadable update")
         problem = shape_problem(data)
         if problem is not None:
-            logger.warning("telegram webhook: unreadable update %s: %s", update_id, problem)
-            return web.Response(status=400, text="unreadable update")
+            return self._refuse(request, 400, "unreadable", "unreadable update", f"{update_id}: {problem}")
         try:
-            await self.intake(CHANNEL, f"update:{update_id}", data, _text(raw))
+            data, changed = clean_json(data)
+        except TooDeep:
+            return self._refuse(request, 400, "too_deep", "unreadable update")
+        try:
+            await self.intake(CHANNEL, f"update:{update_id}", data, None if changed else _text(raw))
         except UnreadablePayload as exc:
-            logger.warning("telegram webhook: unreadable update %s: %s", update_id, exc)
-            return web.Response(status=400, text="unreadable update")
+            return self._refuse(request, 400, "unreadable", "unreadable update", f"{update_id}: {exc}")
         except Exception:
             logger.exception("telegram update %s not stored; Telegram will redeliver", update_id)
             return web.Response(status=500, text="not stored")
         return web.Response(status=200)
 
+    def _refuse(
+        self, request: web.Request, status: int, reason: str, text: str, detail: str = ""
+    ) -> web.Response:
+        self._refusals.refuse(CHANNEL, reason, request.remote, detail)
+        return web.Response(status=status, text=text)
+
     def normalize(self, payload: dict[str, Any], received_at: datetime) -> InboundMessage | None:
-        """A journaled update as a message; ``None`` for updates the product does not use."""
-        plain = plain_text_to_inbound(payload, self.bot, received_at)
-        if plain is not None:
-            return plain
-        update = Update.de_json(payload, self.bot)
-        if update is None:
-            raise ValueError("empty update")
-        return update_to_inbound(update, received_at)
+        """A journaled update as a message, its text cleaned and cut at :data:`MAX_TEXT`;
+        ``None`` for updates the product does not use."""
+        message = plain_text_to_inbound(payload, self.bot, received_at)
+        if message is None:
+            update = Update.de_json(payload, self.bot)
+            if update is None:
+                raise ValueError("empty update")
+            message = update_to_inbound(update, received_at)
+        return clean_inbound(message, MAX_TEXT) if message is not None else None
 
     async def after_stored(self, payload: dict[str, Any]) -> None:
         """A stored button press: stop the button's spinner."""

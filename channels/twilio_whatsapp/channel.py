@@ -14,10 +14,13 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from bot.clean import clean_text
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import BadRequestError, ConfigError, UnavailableError
 from bot.messages import InboundMessage, OutboundMessage, SendResult
+from bot.metrics import Metrics
+from bot.refusals import Refusals
 from channels.base import SessionSource
 from channels.telegram.render import split_text
 from channels.twilio_whatsapp.errors import map_twilio_error
@@ -55,6 +58,7 @@ class TwilioWhatsAppChannel:
         clock: Clock,
         receive: Receive,
         on_status: OnStatus,
+        refusals: Refusals | None = None,
     ) -> None:
         sid, token = settings.twilio_account_sid, settings.twilio_auth_token
         if not sid or token is None:
@@ -65,6 +69,7 @@ class TwilioWhatsAppChannel:
         self._clock = clock
         self._receive = receive
         self._on_status = on_status
+        self._refusals = refusals or Refusals(Metrics(), clock)
         self._validator = RequestValidator(token.get_secret_value())
         self.client = Client(
             sid, token.get_secret_value(), http_client=SessionTwilioHttpClient(session)
@@ -100,6 +105,7 @@ class TwilioWhatsAppChannel:
         sid = form.get("MessageSid") or form.get("SmsSid")
         status = form.get("MessageStatus") or form.get("SmsStatus")
         if not sid or not status:
+            self._refusals.refuse(CHANNEL, "unreadable", request.remote, "status without sid")
             return web.Response(status=400, text="MessageSid and MessageStatus are required")
         try:
             await self._on_status(sid, status, form.get("ErrorCode") or None)
@@ -111,7 +117,7 @@ class TwilioWhatsAppChannel:
     async def _verified_form(self, request: web.Request) -> dict[str, str] | None:
         """The POSTed form if Twilio signed it; ``None`` (and a log line saying why) otherwise."""
         post = await request.post()
-        form = {key: value for key, value in post.items() if isinstance(value, str)}
+        form = {key: clean_text(value) for key, value in post.items() if isinstance(value, str)}
         urls = candidate_urls(request, self._settings)
         signature = request.headers.get(SIGNATURE_HEADER, "")
         if is_signed(self._validator, urls, post, signature):  # type: ignore[arg-type]
@@ -119,11 +125,9 @@ class TwilioWhatsAppChannel:
         hint = ""
         if SHARED_KEY_HEADER in request.headers:
             hint = "; Twilio signed it with a SharedKey, relaybot checks the auth token"
-        logger.warning(
-            "twilio webhook refused: %s for %s%s",
-            "signature does not match" if signature else "no signature",
-            " or ".join(urls),
-            hint,
+        problem = "signature does not match" if signature else "no signature"
+        self._refusals.refuse(
+            CHANNEL, "bad_signature", request.remote, f"{problem} for {' or '.join(urls)}{hint}"
         )
         return None
 

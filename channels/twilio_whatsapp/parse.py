@@ -6,15 +6,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.clean import clean_inbound
 from bot.messages import InboundMessage, Location, Media, MessageKind, SenderProfile
 
 CHANNEL = "whatsapp"
 PREFIX = "whatsapp:"
 _MEDIA_KINDS: dict[str, Any] = {"image": "image", "audio": "audio", "video": "video"}
+MAX_TEXT = 4096
+"""WhatsApp's limit on a text message's body; longer bodies are cut."""
 
 
 def form_to_inbound(form: Mapping[str, str], now: datetime) -> InboundMessage | None:
-    """Normalize one incoming-message webhook; ``None`` when it carries no message."""
+    """Normalize one incoming-message webhook, its text cleaned and cut at :data:`MAX_TEXT`;
+    ``None`` when it carries no message."""
     sid = form.get("MessageSid") or form.get("SmsMessageSid")
     sender = form.get("From", "")
     if not sid or not sender:
@@ -32,7 +36,7 @@ def form_to_inbound(form: Mapping[str, str], now: datetime) -> InboundMessage | 
     elif media:
         kind = "media"
     phone = _phone(sender, form.get("WaId"))
-    return InboundMessage(
+    message = InboundMessage(
         channel=CHANNEL,
         external_conversation_id=sender,
         external_message_id=sid,
@@ -45,6 +49,7 @@ def form_to_inbound(form: Mapping[str, str], now: datetime) -> InboundMessage | 
         received_at=now,
         metadata=_metadata(form),
     )
+    return clean_inbound(message, MAX_TEXT)
 
 
 def _phone(sender: str, wa_id: str | None) -> str | None:

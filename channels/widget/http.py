@@ -74,7 +74,7 @@ class HttpEndpoints:
             raise BadFrame("the request body is too large")
         try:
             return json.loads(raw or b"{}")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise BadFrame("the request body is not JSON") from exc
 
     async def open_session(self, request: web.Request) -> Reply:

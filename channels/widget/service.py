@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from bot.clean import TooDeep, clean_inbound, clean_json, clean_text
 from bot.clock import Clock
 from bot.messages import InboundMessage
 from channels.widget.errors import BadFrame, MessageTooLong, ReceiveFailed, WidgetError
@@ -80,7 +81,7 @@ class FrameHandler:
 
     async def _message(self, session: VisitorSession, frame: TextFrame | ChoiceFrame) -> Frame:
         if isinstance(frame, TextFrame):
-            text = frame.text.strip()
+            text = clean_text(frame.text).strip()
             if not text:
                 raise BadFrame("text: the message is empty")
             if len(text) > self._max_text:
@@ -89,7 +90,7 @@ class FrameHandler:
         else:
             text, kind, payload, page = frame.label or frame.value, "button", frame.value, None
         self._rate.take(session.visitor_id)
-        message = InboundMessage(
+        message = clean_inbound(InboundMessage(
             channel=CHANNEL,
             external_conversation_id=session.visitor_id,
             external_message_id=external_message_id(session.visitor_id, frame.client_id),
@@ -99,7 +100,7 @@ class FrameHandler:
             payload=payload,
             received_at=self._clock.now(),
             metadata=_metadata(session, page),
-        )
+        ), self._max_text)
         try:
             await self._receive(message)
         except Exception as exc:
@@ -109,12 +110,15 @@ class FrameHandler:
 
     async def _event(self, session: VisitorSession, frame: EventFrame) -> Frame:
         event_type = BEHAVIOR_EVENTS[frame.event]
-        if len(json.dumps(frame.details, default=str)) > 2000:
+        try:
+            data, _ = clean_json({"url": frame.url, "selector": frame.selector, "details": frame.details})
+        except TooDeep as exc:
+            raise BadFrame("details: nested too deeply") from exc
+        if len(json.dumps(data["details"], default=str)) > 2000:
             raise BadFrame("details: too large")
         answer: Frame = {"type": "event_ack", "event": frame.event}
         if not self._cooldown.ready(f"{session.visitor_id}|{event_type}"):
             return {**answer, "accepted": False, "reason": "cooldown"}
-        data = {"url": frame.url, "selector": frame.selector, "details": frame.details}
         try:
             await self._visitor_event(session.visitor_id, event_type, data)
         except Exception as exc:

@@ -121,3 +121,10 @@ async def test_only_new_visitors_spend_the_session_budget(rig: WidgetRig) -> Non
     assert again.status == 200
     fresh = await rig.client.post("/widget/session", json={}, headers=ORIGIN)
     assert fresh.status == 429
+
+
+async def test_deeply_nested_body_is_a_bad_frame(rig: WidgetRig) -> None:
+    body = b"[" * 30_000 + b"]" * 30_000
+    response = await rig.client.post("/widget/session", data=body, headers=ORIGIN)
+    assert response.status == 400
+    assert (await response.json())["code"] == "bad_request"

@@ -6,6 +6,7 @@ import pytest
 
 from bot.event_types import TRIGGER_EVENTS
 from workflows.loader import load_text
+from workflows.problems import WorkflowLoadError
 from workflows.schema import Workflow
 from workflows.triggers import TriggerIndex
 
@@ -97,3 +98,34 @@ def test_only_workflows_listening_to_the_event_are_looked_at() -> None:
     assert [w.name for w in report.matched] == ["one"]
     assert report.skipped == []
     assert len(index.listening("lead.created")) == 1000
+
+
+def test_higher_priority_starts_first_and_an_exclusive_one_claims_the_event() -> None:
+    index = TriggerIndex(
+        [
+            wf("menu", "{event: message.received}\npriority: -5"),
+            wf("tagger", "{event: message.received}"),
+            wf("order", "{event: message.received, text_contains: order}\npriority: 10\nexclusive: true"),
+            wf("refund", "{event: message.received, text_contains: refund}\npriority: 20"),
+            wf("notes", "{event: message.received}"),
+        ]
+    )
+    ctx = context(message={"text": "refund my order", "kind": "text"})
+    report = index.match("message.received", ctx)
+    assert [w.name for w in report.matched] == ["refund", "order"]
+    assert [(s.workflow, s.reason) for s in report.skipped] == [
+        ("tagger", "order took the event (exclusive, priority 10)"),
+        ("notes", "order took the event (exclusive, priority 10)"),
+        ("menu", "order took the event (exclusive, priority 10)"),
+    ]
+    # an exclusive workflow that does not match claims nothing; equal priorities keep their order
+    report = index.match("message.received", context(message={"text": "hello", "kind": "text"}))
+    assert [w.name for w in report.matched] == ["tagger", "notes", "menu"]
+    assert "took the event" not in " ".join(s.reason for s in report.skipped)
+
+
+@pytest.mark.parametrize("priority", ["'high'", "1001", "-1001", "true", "1.5"])
+def test_priority_must_be_a_whole_number_within_bounds(priority: str) -> None:
+    assert wf("p", "{event: message.received}\npriority: -1000").priority == -1000
+    with pytest.raises(WorkflowLoadError, match="priority: Input should be"):
+        wf("p", f"{{event: message.received}}\npriority: {priority}")
