@@ -11,6 +11,7 @@ class EventType(StrEnum):
     CONVERSATION_CLOSED = "conversation.closed"
     CONVERSATION_REOPENED = "conversation.reopened"
     MESSAGE_RECEIVED = "message.received"
+    MESSAGE_UNMATCHED = "message.unmatched"
     TAG_ADDED = "tag.added"
     TAG_REMOVED = "tag.removed"
     LEAD_CREATED = "lead.created"
@@ -26,6 +27,7 @@ TRIGGER_EVENTS: frozenset[str] = frozenset(
         EventType.CONVERSATION_ASSIGNED,
         EventType.CONVERSATION_CLOSED,
         EventType.MESSAGE_RECEIVED,
+        EventType.MESSAGE_UNMATCHED,
         EventType.TAG_ADDED,
         EventType.LEAD_CREATED,
         EventType.LEAD_STAGE_CHANGED,

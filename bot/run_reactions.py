@@ -60,18 +60,20 @@ class RunReactions:
             lambda ids: waiting_runs_of(self.services, ids, *ASKS_CUSTOMER), list
         )
 
-    async def on_event(self, event: DomainEvent) -> None:
-        """React to ``event`` (the caller holds the conversation's lock)."""
+    async def on_event(self, event: DomainEvent) -> bool:
+        """React to ``event`` (the caller holds the conversation's lock); whether a waiting
+        run took it as the customer's answer."""
         if event.conversation_id is None:
-            return
+            return False
         if event.type == EventType.MESSAGE_RECEIVED and event.message_id is not None:
-            await self._answer(event)
-        elif event.type == EventType.CONVERSATION_ASSIGNED and not str(event.data.get("by", "")).startswith(
+            return await self._answer(event)
+        if event.type == EventType.CONVERSATION_ASSIGNED and not str(event.data.get("by", "")).startswith(
             "workflow:"
         ):
             await self._human_assigned(event)
         elif event.type == MESSAGE_SENT and event.data.get("sender_kind") == "agent":
             await self._stop_questions(event.conversation_id, "an agent replied")
+        return False
 
     async def on_delivery_failed(self, message_id: int, conversation_id: int | None, reason: str) -> None:
         """A message that could not be delivered ends the question or confirmation it carried."""
@@ -93,7 +95,7 @@ class RunReactions:
         if run.hold is not None and run.hold.kind == "confirmation" and run.state.cursor == step_id:
             await self.runner.holds.undelivered(run, reason)
 
-    async def _answer(self, event: DomainEvent) -> None:
+    async def _answer(self, event: DomainEvent) -> bool:
         assert event.conversation_id is not None
         assert event.message_id is not None
         for run in await self._asking.get(event.conversation_id):
@@ -102,13 +104,14 @@ class RunReactions:
             async with self.services.db.read() as session:
                 message = await session.get(Message, event.message_id)
             if message is None:
-                return
+                return False
             if run.hold is not None:
                 await self.runner.holds.answer(run, message)
-                return
+                return True
             answer = Answer(text=message.text, payload=message.payload, message_id=str(message.id))
             await self.runner.resume_locked(run.id, answer)
-            return
+            return True
+        return False
 
     async def _human_assigned(self, event: DomainEvent) -> None:
         assert event.conversation_id is not None

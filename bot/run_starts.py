@@ -91,10 +91,14 @@ class Begun:
 
 @dataclass
 class EventStarts:
-    """What starting an event's workflows did: runs begun, and workflows left to start alone."""
+    """What starting an event's workflows did: runs begun, and workflows left to start alone.
+
+    ``took``: a workflow started on the event (now, or already when it was first delivered).
+    """
 
     begun: list[Begun] = field(default_factory=list)
     later: list[Workflow] = field(default_factory=list)
+    took: bool = False
 
 
 def asks(definition: Workflow) -> bool:
@@ -182,10 +186,11 @@ class RunStarts:
         self.services = runner.services
         self._group: GroupCommit[DomainEvent, EventStarts] = GroupCommit(self.start_together)
 
-    async def on_event(self, event: DomainEvent) -> None:
-        """Start what ``event`` triggers (the caller holds the conversation's lock)."""
+    async def on_event(self, event: DomainEvent) -> bool:
+        """Start what ``event`` triggers (the caller holds the conversation's lock); whether
+        a workflow started on it."""
         if not self.runner.catalog.index.listening(event.type):
-            return
+            return False
         try:
             starts = await self._group.submit(event)
         except Exception:
@@ -197,6 +202,7 @@ class RunStarts:
             ctx = await self.runner.event_context(event)
             for definition in starts.later:
                 await self.runner.start(definition, event, ctx)
+        return starts.took
 
     async def start_together(self, events: list[DomainEvent]) -> list[EventStarts]:
         """Match the events and start, per event, the first workflow it may start.
@@ -235,6 +241,7 @@ class RunStarts:
                         add_log(tx, run_id=None, workflow_id=entry.workflow_id, kind="skip", message=HELD)
                         continue
                     starts.append((index, start))
+                    results[index].took = True
                     results[index].later = list(report.matched[position + 1 :])
                     break
             run_ids = await insert_runs(tx, [start for _, start in starts])

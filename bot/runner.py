@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.catalog import Catalog
+from bot.event_types import EventType
 from bot.events import DomainEvent
 from bot.holds import HOLD_EVENTS, HOLD_TIMER, action_key, requested
 from bot.models import WorkflowRun
@@ -95,8 +97,21 @@ class WorkflowRunner:
             return
         await self.catalog.refresh()
         async with self.locks.hold(lock_key(event.conversation_id, event.lead_id)):
-            await self.reactions.on_event(event)
-            await self.starts.on_event(event)
+            taken = await self.reactions.on_event(event)
+            started = await self.starts.on_event(event)
+            if event.type == EventType.MESSAGE_RECEIVED and not (taken or started):
+                await self._unmatched(event)
+
+    async def _unmatched(self, event: DomainEvent) -> None:
+        """A customer message no waiting run took and no workflow started on: it fires
+        ``message.unmatched`` (the fallback workflows' trigger) with the same id and data."""
+        unmatched = replace(event, type=EventType.MESSAGE_UNMATCHED)
+        if not await self.starts.on_event(unmatched):
+            logger.info(
+                "message %s in conversation %s: no run took it and no workflow started on it",
+                event.message_id, event.conversation_id,
+                extra={"conversation_id": event.conversation_id},
+            )
 
     async def on_timers(self, timers: list[DueTimer]) -> list[DueTimer]:
         """Fire run timers (together where they can go together); returns those that failed."""
