@@ -255,7 +255,11 @@ async def test_failed_delivery_takes_delivery_failed(client: Client, fake: Twili
     (contact,) = await rows(client, Contact)
     assert contact.unreachable is True  # 63024: not a valid WhatsApp recipient
     await say(client, 2, "2")
-    assert len(fake.messages()) == 2  # the run is over: the late answer starts nothing
+    # the run is over: the late answer does not resume it; as a message nothing took, it
+    # starts the fallback (support again), so the customer who wrote is answered
+    runs = await rows(client, WorkflowRun)
+    assert [(r.id, r.status) for r in runs[:1]] == [(run.id, "completed")] and len(runs) == 2
+    assert bodies(fake)[2:] == [GREETING, QUESTION]
 
 
 async def test_outside_the_24_hour_window_without_template_fails_with_the_reason(

@@ -179,7 +179,8 @@ async def test_run_log_has_trigger_steps_and_exits(bot: Harness) -> None:
     (run, *_) = await bot.runs()
     logs = await bot.logs(run.id)
     kinds = [log.kind for log in logs]
-    assert kinds[0] == "trigger" and logs[0].data["event"]["type"] == "conversation.created"
+    # support is the fallback: it starts on the message no run took and no flow started on
+    assert kinds[0] == "trigger" and logs[0].data["event"]["type"] == "message.unmatched"
     step_logs = [(log.step_id, log.data.get("exit")) for log in logs if log.kind == "step"]
     assert ("topic", "answered") in step_logs
     assert ("route", None) in step_logs or any(s == "route" for s, _ in step_logs)
