@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = Field(False, alias="RELAYBOT_DB_POOL_PRE_PING")
     db_statement_timeout_ms: int = Field(30000, alias="RELAYBOT_DB_STATEMENT_TIMEOUT_MS", ge=0)
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field("NORMAL", alias="RELAYBOT_SQLITE_SYNCHRONOUS")
+    store_timeout_s: float = Field(5.0, alias="RELAYBOT_STORE_TIMEOUT", gt=0)
     dispatcher_workers: int = Field(64, alias="RELAYBOT_DISPATCHER_WORKERS", ge=1)
     event_workers: int = Field(32, alias="RELAYBOT_EVENT_WORKERS", ge=1)
     outbox_max_attempts: int = Field(8, alias="RELAYBOT_OUTBOX_MAX_ATTEMPTS", ge=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import sqlite3
 import uuid
@@ -22,7 +23,8 @@ from sqlalchemy.ext.asyncio import (
 
 from bot import json_codec
 from bot.config import Settings
-from bot.sqlite_inline import Checkpointer, database_path, inline_creator
+from bot.errors import StorageTimeout
+from bot.sqlite_inline import Checkpointer, database_path, inline_creator, lock_deadline, unlocked
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +33,12 @@ _HOLDS_GATE: contextvars.ContextVar[bool] = contextvars.ContextVar("holds_sqlite
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=10000",
+    "PRAGMA busy_timeout=0",  # SQLite never waits for a lock inside a call: the driver does
 )
 
 
 def _configure_sqlite(engine: AsyncEngine, synchronous: str, immediate: bool = True) -> None:
-    """WAL, foreign keys, a busy timeout, the durability asked for, and (``immediate``)
+    """WAL, foreign keys, no busy timeout, the durability asked for, and (``immediate``)
     transactions that lock at BEGIN."""
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -50,8 +52,9 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str, immediate: bool = T
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue on the busy
-        # timeout instead of dead-locking when a reader upgrades to a writer.
+        # IMMEDIATE takes the write lock up front, so a writer waits for it (in the driver,
+        # see bot.sqlite_inline) before its first statement instead of dead-locking when a
+        # reader upgrades to a writer.
         # straight to the driver: no statement machinery for a BEGIN
         conn.connection.driver_connection.begin(immediate=immediate)
 
@@ -97,7 +100,7 @@ def create_read_engine(settings: Settings) -> AsyncEngine | None:
         return None
     engine = create_async_engine(
         url, pool_size=READ_CONNECTIONS, max_overflow=0, pool_timeout=READ_WAIT_S,
-        async_creator=inline_creator(url), **json_codec.ENGINE_ARGUMENTS,
+        async_creator=inline_creator(url, read_only=True), **json_codec.ENGINE_ARGUMENTS,
     )
     _configure_sqlite(engine, settings.sqlite_synchronous, immediate=False)
     return engine
@@ -171,15 +174,28 @@ class Database:
         """Held for the length of a transaction on SQLite (a no-op elsewhere).
 
         ``urgent`` transactions (a webhook waiting to answer) go before queued
-        background work.
+        background work, and wait for the gate and for SQLite's write lock (held by
+        another process, say) at most ``settings.store_timeout_s`` in all: then they
+        raise :class:`~bot.errors.StorageTimeout`.
         """
         if self._sqlite_gate is None or _HOLDS_GATE.get():
             yield
             return
-        await self._sqlite_gate.acquire(urgent)
+        deadline = None
+        if urgent:
+            wait = self.settings.store_timeout_s
+            deadline = asyncio.get_running_loop().time() + wait
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._sqlite_gate.acquire(urgent=True)
+            except TimeoutError as exc:
+                raise StorageTimeout(wait) from exc
+        else:
+            await self._sqlite_gate.acquire()
         token = _HOLDS_GATE.set(True)
         try:
-            yield
+            with lock_deadline(deadline):
+                yield
         finally:
             _HOLDS_GATE.reset(token)
             self._sqlite_gate.release()
@@ -223,11 +239,19 @@ class Database:
             return
         async with self.transaction_gate(urgent):
             if self._direct is None:
-                self._direct = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-                for pragma in (*SQLITE_PRAGMAS, f"PRAGMA synchronous={self.settings.sqlite_synchronous}"):
-                    self._direct.execute(pragma)
-                self._direct.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer's job
+                self._direct = await self._connect_direct(self._path)
             yield self._direct
+
+    async def _connect_direct(self, path: str) -> sqlite3.Connection:
+        connection = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+        try:
+            for pragma in (*SQLITE_PRAGMAS, f"PRAGMA synchronous={self.settings.sqlite_synchronous}"):
+                await unlocked(functools.partial(connection.execute, pragma))
+        except BaseException:
+            connection.close()
+            raise
+        connection.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer's job
+        return connection
 
     async def close(self) -> None:
         if self._direct is not None:

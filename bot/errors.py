@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class RelaybotError(Exception):
     """Something went wrong in relaybot."""
@@ -64,3 +66,15 @@ class ForbiddenError(PermanentDeliveryError):
 
 class BadRequestError(PermanentDeliveryError):
     """The platform rejected the request as malformed."""
+
+
+class StorageTimeout(RelaybotError):
+    """What arrived could not be stored in time (the database stayed locked, by another
+    process for instance). Nothing was acknowledged: answer with a retryable status, 503
+    with ``Retry-After: retry_after``, and let the sender deliver it again."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(f"not stored within {waited:.1f} s: the database was busy or locked")
+        self.waited = waited
+        self.retry_after = max(1, math.ceil(waited))
+        """Whole seconds to wait before trying again: as long as this attempt waited."""

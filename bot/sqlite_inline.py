@@ -9,6 +9,15 @@ a transaction holds the loop only for its own work, and no thread is involved.
 
 The WAL is checkpointed by :class:`Checkpointer` on a thread of its own, so the fsync
 a checkpoint needs never stalls the loop (connections made here do not checkpoint).
+
+Nor does waiting for another process's write lock stall it: the connections have no
+busy timeout (SQLite's busy handler would sleep inside the call, on the loop's thread),
+so a locked database answers SQLITE_BUSY at once, and the driver tries again after
+growing pauses that suspend only the waiting task (:func:`wait_for_lock`). It does so
+only where a second attempt is safe: BEGIN, COMMIT (a COMMIT that answers BUSY leaves
+the transaction open), a statement outside a transaction (its own transaction, undone
+whole), and any statement of a reading connection. In WAL mode readers do not need the
+write lock, so reads go on while another process writes.
 """
 
 from __future__ import annotations
@@ -18,22 +27,95 @@ import contextlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.util import await_
+
+from bot.errors import StorageTimeout
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_S = 1.0
+LOCK_WAIT_S = 10.0
+"""How long a statement waits for the write lock when no deadline is set: the busy
+timeout these connections had while SQLite itself did the waiting."""
+FIRST_PAUSE_S = 0.001
+LONGEST_PAUSE_S = 0.1
+"""The pauses between attempts double from 1 ms up to 100 ms, as the steps of SQLite's
+own busy handler grow."""
+
+T = TypeVar("T")
+_DEADLINE: ContextVar[float | None] = ContextVar("sqlite_lock_deadline", default=None)
+
+
+@contextlib.contextmanager
+def lock_deadline(at: float | None) -> Iterator[None]:
+    """Within: a wait for the write lock gives up at loop time ``at`` (or at an outer
+    deadline, if sooner) with :class:`~bot.errors.StorageTimeout`. None: no change."""
+    if at is None:
+        yield
+        return
+    outer = _DEADLINE.get()
+    token = _DEADLINE.set(at if outer is None else min(at, outer))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def is_locked(error: sqlite3.Error) -> bool:
+    """True for SQLITE_BUSY ("database is locked") and its extended codes."""
+    return isinstance(error, sqlite3.OperationalError) and error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+
+
+async def wait_for_lock(attempt: Callable[[], T]) -> T:
+    """``attempt()`` again, after growing pauses, while the database is locked; for a
+    caller whose first attempt answered SQLITE_BUSY, and only where trying again is safe.
+
+    Raises :class:`~bot.errors.StorageTimeout` at the lock deadline (:func:`lock_deadline`),
+    or after :data:`LOCK_WAIT_S` without one.
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    deadline = _DEADLINE.get()
+    give_up = started + LOCK_WAIT_S if deadline is None else min(deadline, started + LOCK_WAIT_S)
+    pause = FIRST_PAUSE_S
+    while True:
+        left = give_up - loop.time()
+        if left <= 0:
+            waited = loop.time() - started
+            logger.warning("the SQLite database stayed locked for %.1f s; giving up", waited)
+            raise StorageTimeout(waited)
+        await asyncio.sleep(min(pause, left))
+        pause = min(pause * 2, LONGEST_PAUSE_S)
+        try:
+            return attempt()
+        except sqlite3.OperationalError as error:
+            if not is_locked(error):
+                raise
+
+
+async def unlocked(attempt: Callable[[], T]) -> T:
+    """``attempt()``, and again as :func:`wait_for_lock` does while the database is locked."""
+    try:
+        return attempt()
+    except sqlite3.OperationalError as error:
+        if not is_locked(error):
+            raise
+    return await wait_for_lock(attempt)
 
 
 class InlineCursor:
-    """An aiosqlite-shaped cursor whose coroutines complete at once."""
+    """An aiosqlite-shaped cursor whose coroutines complete at once (unless the database
+    is locked: see the module's docstring)."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, read_only: bool = False) -> None:
         self._cursor = cursor
+        self._read_only = read_only
 
     async def __aenter__(self) -> InlineCursor:
         return self
@@ -42,11 +124,19 @@ class InlineCursor:
         self._cursor.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
+        try:
+            self._execute(sql, parameters)
+        except sqlite3.OperationalError as error:
+            if not is_locked(error) or (self._cursor.connection.in_transaction and not self._read_only):
+                raise  # a statement in the middle of a writing transaction: not to be run twice
+            await wait_for_lock(lambda: self._execute(sql, parameters))
+        return self
+
+    def _execute(self, sql: str, parameters: Sequence[Any] | None) -> None:
         if parameters is None:
             self._cursor.execute(sql)
         else:
             self._cursor.execute(sql, parameters)
-        return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> InlineCursor:
         self._cursor.executemany(sql, parameters)
@@ -86,21 +176,40 @@ class InlineCursor:
 
 
 class InlineConnection:
-    """An aiosqlite-shaped connection over a plain ``sqlite3`` connection."""
+    """An aiosqlite-shaped connection over a plain ``sqlite3`` connection.
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    ``read_only``: the connection only reads, so any statement may be tried again.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, read_only: bool = False) -> None:
         self._conn = connection
         self._connection: sqlite3.Connection | None = connection  # None once closed
+        self._read_only = read_only
 
     def cursor(self) -> InlineCursor:
-        return InlineCursor(self._conn.cursor())
+        return InlineCursor(self._conn.cursor(), self._read_only)
 
     def begin(self, immediate: bool) -> None:
-        """Start a transaction (``immediate``: taking the write lock at once)."""
-        self._conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        """Start a transaction (``immediate``: taking the write lock at once).
+
+        Called from SQLAlchemy's synchronous ``begin`` event, inside its greenlet: a
+        locked database is waited for through :func:`sqlalchemy.util.await_`.
+        """
+        statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        try:
+            self._conn.execute(statement)
+        except sqlite3.OperationalError as error:
+            if not is_locked(error):
+                raise
+            await_(wait_for_lock(lambda: self._conn.execute(statement)))
 
     async def commit(self) -> None:
-        self._conn.commit()
+        try:
+            self._conn.commit()
+        except sqlite3.OperationalError as error:
+            if not is_locked(error):
+                raise
+            await wait_for_lock(self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()
@@ -120,20 +229,23 @@ class InlineConnection:
         return self._conn.isolation_level
 
 
-def inline_creator(url: str) -> Callable[[], Awaitable[InlineConnection]]:
+def inline_creator(url: str, read_only: bool = False) -> Callable[[], Awaitable[InlineConnection]]:
     """An ``async_creator`` for ``create_async_engine`` opening ``url``'s file inline.
 
-    Connections run in autocommit mode (SQLAlchemy's BEGIN starts transactions) and
-    leave checkpoints to :class:`Checkpointer`.
+    Connections run in autocommit mode (SQLAlchemy's BEGIN starts transactions), have
+    no busy timeout (the driver waits for locks) and leave checkpoints to
+    :class:`Checkpointer`. ``read_only``: for connections that only read.
     """
     args, options = SQLiteDialect_pysqlite().create_connect_args(make_url(url))
     (database,) = args
-    kwargs: dict[str, Any] = {**options, "check_same_thread": False, "isolation_level": None}
+    kwargs: dict[str, Any] = {
+        **options, "check_same_thread": False, "isolation_level": None, "timeout": 0,
+    }
 
     async def connect() -> InlineConnection:
         connection = sqlite3.connect(database, **kwargs)
         connection.execute("PRAGMA wal_autocheckpoint=0")
-        return InlineConnection(connection)
+        return InlineConnection(connection, read_only)
 
     return connect
 
