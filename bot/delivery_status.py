@@ -55,9 +55,9 @@ async def apply_status(
     Returns the change, or ``None`` when the message is unknown or the report is
     stale. A message split in parts keeps its ids comma-separated in ``external_id``
     and one ``message_parts`` row each; any part's report counts. Both lookups are
-    index lookups.
+    index lookups. For the status webhook: urgent (see :meth:`~bot.uow.UnitOfWork.__call__`).
     """
-    async with uow() as tx:
+    async with uow(urgent=True) as tx:
         message = await tx.session.scalar(_newest(Message.external_id == external_id))
         if message is None:
             message = await tx.session.scalar(

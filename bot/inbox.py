@@ -44,9 +44,11 @@ class Inbox:
         self.metrics = metrics
 
     async def receive(self, message: InboundMessage) -> ReceiveResult:
-        """Store ``message`` (or recognise it as a redelivery) in one transaction."""
+        """Store ``message`` (or recognise it as a redelivery) in one transaction, for a
+        sender waiting for the answer: it raises :class:`~bot.errors.StorageTimeout` when
+        the database stays locked past ``settings.store_timeout_s``."""
         started = time.perf_counter()
-        async with self.uow() as tx:
+        async with self.uow(urgent=True) as tx:
             result = await self.store(tx, message)
         self.metrics.receive_seconds.observe(time.perf_counter() - started)
         self.metrics.inbound_messages.labels(

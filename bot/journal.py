@@ -10,6 +10,7 @@ gets its answer only after its own payload is durable. The journal processor
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine
@@ -22,12 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.errors import StorageTimeout
 from bot.group_commit import GroupCommit
 from bot.messages import InboundMessage
 from bot.metrics import Metrics
 from bot.models import InboundJournalEntry
 from bot.signals import Signals
 from bot.sql import dialect_insert, table_of
+from bot.sqlite_inline import unlocked
 
 MAX_GROUP = 1000
 ACK_WAIT_WEIGHT = 0.1  # of the newest wait in the moving average
@@ -66,17 +69,31 @@ class InboundJournal:
 
         ``body`` is the payload's JSON text as it arrived, when the caller has it: it is
         stored as is instead of being encoded again. Raises when the commit fails, so
-        the caller answers with an error and the platform delivers again.
+        the caller answers with an error and the platform delivers again:
+        :class:`~bot.errors.StorageTimeout` when it is not done within
+        ``settings.store_timeout_s`` (the payload may still be stored later; its
+        redelivery is then recognised).
         """
         self.arrived += 1
         loop = asyncio.get_running_loop()
         started = loop.time()
-        fresh = await self._groups.submit(_Entry(channel, external_id, payload, body))
+        fresh = await self._submit(_Entry(channel, external_id, payload, body))
         waited = loop.time() - started
         self.ack_wait_s += (waited - self.ack_wait_s) * ACK_WAIT_WEIGHT
         self.metrics.receive_seconds.observe(waited)
         self.metrics.inbound_messages.labels(channel, "stored" if fresh else "duplicate").inc()
         return fresh
+
+    async def _submit(self, entry: _Entry) -> bool:
+        limit = self.db.settings.store_timeout_s
+        timeout = asyncio.timeout(limit)
+        try:
+            async with timeout:
+                return await self._groups.submit(entry)
+        except TimeoutError as exc:
+            if not timeout.expired():
+                raise
+            raise StorageTimeout(limit) from exc
 
     async def _commit(self, group: list[_Entry]) -> list[bool]:
         now = self.clock.now()
@@ -84,8 +101,9 @@ class InboundJournal:
         for entry in group:
             rows.setdefault(entry.key, entry)
         async with self.db.sqlite_statement(urgent=True) as connection:
-            if connection is not None:
-                inserted = _insert_sqlite(connection, list(rows.values()), now)
+            if connection is not None:  # one statement, its own transaction: safe to try again
+                insert = functools.partial(_insert_sqlite, connection, list(rows.values()), now)
+                inserted = await unlocked(insert)
         if connection is None:
             async with self.db.session(urgent=True) as session:
                 inserted = await _insert_core(session, list(rows.values()), now)

@@ -299,8 +299,10 @@ class UnitOfWork:
         self.interest = interest
 
     @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[Tx]:
-        async with self.db.transaction_gate(), self.db.sessions() as session:
+    async def __call__(self, urgent: bool = False) -> AsyncIterator[Tx]:
+        """One transaction; ``urgent`` for a sender waiting on it (see
+        :meth:`~bot.db.Database.transaction_gate`)."""
+        async with self.db.transaction_gate(urgent), self.db.sessions() as session:
             async with session.begin():
                 tx = Tx(session, self.clock.now(), self.interest)
                 yield tx

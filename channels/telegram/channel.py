@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from bot.clean import TooDeep, clean_inbound, clean_json
 from bot.clock import Clock
 from bot.config import Settings
-from bot.errors import BadRequestError, ConfigError
+from bot.errors import BadRequestError, ConfigError, StorageTimeout
 from bot.journal import Intake, UnreadablePayload
 from bot.messages import InboundMessage, OutboundMessage, SendResult
 from bot.metrics import Metrics
@@ -92,6 +92,11 @@ class TelegramChannel:
             await self.intake(CHANNEL, f"update:{update_id}", data, None if changed else _text(raw))
         except UnreadablePayload as exc:
             return self._refuse(request, 400, "unreadable", "unreadable update", f"{update_id}: {exc}")
+        except StorageTimeout as exc:
+            logger.warning("telegram update %s not stored in time; Telegram will redeliver", update_id)
+            return web.Response(
+                status=503, text="not stored", headers={"Retry-After": str(exc.retry_after)}
+            )
         except Exception:
             logger.exception("telegram update %s not stored; Telegram will redeliver", update_id)
             return web.Response(status=500, text="not stored")

@@ -17,7 +17,7 @@ from twilio.rest import Client
 from bot.clean import clean_text
 from bot.clock import Clock
 from bot.config import Settings
-from bot.errors import BadRequestError, ConfigError, UnavailableError
+from bot.errors import BadRequestError, ConfigError, StorageTimeout, UnavailableError
 from bot.messages import InboundMessage, OutboundMessage, SendResult
 from bot.metrics import Metrics
 from bot.refusals import Refusals
@@ -91,6 +91,11 @@ class TwilioWhatsAppChannel:
         if inbound is not None:
             try:
                 await self._receive(inbound)
+            except StorageTimeout as exc:
+                logger.warning(
+                    "twilio message %s not stored in time; Twilio will retry", inbound.external_message_id
+                )
+                return _not_stored_in_time(exc)
             except Exception:
                 logger.exception(
                     "twilio message %s not stored; Twilio will retry", inbound.external_message_id
@@ -109,6 +114,9 @@ class TwilioWhatsAppChannel:
             return web.Response(status=400, text="MessageSid and MessageStatus are required")
         try:
             await self._on_status(sid, status, form.get("ErrorCode") or None)
+        except StorageTimeout as exc:
+            logger.warning("twilio status %s for %s not stored in time", status, sid)
+            return _not_stored_in_time(exc)
         except Exception:
             logger.exception("twilio status %s for %s not stored", status, sid)
             return web.Response(status=500, text="not stored")
@@ -204,6 +212,10 @@ class TwilioWhatsAppChannel:
 
     async def close(self) -> None:
         """The HTTP session is the application's; nothing else to release."""
+
+
+def _not_stored_in_time(exc: StorageTimeout) -> web.Response:
+    return web.Response(status=503, text="not stored", headers={"Retry-After": str(exc.retry_after)})
 
 
 def _status(twilio_status: str) -> str:

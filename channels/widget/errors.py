@@ -69,3 +69,8 @@ class ReceiveFailed(WidgetError):
     code = "unavailable"
     http_status = 503
     close_code = 1011
+
+    def __init__(self, retry_after: float | None = None) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+        """Seconds to wait before sending again, when known (the database was locked)."""

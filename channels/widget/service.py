@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.clean import TooDeep, clean_inbound, clean_json, clean_text
 from bot.clock import Clock
+from bot.errors import StorageTimeout
 from bot.messages import InboundMessage
 from channels.widget.errors import BadFrame, MessageTooLong, ReceiveFailed, WidgetError
 from channels.widget.limits import Cooldown, RateLimiter
@@ -103,6 +104,9 @@ class FrameHandler:
         ), self._max_text)
         try:
             await self._receive(message)
+        except StorageTimeout as exc:
+            logger.warning("widget message not stored in time", extra={"visitor_id": session.visitor_id})
+            raise ReceiveFailed(exc.retry_after) from exc
         except Exception as exc:
             logger.exception("widget message not stored", extra={"visitor_id": session.visitor_id})
             raise ReceiveFailed from exc
@@ -121,6 +125,9 @@ class FrameHandler:
             return {**answer, "accepted": False, "reason": "cooldown"}
         try:
             await self._visitor_event(session.visitor_id, event_type, data)
+        except StorageTimeout as exc:
+            logger.warning("visitor event not recorded in time", extra={"visitor_id": session.visitor_id})
+            raise ReceiveFailed(exc.retry_after) from exc
         except Exception as exc:
             logger.exception("visitor event not recorded", extra={"visitor_id": session.visitor_id})
             raise ReceiveFailed from exc
