@@ -58,16 +58,20 @@ def _print(*parts: object, end: str = "\n") -> int:
 
 
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.workflow_checks import known_for_validation
     from bot.workflow_store import workflow_files
 
     paths = workflow_files(args.paths)
+    known, note = known_for_validation(settings)
     try:
-        workflows = load_files(paths)
+        workflows = load_files(paths, known)
     except WorkflowLoadError as exc:
         print(exc, file=sys.stderr)
         return 1
     for workflow in workflows:
         print(f"ok  {workflow.name}  ({len(workflow.steps)} steps, on {workflow.trigger.event})")
+    if note:
+        print(note)
     return 0
 
 
@@ -97,10 +101,12 @@ def _async(command: AsyncCommand) -> Callable[[argparse.Namespace, Settings], in
 
 
 async def _import(args: argparse.Namespace, services: Services) -> int:
+    from bot.workflow_checks import known_from_database
     from bot.workflow_store import import_files, workflow_files
 
+    known = await known_from_database(services.settings, services.uow)
     try:
-        results = await import_files(services.uow, workflow_files(args.paths))
+        results = await import_files(services.uow, workflow_files(args.paths), known)
     except WorkflowLoadError as exc:
         print(exc, file=sys.stderr)
         return 1

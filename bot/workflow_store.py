@@ -14,6 +14,7 @@ from bot.errors import NotFoundError
 from bot.models import Workflow as WorkflowRow
 from bot.models import WorkflowRun, WorkflowVersion
 from bot.uow import Tx, UnitOfWork
+from workflows.known import Known
 from workflows.loader import load_files, load_yaml, parse_text
 from workflows.schema import Workflow
 
@@ -61,9 +62,10 @@ def _changed() -> None:
     _generation += 1
 
 
-async def import_files(uow: UnitOfWork, paths: list[Path]) -> list[Imported]:
-    """Validate the files as a set, then store each (a new version when it changed)."""
-    workflows = load_files(paths)  # raises WorkflowLoadError naming file, step and field
+async def import_files(uow: UnitOfWork, paths: list[Path], known: Known | None = None) -> list[Imported]:
+    """Validate the files as a set (and against ``known`` stages and roles), then store
+    each (a new version when it changed)."""
+    workflows = load_files(paths, known)  # raises WorkflowLoadError naming file, step and field
     results: list[Imported] = []
     async with uow() as tx:
         for path, workflow in zip(paths, workflows, strict=True):

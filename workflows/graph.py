@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from workflows.problems import Problem
@@ -78,9 +78,11 @@ def step_problems(file: str, ids: Sequence[str], steps: Sequence[StepBase]) -> l
 
 
 def workflow_set_problems(
-    workflows: Sequence[Workflow], sources: Mapping[str, str] | None = None
+    workflows: Sequence[Workflow], sources: Mapping[str, str] | None = None,
+    also_named: Collection[str] = (),
 ) -> list[Problem]:
-    """Duplicate names, trigger_workflow steps naming unknown workflows, and cycles."""
+    """Duplicate names, trigger_workflow steps naming unknown workflows, and cycles.
+    ``also_named``: workflows of the set that did not load (their own problems are reported)."""
     sources = sources or {}
     problems = []
     names: dict[str, Workflow] = {}
@@ -100,6 +102,8 @@ def workflow_set_problems(
         file = sources.get(workflow.name, workflow.name)
         for step in workflow.steps:
             if not isinstance(step, TriggerWorkflowStep) or "{{" in step.workflow:
+                continue
+            if step.workflow in also_named:
                 continue
             if step.workflow not in names:
                 problems.append(

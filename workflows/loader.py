@@ -17,6 +17,7 @@ from workflows.graph import (
     step_problems,
     workflow_set_problems,
 )
+from workflows.known import Known, known_problems
 from workflows.problems import Problem, WorkflowLoadError
 from workflows.registry import STEPS
 from workflows.schema import Workflow
@@ -55,11 +56,13 @@ def load_file(path: str | Path) -> Workflow:
     return load_text(path.read_text(encoding="utf-8"), source=str(path))
 
 
-def load_files(paths: Iterable[str | Path]) -> list[Workflow]:
-    """Load several files and check them as a set (names, trigger_workflow targets, cycles)."""
+def load_files(paths: Iterable[str | Path], known: Known | None = None) -> list[Workflow]:
+    """Load several files and check them as a set (names, trigger_workflow targets, cycles)
+    and against ``known`` stages and roles; one error lists every problem."""
     workflows: list[Workflow] = []
     problems: list[Problem] = []
     sources: dict[str, str] = {}
+    invalid: set[str] = set()
     for path in paths:
         text = Path(path).read_text(encoding="utf-8")
         workflow, found = parse_text(text, source=str(path))
@@ -67,10 +70,24 @@ def load_files(paths: Iterable[str | Path]) -> list[Workflow]:
         if workflow is not None and not found:
             workflows.append(workflow)
             sources.setdefault(workflow.name, str(path))
-    problems.extend(workflow_set_problems(workflows, sources))
+        else:
+            invalid.add(_raw_name(text))
+    problems.extend(workflow_set_problems(workflows, sources, also_named=invalid))
+    if known is not None:
+        problems.extend(known_problems(workflows, known, sources))
     if problems:
         raise WorkflowLoadError(problems)
     return workflows
+
+
+def _raw_name(text: str) -> str:
+    """The name a file that failed to load gives itself (so others may still name it)."""
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError:
+        return ""
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 def load_dir(directory: str | Path) -> list[Workflow]:
