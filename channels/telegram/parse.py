@@ -10,6 +10,10 @@ from telegram import Bot, CallbackQuery, Message, Update, User
 from bot.messages import InboundMessage, Location, Media, SenderProfile
 
 CHANNEL = "telegram"
+MAX_INT = 2**63 - 1
+"""Telegram's ids fit in 64 bits (52 in practice)."""
+MAX_DATE = 253402300799
+"""The last second of the year 9999, the latest a Unix time can be read as a date."""
 
 
 def shape_problem(update: dict[str, Any]) -> str | None:
@@ -20,6 +24,7 @@ def shape_problem(update: dict[str, Any]) -> str | None:
     there with its error.
     """
     problems = [
+        _typed(update, "update_id", int, required=True),
         _typed(update, "message", dict),
         _typed(update, "callback_query", dict),
     ]
@@ -47,6 +52,7 @@ def _message_problems(message: dict[str, Any], where: str) -> list[str | None]:
     return [
         _typed(message, "message_id", int, required=True, where=where),
         _typed(message, "date", int, required=True, where=where),
+        _date_problem(message.get("date"), f"{where}.date"),
         _typed(message, "text", str, where=where),
         _typed(message, "caption", str, where=where),
         _typed(message, "chat", dict, required=True, where=where),
@@ -76,6 +82,14 @@ def _typed(
     value = obj[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         return f"{name} must be of type {kind.__name__}"
+    if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
+        return f"{name} is out of range"
+    return None
+
+
+def _date_problem(date: object, where: str) -> str | None:
+    if isinstance(date, int) and not 0 <= date <= MAX_DATE:
+        return f"{where} is out of range"
     return None
 
 

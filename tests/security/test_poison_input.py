@@ -150,6 +150,21 @@ async def test_telegram_deeply_nested_update_is_refused_with_400(client: Client,
         assert list(await session.scalars(select(InboundJournalEntry))) == []
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("date", 10**30), ("date", -1), ("message_id", 2**64), ("update_id", -(2**70))]
+)
+async def test_telegram_numbers_out_of_range_are_refused_with_400(
+    client: Client, field: str, value: int
+) -> None:
+    """Read later, such an update would stop the journal (python-telegram-bot overflows)."""
+    update = tg.message_update(1, caption="a photo", photo=[
+        {"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}
+    ])
+    (update if field == "update_id" else update["message"])[field] = value
+    assert await telegram(client, json.dumps(update).encode()) == 400
+    assert refused(services_of(client), "telegram", "unreadable") == 1
+
+
 async def test_forged_flood_is_counted_and_logged_a_few_lines_a_minute(
     client: Client, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
