@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.demo_agent import setup_demo
 from bot.engine_component import setup_engine
 from channels.component import setup_channels
 from channels.widget.component import setup_widget
@@ -19,4 +20,5 @@ COMPONENTS: list[Component] = [
     setup_channels,
     setup_widget,
     setup_slack_component,
+    setup_demo,
 ]

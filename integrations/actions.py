@@ -5,9 +5,10 @@ from __future__ import annotations
 import aiohttp
 
 from bot.config import Settings
+from integrations.demo_shop import DemoOrderSource
 from integrations.http_request import make_http_request_action
 from integrations.outbound_http import OutboundHttp
-from integrations.shopify import ShopifyClient, make_order_lookup_action
+from integrations.shopify import OrderSource, ShopifyClient, make_order_lookup_action
 from integrations.stripe_refund import StripeRefunder, make_refund_action
 from workflows.actions import ActionRegistry
 
@@ -25,15 +26,17 @@ def register_actions(
     ``http_request`` (workflow-supplied URLs) on the guarded ``outbound`` session.
 
     Actions whose credentials are missing are registered anyway, so workflows that use
-    them still load; they answer ``failure`` ("... is not configured") when run.
+    them still load; they answer ``failure`` ("... is not configured") when run. In demo
+    mode without Shopify credentials, ``shopify.order_lookup`` reads the demo shop.
     """
     registry.register(
         "http_request",
         make_http_request_action(outbound, default_timeout_s=settings.webhook_timeout_s),
     )
-    registry.register(
-        "shopify.order_lookup", make_order_lookup_action(ShopifyClient(session, settings))
-    )
+    orders: OrderSource = ShopifyClient(session, settings)
+    if settings.demo and not orders.configured:
+        orders = DemoOrderSource()
+    registry.register("shopify.order_lookup", make_order_lookup_action(orders))
     registry.register(
         "stripe.refund", make_refund_action(StripeRefunder(session, settings), settings)
     )

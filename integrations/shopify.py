@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -42,6 +42,17 @@ query OrderByName($query: String!) {
 
 class ShopifyError(RelaybotError):
     """Shopify could not answer (HTTP error, throttling, timeout, GraphQL error)."""
+
+
+class OrderSource(Protocol):
+    """Where ``shopify.order_lookup`` finds orders: Shopify, or the demo shop in demo mode."""
+
+    @property
+    def configured(self) -> bool: ...
+
+    async def find_orders(self, order_name: str) -> list[dict[str, Any]]:
+        """Order nodes (Shopify's GraphQL shape) whose name is exactly ``order_name``."""
+        ...
 
 
 class ShopifyClient:
@@ -166,8 +177,8 @@ def _owned(order: dict[str, Any], email: object, phone: object) -> bool:
     return belongs_to(emails, phones, email=email, phone=phone)
 
 
-def make_order_lookup_action(client: ShopifyClient) -> Action:
-    """Build ``shopify.order_lookup`` around a client."""
+def make_order_lookup_action(client: OrderSource) -> Action:
+    """Build ``shopify.order_lookup`` around an order source (the Shopify client)."""
 
     async def order_lookup(inputs: dict[str, Any], ctx: ActionContext) -> ActionResult:
         if not client.configured:

@@ -1,0 +1,100 @@
+"""Demo mode (``make run``): demo agents in a team, the demo agent page and the demo shop.
+
+None of it exists in a configured deployment (demo mode off).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.demo import DEMO_AGENTS, DEMO_TEAM
+from bot.models import Agent, Team, TeamMember
+from bot.services import SERVICES, Services
+from integrations.actions import register_actions
+from integrations.demo_shop import DEMO_EMAIL
+from integrations.outbound_http import OutboundHttp
+from tests.conftest import make_settings
+from workflows.actions import ActionContext, ActionRegistry
+
+CTX = ActionContext(run_id=1, step_id="lookup", idempotency_key="1:lookup")
+People = tuple[list[tuple[str, str | None]], list[str], int]
+
+
+async def people(services: Services) -> People:
+    async with services.db.session() as session:
+        agents = [(a.name, a.email) for a in await session.scalars(select(Agent).order_by(Agent.id))]
+        teams = list(await session.scalars(select(Team.name)))
+        members = len(list(await session.scalars(select(TeamMember.agent_id))))
+    return agents, teams, members
+
+
+async def start(database_url: str, *, demo: bool) -> tuple[People, int, int]:
+    """Start the whole app once: its agents, teams and members, and the agent page's statuses."""
+    settings = make_settings(
+        database_url, RELAYBOT_DEMO=demo, RELAYBOT_SECRET_KEY="demo-test-key",
+        RELAYBOT_WORKFLOWS_DIR="does-not-exist",
+    )
+    app = create_app(settings, background=False)
+    async with TestClient(TestServer(app)) as client:
+        page = await client.get("/demo/agent")
+        state = await client.get("/demo/agent/state")
+        return await people(app[SERVICES]), page.status, state.status
+
+
+async def test_demo_mode_seeds_the_demo_agents_in_a_team_once(database_url: str) -> None:
+    for _ in range(2):  # a second start adds nothing
+        (agents, teams, members), page, state = await start(database_url, demo=True)
+        assert (page, state) == (200, 200)
+        assert agents == [(name, email) for name, email in DEMO_AGENTS]
+        assert teams == [DEMO_TEAM]
+        assert members == len(DEMO_AGENTS)
+
+
+async def test_a_configured_deployment_gets_no_demo_data_and_no_agent_page(
+    database_url: str,
+) -> None:
+    found, page, state = await start(database_url, demo=False)
+    assert (page, state) == (404, 404)
+    assert found == ([], [], 0)
+
+
+async def lookup(inputs: dict[str, Any], **settings: Any) -> Any:
+    registry = ActionRegistry()
+    outbound = OutboundHttp([])
+    async with aiohttp.ClientSession() as session:
+        register_actions(
+            registry, session=session, outbound=outbound, settings=make_settings("sqlite://", **settings)
+        )
+        action = registry.get("shopify.order_lookup")
+        assert action is not None
+        result = await action(inputs, CTX)
+    await outbound.close()
+    return result
+
+
+async def test_in_demo_mode_the_order_lookup_finds_the_demo_order() -> None:
+    result = await lookup({"order_number": "1001", "email": DEMO_EMAIL.upper()}, RELAYBOT_DEMO=True)
+    assert result.outcome == "success"
+    assert result.data["order_name"] == "#1001"
+    assert result.data["fulfillment_status"] == "fulfilled"
+    assert result.data["tracking_numbers"] == ["1Z999AA10123456784"]
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [{"order_number": "#1001", "email": "bob@example.com"}, {"order_number": "#1002", "email": DEMO_EMAIL}],
+)
+async def test_the_demo_order_is_only_the_demo_customers(inputs: dict[str, str]) -> None:
+    result = await lookup(inputs, RELAYBOT_DEMO=True)
+    assert result.outcome == "declined"
+
+
+async def test_without_demo_mode_there_is_no_demo_shop() -> None:
+    result = await lookup({"order_number": "#1001", "email": DEMO_EMAIL})
+    assert (result.outcome, result.reason) == ("failure", "shopify is not configured")
