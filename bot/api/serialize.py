@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.contact_names import display_name
 from bot.models import Agent, Contact, Conversation, Lead, Message, Team
 
 
@@ -46,6 +47,7 @@ def contact(row: Contact) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
+        "display_name": display_name(row),
         "email": row.email,
         "phone": row.phone,
         "locale": row.locale,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
+from bot.contact_names import display_name, friendly_name
 from bot.errors import ConfigError
 from bot.event_types import EventType
 from bot.events import DomainEvent
@@ -83,7 +84,7 @@ class ThreadMirror:
             return
         if message.direction == "in":
             contact = await tx.session.get(Contact, row.contact_id)
-            sender = (contact.name if contact else None) or "Customer"
+            sender = display_name(contact) if contact else friendly_name(row.contact_id)
         elif message.sender_kind == "agent":
             agent = await tx.session.get(Agent, message.agent_id) if message.agent_id else None
             sender = agent.name if agent else "Agent"

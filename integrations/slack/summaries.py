@@ -7,6 +7,7 @@ from typing import cast
 from sqlalchemy import select
 
 from bot import conversations
+from bot.contact_names import display_name, friendly_name
 from bot.models import Agent, Contact, Conversation, Lead, Message, Team
 from bot.uow import Tx
 from integrations.slack.ports import ConversationStatus, ConversationSummary
@@ -29,7 +30,7 @@ async def summarize(tx: Tx, row: Conversation) -> ConversationSummary:
     return ConversationSummary(
         id=str(row.id),
         channel=row.channel,
-        customer_name=(contact.name if contact and contact.name else None) or row.external_id,
+        customer_name=display_name(contact) if contact else friendly_name(row.contact_id),
         status=cast(ConversationStatus, status),
         assignee_name=assignee.name if assignee else None,
         assignee_slack_id=assignee.slack_user_id if assignee else None,

@@ -1,0 +1,50 @@
+"""What agents read in Slack: visitors by a readable name."""
+
+from __future__ import annotations
+
+import json
+
+from bot.contact_names import friendly_name
+from bot.messages import InboundMessage, SenderProfile
+from integrations.slack.blocks import Actions
+from tests.e2e.test_slack_console import conversation
+from tests.integration.slack.storage_env import AGENT, SlackApp, slack_app, workflow_dir
+
+__all__ = ["slack_app", "workflow_dir"]
+
+VISITOR = "v_hg26k3x9q"
+
+
+async def visitor_writes(app: SlackApp, text: str, number: int) -> None:
+    """An anonymous visitor (no name, e-mail or phone) writes."""
+    await app.services.inbox.receive(
+        InboundMessage(
+            channel=app.channel.name, external_conversation_id=VISITOR,
+            external_message_id=f"{VISITOR}:{number}",
+            sender=SenderProfile(external_id=VISITOR), kind="text", text=text,
+        )
+    )
+    await app.settle()
+
+
+async def test_anonymous_visitor_has_a_friendly_name_everywhere(slack_app: SlackApp) -> None:
+    await visitor_writes(slack_app, "Is anyone there?", 1)
+    row = await conversation(slack_app)
+    name = friendly_name(row.contact_id)
+
+    header, mirrored = slack_app.fake.calls("chat.postMessage")
+    assert f"*{name}*" in json.dumps(header["blocks"]) and name in header["text"]
+    assert mirrored["text"] == f"{name}: Is anyone there?"
+
+    await slack_app.slack.command("queue", user_id=AGENT)
+    (queue,) = await slack_app.fake.wait_responses(1)
+    assert f"*{name}*" in json.dumps(queue["blocks"])
+
+    await slack_app.slack.click(Actions.CLAIM, AGENT, value=str(row.id))
+    await slack_app.fake.wait_responses(2)
+    await slack_app.settle()
+    (dm,) = [m for m in slack_app.fake.calls("chat.postMessage") if m["channel"] == "D" + AGENT]
+    assert name in dm["text"]
+
+    assert VISITOR.encode() not in b"".join(r.body for r in slack_app.fake.received("/"))
+
