@@ -20,6 +20,7 @@ from bot.models import Agent, Contact, Conversation, Message
 from bot.replies import MESSAGE_SENT
 from bot.uow import Tx, UnitOfWork
 from integrations.slack import summaries, thread_ops
+from integrations.slack.message_text import shown_text
 from integrations.slack.storage_backend import SOURCE
 from integrations.slack.threads import pick_channel
 
@@ -92,7 +93,7 @@ class ThreadMirror:
             sender = "Bot"
         else:
             return
-        text = message.text or message.payload or "(attachment)"
+        text = await shown_text(tx, message) or "(attachment)"
         channel = await self._channel(tx, row)
         await thread_ops.enqueue(tx, "post", row.id, channel, key=key, sender=sender, text=text)
 

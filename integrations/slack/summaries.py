@@ -10,6 +10,7 @@ from bot import conversations
 from bot.contact_names import display_name, friendly_name
 from bot.models import Agent, Contact, Conversation, Lead, Message, Team
 from bot.uow import Tx
+from integrations.slack.message_text import shown_text
 from integrations.slack.ports import ConversationStatus, ConversationSummary
 
 
@@ -20,8 +21,8 @@ async def summarize(tx: Tx, row: Conversation) -> ConversationSummary:
     lead = await tx.session.scalar(
         select(Lead).where(Lead.conversation_id == row.id).order_by(Lead.id.desc()).limit(1)
     )
-    last = await tx.session.scalar(
-        select(Message.text)
+    newest = await tx.session.scalar(
+        select(Message)
         .where(Message.conversation_id == row.id, Message.direction == "in")
         .order_by(Message.id.desc())
         .limit(1)
@@ -38,5 +39,5 @@ async def summarize(tx: Tx, row: Conversation) -> ConversationSummary:
         lead_name=lead.name if lead else None,
         lead_stage=lead.stage if lead else None,
         team=team.name if team else None,
-        last_message=last,
+        last_message=await shown_text(tx, newest) if newest is not None else None,
     )

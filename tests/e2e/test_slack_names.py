@@ -1,18 +1,21 @@
-"""What agents read in Slack: visitors by a readable name."""
+"""What agents read in Slack: visitors by a readable name, pressed buttons by their labels."""
 
 from __future__ import annotations
 
 import json
 
 from bot.contact_names import friendly_name
-from bot.messages import InboundMessage, SenderProfile
+from bot.messages import Choice, InboundMessage, SenderProfile
+from bot.models import Conversation
+from bot.replies import queue_reply
 from integrations.slack.blocks import Actions
-from tests.e2e.test_slack_console import conversation
+from tests.e2e.test_slack_console import conversation, header_ts
 from tests.integration.slack.storage_env import AGENT, SlackApp, slack_app, workflow_dir
 
 __all__ = ["slack_app", "workflow_dir"]
 
 VISITOR = "v_hg26k3x9q"
+HELP = [Choice(label="Yes, please help", value="yes"), Choice(label="No, thanks", value="no")]
 
 
 async def visitor_writes(app: SlackApp, text: str, number: int) -> None:
@@ -48,3 +51,28 @@ async def test_anonymous_visitor_has_a_friendly_name_everywhere(slack_app: Slack
 
     assert VISITOR.encode() not in b"".join(r.body for r in slack_app.fake.received("/"))
 
+
+async def test_pressed_button_is_mirrored_by_its_label(slack_app: SlackApp) -> None:
+    await slack_app.say("My order is late")
+    row = await conversation(slack_app)
+    async with slack_app.services.uow() as tx:
+        fresh = await tx.session.get(Conversation, row.id)
+        assert fresh is not None
+        await queue_reply(tx, fresh, "Shall we look into it?", sender_kind="bot", choices=HELP)
+    await slack_app.settle()
+
+    # The platform did not say which label was pressed: the text is the payload value.
+    await slack_app.services.inbox.receive(
+        InboundMessage(
+            channel=slack_app.channel.name, external_conversation_id="c1",
+            external_message_id="press-1", sender=SenderProfile(external_id="c1", name="Jane Doe"),
+            kind="button", text="yes", payload="yes",
+        )
+    )
+    await slack_app.settle()
+    last = slack_app.thread_posts(header_ts(slack_app))[-1]
+    assert last["text"] == "Jane Doe: Yes, please help"
+
+    await slack_app.slack.command("queue", user_id=AGENT)
+    (queue,) = await slack_app.fake.wait_responses(1)
+    assert "_Yes, please help_" in json.dumps(queue["blocks"])

@@ -9,10 +9,14 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy import select
 
 from bot.app import create_app
 from bot.clock import FakeClock
 from bot.engine_component import setup_engine
+from bot.messages import Choice
+from bot.models import Conversation
+from bot.replies import queue_reply
 from bot.services import Services, build_services
 from bot.settle import settle
 from channels.component import setup_channels
@@ -20,7 +24,7 @@ from integrations.slack.component import SlackComponent
 from tests.conftest import make_settings
 from tests.e2e.test_slack_console import thread_reply
 from tests.fakes.slack import FakeSlack, SlackSender
-from tests.fakes.telegram import TelegramFake, message_update, signed_headers
+from tests.fakes.telegram import TelegramFake, callback_update, message_update, signed_headers
 from tests.integration.slack.storage_env import AGENT, SECRET, WatchedBackend, add_agents
 
 TELEGRAM_SECRET = "webhook-secret_1"
@@ -34,9 +38,11 @@ class Relay:
         self.slack, self.fake_slack, self.telegram, self.backend = slack, fake_slack, telegram, backend
 
     async def customer_writes(self, update_id: int, text: str) -> None:
+        await self.customer_sends(message_update(update_id, text=text))
+
+    async def customer_sends(self, update: dict[str, Any]) -> None:
         async with self.http.post(
-            f"{self.base}/webhooks/telegram", json=message_update(update_id, text=text),
-            headers=signed_headers(TELEGRAM_SECRET),
+            f"{self.base}/webhooks/telegram", json=update, headers=signed_headers(TELEGRAM_SECRET),
         ) as response:
             assert response.status == 200
         await self.settle()
@@ -109,3 +115,17 @@ async def test_internal_note_never_reaches_telegram(relay: Relay) -> None:
     await relay.backend.wait_called("internal_note")
     await relay.settle()
     assert relay.telegram_texts() == []
+
+
+async def test_button_pressed_without_its_keyboard_is_mirrored_by_its_label(relay: Relay) -> None:
+    await relay.customer_writes(1, "My parcel never arrived")
+    async with relay.services.uow() as tx:
+        row = await tx.session.scalar(select(Conversation))
+        assert row is not None
+        choices = [Choice(label="Yes, please help", value="yes"), Choice(label="No", value="no")]
+        await queue_reply(tx, row, "Shall we look into it?", sender_kind="bot", choices=choices)
+    await relay.settle()
+    # Telegram sent the press without the message it was on: only the value "yes" is known.
+    await relay.customer_sends(callback_update(2, "yes"))
+    mirrored = relay.fake_slack.calls("chat.postMessage")[-1]
+    assert mirrored["text"].endswith(": Yes, please help")
