@@ -11,6 +11,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -31,15 +32,20 @@ TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 def create_bolt_app(console: SlackConsole, signing_secret: str, worker: ReceiptWorker) -> AsyncApp:
     """Verification first (bad or stale signature: 401), then stored before the ack
     (repeats dropped); ``worker`` runs the listeners on what was stored, to the end
-    (hence ``process_before_response``: the HTTP answer went out already)."""
+    (hence ``process_before_response``: the HTTP answer went out already).
+
+    Bolt gets the bot token, not our client: Bolt reads ``SLACK_BOT_TOKEN`` from the
+    environment itself and warns that the token is unused whenever a client comes with
+    it. The client it builds from the token is then pointed where ours goes."""
     bolt = AsyncApp(
-        client=console.client,
+        token=console.client.token,
         signing_secret=signing_secret,
         request_verification_enabled=True,
         process_before_response=True,
         ignoring_self_events_enabled=True,
         logger=logging.getLogger("integrations.slack.bolt"),
     )
+    share_connection(bolt.client, console.client)
     bolt.use(StoreBeforeAck(worker.store, worker))
     worker.bolt = bolt
 
@@ -57,6 +63,14 @@ def create_bolt_app(console: SlackConsole, signing_secret: str, worker: ReceiptW
     approvals.register(bolt, console)
     events.register(bolt, console)
     return bolt
+
+
+def share_connection(bolt_client: AsyncWebClient, ours: AsyncWebClient) -> None:
+    """Bolt's client (its per-request copies read these) uses our base URL, HTTP session
+    and retry policy (none: the outbox and Slack's redelivery retry)."""
+    bolt_client.base_url = ours.base_url
+    bolt_client.session = ours.session
+    bolt_client.retry_handlers = list(ours.retry_handlers)
 
 
 async def read_bolt_request(request: web.Request) -> AsyncBoltRequest:
