@@ -116,7 +116,12 @@
   var panel = el("div", { class: "rbw-panel", id: "rbw-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": titleId, hidden: "" }, [
     header, banner, log, typing, hint, composer
   ]);
+  var promptText = el("button", { class: "rbw-prompt-text", type: "button" });
+  var promptClose = el("button", { class: "rbw-prompt-close", type: "button", "aria-label": "Dismiss" });
+  promptClose.innerHTML = ICON_CLOSE;
+  var prompt = el("div", { class: "rbw-prompt", role: "status", "aria-label": "New message", hidden: "" }, [promptText, promptClose]);
   wrap.appendChild(panel);
+  wrap.appendChild(prompt);
   wrap.appendChild(launcher);
   root.appendChild(wrap);
 
@@ -129,10 +134,24 @@
     return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
 
-  function renderMessage(m) {
+  function initials(name) {
+    var words = String(name || "").trim().split(/\s+/).filter(Boolean);
+    var letters = words.length > 1 ? words[0][0] + words[words.length - 1][0] : (words[0] || "?").slice(0, 2);
+    return letters.toUpperCase();
+  }
+
+  function renderMessage(m, first) {
     var mine = m.direction === "in";
     var who = mine ? "You" : (m.sender_name || (m.sender_kind === "agent" ? "Agent" : cfg.title));
     var bubble = el("div", { class: "rbw-bubble", text: m.text || "" });
+    var from = null;
+    if (m.sender_kind === "agent" && first) {
+      // the agent's name and initials, shown; the screen reader hears the name in the meta line
+      from = el("div", { class: "rbw-from", "aria-hidden": "true" }, [
+        el("span", { class: "rbw-initials", text: initials(who) }),
+        el("span", { class: "rbw-name", text: who })
+      ]);
+    }
     var meta = el("div", { class: "rbw-meta" }, [
       el("span", { class: "rbw-sr", text: who + ", " }),
       el("time", { datetime: m.created_at || "", text: timeLabel(m.created_at) })
@@ -141,8 +160,12 @@
     var item = el("div", {
       class: "rbw-msg " + (mine ? "rbw-msg--in" : "rbw-msg--out rbw-msg--" + (m.sender_kind || "bot")),
       "data-id": m.id || "", "data-client-id": m.client_id || ""
-    }, [bubble, meta]);
+    }, [from, bubble, meta]);
     return item;
+  }
+
+  function notice(text) {
+    return el("p", { class: "rbw-notice", role: "note", text: text });
   }
 
   function lastOutgoing() {
@@ -165,7 +188,21 @@
     if (!state.messages.length && !state.queue.length) {
       log.appendChild(el("p", { class: "rbw-empty", text: "Hi! Ask us anything — we're here to help." }));
     }
-    state.messages.forEach(function (m) { log.appendChild(renderMessage(m)); });
+    // "You are now talking to NAME" goes right before an agent's first message (and before
+    // a new agent's): it is drawn from the messages themselves, so it can never follow them.
+    var agent = null;
+    var previous = null;
+    state.messages.forEach(function (m) {
+      var isAgent = m.direction === "out" && m.sender_kind === "agent";
+      var name = isAgent ? (m.sender_name || "Agent") : null;
+      if (isAgent && name !== agent) {
+        agent = name;
+        log.appendChild(notice("You are now talking to " + name));
+      }
+      var first = isAgent && !(previous && previous.sender_kind === "agent" && previous.sender_name === m.sender_name);
+      log.appendChild(renderMessage(m, first));
+      previous = m;
+    });
     state.queue.forEach(function (q) {
       if (!state.messages.some(function (m) { return m.client_id === q.client_id; })) {
         log.appendChild(renderMessage({ direction: "in", text: q.label || q.text, client_id: q.client_id, created_at: q.created_at, pending: true, failed: q.failed }));
@@ -225,6 +262,8 @@
   function setOpen(open, opts) {
     state.open = open;
     panel.hidden = !open;
+    if (open) prompt.hidden = true;
+    else wrap.classList.remove("rbw--aside");
     wrap.classList.toggle("rbw--closed", !open);
     wrap.classList.toggle("rbw--open", open);
     launcher.setAttribute("aria-expanded", String(open));
@@ -257,11 +296,35 @@
   function receiveLive(m) {
     if (!addMessage(m)) return;
     showTyping(false);
-    if (!state.open && m.direction === "out") {
-      setOpen(true, { noFocus: true });
-    }
+    if (!state.open && m.direction === "out") offer(m);
     render();
   }
+
+  /* A message for a closed panel. On a phone it is a small prompt above the launcher
+   * (the panel would cover the page); on a wider screen the panel opens, on the other
+   * side if it would cover what the visitor was working on (the form they fight with,
+   * the spot they clicked), and as the prompt if it would cover it on both sides. */
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+  function showPrompt(m) {
+    promptText.textContent = m.text || "New message";
+    prompt.hidden = false;
+  }
+  function offer(m) {
+    if (window.matchMedia && window.matchMedia("(max-width: 480px)").matches) { showPrompt(m); return; }
+    setOpen(true, { noFocus: true });
+    var spot = focusOfAttention();
+    if (!spot) return;
+    var busy = spot.getBoundingClientRect();
+    if (!overlaps(panel.getBoundingClientRect(), busy)) return;
+    wrap.classList.add("rbw--aside");
+    if (!overlaps(panel.getBoundingClientRect(), busy)) return;
+    setOpen(false);
+    showPrompt(m);
+  }
+  promptText.addEventListener("click", function () { setOpen(true); });
+  promptClose.addEventListener("click", function () { prompt.hidden = true; launcher.focus(); });
 
   function submit(frame) {
     frame.client_id = uid();
@@ -529,10 +592,17 @@
     return ev.composedPath ? ev.composedPath().indexOf(host) !== -1 : host.contains(ev.target);
   }
   var lastSent = {};
+  var attention = null;
+  function focusOfAttention() {
+    if (!attention || Date.now() - attention.at > 120000 || !attention.node.isConnected) return null;
+    return attention.node;
+  }
   function signal(kind, target, details) {
     var now = Date.now();
     if (lastSent[kind] && now - lastSent[kind] < 30000) return;
     lastSent[kind] = now;
+    var spot = target && target.nodeType === 1 ? (target.form || target) : null;
+    attention = spot && spot !== document.body ? { node: spot, at: now } : null;
     sendEvent({ event: kind, url: location.href, selector: selectorFor(target), details: details || {} });
   }
 
