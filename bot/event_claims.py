@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.advisory_locks import AdvisoryLocks
+from bot.claim_scope import ClaimScope, of_conversation
 from bot.clock import Clock
 from bot.db import Database
 from bot.events import EVENTS, MARK_DELIVERED, DomainEvent, EventInterest, Subscriber, Wants
@@ -67,6 +68,8 @@ class ClaimingEventDispatcher:
     ) -> None:
         self.db = db
         self.interest = interest or EventInterest()
+        self.scope = ClaimScope.SERVER
+        """Whose events this process delivers (a terminal chat sets its own)."""
         self.clock = clock
         self.signals = signals
         self.locks = locks
@@ -95,7 +98,7 @@ class ClaimingEventDispatcher:
             rows = (
                 await session.execute(
                     select(first, Event.conversation_id, Event.lead_id)
-                    .where(Event.delivered_at.is_(None))
+                    .where(Event.delivered_at.is_(None), of_conversation(Event.conversation_id, self.scope))
                     .group_by(Event.conversation_id, Event.lead_id, alone)
                     .order_by(first)
                     .limit(self.batch)
@@ -176,7 +179,9 @@ class ClaimingEventDispatcher:
         async with self.db.session() as session:
             return int(
                 await session.scalar(
-                    select(func.count()).select_from(Event).where(Event.delivered_at.is_(None))
+                    select(func.count())
+                    .select_from(Event)
+                    .where(Event.delivered_at.is_(None), of_conversation(Event.conversation_id, self.scope))
                 )
                 or 0
             )

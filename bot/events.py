@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
+from bot.claim_scope import ClaimScope, of_conversation
 from bot.clock import Clock
 from bot.db import Database
 from bot.group_commit import GroupCommit
@@ -121,6 +122,8 @@ class EventDispatcher:
         self.signals = signals
         self.batch = batch
         self.interest = interest or EventInterest()
+        self.scope = ClaimScope.SERVER
+        """Whose events this process delivers (a terminal chat sets its own)."""
         self._subscribers: list[Subscriber] = []
         self._cursor = 0
         self._queues: dict[str, asyncio.Queue[DomainEvent]] = {}
@@ -145,7 +148,11 @@ class EventDispatcher:
             rows = (
                 await session.execute(
                     select(*EVENTS.c)
-                    .where(EVENTS.c.delivered_at.is_(None), EVENTS.c.id > self._cursor)
+                    .where(
+                        EVENTS.c.delivered_at.is_(None),
+                        EVENTS.c.id > self._cursor,
+                        of_conversation(EVENTS.c.conversation_id, self.scope),
+                    )
                     .order_by(EVENTS.c.id)
                     .limit(self.batch)
                 )
@@ -237,7 +244,9 @@ class EventDispatcher:
         async with self.db.read() as session:
             return int(
                 await session.scalar(
-                    select(func.count()).select_from(Event).where(Event.delivered_at.is_(None))
+                    select(func.count())
+                    .select_from(Event)
+                    .where(Event.delivered_at.is_(None), of_conversation(Event.conversation_id, self.scope))
                 )
                 or 0
             )

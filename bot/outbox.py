@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, bindparam, exists, func, or_, select, update
 from sqlalchemy.sql.dml import UpdateBase
 
+from bot.claim_scope import ClaimScope, of_conversation
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
@@ -56,10 +57,12 @@ _MARK_CLAIMED = (
 
 
 @cache
-def claim_query(kinds: tuple[str, ...], postgresql: bool) -> Select[Any]:
-    """Due items of these kinds, oldest first, none behind an earlier item of its chat that
-    still waits (``claim_now``, ``claim_limit``). Built once: building it cost more than
-    running it."""
+def claim_query(
+    kinds: tuple[str, ...], postgresql: bool, scope: ClaimScope = ClaimScope.SERVER
+) -> Select[Any]:
+    """Due items of these kinds in ``scope``, oldest first, none behind an earlier item of
+    its chat that still waits (``claim_now``, ``claim_limit``). Built once: building it
+    cost more than running it."""
     item = _OUTBOX.c
     earlier = _OUTBOX.alias("earlier").c
     now = bindparam("claim_now", type_=item.next_attempt_at.type)
@@ -77,6 +80,7 @@ def claim_query(kinds: tuple[str, ...], postgresql: bool) -> Select[Any]:
             or_(item.claimed_until.is_(None), item.claimed_until <= now),
             or_(item.destination == "", ~blocked_by_earlier),
             item.kind.in_(kinds),
+            of_conversation(item.conversation_id, scope),
         )
         .order_by(item.id)
         .limit(bindparam("claim_limit", type_=Integer))
@@ -121,6 +125,8 @@ class Outbox:
         self.max_backoff = settings.outbox_max_backoff_s
         self.lease = timedelta(seconds=settings.outbox_lease_s)
         self.rng = rng or random.Random()
+        self.scope = ClaimScope.SERVER
+        """Whose items this process delivers (a terminal chat sets its own)."""
         self._routes: dict[str, _Route] = {}
         self._last_sent: dict[str, float] = {}
         self.dead_listeners: list[DeadHandler] = []
@@ -160,7 +166,7 @@ class Outbox:
     async def _claim(self, limit: int) -> list[Delivery]:
         now = self.clock.now()
         postgresql = self.db.dialect == "postgresql"
-        query = claim_query(tuple(self._routes), postgresql)
+        query = claim_query(tuple(self._routes), postgresql, self.scope)
         async with self.db.session() as session:
             if postgresql:
                 # one claim at a time across processes: a claim in flight elsewhere has not
@@ -321,11 +327,11 @@ class Outbox:
             await session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(**values))
 
     async def next_due(self) -> datetime | None:
-        """When the earliest pending item is due (None when nothing is pending)."""
+        """When the earliest pending item in this process's scope is due (None when none is)."""
         async with self.db.session() as session:
             return await session.scalar(
                 select(OutboxItem.next_attempt_at)
-                .where(OutboxItem.status == "pending")
+                .where(OutboxItem.status == "pending", of_conversation(OutboxItem.conversation_id, self.scope))
                 .order_by(OutboxItem.next_attempt_at)
                 .limit(1)
             )

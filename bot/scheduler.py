@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Update, or_, select, update
 
+from bot.claim_scope import ClaimScope, timers_in
 from bot.clock import Clock
 from bot.db import Database
 from bot.metrics import Metrics
@@ -24,7 +25,6 @@ from bot.models import Timer
 from bot.signals import Signals
 
 logger = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,8 @@ class Scheduler:
         self.clock = clock
         self.signals = signals
         self.metrics = metrics
+        self.scope = ClaimScope.SERVER
+        """Whose timers this process fires (a terminal chat sets its own)."""
         self._handlers: dict[str, TimerHandler] = {}
         self._batch_handlers: dict[str, BatchTimerHandler] = {}
 
@@ -92,6 +94,7 @@ class Scheduler:
                 Timer.status == "pending",
                 Timer.due_at <= now,
                 or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now),
+                timers_in(self.scope),
             )
             .order_by(Timer.due_at, Timer.id)
             .limit(limit)
@@ -165,10 +168,11 @@ class Scheduler:
         return total
 
     async def next_due(self) -> datetime | None:
+        """When the earliest pending timer this process fires is due (None: none pending)."""
         async with self.db.read() as session:
             return await session.scalar(
                 select(Timer.due_at)
-                .where(Timer.status == "pending")
+                .where(Timer.status == "pending", timers_in(self.scope))
                 .order_by(Timer.due_at)
                 .limit(1)
             )
