@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -17,6 +19,24 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class SpeedClock:
+    """Wall-clock time that passes ``speed`` times faster from the moment it is made
+    (``relaybot chat --speed 60``: a minute a second), for trying waits and time-outs."""
+
+    def __init__(
+        self, speed: float, start: datetime | None = None, elapsed: Callable[[], float] = time.monotonic
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed = speed
+        self._start = start or datetime.now(UTC)
+        self._elapsed = elapsed
+        self._origin = elapsed()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=(self._elapsed() - self._origin) * self.speed)
 
 
 class FakeClock:
