@@ -22,12 +22,20 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.access_log import RefusalSamplingAccessLogger
     from bot.app import create_app
 
     app = create_app(settings)
     app.on_startup.append(_tune_gc)
     print(f"relaybot serving on http://{args.host}:{args.port}  (database: {_safe_url(settings)})")
-    web.run_app(app, host=args.host, port=args.port, print=None, shutdown_timeout=10)
+    web.run_app(
+        app,
+        host=args.host,
+        port=args.port,
+        print=None,
+        shutdown_timeout=10,
+        access_log_class=RefusalSamplingAccessLogger,
+    )
     return 0
 
 

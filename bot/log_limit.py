@@ -46,8 +46,9 @@ class LimitedLog:
         self._max_keys = max_keys
         self._budgets: dict[Hashable, _Budget] = {}
 
-    def warning(self, key: Hashable, msg: str, *args: Any) -> bool:
-        """Log ``msg % args`` as a warning unless ``key`` used its lines; True if logged."""
+    def allow(self, key: Hashable) -> int | None:
+        """None when ``key`` used its lines in this window, else how many were left out
+        since its last line (the caller says so in the line it writes)."""
         now = self._clock.now()
         budget = self._budgets.get(key)
         if budget is None or now - budget.window_start >= self._window:
@@ -57,10 +58,17 @@ class LimitedLog:
                 del self._budgets[next(iter(self._budgets))]
         if budget.written >= self._lines:
             budget.suppressed += 1
-            return False
+            return None
         budget.written += 1
-        if budget.suppressed:
-            msg, args = msg + " (%d similar lines left out before this one)", (*args, budget.suppressed)
-            budget.suppressed = 0
+        left_out, budget.suppressed = budget.suppressed, 0
+        return left_out
+
+    def warning(self, key: Hashable, msg: str, *args: Any) -> bool:
+        """Log ``msg % args`` as a warning unless ``key`` used its lines; True if logged."""
+        left_out = self.allow(key)
+        if left_out is None:
+            return False
+        if left_out:
+            msg, args = msg + " (%d similar lines left out before this one)", (*args, left_out)
         self._logger.warning(msg, *args)
         return True

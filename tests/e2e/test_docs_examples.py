@@ -16,10 +16,8 @@ import hmac
 import json
 import os
 import re
-import socket
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +29,11 @@ import yaml
 from channels.widget.tokens import verify_identity
 from integrations.webhook import sign
 from tests.fakes.telegram import TelegramFake
+from tests.served import RELAYBOT, ROOT, served
 from workflows.loader import parse_data
 
-ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
-RELAYBOT = Path(sys.executable).with_name("relaybot")
 
 NOT_HERE = {
     "make ": "the two set-up commands: `make test` is this suite; `make run` serves until stopped",
@@ -107,12 +104,6 @@ def test_every_command_in_the_docs_runs_here_or_says_why_not() -> None:
     assert not unclassified
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def run(line: str, env: dict[str, str], stdin: bytes = b"") -> tuple[int, str]:
     words = line.split()
     if words[0] == "relaybot":
@@ -157,18 +148,21 @@ async def test_the_documented_commands_run(tmp_path: Path, telegram: TelegramFak
     env = command_env(tmp_path, telegram)
     code, out = await run("relaybot migrate", env)
     assert code == 0, out
-    port = free_port()
     ran = 0
     for where, line in commands():
         if any(line.startswith(prefix) for prefix in NOT_HERE):
             continue
         if line.startswith("relaybot serve"):
-            await serve_and_check_health(line, env, port)
+            assert {"--host", "--port"} <= set(line.split()), line
+            async with served(env) as server:
+                assert server.health["status"] == "ok"
+                assert server.health["database"] == "up"
         elif line.startswith("curl "):
-            url = line.split()[-1].replace("127.0.0.1:8080", f"127.0.0.1:{port}")
-            await serve_and_check_health(
-                f"relaybot serve --host 127.0.0.1 --port {port}", env, port, url
-            )
+            path = line.split()[-1].removeprefix("http://127.0.0.1:8080")
+            async with served(env) as server:
+                code, out = await run(f"curl -s --max-time 30 {server.url}{path}", env)
+                assert code == 0, out
+                assert json.loads(out)["status"] == "ok"
         else:
             code, out = await run(line, env, stdin=b"hello\n/quit\n")
             assert code == 0, f"{where}: `{line}` exited {code}:\n{out}"
@@ -177,45 +171,6 @@ async def test_the_documented_commands_run(tmp_path: Path, telegram: TelegramFak
     assert ran >= 8
     assert telegram.calls("setWebhook"), "`relaybot telegram set-webhook` reached the Bot API"
     assert telegram.calls("setWebhook")[0]["url"] == "https://support.example.com/webhooks/telegram"
-
-
-async def serve_and_check_health(
-    line: str, env: dict[str, str], port: int, url: str | None = None
-) -> None:
-    words = line.split()
-    words[0] = str(RELAYBOT)
-    words[words.index("--port") + 1] = str(port)
-    words[words.index("--host") + 1] = "127.0.0.1"
-    server = await asyncio.create_subprocess_exec(
-        *words, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    try:
-        body = await wait_for_health(server, url or f"http://127.0.0.1:{port}/healthz")
-        assert body["status"] == "ok"
-        assert body["database"] == "up"
-    finally:
-        if server.returncode is None:
-            server.terminate()
-        await server.communicate()
-
-
-async def wait_for_health(server: asyncio.subprocess.Process, url: str) -> dict[str, Any]:
-    """The first answer of ``url`` once the server listens; its output if it exits first."""
-    for _ in range(600):
-        if server.returncode is not None:
-            out, _ = await server.communicate()
-            pytest.fail(f"relaybot serve exited {server.returncode}:\n{out.decode()}")
-        try:
-            return await asyncio.to_thread(fetch_json, url)
-        except OSError:
-            await asyncio.sleep(0.1)
-    pytest.fail(f"{url} never answered")
-
-
-def fetch_json(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        answer: dict[str, Any] = json.loads(response.read())
-        return answer
 
 
 def workflow_blocks() -> list[Block]:
