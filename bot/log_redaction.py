@@ -42,6 +42,17 @@ def _forms(secret: str) -> set[str]:
     return {secret, quote(secret), quote(secret, safe=""), quote_plus(secret)}
 
 
+# Below this length a secret is redacted only where it stands alone, not inside words:
+# a short test value such as "s" would otherwise blank every letter s in the log.
+SHORT_SECRET = 8
+
+
+def _pattern(form: str) -> str:
+    if len(form) >= SHORT_SECRET:
+        return re.escape(form)
+    return rf"(?<![A-Za-z0-9]){re.escape(form)}(?![A-Za-z0-9])"
+
+
 class RedactSecrets(logging.Filter):
     """Replaces every secret in a record's message, arguments and traceback."""
 
@@ -55,7 +66,7 @@ class RedactSecrets(logging.Filter):
         """Redact ``secrets`` too, from the next record on."""
         self._forms |= {form for secret in secrets if secret for form in _forms(secret)}
         forms = sorted(self._forms, key=len, reverse=True)
-        self._secrets = re.compile("|".join(map(re.escape, forms))) if forms else None
+        self._secrets = re.compile("|".join(map(_pattern, forms))) if forms else None
 
     def redact(self, text: str) -> str:
         """``text`` with every secret (and any Bot API token in a URL) replaced."""

@@ -110,3 +110,10 @@ async def test_a_secret_key_generated_at_start_up_is_redacted_too(
     for stream in streams:
         assert key.value not in stream.getvalue()
         assert f"signing with {REDACTED}" in stream.getvalue()
+
+
+def test_a_short_secret_is_redacted_where_it_stands_alone_not_inside_words() -> None:
+    with logging_restored():
+        stream = capture(settings(TELEGRAM_WEBHOOK_SECRET="s"), MESSAGE_ONLY)
+        logging.getLogger("some.library").warning("messages sent with secret=%s", "s")
+    assert stream.getvalue() == f"messages sent with secret={REDACTED}\n"
