@@ -22,6 +22,7 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.errors import StorageTimeout
 from integrations.slack.ports import ReceiptStore, SlackRequest
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,8 @@ class StoreBeforeAck(AsyncMiddleware):
             fresh = await self.store.store(request)
         except Exception as exc:
             logger.warning("slack request %s not stored, Slack will send it again: %s", request.key, exc)
-            return BoltResponse(status=503, body="not stored")
+            wait = exc.retry_after if isinstance(exc, StorageTimeout) else 1
+            return BoltResponse(status=503, body="not stored", headers={"Retry-After": str(wait)})
         if not fresh:
             retry = (req.headers.get("x-slack-retry-num") or ["-"])[0]
             logger.info("dropping repeated slack request %s (retry %s)", request.key, retry)

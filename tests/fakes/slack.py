@@ -203,6 +203,8 @@ class SlackSender:
         self.secret = secret
         self.response_url = response_url
         self._ids = itertools.count(1)
+        self.last_response_headers: dict[str, str] = {}
+        """The headers of relaybot's answer to the last request sent."""
 
     async def post(
         self,
@@ -216,6 +218,7 @@ class SlackSender:
         headers = {"Content-Type": content_type, **sign(secret or self.secret, body, timestamp)}
         headers.update(extra_headers or {})
         async with self.http.post(self.url, data=body, headers=headers) as resp:
+            self.last_response_headers = dict(resp.headers)
             return resp.status, await resp.text()
 
     async def event(
