@@ -34,9 +34,16 @@ class Catalog:
     (``relaybot workflows import`` while the server runs) within ``RECHECK_S``.
     """
 
-    def __init__(self, db: Database, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        db: Database,
+        monotonic: Callable[[], float] = time.monotonic,
+        adapt: Callable[[Workflow], Workflow] | None = None,
+    ) -> None:
         self.db = db
         self._monotonic = monotonic
+        self._adapt = adapt or (lambda definition: definition)
+        """Applied to each definition as it is read (the demo opens business hours)."""
         self.index = TriggerIndex()
         self.by_name: dict[str, CatalogEntry] = {}
         self._versions: dict[int, Workflow] = {}
@@ -69,7 +76,9 @@ class Catalog:
             ).all()
         by_name: dict[str, CatalogEntry] = {}
         for row, version in rows:
-            definition = self._versions.get(version.id) or parse_stored(version.definition, row.name)
+            definition = self._versions.get(version.id) or self._adapt(
+                parse_stored(version.definition, row.name)
+            )
             definition = definition.model_copy(update={"enabled": row.enabled})
             self._versions.setdefault(version.id, definition)
             by_name[row.name] = CatalogEntry(row.id, version.id, definition)
@@ -86,6 +95,6 @@ class Catalog:
             row = await session.get(WorkflowVersion, version_id)
             assert row is not None, f"workflow version {version_id} missing"
             name = str(row.definition.get("name", version_id))
-            definition = parse_stored(row.definition, name)
+            definition = self._adapt(parse_stored(row.definition, name))
         self._versions[version_id] = definition
         return definition

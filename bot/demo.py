@@ -13,6 +13,9 @@ from sqlalchemy import select
 
 from bot.models import Agent, Team, TeamMember
 from bot.uow import Tx
+from workflows.business_hours import DAYS
+from workflows.schema import Workflow
+from workflows.steps.date_time import DateTimeStep
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +55,27 @@ async def demo_agents(tx: Tx) -> list[Agent]:
     rows = await tx.session.scalars(select(Agent).where(Agent.email.in_(emails)).order_by(Agent.id))
     return list(rows)
 
+
+AROUND_THE_CLOCK = {day: ["00:00-24:00"] for day in DAYS}
+
+
+def open_around_the_clock(definition: Workflow) -> Workflow:
+    """``definition`` with every business-hours step open at any hour, holidays included.
+
+    The demo's agents are always on duty: whenever the demo runs, a hand-off that checks
+    business hours (``support``'s, say) reaches them instead of saying when the team is
+    back. Only the demo's catalog hands definitions out this way; the stored versions
+    and every configured deployment keep the hours as written.
+    """
+    if not any(isinstance(step, DateTimeStep) for step in definition.steps):
+        return definition
+    open_always: dict[str, object] = {
+        "hours": AROUND_THE_CLOCK,
+        "holidays": [],
+        "holiday_country": None,
+    }
+    steps = [
+        step.model_copy(update=open_always) if isinstance(step, DateTimeStep) else step
+        for step in definition.steps
+    ]
+    return definition.model_copy(update={"steps": steps})

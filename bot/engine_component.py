@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.catalog import Catalog
+from bot.demo import open_around_the_clock
 from bot.notify import Notifier
 from bot.outbox_items import Delivery
 from bot.run_store import NOTIFY, add_log
@@ -27,7 +28,8 @@ def build_runner(services: Services) -> WorkflowRunner:
     """The runner with its catalog and the registered actions (outside any app)."""
     actions = ActionRegistry()
     services.extras["actions"] = actions
-    runner = WorkflowRunner(services, Catalog(services.db), actions)
+    adapt = open_around_the_clock if services.settings.demo else None
+    runner = WorkflowRunner(services, Catalog(services.db, adapt=adapt), actions)
     runner.install()
     services.outbox.register(NOTIFY, Notifier(services))
 

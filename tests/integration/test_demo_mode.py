@@ -5,6 +5,8 @@ None of it exists in a configured deployment (demo mode off).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,6 +16,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.demo import DEMO_AGENTS, DEMO_TEAM
+from bot.engine_component import RUNNER
 from bot.models import Agent, Team, TeamMember
 from bot.services import SERVICES, Services
 from integrations.actions import register_actions
@@ -21,14 +24,22 @@ from integrations.demo_shop import DEMO_EMAIL
 from integrations.outbound_http import OutboundHttp
 from tests.conftest import make_settings
 from workflows.actions import ActionContext, ActionRegistry
+from workflows.loader import load_file
+from workflows.schema import Workflow
+from workflows.state import RunState
+from workflows.steps.base import StepEnv
+from workflows.steps.date_time import DateTimeStep
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "workflows"
 CTX = ActionContext(run_id=1, step_id="lookup", idempotency_key="1:lookup")
 People = tuple[list[tuple[str, str | None]], list[str], int]
 
 
 async def people(services: Services) -> People:
     async with services.db.session() as session:
-        agents = [(a.name, a.email) for a in await session.scalars(select(Agent).order_by(Agent.id))]
+        agents = [
+            (a.name, a.email) for a in await session.scalars(select(Agent).order_by(Agent.id))
+        ]
         teams = list(await session.scalars(select(Team.name)))
         members = len(list(await session.scalars(select(TeamMember.agent_id))))
     return agents, teams, members
@@ -37,7 +48,9 @@ async def people(services: Services) -> People:
 async def start(database_url: str, *, demo: bool) -> tuple[People, int, int]:
     """Start the whole app once: its agents, teams and members, and the agent page's statuses."""
     settings = make_settings(
-        database_url, RELAYBOT_DEMO=demo, RELAYBOT_SECRET_KEY="demo-test-key",
+        database_url,
+        RELAYBOT_DEMO=demo,
+        RELAYBOT_SECRET_KEY="demo-test-key",
         RELAYBOT_WORKFLOWS_DIR="does-not-exist",
     )
     app = create_app(settings, background=False)
@@ -69,7 +82,10 @@ async def lookup(inputs: dict[str, Any], **settings: Any) -> Any:
     outbound = OutboundHttp([])
     async with aiohttp.ClientSession() as session:
         register_actions(
-            registry, session=session, outbound=outbound, settings=make_settings("sqlite://", **settings)
+            registry,
+            session=session,
+            outbound=outbound,
+            settings=make_settings("sqlite://", **settings),
         )
         action = registry.get("shopify.order_lookup")
         assert action is not None
@@ -88,7 +104,10 @@ async def test_in_demo_mode_the_order_lookup_finds_the_demo_order() -> None:
 
 @pytest.mark.parametrize(
     "inputs",
-    [{"order_number": "#1001", "email": "bob@example.com"}, {"order_number": "#1002", "email": DEMO_EMAIL}],
+    [
+        {"order_number": "#1001", "email": "bob@example.com"},
+        {"order_number": "#1002", "email": DEMO_EMAIL},
+    ],
 )
 async def test_the_demo_order_is_only_the_demo_customers(inputs: dict[str, str]) -> None:
     result = await lookup(inputs, RELAYBOT_DEMO=True)
@@ -98,3 +117,36 @@ async def test_the_demo_order_is_only_the_demo_customers(inputs: dict[str, str])
 async def test_without_demo_mode_there_is_no_demo_shop() -> None:
     result = await lookup({"order_number": "#1001", "email": DEMO_EMAIL})
     assert (result.outcome, result.reason) == ("failure", "shopify is not configured")
+
+
+SUNDAY_NIGHT = datetime(2026, 12, 6, 2, 30, tzinfo=UTC)
+"""Outside the support example's business hours (Mon to Fri, Berlin)."""
+
+
+def handoff_exit(definition: Workflow) -> str | None:
+    step = definition.step("handoff")
+    assert isinstance(step, DateTimeStep)
+    env = StepEnv(
+        state=RunState(workflow=definition.name), base_ctx={}, now=SUNDAY_NIGHT, step_id="handoff"
+    )
+    return step.enter(env).exit
+
+
+@pytest.mark.parametrize(("demo", "handoff"), [(True, "open"), (False, "closed")])
+async def test_in_demo_mode_business_hours_are_open_whenever_the_demo_runs(
+    database_url: str, demo: bool, handoff: str
+) -> None:
+    settings = make_settings(
+        database_url,
+        RELAYBOT_DEMO=demo,
+        RELAYBOT_SECRET_KEY="demo-test-key",
+        RELAYBOT_WORKFLOWS_DIR=str(EXAMPLES),
+    )
+    app = create_app(settings, background=False)
+    async with TestClient(TestServer(app)):
+        catalog = app[RUNNER].catalog
+        await catalog.refresh()
+        entry = catalog.by_name["support"]
+        assert handoff_exit(entry.definition) == handoff
+        assert handoff_exit(await catalog.version(entry.version_id)) == handoff
+    assert handoff_exit(load_file(EXAMPLES / "support.yaml")) == "closed"
