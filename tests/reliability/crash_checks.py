@@ -134,15 +134,22 @@ def _check_runs(database: Path, result: CrashResult) -> None:
     result.waiting_at = dict(waiting_at)
     conversations = _query(
         database,
-        "SELECT c.id, count(r.id) FROM conversations c LEFT JOIN workflow_runs r "
-        "ON r.conversation_id = c.id AND r.parent_run_id IS NULL GROUP BY c.id",
+        "SELECT c.id, count(r.id), count(DISTINCT r.trigger_event_id) FROM conversations c "
+        "LEFT JOIN workflow_runs r ON r.conversation_id = c.id AND r.parent_run_id IS NULL "
+        "GROUP BY c.id",
     )
     chats = _query(database, "SELECT count(DISTINCT external_id) FROM conversations")
     if chats != [(result.chats,)]:
         result.problems.append(f"conversations in {chats[0][0]} chats, not {result.chats}")
-    for conversation_id, runs in conversations:
-        if runs != 1:
-            result.problems.append(f"conversation {conversation_id} has {runs} support runs")
+    # Support starts on a message no run took (message.unmatched): a customer who writes
+    # again after the flow ended starts it again, but one event never starts two runs.
+    for conversation_id, runs, events in conversations:
+        if runs == 0:
+            result.problems.append(f"conversation {conversation_id} has no support run")
+        if runs != events:
+            result.problems.append(
+                f"conversation {conversation_id} has {runs} support runs from {events} events"
+            )
 
 
 def _check_outbox(database: Path, fake: TelegramFake, result: CrashResult) -> None:

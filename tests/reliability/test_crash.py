@@ -5,7 +5,7 @@ What is checked, after the load and a settle (see :mod:`tests.reliability.crashk
 - every acknowledged (200) update's message is in the messages table exactly once;
 - no run is left ``running`` or ``calling``; each waiting run waits at a step of the
   kind it waits for (an answer at an ``ask_question``, ...) and has its pending timer;
-  each conversation has exactly one support run;
+  each conversation has a support run, and no event started two;
 - every outbox item is done and each queued message reached the fake Telegram API
   (matched by chat and text);
 - duplicate sends, i.e. sends of one outbox item beyond the first (counted per chat
