@@ -76,7 +76,9 @@ class FakeTelegram:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if method == "getMe":
-            return _ok({"id": 123456, "is_bot": True, "first_name": "Relay", "username": "relay_bot"})
+            return _ok(
+                {"id": 123456, "is_bot": True, "first_name": "Relay", "username": "relay_bot"}
+            )
         if method != "sendMessage":
             return _ok(True)
         if request.content_type == "application/json":
@@ -90,7 +92,9 @@ class FakeTelegram:
             self.arrived.set()
         return _ok(
             {
-                "message_id": next(self._ids), "date": 1767603600, "text": text,
+                "message_id": next(self._ids),
+                "date": 1767603600,
+                "text": text,
                 "chat": {"id": chat_id, "type": "private"},
                 "from": {"id": 123456, "is_bot": True, "first_name": "Relay"},
             }
@@ -107,7 +111,9 @@ def update(update_id: int, chat_id: int) -> dict[str, Any]:
     return {
         "update_id": update_id,
         "message": {
-            "message_id": update_id, "date": 1767603600, "text": "hello",
+            "message_id": update_id,
+            "date": 1767603600,
+            "text": "hello",
             "chat": {"id": chat_id, "type": "private", "first_name": "Ada"},
             "from": sender,
         },
@@ -123,7 +129,9 @@ def workflows_folder() -> Iterator[Path]:
 
 
 @contextlib.asynccontextmanager
-async def database(kind: str, postgres_url: str, tmp: Path, bare: bool = False) -> AsyncIterator[str]:
+async def database(
+    kind: str, postgres_url: str, tmp: Path, bare: bool = False
+) -> AsyncIterator[str]:
     """A fresh, migrated database URL (a temporary PostgreSQL database is dropped after);
     none for the ``bare`` relay."""
     if bare:
@@ -151,14 +159,22 @@ async def database(kind: str, postgres_url: str, tmp: Path, bare: bool = False) 
 
 def _migrate(url: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", "migrate"], check=True, cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "bot.cli", "migrate"],
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
     )
 
 
 @contextlib.asynccontextmanager
 async def servers(
-    count: int, url: str, fake: FakeTelegram, folder: Path, extra_env: dict[str, str], bare: bool = False
+    count: int,
+    url: str,
+    fake: FakeTelegram,
+    folder: Path,
+    extra_env: dict[str, str],
+    bare: bool = False,
 ) -> AsyncIterator[list[str]]:
     """Start ``count`` ``relaybot serve`` processes (``bare``: ``relay_server.py``, the
     machine's ceiling) and wait until each answers /healthz."""
@@ -179,12 +195,17 @@ async def servers(
         for _ in range(count):
             port = free_port()
             command = (
-                [str(ROOT / "bench" / "relay_server.py"), str(port)] if bare
+                [str(ROOT / "bench" / "relay_server.py"), str(port)]
+                if bare
                 else ["-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
             )
             procs.append(
                 await asyncio.create_subprocess_exec(
-                    sys.executable, *command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                    sys.executable,
+                    *command,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
                 )
             )
             bases.append(f"http://127.0.0.1:{port}")
@@ -204,7 +225,9 @@ async def servers(
                 await proc.wait()
 
 
-async def _wait_healthy(session: aiohttp.ClientSession, base: str, proc: asyncio.subprocess.Process) -> None:
+async def _wait_healthy(
+    session: aiohttp.ClientSession, base: str, proc: asyncio.subprocess.Process
+) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.returncode is not None:
@@ -218,7 +241,12 @@ async def _wait_healthy(session: aiohttp.ClientSession, base: str, proc: asyncio
 
 
 async def load(
-    bases: list[str], fake: FakeTelegram, messages: int, rate: float | None, concurrency: int, wait: float
+    bases: list[str],
+    fake: FakeTelegram,
+    messages: int,
+    rate: float | None,
+    concurrency: int,
+    wait: float,
 ) -> dict[str, Any]:
     """Send the updates, wait for the greetings, and summarise."""
     sent_at: dict[int, float] = {}
@@ -282,7 +310,9 @@ async def load(
         "send_seconds": round(sent_done - started, 3),
         "messages_per_second": round(answered / elapsed, 1) if elapsed > 0 else None,
         "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
-        "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000, 2) if latencies else None,
+        "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000, 2)
+        if latencies
+        else None,
     }
 
 
@@ -296,12 +326,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 database(args.db, args.postgres_url, Path(tmp), bare=args.bare) as url,
                 servers(args.processes, url, fake, folder, extra_env, bare=args.bare) as bases,
             ):
-                result = await load(bases, fake, args.messages, args.rate, args.concurrency, args.wait)
+                result = await load(
+                    bases, fake, args.messages, args.rate, args.concurrency, args.wait
+                )
     finally:
         await fake.stop()
     return {
         "benchmark": "e2e.telegram_greeting",
-        "server": "relay_server.py (no relaybot: the machine's ceiling)" if args.bare else "relaybot serve",
+        "server": "relay_server.py (no relaybot: the machine's ceiling)"
+        if args.bare
+        else "relaybot serve",
         "database": None if args.bare else args.db,
         "processes": args.processes,
         "rate": args.rate or "unlimited",
@@ -311,13 +345,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--rate", type=float, default=None, help="offered messages/s (default: unlimited)")
-    parser.add_argument("--concurrency", type=int, default=64, help="requests in flight when unlimited")
-    parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for the last greetings")
+    parser.add_argument(
+        "--rate", type=float, default=None, help="offered messages/s (default: unlimited)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=64, help="requests in flight when unlimited"
+    )
+    parser.add_argument(
+        "--wait", type=float, default=120.0, help="seconds to wait for the last greetings"
+    )
     parser.add_argument("--poll-interval", type=float, default=1.0, help="RELAYBOT_POLL_INTERVAL")
     parser.add_argument(
         "--postgres-url",
@@ -325,7 +367,8 @@ def main() -> None:
         help="server to create the temporary database on",
     )
     parser.add_argument(
-        "--bare", action="store_true",
+        "--bare",
+        action="store_true",
         help="drive bench/relay_server.py instead: the same sends with no database or workflow",
     )
     args = parser.parse_args()

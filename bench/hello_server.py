@@ -1,6 +1,6 @@
 """A bare aiohttp server that reads the body and answers "ok": the machine's HTTP ceiling.
 
-    .venv/bin/python bench/hello_server.py PORT
+.venv/bin/python bench/hello_server.py PORT
 """
 
 from __future__ import annotations

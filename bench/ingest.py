@@ -38,9 +38,21 @@ def wrk(url: str, args: argparse.Namespace, base: int) -> dict[str, float]:
         "BENCH_BASE": str(base),
     }
     out = subprocess.run(
-        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-         "--timeout", "10s", "-s", str(LUA), url],
-        env=env, check=True, capture_output=True, text=True,
+        [
+            "wrk",
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA),
+            url,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     match = re.search(r"^JSON (\{.*\})$", out, re.MULTILINE)
     if match is None:
@@ -65,7 +77,11 @@ def journal_pending(db: Path) -> int:
 
 def journal_errors(db: Path) -> int:
     with sqlite3.connect(db) as conn:
-        return int(conn.execute("SELECT count(*) FROM inbound_journal WHERE error IS NOT NULL").fetchone()[0])
+        return int(
+            conn.execute("SELECT count(*) FROM inbound_journal WHERE error IS NOT NULL").fetchone()[
+                0
+            ]
+        )
 
 
 def measure_relaybot(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
@@ -83,10 +99,15 @@ def measure_relaybot(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
     }
     proc = start(
         [RELAYBOT, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env, f"http://127.0.0.1:{port}/healthz",
+        env,
+        f"http://127.0.0.1:{port}/healthz",
     )
     try:
-        wrk(f"http://127.0.0.1:{port}", argparse.Namespace(**{**vars(args), "duration": 2}), base=10**9)
+        wrk(
+            f"http://127.0.0.1:{port}",
+            argparse.Namespace(**{**vars(args), "duration": 2}),
+            base=10**9,
+        )
         result = wrk(f"http://127.0.0.1:{port}", args, base=1)
         acknowledged = int(result["requests"] - result["non2xx"])
         started = time.monotonic()
@@ -108,7 +129,8 @@ def measure_hello(args: argparse.Namespace) -> dict[str, float]:
     port = free_port()
     proc = start(
         [sys.executable, str(ROOT / "bench" / "hello_server.py"), str(port)],
-        dict(os.environ), f"http://127.0.0.1:{port}/",
+        dict(os.environ),
+        f"http://127.0.0.1:{port}/",
     )
     try:
         wrk(f"http://127.0.0.1:{port}", argparse.Namespace(**{**vars(args), "duration": 2}), base=0)
@@ -123,23 +145,31 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--conversations", type=int, default=1000)
-    parser.add_argument("--workflows", type=Path, default=None, help="workflows to import (default none)")
+    parser.add_argument(
+        "--workflows", type=Path, default=None, help="workflows to import (default none)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         relaybot = measure_relaybot(args, Path(tmp))
     hello = measure_hello(args)
-    print(json.dumps({
-        "benchmark": "ingest",
-        "database": "sqlite",
-        "connections": args.connections,
-        "duration_s": args.duration,
-        "relaybot": relaybot,
-        "bare_aiohttp": hello,
-        "ratio": round(float(relaybot["requests_per_s"]) / hello["requests_per_s"], 3),  # type: ignore[arg-type]
-        # requests still in flight when wrk stops are stored but not counted by wrk
-        "all_acknowledged_stored": relaybot["stored"] >= relaybot["acknowledged"]
-        and relaybot["journal_pending"] == 0 and relaybot["journal_errors"] == 0,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "ingest",
+                "database": "sqlite",
+                "connections": args.connections,
+                "duration_s": args.duration,
+                "relaybot": relaybot,
+                "bare_aiohttp": hello,
+                "ratio": round(float(relaybot["requests_per_s"]) / hello["requests_per_s"], 3),  # type: ignore[arg-type]
+                # requests still in flight when wrk stops are stored but not counted by wrk
+                "all_acknowledged_stored": relaybot["stored"] >= relaybot["acknowledged"]
+                and relaybot["journal_pending"] == 0
+                and relaybot["journal_errors"] == 0,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,14 @@ from workflows.schema import Workflow
 from workflows.triggers import TriggerIndex
 
 OTHER_EVENTS = [
-    "conversation.created", "conversation.assigned", "conversation.closed", "tag.added",
-    "lead.created", "lead.stage_changed", "visitor.rage_click", "visitor.idle",
+    "conversation.created",
+    "conversation.assigned",
+    "conversation.closed",
+    "tag.added",
+    "lead.created",
+    "lead.stage_changed",
+    "visitor.rage_click",
+    "visitor.idle",
     "visitor.form_frustration",
 ]
 
@@ -31,7 +37,9 @@ def workflow(number: int, mix: str) -> Workflow:
     data: dict[str, Any] = {
         "name": f"wf-{number}",
         "trigger": {"event": "message.received" if listens else OTHER_EVENTS[number % 9]},
-        "conditions": {"all": [{"field": "conversation.message_count", "op": "gte", "value": number % 7}]},
+        "conditions": {
+            "all": [{"field": "conversation.message_count", "op": "gte", "value": number % 7}]
+        },
         "steps": [{"type": "add_tag", "tag": f"t{number}"}],
     }
     parsed, problems = parse_data(data, source="bench")

@@ -40,8 +40,11 @@ async def run(messages: int, concurrency: int, conversations: int, url: str) -> 
             started = time.perf_counter()
             await services.inbox.receive(
                 InboundMessage(
-                    channel="telegram", external_conversation_id=chat, external_message_id=f"m{i}",
-                    sender=SenderProfile(external_id=chat, name="Bench"), text=f"message {i}",
+                    channel="telegram",
+                    external_conversation_id=chat,
+                    external_message_id=f"m{i}",
+                    sender=SenderProfile(external_id=chat, name="Bench"),
+                    text=f"message {i}",
                 )
             )
             latencies.append(time.perf_counter() - started)

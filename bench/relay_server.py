@@ -35,8 +35,10 @@ class Relay:
         self.secret = secret
         self.session: aiohttp.ClientSession | None = None
         self.bot = RelayBot(
-            token, base_url=base_url,
-            request=AiohttpRequest(self._session), get_updates_request=AiohttpRequest(self._session),
+            token,
+            base_url=base_url,
+            request=AiohttpRequest(self._session),
+            get_updates_request=AiohttpRequest(self._session),
         )
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -73,7 +75,8 @@ async def healthz(_request: web.Request) -> web.Response:
 
 def main() -> None:
     relay = Relay(
-        os.environ["TELEGRAM_BOT_TOKEN"], os.environ["TELEGRAM_API_BASE_URL"],
+        os.environ["TELEGRAM_BOT_TOKEN"],
+        os.environ["TELEGRAM_API_BASE_URL"],
         os.environ["TELEGRAM_WEBHOOK_SECRET"],
     )
     app = web.Application()

@@ -33,7 +33,9 @@ def wait_ready(url: str, deadline_s: float = 60.0) -> None:
 
 def start(cmd: list[str], env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
     """Run ``cmd`` and wait until ``ready_url`` answers; its stderr is shown if it dies."""
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         wait_ready(ready_url)
     except RuntimeError:

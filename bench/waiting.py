@@ -62,7 +62,9 @@ async def make_template(folder: Path) -> Path:
     await upgrade_async(url)
     (folder / "workflows").mkdir()
     (folder / "workflows" / "follow-up.yaml").write_text(FLOW)
-    settings = Settings(_env_file=None, DATABASE_URL=url, RELAYBOT_WORKFLOWS_DIR=str(folder / "workflows"))  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None, DATABASE_URL=url, RELAYBOT_WORKFLOWS_DIR=str(folder / "workflows")
+    )  # type: ignore[call-arg]
     services = build_services(settings, SystemClock())
     app = create_app(settings, services=services, background=False, migrate=False)
     for startup in app.on_startup:
@@ -70,8 +72,10 @@ async def make_template(folder: Path) -> Path:
     for i in range(3):
         await services.inbox.receive(
             InboundMessage(
-                channel="telegram", external_conversation_id=f"template-{i}",
-                external_message_id=f"template-{i}", sender=SenderProfile(external_id=f"template-{i}"),
+                channel="telegram",
+                external_conversation_id=f"template-{i}",
+                external_message_id=f"template-{i}",
+                sender=SenderProfile(external_id=f"template-{i}"),
                 text="hi",
             )
         )
@@ -96,22 +100,25 @@ def clone(template: Path, target: Path, runs: int, due_at: datetime) -> None:
             (runs, base),
         )
         conn.execute(
-            numbers + "INSERT INTO contact_identities (id, contact_id, channel, external_id, profile, created_at) "
+            numbers
+            + "INSERT INTO contact_identities (id, contact_id, channel, external_id, profile, created_at) "
             "SELECT ? + i, ? + i, channel, 'bench-' || i, profile, created_at FROM n, contact_identities WHERE id = 1",
             (runs, base, base),
         )
         conn.execute(
-            numbers + "INSERT INTO conversations (id, contact_id, channel, external_id, status, message_count, "
+            numbers
+            + "INSERT INTO conversations (id, contact_id, channel, external_id, status, message_count, "
             "attributes, created_at, last_activity_at, last_customer_message_at) "
             "SELECT ? + i, ? + i, channel, 'bench-' || i, status, message_count, attributes, created_at, "
             "last_activity_at, last_customer_message_at FROM n, conversations WHERE id = 1",
             (runs, base, base),
         )
         conn.execute(
-            numbers + "INSERT INTO workflow_runs (id, workflow_id, version_id, conversation_id, trigger_key, "
+            numbers
+            + "INSERT INTO workflow_runs (id, workflow_id, version_id, conversation_id, trigger_key, "
             "trigger_event_id, depth, status, waiting_for, state, lock_version, started_at, updated_at) "
             "SELECT ? + i, workflow_id, version_id, ? + i, 'bench:' || i, trigger_event_id, depth, status, "
-            "waiting_for, replace(replace(state, '\"run_id\": \"1\"', '\"run_id\": \"' || (? + i) || '\"'), "
+            'waiting_for, replace(replace(state, \'"run_id": "1"\', \'"run_id": "\' || (? + i) || \'"\'), '
             "'\"timer_token\": \"1:', '\"timer_token\": \"' || (? + i) || ':'), lock_version, started_at, updated_at "
             "FROM n, workflow_runs WHERE id = 1",
             (runs, base, base, base, base),
@@ -131,22 +138,31 @@ def clone(template: Path, target: Path, runs: int, due_at: datetime) -> None:
 def rss_of_server(db: Path, workflows: Path, idle_s: float) -> int:
     """RSS in KiB of ``relaybot serve`` on ``db`` after start-up, an idle spell and 200 requests."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{db}", "RELAYBOT_WORKFLOWS_DIR": str(workflows),
-           "RELAYBOT_LOG_LEVEL": "WARNING", "RELAYBOT_ADMIN_TOKEN": "bench"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "RELAYBOT_WORKFLOWS_DIR": str(workflows),
+        "RELAYBOT_LOG_LEVEL": "WARNING",
+        "RELAYBOT_ADMIN_TOKEN": "bench",
+    }
     proc = start(
-        [RELAYBOT, "serve", "--host", "127.0.0.1", "--port", str(port)], env,
+        [RELAYBOT, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env,
         f"http://127.0.0.1:{port}/healthz",
     )
     try:
         time.sleep(idle_s)
         for _ in range(200):
             request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/api/conversations?limit=20", headers={"Authorization": "Bearer bench"}
+                f"http://127.0.0.1:{port}/api/conversations?limit=20",
+                headers={"Authorization": "Bearer bench"},
             )
             with urllib.request.urlopen(request, timeout=10) as answer:
                 answer.read()
         status = Path(f"/proc/{proc.pid}/status").read_text()
-        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+        return int(
+            next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+        )
     finally:
         stop(proc)
 
@@ -156,10 +172,15 @@ async def fire_due(db: Path, workflows: Path, due: int) -> dict[str, object]:
     with sqlite3.connect(db) as conn:
         past = (datetime.now(UTC) - timedelta(seconds=1)).strftime(STAMP)
         conn.execute(
-            "UPDATE timers SET due_at = ? WHERE id IN (SELECT id FROM timers ORDER BY id LIMIT ?)", (past, due)
+            "UPDATE timers SET due_at = ? WHERE id IN (SELECT id FROM timers ORDER BY id LIMIT ?)",
+            (past, due),
         )
         conn.commit()
-    settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{db}", RELAYBOT_WORKFLOWS_DIR=str(workflows))  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None,
+        DATABASE_URL=f"sqlite+aiosqlite:///{db}",
+        RELAYBOT_WORKFLOWS_DIR=str(workflows),
+    )  # type: ignore[call-arg]
     services = build_services(settings, SystemClock())
     app = create_app(settings, services=services, background=False, migrate=False)
     for startup in app.on_startup:
@@ -171,9 +192,15 @@ async def fire_due(db: Path, workflows: Path, due: int) -> dict[str, object]:
     for cleanup in app.on_cleanup:
         await cleanup(app)
     with sqlite3.connect(db) as conn:
-        fired_rows = conn.execute("SELECT count(*) FROM timers WHERE status = 'fired'").fetchone()[0]
-        finished = conn.execute("SELECT count(*) FROM workflow_runs WHERE status = 'completed'").fetchone()[0]
-        nudges = conn.execute("SELECT count(*) FROM outbox WHERE kind = 'channel.send'").fetchone()[0]
+        fired_rows = conn.execute("SELECT count(*) FROM timers WHERE status = 'fired'").fetchone()[
+            0
+        ]
+        finished = conn.execute(
+            "SELECT count(*) FROM workflow_runs WHERE status = 'completed'"
+        ).fetchone()[0]
+        nudges = conn.execute("SELECT count(*) FROM outbox WHERE kind = 'channel.send'").fetchone()[
+            0
+        ]
     return {
         "due": due,
         "fired": fired,
@@ -191,7 +218,9 @@ async def main() -> None:
     parser.add_argument("--waiting", type=int, default=1_000_000)
     parser.add_argument("--baseline", type=int, default=1_000)
     parser.add_argument("--due", type=int, default=100_000)
-    parser.add_argument("--idle", type=float, default=5.0, help="seconds the server idles before RSS is read")
+    parser.add_argument(
+        "--idle", type=float, default=5.0, help="seconds the server idles before RSS is read"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="relaybot-waiting-"))
     try:
@@ -205,20 +234,25 @@ async def main() -> None:
         rss_small = rss_of_server(small, folder / "workflows", args.idle)
         rss_large = rss_of_server(large, folder / "workflows", args.idle)
         timers = await fire_due(large, folder / "workflows", args.due)
-        print(json.dumps({
-            "benchmark": "waiting",
-            "database": "sqlite",
-            "clone_seconds": round(build_s, 1),
-            "memory": {
-                "waiting_baseline": args.baseline,
-                "rss_mib_baseline": round(rss_small / 1024, 1),
-                "waiting": args.waiting,
-                "rss_mib": round(rss_large / 1024, 1),
-                "growth_mib": round((rss_large - rss_small) / 1024, 1),
-                "within_50_mib": rss_large - rss_small <= 50 * 1024,
-            },
-            "timers": timers,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "benchmark": "waiting",
+                    "database": "sqlite",
+                    "clone_seconds": round(build_s, 1),
+                    "memory": {
+                        "waiting_baseline": args.baseline,
+                        "rss_mib_baseline": round(rss_small / 1024, 1),
+                        "waiting": args.waiting,
+                        "rss_mib": round(rss_large / 1024, 1),
+                        "growth_mib": round((rss_large - rss_small) / 1024, 1),
+                        "within_50_mib": rss_large - rss_small <= 50 * 1024,
+                    },
+                    "timers": timers,
+                },
+                indent=2,
+            )
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

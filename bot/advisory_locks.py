@@ -33,7 +33,9 @@ KEEPALIVE = {
 
 def lock_id(key: str) -> int:
     """The signed 64-bit advisory lock number for ``key``."""
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+    return int.from_bytes(
+        hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True
+    )
 
 
 class AdvisoryLocks:
@@ -107,7 +109,9 @@ class AdvisoryLocks:
             try:
                 await self._conn.execute("SELECT pg_advisory_unlock($1)", lock_id(key))
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                logger.exception("advisory unlock failed; closing the lock connection frees every lock")
+                logger.exception(
+                    "advisory unlock failed; closing the lock connection frees every lock"
+                )
                 await self._drop()
 
     async def _connection(self) -> Any:

@@ -32,12 +32,16 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:
         logger.warning("health check failed: %s", exc)
         return web.json_response({"status": "unavailable", "database": "down"}, status=503)
-    return web.json_response({"status": "ok", "database": "up", "channels": sorted(services.channels)})
+    return web.json_response(
+        {"status": "ok", "database": "up", "channels": sorted(services.channels)}
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:
     body = request.app[SERVICES].metrics.render()
-    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+    return web.Response(
+        body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+    )
 
 
 def default_components() -> list[Component]:

@@ -33,7 +33,9 @@ def _console_conversations() -> ColumnElement[bool]:
     return Conversation.channel == CONSOLE_CHANNEL
 
 
-def of_conversation(conversation_id: SQLColumnExpression[Any], scope: ClaimScope) -> ColumnElement[bool]:
+def of_conversation(
+    conversation_id: SQLColumnExpression[Any], scope: ClaimScope
+) -> ColumnElement[bool]:
     """Rows with this ``conversation_id`` column that ``scope`` takes (no conversation: the server's)."""
     console = select(Conversation.id).where(_console_conversations())
     if scope is ClaimScope.TERMINAL:

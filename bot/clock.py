@@ -26,7 +26,10 @@ class SpeedClock:
     (``relaybot chat --speed 60``: a minute a second), for trying waits and time-outs."""
 
     def __init__(
-        self, speed: float, start: datetime | None = None, elapsed: Callable[[], float] = time.monotonic
+        self,
+        speed: float,
+        start: datetime | None = None,
+        elapsed: Callable[[], float] = time.monotonic,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")

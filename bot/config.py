@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, alias="RELAYBOT_DB_POOL_SIZE", ge=1)
     db_pool_pre_ping: bool = Field(False, alias="RELAYBOT_DB_POOL_PRE_PING")
     db_statement_timeout_ms: int = Field(30000, alias="RELAYBOT_DB_STATEMENT_TIMEOUT_MS", ge=0)
-    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field("NORMAL", alias="RELAYBOT_SQLITE_SYNCHRONOUS")
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        "NORMAL", alias="RELAYBOT_SQLITE_SYNCHRONOUS"
+    )
     store_timeout_s: float = Field(5.0, alias="RELAYBOT_STORE_TIMEOUT", gt=0)
     dispatcher_workers: int = Field(64, alias="RELAYBOT_DISPATCHER_WORKERS", ge=1)
     event_workers: int = Field(32, alias="RELAYBOT_EVENT_WORKERS", ge=1)
@@ -88,9 +90,7 @@ class Settings(BaseSettings):
     stripe_api_base_url: str = Field("https://api.stripe.com", alias="STRIPE_API_BASE_URL")
     refund_approval_above: Decimal | None = Field(None, alias="RELAYBOT_REFUND_APPROVAL_ABOVE")
     refund_confirm_timeout_s: float = Field(1800.0, alias="RELAYBOT_REFUND_CONFIRM_TIMEOUT", gt=0)
-    refund_approval_timeout_s: float = Field(
-        1800.0, alias="RELAYBOT_REFUND_APPROVAL_TIMEOUT", gt=0
-    )
+    refund_approval_timeout_s: float = Field(1800.0, alias="RELAYBOT_REFUND_APPROVAL_TIMEOUT", gt=0)
     smtp_host: str | None = Field(None, alias="SMTP_HOST")
     smtp_port: int = Field(587, alias="SMTP_PORT")
     smtp_username: str | None = Field(None, alias="SMTP_USERNAME")

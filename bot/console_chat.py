@@ -71,12 +71,15 @@ class ConsoleChannel:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     chat = sub.add_parser("chat", help="chat with the enabled workflows from the terminal")
     chat.add_argument(
-        "--name", default=None,
+        "--name",
+        default=None,
         help=f"the customer's name (default {DEFAULT_NAME!r}; renames a returning customer)",
     )
     chat.add_argument("--conversation", default="terminal", help="conversation id to continue")
     chat.add_argument(
-        "--speed", type=_speed, default=1.0,
+        "--speed",
+        type=_speed,
+        default=1.0,
         help="let time pass this many times faster for waits and time-outs (60: a minute a second)",
     )
     chat.set_defaults(command=_chat)
@@ -132,7 +135,9 @@ def pause(due: datetime | None, now: datetime, speed: float, poll: float) -> flo
 class ChatSession:
     """One customer at the terminal: what they type goes in, and due timers fire meanwhile."""
 
-    def __init__(self, services: Services, conversation: str, name: str | None, speed: float) -> None:
+    def __init__(
+        self, services: Services, conversation: str, name: str | None, speed: float
+    ) -> None:
         self.services = services
         self.conversation = conversation
         self.name = name or DEFAULT_NAME
@@ -144,8 +149,14 @@ class ChatSession:
 
     @classmethod
     async def open(
-        cls, settings: Settings, clock: Clock, conversation: str, name: str | None = None,
-        *, speed: float = 1.0, write: Write = print,
+        cls,
+        settings: Settings,
+        clock: Clock,
+        conversation: str,
+        name: str | None = None,
+        *,
+        speed: float = 1.0,
+        write: Write = print,
     ) -> ChatSession:
         """Wire a process that claims only console work, import the workflows, greet."""
         services = build_services(settings, clock)
@@ -180,9 +191,11 @@ class ChatSession:
         async with self._busy:
             await self.services.inbox.receive(
                 InboundMessage(
-                    channel=CHANNEL, external_conversation_id=self.conversation,
+                    channel=CHANNEL,
+                    external_conversation_id=self.conversation,
                     external_message_id=f"console-{next(self._ids)}",
-                    sender=SenderProfile(external_id=self.conversation, name=self.name), text=text,
+                    sender=SenderProfile(external_id=self.conversation, name=self.name),
+                    text=text,
                 )
             )
             await settle(self.services)

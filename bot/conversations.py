@@ -23,7 +23,12 @@ async def get(tx: Tx, conversation_id: int, *, lock: bool = False) -> Conversati
 
 
 async def assign(
-    tx: Tx, conversation_id: int, agent_id: int | None, *, team_id: int | None = None, by: str = "system"
+    tx: Tx,
+    conversation_id: int,
+    agent_id: int | None,
+    *,
+    team_id: int | None = None,
+    by: str = "system",
 ) -> bool:
     """Assign to an agent (and/or team); False when it already was. Records conversation.assigned."""
     conversation = await get(tx, conversation_id, lock=True)
@@ -31,7 +36,9 @@ async def assign(
         raise ValidationFailed("agent_id", f"no agent {agent_id}")
     if team_id is not None and await tx.session.get(Team, team_id) is None:
         raise ValidationFailed("team_id", f"no team {team_id}")
-    if conversation.assignee_id == agent_id and (team_id is None or conversation.team_id == team_id):
+    if conversation.assignee_id == agent_id and (
+        team_id is None or conversation.team_id == team_id
+    ):
         return False
     previous = conversation.assignee_id
     conversation.assignee_id = agent_id
@@ -46,7 +53,12 @@ async def assign(
             EventType.CONVERSATION_ASSIGNED,
             conversation_id=conversation.id,
             contact_id=conversation.contact_id,
-            data={"agent_id": agent_id, "previous_agent_id": previous, "team_id": conversation.team_id, "by": by},
+            data={
+                "agent_id": agent_id,
+                "previous_agent_id": previous,
+                "team_id": conversation.team_id,
+                "by": by,
+            },
         )
     return True
 
@@ -115,7 +127,9 @@ async def add_tag(tx: Tx, conversation_id: int, tag: str, *, by: str = "system")
     conversation = await get(tx, conversation_id)
     tag_id = await _tag_id(tx, name)
     added = await upsert_ignore(
-        tx.session, ConversationTag, {"conversation_id": conversation_id, "tag_id": tag_id},
+        tx.session,
+        ConversationTag,
+        {"conversation_id": conversation_id, "tag_id": tag_id},
         ["conversation_id", "tag_id"],
     )
     if added:

@@ -28,7 +28,9 @@ from bot.sqlite_inline import Checkpointer, database_path, inline_creator, lock_
 
 logger = logging.getLogger(__name__)
 
-_HOLDS_GATE: contextvars.ContextVar[bool] = contextvars.ContextVar("holds_sqlite_gate", default=False)
+_HOLDS_GATE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "holds_sqlite_gate", default=False
+)
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -66,7 +68,10 @@ def create_engine(settings: Settings, origin: str | None = None) -> AsyncEngine:
     url = settings.database_url
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, pool_size=settings.db_pool_size, max_overflow=0, async_creator=inline_creator(url),
+            url,
+            pool_size=settings.db_pool_size,
+            max_overflow=0,
+            async_creator=inline_creator(url),
             **json_codec.ENGINE_ARGUMENTS,
         )
         _configure_sqlite(engine, settings.sqlite_synchronous)
@@ -99,8 +104,12 @@ def create_read_engine(settings: Settings) -> AsyncEngine | None:
     if ":memory:" in url or url.rstrip("/").endswith(":"):
         return None
     engine = create_async_engine(
-        url, pool_size=READ_CONNECTIONS, max_overflow=0, pool_timeout=READ_WAIT_S,
-        async_creator=inline_creator(url, read_only=True), **json_codec.ENGINE_ARGUMENTS,
+        url,
+        pool_size=READ_CONNECTIONS,
+        max_overflow=0,
+        pool_timeout=READ_WAIT_S,
+        async_creator=inline_creator(url, read_only=True),
+        **json_codec.ENGINE_ARGUMENTS,
     )
     _configure_sqlite(engine, settings.sqlite_synchronous, immediate=False)
     return engine
@@ -229,7 +238,9 @@ class Database:
         return True
 
     @asynccontextmanager
-    async def sqlite_statement(self, urgent: bool = False) -> AsyncIterator[sqlite3.Connection | None]:
+    async def sqlite_statement(
+        self, urgent: bool = False
+    ) -> AsyncIterator[sqlite3.Connection | None]:
         """A plain ``sqlite3`` connection to the SQLite file, in autocommit mode, held
         under the transaction gate: each statement on it is a transaction of its own,
         with none of a session's work around it. None for PostgreSQL or in-memory SQLite.
@@ -245,7 +256,10 @@ class Database:
     async def _connect_direct(self, path: str) -> sqlite3.Connection:
         connection = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
         try:
-            for pragma in (*SQLITE_PRAGMAS, f"PRAGMA synchronous={self.settings.sqlite_synchronous}"):
+            for pragma in (
+                *SQLITE_PRAGMAS,
+                f"PRAGMA synchronous={self.settings.sqlite_synchronous}",
+            ):
                 await unlocked(functools.partial(connection.execute, pragma))
         except BaseException:
             connection.close()

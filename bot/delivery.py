@@ -35,7 +35,9 @@ class ChannelSender:
         self.services = services
 
     def register(self) -> None:
-        self.services.outbox.register(SEND_KIND, self.send, on_dead=self.on_dead, prepare=self.prepare)
+        self.services.outbox.register(
+            SEND_KIND, self.send, on_dead=self.on_dead, prepare=self.prepare
+        )
 
     async def prepare(self, deliveries: list[Delivery]) -> None:
         """Read the conversations of the messages claimed together, in one query."""
@@ -91,7 +93,9 @@ class ChannelSender:
         external_id = ",".join(result.external_message_ids) or None
         if len(result.external_message_ids) > 1:  # its parts get rows of their own
             return partial(
-                write_delivery_status, message_id=message.message_id, status=result.status,
+                write_delivery_status,
+                message_id=message.message_id,
+                status=result.status,
                 external_id=external_id,
             )
         return delivery_status_row(message.message_id, result.status, external_id=external_id)

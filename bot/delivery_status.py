@@ -16,8 +16,15 @@ from bot.models import Message, MessagePart
 from bot.uow import UnitOfWork
 
 RANKS = {
-    "accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 1,
-    "delivered": 2, "read": 3, "failed": 4, "undelivered": 4,
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 1,
+    "delivered": 2,
+    "read": 3,
+    "failed": 4,
+    "undelivered": 4,
 }
 FAILED = frozenset({"failed", "undelivered"})
 

@@ -53,7 +53,9 @@ def demo_agent_routes() -> list[web.AbstractRouteDef]:
 
 
 async def page(request: web.Request) -> web.StreamResponse:
-    return web.FileResponse(PAGE, headers={"Content-Type": "text/html", "Cache-Control": "no-cache"})
+    return web.FileResponse(
+        PAGE, headers={"Content-Type": "text/html", "Cache-Control": "no-cache"}
+    )
 
 
 async def state(request: web.Request) -> web.Response:
@@ -67,8 +69,9 @@ async def state(request: web.Request) -> web.Response:
             .limit(50)
         )
         listed = [await _summary(tx, c, agents) for c in rows if _handler(c, agents) is not None]
-    return web.json_response({"agents": [{"id": a.id, "name": a.name} for a in agents.values()],
-                              "conversations": listed})
+    return web.json_response(
+        {"agents": [{"id": a.id, "name": a.name} for a in agents.values()], "conversations": listed}
+    )
 
 
 def _handler(conversation: Conversation, agents: dict[int, Agent]) -> Agent | None:
@@ -76,7 +79,11 @@ def _handler(conversation: Conversation, agents: dict[int, Agent]) -> Agent | No
     if conversation.assignee_id is not None:
         return agents.get(conversation.assignee_id)
     offered = (conversation.attributes or {}).get("offered_to")
-    return agents.get(int(offered)) if isinstance(offered, int | str) and str(offered).isdigit() else None
+    return (
+        agents.get(int(offered))
+        if isinstance(offered, int | str) and str(offered).isdigit()
+        else None
+    )
 
 
 async def _summary(tx: Tx, conversation: Conversation, agents: dict[int, Agent]) -> dict[str, Any]:
@@ -117,7 +124,9 @@ async def _conversation_and_agent(tx: Tx, request: web.Request) -> tuple[Convers
     except ValueError as exc:
         raise web.HTTPNotFound from exc
     conversation = await tx.session.get(Conversation, conversation_id)
-    agent = _handler(conversation, {a.id: a for a in await demo_agents(tx)}) if conversation else None
+    agent = (
+        _handler(conversation, {a.id: a for a in await demo_agents(tx)}) if conversation else None
+    )
     if conversation is None or agent is None:
         raise web.HTTPNotFound(text="no such conversation for a demo agent")
     return conversation, agent
@@ -142,5 +151,7 @@ async def reply(request: web.Request) -> web.Response:
             raise web.HTTPConflict(text="accept the conversation first")
         if not text:
             raise web.HTTPBadRequest(text="write a message")
-        row = await queue_reply(tx, conversation, text[:4000], sender_kind="agent", agent_id=agent.id)
+        row = await queue_reply(
+            tx, conversation, text[:4000], sender_kind="agent", agent_id=agent.id
+        )
     return web.json_response({"message_id": row.id}, status=201)

@@ -42,8 +42,12 @@ def build_runner(services: Services) -> WorkflowRunner:
             run = await tx.session.get(WorkflowRun, delivery.run_id)
             if run is not None:
                 add_log(
-                    tx, run_id=run.id, workflow_id=run.workflow_id, kind="error",
-                    step_id=delivery.step_id, message=f"{delivery.kind} failed for good: {reason}",
+                    tx,
+                    run_id=run.id,
+                    workflow_id=run.workflow_id,
+                    kind="error",
+                    step_id=delivery.step_id,
+                    message=f"{delivery.kind} failed for good: {reason}",
                 )
 
     services.outbox.dead_listeners.append(log_dead)

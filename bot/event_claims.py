@@ -98,7 +98,10 @@ class ClaimingEventDispatcher:
             rows = (
                 await session.execute(
                     select(first, Event.conversation_id, Event.lead_id)
-                    .where(Event.delivered_at.is_(None), of_conversation(Event.conversation_id, self.scope))
+                    .where(
+                        Event.delivered_at.is_(None),
+                        of_conversation(Event.conversation_id, self.scope),
+                    )
                     .group_by(Event.conversation_id, Event.lead_id, alone)
                     .order_by(first)
                     .limit(self.batch)
@@ -181,7 +184,10 @@ class ClaimingEventDispatcher:
                 await session.scalar(
                     select(func.count())
                     .select_from(Event)
-                    .where(Event.delivered_at.is_(None), of_conversation(Event.conversation_id, self.scope))
+                    .where(
+                        Event.delivered_at.is_(None),
+                        of_conversation(Event.conversation_id, self.scope),
+                    )
                 )
                 or 0
             )

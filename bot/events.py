@@ -114,7 +114,11 @@ class EventDispatcher:
     """Pumps stored events to subscribers."""
 
     def __init__(
-        self, db: Database, clock: Clock, signals: Signals, batch: int = 500,
+        self,
+        db: Database,
+        clock: Clock,
+        signals: Signals,
+        batch: int = 500,
         interest: EventInterest | None = None,
     ) -> None:
         self.db = db
@@ -217,11 +221,14 @@ class EventDispatcher:
         results = await asyncio.gather(
             *(self._marks.submit(event_id) for event_id in marking), return_exceptions=True
         )
-        failed = [i for i, result in zip(marking, results, strict=True) if isinstance(result, Exception)]
+        failed = [
+            i for i, result in zip(marking, results, strict=True) if isinstance(result, Exception)
+        ]
         if failed:
             logger.error(
                 "marking %d delivered events failed (%s); trying again with the next mark",
-                len(failed), next(r for r in results if isinstance(r, Exception)),
+                len(failed),
+                next(r for r in results if isinstance(r, Exception)),
             )
             self._unmarked.update(failed)
         self._inflight.difference_update(event_ids)
@@ -246,7 +253,10 @@ class EventDispatcher:
                 await session.scalar(
                     select(func.count())
                     .select_from(Event)
-                    .where(Event.delivered_at.is_(None), of_conversation(Event.conversation_id, self.scope))
+                    .where(
+                        Event.delivered_at.is_(None),
+                        of_conversation(Event.conversation_id, self.scope),
+                    )
                 )
                 or 0
             )

@@ -43,7 +43,10 @@ class GroupCommit(Generic[Item, Result]):
 
     async def _write_groups(self) -> None:
         while self._waiting:
-            group, self._waiting = self._waiting[: self._max_group], self._waiting[self._max_group :]
+            group, self._waiting = (
+                self._waiting[: self._max_group],
+                self._waiting[self._max_group :],
+            )
             try:
                 results = await self._commit([item for item, _ in group])
             except Exception as exc:

@@ -111,11 +111,18 @@ def requested(result: CallResult) -> Requested | None:
         return None
 
 
-def new_hold(request: Requested, pending: Mapping[str, Any], *, key: str, token: str,
-             due_at: datetime) -> Hold:
+def new_hold(
+    request: Requested, pending: Mapping[str, Any], *, key: str, token: str, due_at: datetime
+) -> Hold:
     return Hold(
-        kind=request.kind, key=key, context_key=request.context_key, summary=request.summary,
-        question=request.question, details=request.details, pending=dict(pending), token=token,
+        kind=request.kind,
+        key=key,
+        context_key=request.context_key,
+        summary=request.summary,
+        question=request.question,
+        details=request.details,
+        pending=dict(pending),
+        token=token,
         due_at=due_at,
     )
 

@@ -61,7 +61,11 @@ class Inbox:
         fresh = await upsert_ignore(
             tx.session,
             InboundKey,
-            {"channel": message.channel, "external_id": message.external_message_id, "received_at": tx.now},
+            {
+                "channel": message.channel,
+                "external_id": message.external_message_id,
+                "received_at": tx.now,
+            },
             ["channel", "external_id"],
         )
         if not fresh:
@@ -187,7 +191,9 @@ class Inbox:
         when their first message arrives.
         """
         if event_type not in {
-            EventType.VISITOR_RAGE_CLICK, EventType.VISITOR_IDLE, EventType.VISITOR_FORM_FRUSTRATION
+            EventType.VISITOR_RAGE_CLICK,
+            EventType.VISITOR_IDLE,
+            EventType.VISITOR_FORM_FRUSTRATION,
         }:
             raise ValueError(f"not a visitor event: {event_type}")
         async with self.uow() as tx:
@@ -202,7 +208,9 @@ class Inbox:
                 .limit(1)
             )
             if conversation is None:
-                conversation = await self._silent_conversation(tx, channel, external_conversation_id)
+                conversation = await self._silent_conversation(
+                    tx, channel, external_conversation_id
+                )
             tx.record_event(
                 event_type,
                 conversation_id=conversation.id,
@@ -210,7 +218,6 @@ class Inbox:
                 data=data,
             )
             return conversation.id
-
 
     async def _silent_conversation(
         self, tx: Tx, channel: str, external_conversation_id: str

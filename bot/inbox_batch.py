@@ -38,8 +38,11 @@ _IDENTITIES_OF = select(
 ).where(_IDENTITIES.c.channel == _PAIR_CHANNEL, _IDENTITIES.c.external_id.in_(_PAIR_IDS))
 _OPEN_CONVERSATIONS_OF = (
     select(
-        _CONVERSATIONS.c.id, _CONVERSATIONS.c.channel, _CONVERSATIONS.c.external_id,
-        _CONVERSATIONS.c.contact_id, _CONVERSATIONS.c.message_count,
+        _CONVERSATIONS.c.id,
+        _CONVERSATIONS.c.channel,
+        _CONVERSATIONS.c.external_id,
+        _CONVERSATIONS.c.contact_id,
+        _CONVERSATIONS.c.message_count,
     )
     .where(
         _CONVERSATIONS.c.status != "closed",
@@ -55,8 +58,11 @@ _FILL_CONTACT = (
     update(_CONTACTS)
     .where(_CONTACTS.c.id == bindparam("contact_id"))
     .values(
-        name=bindparam("new_name"), phone=bindparam("new_phone"), email=bindparam("new_email"),
-        attributes=bindparam("new_attributes"), updated_at=bindparam("now"),
+        name=bindparam("new_name"),
+        phone=bindparam("new_phone"),
+        email=bindparam("new_email"),
+        attributes=bindparam("new_attributes"),
+        updated_at=bindparam("now"),
     )
 )
 _COUNT_MESSAGES = (
@@ -64,7 +70,8 @@ _COUNT_MESSAGES = (
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .values(
         message_count=_CONVERSATIONS.c.message_count + bindparam("added"),
-        last_activity_at=bindparam("now"), last_customer_message_at=bindparam("now"),
+        last_activity_at=bindparam("now"),
+        last_customer_message_at=bindparam("now"),
     )
 )
 
@@ -81,7 +88,9 @@ def _claim_statement(dialect: str) -> Any:
 
 @cache
 def _add_identities(dialect: str) -> Any:
-    return dialect_insert(dialect, _IDENTITIES).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    return dialect_insert(dialect, _IDENTITIES).on_conflict_do_nothing(
+        index_elements=["channel", "external_id"]
+    )
 
 
 @dataclass
@@ -123,7 +132,9 @@ async def store_batch(tx: Tx, messages: list[InboundMessage]) -> list[bool]:
 async def _claim_keys(tx: Tx, messages: list[InboundMessage]) -> set[tuple[str, str]]:
     rows = {
         (m.channel, m.external_message_id): {
-            "channel": m.channel, "external_id": m.external_message_id, "received_at": tx.now,
+            "channel": m.channel,
+            "external_id": m.external_message_id,
+            "received_at": tx.now,
         }
         for m in messages
     }
@@ -136,7 +147,9 @@ def _sender_key(message: InboundMessage) -> tuple[str, str]:
     return message.channel, message.sender.external_id
 
 
-async def _rows_of_pairs(tx: Tx, statement: Select[Any], pairs: Iterable[tuple[str, str]]) -> list[Any]:
+async def _rows_of_pairs(
+    tx: Tx, statement: Select[Any], pairs: Iterable[tuple[str, str]]
+) -> list[Any]:
     """The rows ``statement`` finds for these ``(channel, external_id)`` pairs: one IN list
     per channel, which the (channel, external_id) index serves (a batch rarely spans more
     than one channel)."""
@@ -170,14 +183,19 @@ async def _create_contacts(
     batch: _Batch, missing: list[tuple[str, str]], first_of: dict[tuple[str, str], InboundMessage]
 ) -> None:
     tx = batch.tx
-    created = await insert_with_ids(tx.session, Contact, [_new_contact(first_of[key], tx) for key in missing])
+    created = await insert_with_ids(
+        tx.session, Contact, [_new_contact(first_of[key], tx) for key in missing]
+    )
     new_ids = dict(zip(missing, created, strict=True))
     await tx.session.execute(
         _add_identities(tx.session.get_bind().dialect.name),
         [
             {
-                "contact_id": new_ids[key], "channel": key[0], "external_id": key[1],
-                "profile": first_of[key].sender.model_dump(exclude_none=True), "created_at": tx.now,
+                "contact_id": new_ids[key],
+                "channel": key[0],
+                "external_id": key[1],
+                "profile": first_of[key].sender.model_dump(exclude_none=True),
+                "created_at": tx.now,
             }
             for key in missing
         ],
@@ -197,10 +215,14 @@ async def _create_contacts(
 def _new_contact(message: InboundMessage, tx: Tx) -> dict[str, Any]:
     sender = message.sender
     return {
-        "name": sender.name or sender.username, "email": sender.email, "phone": sender.phone,
+        "name": sender.name or sender.username,
+        "email": sender.email,
+        "phone": sender.phone,
         "locale": sender.locale,
         "attributes": {"start_param": message.start_param} if message.start_param else {},
-        "unreachable": False, "created_at": tx.now, "updated_at": tx.now,
+        "unreachable": False,
+        "created_at": tx.now,
+        "updated_at": tx.now,
     }
 
 
@@ -211,8 +233,15 @@ async def _refresh_known(batch: _Batch) -> None:
     if not ids:
         return
     rows = await tx.session.execute(_CONTACTS_BY_ID, {"contact_ids": sorted(ids)})
-    current = {row.id: {"name": row.name, "phone": row.phone, "email": row.email,
-                        "attributes": dict(row.attributes or {})} for row in rows}
+    current = {
+        row.id: {
+            "name": row.name,
+            "phone": row.phone,
+            "email": row.email,
+            "attributes": dict(row.attributes or {}),
+        }
+        for row in rows
+    }
     changed: dict[int, dict[str, Any]] = {}
     for message in batch.messages:
         contact_id = batch.contacts.get(_sender_key(message))
@@ -226,7 +255,8 @@ async def _refresh_known(batch: _Batch) -> None:
             "email": values["email"] or sender.email,
             "attributes": (
                 {**values["attributes"], "start_param": message.start_param}
-                if message.start_param else values["attributes"]
+                if message.start_param
+                else values["attributes"]
             ),
         }
         if after != current[contact_id] or contact_id in changed:
@@ -235,8 +265,14 @@ async def _refresh_known(batch: _Batch) -> None:
         await tx.session.execute(
             _FILL_CONTACT,
             [
-                {"contact_id": i, "new_name": v["name"], "new_phone": v["phone"],
-                 "new_email": v["email"], "new_attributes": v["attributes"], "now": tx.now}
+                {
+                    "contact_id": i,
+                    "new_name": v["name"],
+                    "new_phone": v["phone"],
+                    "new_email": v["email"],
+                    "new_attributes": v["attributes"],
+                    "now": tx.now,
+                }
                 for i, v in changed.items()
             ],
         )
@@ -247,7 +283,9 @@ async def _conversations(batch: _Batch) -> None:
     first_of: dict[tuple[str, str], InboundMessage] = {}
     for message in batch.messages:
         first_of.setdefault((message.channel, message.external_conversation_id), message)
-    for row in await _rows_of_pairs(tx, _OPEN_CONVERSATIONS_OF, first_of):  # the newest open conversation of each chat wins
+    for row in await _rows_of_pairs(
+        tx, _OPEN_CONVERSATIONS_OF, first_of
+    ):  # the newest open conversation of each chat wins
         batch.chats[(row.channel, row.external_id)] = _Chat(
             row.id, row.contact_id, announce=row.message_count == 0
         )
@@ -256,9 +294,14 @@ async def _conversations(batch: _Batch) -> None:
         return
     values = [
         {
-            "contact_id": batch.contacts[_sender_key(first_of[key])], "channel": key[0],
-            "external_id": key[1], "status": "open", "message_count": 0, "attributes": {},
-            "created_at": tx.now, "last_activity_at": tx.now,
+            "contact_id": batch.contacts[_sender_key(first_of[key])],
+            "channel": key[0],
+            "external_id": key[1],
+            "status": "open",
+            "message_count": 0,
+            "attributes": {},
+            "created_at": tx.now,
+            "last_activity_at": tx.now,
         }
         for key in missing
     ]
@@ -271,33 +314,48 @@ async def _messages(batch: _Batch) -> None:
     tx = batch.tx
     chat_of = [batch.chats[(m.channel, m.external_conversation_id)] for m in batch.messages]
     ids = await insert_with_ids(
-        tx.session, Message,
-        [_message_row(message, chat.id, tx) for message, chat in zip(batch.messages, chat_of, strict=True)],
+        tx.session,
+        Message,
+        [
+            _message_row(message, chat.id, tx)
+            for message, chat in zip(batch.messages, chat_of, strict=True)
+        ],
     )
     counts: Counter[int] = Counter()
     for message, chat, message_id in zip(batch.messages, chat_of, ids, strict=True):
         if chat.announce:
             tx.record_event(
-                EventType.CONVERSATION_CREATED, conversation_id=chat.id, contact_id=chat.contact_id,
+                EventType.CONVERSATION_CREATED,
+                conversation_id=chat.id,
+                contact_id=chat.contact_id,
                 data={"channel": message.channel},
             )
             chat.announce = False
         tx.record_event(
-            EventType.MESSAGE_RECEIVED, conversation_id=chat.id,
-            contact_id=batch.contacts[_sender_key(message)], message_id=message_id,
+            EventType.MESSAGE_RECEIVED,
+            conversation_id=chat.id,
+            contact_id=batch.contacts[_sender_key(message)],
+            message_id=message_id,
             data={"channel": message.channel, "kind": message.kind},
         )
         counts[chat.id] += 1
     await tx.session.execute(
-        _COUNT_MESSAGES, [{"conversation_id": i, "added": n, "now": tx.now} for i, n in counts.items()]
+        _COUNT_MESSAGES,
+        [{"conversation_id": i, "added": n, "now": tx.now} for i, n in counts.items()],
     )
 
 
 def _message_row(message: InboundMessage, conversation_id: int, tx: Tx) -> dict[str, Any]:
     return {
-        "conversation_id": conversation_id, "direction": "in", "sender_kind": "customer",
-        "kind": message.kind, "text": message.text, "payload": message.payload,
+        "conversation_id": conversation_id,
+        "direction": "in",
+        "sender_kind": "customer",
+        "kind": message.kind,
+        "text": message.text,
+        "payload": message.payload,
         "media": [m.model_dump(exclude_none=True) for m in message.media],
-        "extra": message_extra(message), "external_id": message.external_message_id,
-        "delivery_status": "received", "created_at": tx.now,
+        "extra": message_extra(message),
+        "external_id": message.external_message_id,
+        "delivery_status": "received",
+        "created_at": tx.now,
     }

@@ -118,14 +118,21 @@ class InboundJournal:
 _TABLE = table_of(InboundJournalEntry)
 
 
-async def _insert_core(session: AsyncSession, entries: list[_Entry], now: datetime) -> set[tuple[str, str]]:
+async def _insert_core(
+    session: AsyncSession, entries: list[_Entry], now: datetime
+) -> set[tuple[str, str]]:
     statement = (
         dialect_insert(session, _TABLE)
         .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         .returning(_TABLE.c.channel, _TABLE.c.external_id)
     )
     values = [
-        {"channel": e.channel, "external_id": e.external_id, "payload": e.payload, "received_at": now}
+        {
+            "channel": e.channel,
+            "external_id": e.external_id,
+            "payload": e.payload,
+            "received_at": now,
+        }
         for e in entries
     ]
     result = await session.execute(statement, values)
@@ -148,7 +155,9 @@ def _insert_sqlite(
         f"INSERT INTO inbound_journal (channel, external_id, payload, received_at) VALUES {rows} "
         "ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id"
     )
-    return {(channel, external_id) for channel, external_id in connection.execute(statement, params)}
+    return {
+        (channel, external_id) for channel, external_id in connection.execute(statement, params)
+    }
 
 
 Intake = Callable[[str, str, dict[str, Any], str | None], Awaitable[bool]]

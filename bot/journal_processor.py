@@ -45,12 +45,19 @@ _JOURNAL = table_of(InboundJournalEntry)
 _ENTRY_IDS: BindParameter[list[int]] = bindparam("entry_ids", expanding=True)
 _UNPROCESSED = (
     select(_JOURNAL.c.id, _JOURNAL.c.channel, _JOURNAL.c.payload, _JOURNAL.c.received_at)
-    .where(_JOURNAL.c.processed_at.is_(None), _JOURNAL.c.channel.in_(bindparam("channels", expanding=True)))
+    .where(
+        _JOURNAL.c.processed_at.is_(None),
+        _JOURNAL.c.channel.in_(bindparam("channels", expanding=True)),
+    )
     .order_by(_JOURNAL.c.id)
     .limit(bindparam("limit", type_=Integer))
 )
-_STILL_UNPROCESSED = select(_JOURNAL.c.id).where(_JOURNAL.c.id.in_(_ENTRY_IDS), _JOURNAL.c.processed_at.is_(None))
-_MARK_PROCESSED = update(_JOURNAL).where(_JOURNAL.c.id.in_(_ENTRY_IDS)).values(processed_at=bindparam("now"))
+_STILL_UNPROCESSED = select(_JOURNAL.c.id).where(
+    _JOURNAL.c.id.in_(_ENTRY_IDS), _JOURNAL.c.processed_at.is_(None)
+)
+_MARK_PROCESSED = (
+    update(_JOURNAL).where(_JOURNAL.c.id.in_(_ENTRY_IDS)).values(processed_at=bindparam("now"))
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,9 @@ class JournalProcessor:
         self.readers: dict[str, JournalReader] = {}
         self._after_tasks: set[asyncio.Task[None]] = set()
 
-    def register(self, channel: str, normalize: Normalize, after_stored: AfterStored | None = None) -> None:
+    def register(
+        self, channel: str, normalize: Normalize, after_stored: AfterStored | None = None
+    ) -> None:
         """Tell the processor how to read ``channel``'s entries."""
         self.readers[channel] = JournalReader(normalize, after_stored)
 
@@ -116,7 +125,9 @@ class JournalProcessor:
                 )
                 if not locked:
                     return None
-            still = set(await tx.session.scalars(_STILL_UNPROCESSED, {"entry_ids": [e.id for e in entries]}))
+            still = set(
+                await tx.session.scalars(_STILL_UNPROCESSED, {"entry_ids": [e.id for e in entries]})
+            )
             readable = [item for item in readable if item[0].id in still]
             fresh = await self._store(tx, readable, errors)
             for (entry, reader, _), is_fresh in zip(readable, fresh, strict=True):
@@ -132,7 +143,10 @@ class JournalProcessor:
         return len(entries)
 
     async def _store(
-        self, tx: Tx, readable: list[tuple[Any, JournalReader, InboundMessage]], errors: dict[int, str]
+        self,
+        tx: Tx,
+        readable: list[tuple[Any, JournalReader, InboundMessage]],
+        errors: dict[int, str],
     ) -> list[bool]:
         """All at once; when that fails, one by one so only the bad entries are set aside."""
         if not readable:
@@ -141,7 +155,9 @@ class JournalProcessor:
             async with tx.savepoint():
                 return await store_batch(tx, [message for _, _, message in readable])
         except Exception:
-            logger.warning("journal batch of %d failed; storing one by one", len(readable), exc_info=True)
+            logger.warning(
+                "journal batch of %d failed; storing one by one", len(readable), exc_info=True
+            )
         fresh: list[bool] = []
         for entry, _, message in readable:
             try:
@@ -155,7 +171,9 @@ class JournalProcessor:
             fresh.append(not result.duplicate)
         return fresh
 
-    async def _mark(self, session: Any, ids: list[int], errors: dict[int, str], now: datetime) -> None:
+    async def _mark(
+        self, session: Any, ids: list[int], errors: dict[int, str], now: datetime
+    ) -> None:
         table = InboundJournalEntry
         if not ids:
             return

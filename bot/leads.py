@@ -22,7 +22,9 @@ class Pipeline:
 
     def check(self, stage: str) -> str:
         if stage not in self.stages:
-            raise UnknownStageError("stage", f"unknown stage {stage!r}; stages are {', '.join(self.stages)}")
+            raise UnknownStageError(
+                "stage", f"unknown stage {stage!r}; stages are {', '.join(self.stages)}"
+            )
         return stage
 
 
@@ -64,7 +66,9 @@ async def create_lead(
     return lead
 
 
-async def change_stage(tx: Tx, pipeline: Pipeline, lead_id: int, stage: str, *, by: str = "system") -> bool:
+async def change_stage(
+    tx: Tx, pipeline: Pipeline, lead_id: int, stage: str, *, by: str = "system"
+) -> bool:
     """Move a lead to ``stage``; False when it was there. Records lead.stage_changed."""
     lead = await tx.session.get(Lead, lead_id, with_for_update=True)
     if lead is None:

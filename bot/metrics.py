@@ -14,31 +14,52 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.inbound_messages = Counter(
-            "relaybot_inbound_messages", "Customer messages received", ["channel", "result"], registry=r
+            "relaybot_inbound_messages",
+            "Customer messages received",
+            ["channel", "result"],
+            registry=r,
         )
         self.inbound_refused = Counter(
-            "relaybot_inbound_refused", "Inbound requests refused with a 4xx", ["channel", "reason"], registry=r
+            "relaybot_inbound_refused",
+            "Inbound requests refused with a 4xx",
+            ["channel", "reason"],
+            registry=r,
         )
         self.receive_seconds = Histogram(
-            "relaybot_receive_seconds", "Time to store one inbound message", buckets=LATENCY_BUCKETS, registry=r
+            "relaybot_receive_seconds",
+            "Time to store one inbound message",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.outbound_sends = Counter(
             "relaybot_outbound_sends", "Outbound deliveries", ["kind", "result"], registry=r
         )
         self.outbox_retries = Counter(
-            "relaybot_outbox_retries", "Outbound deliveries scheduled for retry", ["kind"], registry=r
+            "relaybot_outbox_retries",
+            "Outbound deliveries scheduled for retry",
+            ["kind"],
+            registry=r,
         )
         self.outbox_dead = Counter(
             "relaybot_outbox_dead", "Outbound items given up on", ["kind"], registry=r
         )
         self.delivery_seconds = Histogram(
-            "relaybot_delivery_seconds", "Time to deliver one outbound item", ["kind"],
-            buckets=LATENCY_BUCKETS, registry=r,
+            "relaybot_delivery_seconds",
+            "Time to deliver one outbound item",
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
-        self.runs = Counter("relaybot_workflow_runs", "Workflow runs by outcome", ["status"], registry=r)
-        self.steps = Counter("relaybot_workflow_steps", "Workflow steps executed", ["type"], registry=r)
+        self.runs = Counter(
+            "relaybot_workflow_runs", "Workflow runs by outcome", ["status"], registry=r
+        )
+        self.steps = Counter(
+            "relaybot_workflow_steps", "Workflow steps executed", ["type"], registry=r
+        )
         self.step_seconds = Histogram(
-            "relaybot_step_seconds", "Time to execute one workflow activation", buckets=LATENCY_BUCKETS,
+            "relaybot_step_seconds",
+            "Time to execute one workflow activation",
+            buckets=LATENCY_BUCKETS,
             registry=r,
         )
         self.timers_fired = Counter("relaybot_timers_fired", "Timers fired", ["kind"], registry=r)

@@ -90,7 +90,9 @@ class ContactIdentity(Base):
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
     channel: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(255))
     profile: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -123,7 +125,9 @@ class Agent(Base):
 class TeamMember(Base):
     __tablename__ = "team_members"
 
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
     agent_id: Mapped[int] = mapped_column(
         ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
     )
@@ -286,8 +290,10 @@ class WorkflowRun(Base):
         Index("ix_workflow_runs_conversation_status", "conversation_id", "status"),
         # only the runs a stopped process left mid-call: start-up finds them without a scan
         Index(
-            "ix_workflow_runs_calling", "status",
-            sqlite_where=text("status = 'calling'"), postgresql_where=text("status = 'calling'"),
+            "ix_workflow_runs_calling",
+            "status",
+            sqlite_where=text("status = 'calling'"),
+            postgresql_where=text("status = 'calling'"),
         ),
     )
 
@@ -326,7 +332,9 @@ class RunLog(Base):
     step_id: Mapped[str | None] = mapped_column(String(120))
     message: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    duration_ms: Mapped[float | None] = mapped_column(Numeric(12, 3).with_variant(Numeric(), "sqlite"))
+    duration_ms: Mapped[float | None] = mapped_column(
+        Numeric(12, 3).with_variant(Numeric(), "sqlite")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -45,7 +45,9 @@ class Notifier:
             if "email" in to:
                 emails.append(to["email"])
             if not agents and not emails and team is None:
-                raise PermanentDeliveryError(f"nobody to notify: no agent, team or address matches {to}")
+                raise PermanentDeliveryError(
+                    f"nobody to notify: no agent, team or address matches {to}"
+                )
             refused: list[tuple[str, str]] = []
             for number, channel in enumerate(via):
                 key = f"{delivery.idempotency_key}:{number}"
@@ -61,47 +63,76 @@ class Notifier:
                 await self._log_refused(tx, delivery, channel, reason)
 
     def _slack(
-        self, tx: Tx, delivery: Delivery, key: str, text: str, agents: list[Agent], team: Team | None
+        self,
+        tx: Tx,
+        delivery: Delivery,
+        key: str,
+        text: str,
+        agents: list[Agent],
+        team: Team | None,
     ) -> str | None:
         """Queue the Slack posts; the reason when Slack cannot be used."""
         if not self.services.outbox.handles(SLACK_DM):
             return _not_configured("slack")
         common = _common(delivery)
         if team is not None and team.slack_channel:
-            tx.enqueue(SLACK_POST, {"channel": team.slack_channel, "text": text},
-                       destination=f"slack:{team.slack_channel}", key=f"{key}:team", **common)
+            tx.enqueue(
+                SLACK_POST,
+                {"channel": team.slack_channel, "text": text},
+                destination=f"slack:{team.slack_channel}",
+                key=f"{key}:team",
+                **common,
+            )
             return None
         with_slack = [a for a in agents if a.slack_user_id]
         if not with_slack:
             return "no Slack user to notify (agents need a Slack user id)"
         for agent in with_slack:
-            tx.enqueue(SLACK_DM, {"user": agent.slack_user_id, "text": text},
-                       destination=f"slack:{agent.slack_user_id}", key=f"{key}:{agent.id}", **common)
+            tx.enqueue(
+                SLACK_DM,
+                {"user": agent.slack_user_id, "text": text},
+                destination=f"slack:{agent.slack_user_id}",
+                key=f"{key}:{agent.id}",
+                **common,
+            )
         return None
 
-    def _email(self, tx: Tx, delivery: Delivery, key: str, text: str, emails: list[str]) -> str | None:
+    def _email(
+        self, tx: Tx, delivery: Delivery, key: str, text: str, emails: list[str]
+    ) -> str | None:
         """Queue the e-mail; the reason when e-mail cannot be used."""
         if not self.services.outbox.handles(EMAIL):
             return _not_configured("email")
         if not emails:
             return "no e-mail address to notify (agents need an e-mail address)"
         tx.enqueue(
-            EMAIL, {"to": sorted(set(emails)), "subject": _subject(text), "text": text},
-            key=f"{key}:email", **_common(delivery),
+            EMAIL,
+            {"to": sorted(set(emails)), "subject": _subject(text), "text": text},
+            key=f"{key}:email",
+            **_common(delivery),
         )
         return None
 
     async def _log_refused(self, tx: Tx, delivery: Delivery, channel: str, reason: str) -> None:
         message = f"notification via {channel} not sent: {reason}"
-        logger.warning("%s", message, extra={"run_id": delivery.run_id, "step_id": delivery.step_id})
+        logger.warning(
+            "%s", message, extra={"run_id": delivery.run_id, "step_id": delivery.step_id}
+        )
         if delivery.run_id is None:
             return
         workflow_id = await tx.session.scalar(
             select(WorkflowRun.workflow_id).where(WorkflowRun.id == delivery.run_id)
         )
         if workflow_id is not None:
-            add_log(tx, run_id=delivery.run_id, workflow_id=workflow_id, kind="error",
-                    step_id=delivery.step_id, message=message, data={"via": channel})
+            add_log(
+                tx,
+                run_id=delivery.run_id,
+                workflow_id=workflow_id,
+                kind="error",
+                step_id=delivery.step_id,
+                message=message,
+                data={"via": channel},
+            )
 
     async def _recipients(self, tx: Tx, to: dict[str, str]) -> tuple[list[Agent], Team | None]:
         if "agent" in to:
@@ -112,7 +143,9 @@ class Notifier:
             if team is None:
                 return [], None
             members = await tx.session.scalars(
-                select(Agent).join(TeamMember, TeamMember.agent_id == Agent.id).where(TeamMember.team_id == team.id)
+                select(Agent)
+                .join(TeamMember, TeamMember.agent_id == Agent.id)
+                .where(TeamMember.team_id == team.id)
             )
             return list(members), team
         if "role" in to:
@@ -123,7 +156,8 @@ class Notifier:
 
 def _common(delivery: Delivery) -> dict[str, Any]:
     return {
-        "run_id": delivery.run_id, "step_id": delivery.step_id,
+        "run_id": delivery.run_id,
+        "step_id": delivery.step_id,
         "conversation_id": delivery.conversation_id,
     }
 
@@ -135,5 +169,7 @@ def _subject(text: str) -> str:
 
 def _not_configured(channel: str) -> str:
     if channel == "slack":
-        return "Slack notifications are not configured (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)"
+        return (
+            "Slack notifications are not configured (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)"
+        )
     return "e-mail notifications are not configured (set SMTP_HOST and SMTP_FROM)"

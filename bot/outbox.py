@@ -42,8 +42,11 @@ _MARK_DONE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("done_id"))
     .values(
-        status="done", attempts=bindparam("done_attempts"), done_at=bindparam("done_at"),
-        last_error=None, claimed_until=None,
+        status="done",
+        attempts=bindparam("done_attempts"),
+        done_at=bindparam("done_at"),
+        last_error=None,
+        claimed_until=None,
     )
 )
 """Items that went out, marked done (one executemany per group)."""
@@ -175,7 +178,8 @@ class Outbox:
             rows = (await session.execute(query, {"claim_now": now, "claim_limit": limit})).all()
             if rows:
                 await session.execute(
-                    _MARK_CLAIMED, {"claimed_ids": [r.id for r in rows], "claimed_until": now + self.lease}
+                    _MARK_CLAIMED,
+                    {"claimed_ids": [r.id for r in rows], "claimed_until": now + self.lease},
                 )
             return [Delivery.from_row(r) for r in rows]
 
@@ -213,7 +217,9 @@ class Outbox:
             try:
                 await prepare(items)
             except Exception:
-                logger.exception("preparing %d %s items failed; they are sent without", len(items), kind)
+                logger.exception(
+                    "preparing %d %s items failed; they are sent without", len(items), kind
+                )
 
     async def _deliver_in_order(self, group: list[Delivery]) -> int:
         attempted = 0
@@ -256,7 +262,9 @@ class Outbox:
             return False
         except Exception as exc:
             logger.exception("outbox handler crashed", extra={"outbox_id": delivery.id})
-            await self._retry_or_give_up(delivery, route, attempts, f"{type(exc).__name__}: {exc}", None)
+            await self._retry_or_give_up(
+                delivery, route, attempts, f"{type(exc).__name__}: {exc}", None
+            )
             return False
         self.metrics.delivery_seconds.labels(delivery.kind).observe(time.perf_counter() - started)
         self.metrics.outbound_sends.labels(delivery.kind, "ok").inc()
@@ -264,7 +272,9 @@ class Outbox:
             await self._done.submit(_Done(delivery.id, attempts, finish))
         except Exception:
             # sent but not recorded: the lease runs out and the item goes again (at least once)
-            logger.exception("outbound item sent but not marked done", extra={"outbox_id": delivery.id})
+            logger.exception(
+                "outbound item sent but not marked done", extra={"outbox_id": delivery.id}
+            )
             return False
         return True
 
@@ -281,13 +291,22 @@ class Outbox:
             for statement, values in rows.items():
                 await execute_many(session, statement, values)
             await execute_many(
-                session, _MARK_DONE,
-                [{"done_id": item.id, "done_attempts": item.attempts, "done_at": now} for item in done],
+                session,
+                _MARK_DONE,
+                [
+                    {"done_id": item.id, "done_attempts": item.attempts, "done_at": now}
+                    for item in done
+                ],
             )
         return [None] * len(done)
 
     async def _retry_or_give_up(
-        self, delivery: Delivery, route: _Route, attempts: int, reason: str, retry_after: float | None
+        self,
+        delivery: Delivery,
+        route: _Route,
+        attempts: int,
+        reason: str,
+        retry_after: float | None,
     ) -> None:
         if attempts >= self.max_attempts:
             await self._give_up(delivery, route, attempts, f"{reason} (after {attempts} attempts)")
@@ -296,7 +315,10 @@ class Outbox:
         self.metrics.outbox_retries.labels(delivery.kind).inc()
         self.metrics.outbound_sends.labels(delivery.kind, "retry").inc()
         logger.warning(
-            "outbound %s failed, retry in %.1fs: %s", delivery.kind, delay, reason,
+            "outbound %s failed, retry in %.1fs: %s",
+            delivery.kind,
+            delay,
+            reason,
             extra={"outbox_id": delivery.id, "conversation_id": delivery.conversation_id},
         )
         await self._mark(
@@ -310,7 +332,9 @@ class Outbox:
         self.metrics.outbox_dead.labels(delivery.kind).inc()
         self.metrics.outbound_sends.labels(delivery.kind, "dead").inc()
         logger.error(
-            "outbound %s failed for good: %s", delivery.kind, reason,
+            "outbound %s failed for good: %s",
+            delivery.kind,
+            reason,
             extra={"outbox_id": delivery.id, "conversation_id": delivery.conversation_id},
         )
         await self._mark(delivery.id, status="dead", attempts=attempts, last_error=reason)
@@ -324,14 +348,19 @@ class Outbox:
     async def _mark(self, item_id: int, **values: Any) -> None:
         values["claimed_until"] = None
         async with self.db.session() as session:
-            await session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(**values))
+            await session.execute(
+                update(OutboxItem).where(OutboxItem.id == item_id).values(**values)
+            )
 
     async def next_due(self) -> datetime | None:
         """When the earliest pending item in this process's scope is due (None when none is)."""
         async with self.db.session() as session:
             return await session.scalar(
                 select(OutboxItem.next_attempt_at)
-                .where(OutboxItem.status == "pending", of_conversation(OutboxItem.conversation_id, self.scope))
+                .where(
+                    OutboxItem.status == "pending",
+                    of_conversation(OutboxItem.conversation_id, self.scope),
+                )
                 .order_by(OutboxItem.next_attempt_at)
                 .limit(1)
             )

@@ -19,7 +19,9 @@ class ReadBatch(Generic[Key, Value]):
     """
 
     def __init__(
-        self, fetch: Callable[[list[Key]], Awaitable[dict[Key, Value]]], missing: Callable[[], Value]
+        self,
+        fetch: Callable[[list[Key]], Awaitable[dict[Key, Value]]],
+        missing: Callable[[], Value],
     ) -> None:
         self._fetch = fetch
         self._missing = missing

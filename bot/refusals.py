@@ -27,6 +27,10 @@ class Refusals:
         """Count and (maybe) log one refused request from ``source`` (the peer address)."""
         self._counter.labels(channel, reason).inc()
         self._log.warning(
-            (channel, reason), "%s request refused (%s) from %s%s",
-            channel, reason, source or "unknown", f": {detail}" if detail else "",
+            (channel, reason),
+            "%s request refused (%s) from %s%s",
+            channel,
+            reason,
+            source or "unknown",
+            f": {detail}" if detail else "",
         )

@@ -121,14 +121,25 @@ async def queue_reply(
 
 
 async def set_delivery_status(
-    tx: Tx, message_id: int, status: str, *, external_id: str | None = None, error: str | None = None
+    tx: Tx,
+    message_id: int,
+    status: str,
+    *,
+    external_id: str | None = None,
+    error: str | None = None,
 ) -> None:
-    await write_delivery_status(tx.session, message_id, status, external_id=external_id, error=error)
+    await write_delivery_status(
+        tx.session, message_id, status, external_id=external_id, error=error
+    )
 
 
 async def write_delivery_status(
-    session: AsyncSession, message_id: int, status: str, *,
-    external_id: str | None = None, error: str | None = None,
+    session: AsyncSession,
+    message_id: int,
+    status: str,
+    *,
+    external_id: str | None = None,
+    error: str | None = None,
 ) -> None:
     """Record how a message's delivery went (in ``session``'s transaction)."""
     row = delivery_status_row(message_id, status, external_id=external_id, error=error)
@@ -159,8 +170,10 @@ def delivery_status_row(
 def _status_update(columns: tuple[str, ...]) -> Update:
     """The prepared UPDATE of a message's delivery columns (built once per set of columns)."""
     table = table_of(Message)
-    return update(table).where(table.c.id == bindparam("message")).values(
-        {column: bindparam(column) for column in columns}
+    return (
+        update(table)
+        .where(table.c.id == bindparam("message"))
+        .values({column: bindparam(column) for column in columns})
     )
 
 
@@ -181,4 +194,6 @@ async def mark_unreachable(tx: Tx, conversation_id: int) -> None:
         select(Conversation.contact_id).where(Conversation.id == conversation_id)
     )
     if contact_id is not None:
-        await tx.session.execute(update(Contact).where(Contact.id == contact_id).values(unreachable=True))
+        await tx.session.execute(
+            update(Contact).where(Contact.id == contact_id).values(unreachable=True)
+        )

@@ -38,20 +38,30 @@ logger = logging.getLogger(__name__)
 
 def _about(run: StoredRun, key: str, summary: str, details: dict[str, str]) -> dict[str, Any]:
     return {
-        "run_id": run.id, "key": key, "summary": summary, "details": details,
-        "conversation_id": run.conversation_id, "workflow": run.state.workflow,
+        "run_id": run.id,
+        "key": key,
+        "summary": summary,
+        "details": details,
+        "conversation_id": run.conversation_id,
+        "workflow": run.state.workflow,
     }
 
 
 def request_approval(tx: Tx, run: StoredRun, hold: Hold) -> None:
     """Queue the request the Slack console posts with Approve / Reject."""
     payload = {
-        "op": "request", **_about(run, hold.key, hold.summary, hold.details),
+        "op": "request",
+        **_about(run, hold.key, hold.summary, hold.details),
         "due_at": hold.due_at.isoformat(),
     }
     tx.enqueue(
-        APPROVAL, payload, destination=f"slack:approval:{run.id}", key=f"{hold.key}:request",
-        conversation_id=run.conversation_id, run_id=run.id, step_id=run.state.cursor,
+        APPROVAL,
+        payload,
+        destination=f"slack:approval:{run.id}",
+        key=f"{hold.key}:request",
+        conversation_id=run.conversation_id,
+        run_id=run.id,
+        step_id=run.state.cursor,
     )
 
 
@@ -61,13 +71,22 @@ async def show_decision(tx: Tx, run: StoredRun, last: LastApproval, where: Slack
     if await tx.session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)):
         return
     payload = {
-        "op": "decided", **_about(run, last.key, last.summary, last.details),
-        "channel": where.channel, "ts": where.ts, "outcome": last.outcome, "by": last.by,
+        "op": "decided",
+        **_about(run, last.key, last.summary, last.details),
+        "channel": where.channel,
+        "ts": where.ts,
+        "outcome": last.outcome,
+        "by": last.by,
         "reason": last.reason,
     }
     tx.enqueue(
-        APPROVAL, payload, destination=f"slack:approval:{run.id}", key=key,
-        conversation_id=run.conversation_id, run_id=run.id, step_id=run.state.cursor,
+        APPROVAL,
+        payload,
+        destination=f"slack:approval:{run.id}",
+        key=key,
+        conversation_id=run.conversation_id,
+        run_id=run.id,
+        step_id=run.state.cursor,
     )
 
 
@@ -110,18 +129,28 @@ class ApprovalKeeper:
                 await show_decision(tx, run, last, where)
 
     async def _decided(
-        self, run: StoredRun, key: str, approve: bool, by: str, by_name: str,
+        self,
+        run: StoredRun,
+        key: str,
+        approve: bool,
+        by: str,
+        by_name: str,
         where: SlackMessage | None,
     ) -> None:
         hold = run.hold
         if hold is None or hold.kind != "approval" or hold.key != key:
-            logger.info("approval of run %s by %s: no longer waiting", run.id, by, extra={"run_id": run.id})
+            logger.info(
+                "approval of run %s by %s: no longer waiting", run.id, by, extra={"run_id": run.id}
+            )
             return
         where = hold.message or where
         if approve:
             last = _record(run, hold, "approved", f"approved by {by_name}", by)
             await self.holds.clear(
-                run, hold, by=by, note=f"{hold.summary}: approved by {by_name}",
+                run,
+                hold,
+                by=by,
+                note=f"{hold.summary}: approved by {by_name}",
                 also=_shown(run, last, where),
             )
             return
@@ -158,7 +187,11 @@ def _record(
     run: StoredRun, hold: Hold, outcome: Outcome, reason: str, by: str | None = None
 ) -> LastApproval:
     run.last_approval = LastApproval(
-        key=hold.key, outcome=outcome, by=by, reason=reason, summary=hold.summary,
+        key=hold.key,
+        outcome=outcome,
+        by=by,
+        reason=reason,
+        summary=hold.summary,
         details=hold.details,
     )
     return run.last_approval

@@ -68,7 +68,9 @@ class BatchResumer:
             try:
                 alone = await self._together(first) + alone
             except Exception:
-                logger.exception("resuming %d runs together failed; resuming them one by one", len(first))
+                logger.exception(
+                    "resuming %d runs together failed; resuming them one by one", len(first)
+                )
                 alone = list(first.items()) + alone
         failed: set[int] = set()
         for run_id, run_input in alone:
@@ -108,12 +110,19 @@ class BatchResumer:
         async with self.services.db.read() as session:
             rows = (
                 await session.execute(
-                    select(RUNS.c.id, RUNS.c.conversation_id).where(RUNS.c.id.in_(run_ids)).order_by(RUNS.c.id)
+                    select(RUNS.c.id, RUNS.c.conversation_id)
+                    .where(RUNS.c.id.in_(run_ids))
+                    .order_by(RUNS.c.id)
                 )
             ).all()
-        keyless = {run.id: run.lock_key for run in await self._load([i for i, c in rows if c is None])}
+        keyless = {
+            run.id: run.lock_key for run in await self._load([i for i, c in rows if c is None])
+        }
         return [
-            (lock_key(conversation_id, None) if conversation_id is not None else keyless[run_id], run_id)
+            (
+                lock_key(conversation_id, None) if conversation_id is not None else keyless[run_id],
+                run_id,
+            )
             for run_id, conversation_id in rows
             if conversation_id is not None or run_id in keyless
         ]
@@ -140,11 +149,15 @@ class BatchResumer:
         steps = []
         for run, ctx in zip(runs, contexts, strict=True):
             definition = await self.runner.catalog.version(run.version_id)
-            steps.append((run, definition, engine.advance(definition, run.state, inputs[run.id], ctx, now)))
+            steps.append(
+                (run, definition, engine.advance(definition, run.state, inputs[run.id], ctx, now))
+            )
         return steps, reader.conversations
 
     async def _store(
-        self, steps: list[tuple[StoredRun, Workflow, Transition]], conversations: dict[int | None, Any]
+        self,
+        steps: list[tuple[StoredRun, Workflow, Transition]],
+        conversations: dict[int | None, Any],
     ) -> None:
         """Store the transitions in one transaction; their inserts go out together at commit.
         ``conversations``: rows read for the contexts, which the replies reuse (who a

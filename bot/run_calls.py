@@ -105,7 +105,9 @@ async def _tag(
     return ok(changed=False)
 
 
-async def _set_contact_field(tx: Tx, call: SetContactField, conversation_id: int | None) -> CallResult:
+async def _set_contact_field(
+    tx: Tx, call: SetContactField, conversation_id: int | None
+) -> CallResult:
     if conversation_id is None:
         return failed("this run has no conversation, so no contact")
     conversation = await conversations.get(tx, conversation_id)
@@ -146,13 +148,17 @@ async def _assign(tx: Tx, call: Assign, conversation_id: int, by: str) -> CallRe
         if not agent.available:
             return declined(f"{agent.name} is away")
     else:
-        agent = await agents.select_agent(tx, strategy=call.strategy or "round_robin", team_id=team_id)
+        agent = await agents.select_agent(
+            tx, strategy=call.strategy or "round_robin", team_id=team_id
+        )
         if agent is None:
             where = f" in team {call.team}" if call.team else ""
             return declined(f"no available agent with spare capacity{where}")
     if call.offer_timeout_seconds:
         conversation.attributes = {
-            **(conversation.attributes or {}), "offered_to": agent.id, "offered_team": team_id,
+            **(conversation.attributes or {}),
+            "offered_to": agent.id,
+            "offered_team": team_id,
         }
         if team_id is not None:
             conversation.team_id = team_id

@@ -64,15 +64,24 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
 
     Rows are read as plain records: the contexts are copies, nothing here is changed.
     The conversation rows are left in ``tx.conversations`` for replies to reuse."""
-    conversations = await records_by_id(tx.session, Conversation, {t.conversation_id for t in targets})
+    conversations = await records_by_id(
+        tx.session, Conversation, {t.conversation_id for t in targets}
+    )
     tx.conversations.update(conversations)
     agents = await records_by_id(tx.session, Agent, {c.assignee_id for c in conversations.values()})
     teams = await records_by_id(tx.session, Team, {c.team_id for c in conversations.values()})
     tags = await _tags(tx, set(conversations))
     latest = await _latest_leads(
-        tx, {t.conversation_id for t in targets if t.lead_id is None and t.conversation_id in conversations}
+        tx,
+        {
+            t.conversation_id
+            for t in targets
+            if t.lead_id is None and t.conversation_id in conversations
+        },
     )
-    lead_of = [t.lead_id if t.lead_id is not None else latest.get(t.conversation_id) for t in targets]
+    lead_of = [
+        t.lead_id if t.lead_id is not None else latest.get(t.conversation_id) for t in targets
+    ]
     leads = await records_by_id(tx.session, Lead, set(lead_of))
     contact_of: list[int | None] = []
     for target, lead_id in zip(targets, lead_of, strict=True):
@@ -95,7 +104,8 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
                 "contact": _contact(contact) if contact is not None else None,
                 "conversation": (
                     _conversation(conversation, agents, teams, tags.get(conversation.id, []))
-                    if conversation is not None else None
+                    if conversation is not None
+                    else None
                 ),
                 "lead": _lead(lead) if lead is not None else None,
                 "message": _message(messages.get(target.message_id)),

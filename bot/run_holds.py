@@ -68,22 +68,30 @@ class HoldKeeper:
     ) -> CallResult | None:
         """Hold ``call`` (None: the run now waits), or the decline when asking is not possible."""
         key = action_key(call)
-        if run.grants is not None and run.grants.call_key == key and (
-            request.context_key in run.grants.records
+        if (
+            run.grants is not None
+            and run.grants.call_key == key
+            and (request.context_key in run.grants.records)
         ):
             return declined(
-                request.kind, request.summary, "unavailable",
+                request.kind,
+                request.summary,
+                "unavailable",
                 f"{call.action} asked again for {WHO[request.kind]} it was given",
             )
         if request.kind == "approval" and not self.services.outbox.handles(APPROVAL):
             return declined(
-                "approval", request.summary, "unavailable",
+                "approval",
+                request.summary,
+                "unavailable",
                 f"{request.summary} needs an agent's approval, which is not possible: "
                 "Slack is not configured",
             )
         if request.kind == "confirmation" and run.conversation_id is None:
             return declined(
-                "confirmation", request.summary, "unavailable",
+                "confirmation",
+                request.summary,
+                "unavailable",
                 f"{request.summary} needs the customer's confirmation, but the run has no conversation",
             )
         token = f"{request.kind}:{run.state.steps_total}"
@@ -99,7 +107,11 @@ class HoldKeeper:
             else:
                 request_approval(tx, run, hold)
             add_log(
-                tx, run_id=run.id, workflow_id=run.workflow_id, kind="call", step_id=call.step_id,
+                tx,
+                run_id=run.id,
+                workflow_id=run.workflow_id,
+                kind="call",
+                step_id=call.step_id,
                 message=f"{call.kind}: waiting for {WHO[hold.kind]}",
                 data={"summary": hold.summary, "due_at": due_at, "details": hold.details},
             )
@@ -110,8 +122,14 @@ class HoldKeeper:
         conversation = await tx.session.get(Conversation, run.conversation_id)
         assert conversation is not None
         await queue_reply(
-            tx, conversation, text, sender_kind="bot", choices=YES_NO, input_type="yes_no",
-            run_id=run.id, step_id=run.state.cursor,
+            tx,
+            conversation,
+            text,
+            sender_kind="bot",
+            choices=YES_NO,
+            input_type="yes_no",
+            run_id=run.id,
+            step_id=run.state.cursor,
         )
 
     # ------------------------------------------------------------------ confirmation
@@ -122,7 +140,9 @@ class HoldKeeper:
         assert hold is not None
         said = yes_or_no(message.text, message.payload)
         if said is True:
-            await self.clear(run, hold, by="customer", note=f"{hold.summary}: the customer confirmed")
+            await self.clear(
+                run, hold, by="customer", note=f"{hold.summary}: the customer confirmed"
+            )
             return
         if said is False:
             await self.decline(run, hold, "no", "the customer said no")
@@ -134,7 +154,11 @@ class HoldKeeper:
         async with self.services.uow() as tx:
             await self._ask(tx, run, f"Please answer yes or no. {question_text(hold)}")
             add_log(
-                tx, run_id=run.id, workflow_id=run.workflow_id, kind="info", step_id=run.state.cursor,
+                tx,
+                run_id=run.id,
+                workflow_id=run.workflow_id,
+                kind="info",
+                step_id=run.state.cursor,
                 message="confirmation: answer was not yes or no, asked again",
                 data={"answer": message.text or message.payload, "attempt": hold.attempts},
             )
@@ -181,17 +205,30 @@ class HoldKeeper:
         async def cleared(tx: Tx) -> None:
             await tx.cancel_timer(timer_key(run.id, hold.token))
             add_log(
-                tx, run_id=run.id, workflow_id=run.workflow_id, kind="info",
-                step_id=run.state.cursor, message=note, data={"by": by},
+                tx,
+                run_id=run.id,
+                workflow_id=run.workflow_id,
+                kind="info",
+                step_id=run.state.cursor,
+                message=note,
+                data={"by": by},
             )
             if also is not None:
                 await also(tx)
 
-        await self.runner.drive(run, definition, Transition(state=run.state, call=call), also=cleared)
+        await self.runner.drive(
+            run, definition, Transition(state=run.state, call=call), also=cleared
+        )
 
     async def decline(
-        self, run: StoredRun, hold: Hold, decision: Decision, reason: str, *,
-        by: str | None = None, also: Also | None = None,
+        self,
+        run: StoredRun,
+        hold: Hold,
+        decision: Decision,
+        reason: str,
+        *,
+        by: str | None = None,
+        also: Also | None = None,
     ) -> None:
         """The step takes ``declined``, with the reason in the run log."""
         definition = await self.runner.catalog.version(run.version_id)
@@ -204,8 +241,12 @@ class HoldKeeper:
         async def ended(tx: Tx) -> None:
             await tx.cancel_timer(timer_key(run.id, hold.token))
             add_log(
-                tx, run_id=run.id, workflow_id=run.workflow_id, kind="info",
-                step_id=step_id, message=f"{hold.summary}: {reason}",
+                tx,
+                run_id=run.id,
+                workflow_id=run.workflow_id,
+                kind="info",
+                step_id=step_id,
+                message=f"{hold.summary}: {reason}",
                 data={"decision": decision, "by": by},
             )
             if also is not None:

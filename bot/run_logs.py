@@ -37,8 +37,12 @@ class RunView:
 
 
 async def recent_runs(
-    uow: UnitOfWork, *, workflow: str | None = None, failed_only: bool = False,
-    run_id: int | None = None, limit: int = 10,
+    uow: UnitOfWork,
+    *,
+    workflow: str | None = None,
+    failed_only: bool = False,
+    run_id: int | None = None,
+    limit: int = 10,
 ) -> list[RunView]:
     """The newest runs (of one workflow, or failed ones), each with its log lines."""
     async with uow() as tx:
@@ -48,8 +52,12 @@ async def recent_runs(
 
 
 async def load_runs(
-    tx: Tx, *, workflow: str | None = None, failed_only: bool = False,
-    run_id: int | None = None, limit: int = 10,
+    tx: Tx,
+    *,
+    workflow: str | None = None,
+    failed_only: bool = False,
+    run_id: int | None = None,
+    limit: int = 10,
 ) -> list[RunView]:
     """:func:`recent_runs` inside the caller's transaction."""
     query = (
@@ -69,7 +77,13 @@ async def load_runs(
     rows = (await tx.session.execute(query)).all()
     views = [
         RunView(
-            r.id, name, r.status, r.started_at, r.finished_at, r.conversation_id, r.error,
+            r.id,
+            name,
+            r.status,
+            r.started_at,
+            r.finished_at,
+            r.conversation_id,
+            r.error,
             r.trigger_event_id,
         )
         for r, name in rows
@@ -82,8 +96,14 @@ async def load_runs(
         for log in logs:
             assert log.run_id is not None
             by_run[log.run_id].lines.append(
-                LogLine(log.kind, log.step_id, log.message, dict(log.data or {}),
-                        float(log.duration_ms) if log.duration_ms is not None else None, log.created_at)
+                LogLine(
+                    log.kind,
+                    log.step_id,
+                    log.message,
+                    dict(log.data or {}),
+                    float(log.duration_ms) if log.duration_ms is not None else None,
+                    log.created_at,
+                )
             )
     return views
 
@@ -99,7 +119,8 @@ async def skipped(uow: UnitOfWork, workflow: str, limit: int = 10) -> list[LogLi
             .limit(limit)
         )
         return [
-            LogLine(r.kind, r.step_id, r.message, dict(r.data or {}), None, r.created_at) for r in rows
+            LogLine(r.kind, r.step_id, r.message, dict(r.data or {}), None, r.created_at)
+            for r in rows
         ]
 
 
@@ -165,10 +186,9 @@ def _step_durations(view: RunView) -> dict[int, str]:
     """For the first line of each visit of a step: how long the step took (until the next
     step began or the run ended), or that it still waits."""
     starts = [
-        i for i, line in enumerate(view.lines)
-        if line.kind == "step" and (
-            i == 0 or _previous_step(view.lines, i) != line.step_id
-        )
+        i
+        for i, line in enumerate(view.lines)
+        if line.kind == "step" and (i == 0 or _previous_step(view.lines, i) != line.step_id)
     ]
     took: dict[int, str] = {}
     for number, index in enumerate(starts):
@@ -176,7 +196,9 @@ def _step_durations(view: RunView) -> dict[int, str]:
         if line.duration_ms is not None:
             took[index] = f" (took {_span(line.duration_ms / 1000)})"
         elif number + 1 < len(starts):
-            took[index] = f" (took {_span((view.lines[starts[number + 1]].at - line.at).total_seconds())})"
+            took[index] = (
+                f" (took {_span((view.lines[starts[number + 1]].at - line.at).total_seconds())})"
+            )
         elif view.finished_at is not None:
             took[index] = f" (took {_span((view.finished_at - line.at).total_seconds())})"
         elif view.status == "waiting":
@@ -198,8 +220,12 @@ def _span(seconds: float) -> str:
     days, rest = divmod(whole, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "",
-             f"{minutes} min" if minutes else "", f"{secs} s" if secs else ""]
+    parts = [
+        f"{days} d" if days else "",
+        f"{hours} h" if hours else "",
+        f"{minutes} min" if minutes else "",
+        f"{secs} s" if secs else "",
+    ]
     return " ".join(part for part in parts if part)
 
 

@@ -27,9 +27,13 @@ if TYPE_CHECKING:
     from bot.runner import WorkflowRunner
 
 
-async def waiting_runs(services: Services, conversation_id: int, *waiting_for: str) -> list[StoredRun]:
+async def waiting_runs(
+    services: Services, conversation_id: int, *waiting_for: str
+) -> list[StoredRun]:
     """The conversation's runs waiting for one of ``waiting_for``, oldest first."""
-    return (await waiting_runs_of(services, [conversation_id], *waiting_for)).get(conversation_id, [])
+    return (await waiting_runs_of(services, [conversation_id], *waiting_for)).get(
+        conversation_id, []
+    )
 
 
 @cache
@@ -42,7 +46,9 @@ async def waiting_runs_of(
 ) -> dict[int, list[StoredRun]]:
     """:func:`waiting_runs` for several conversations, in one query."""
     async with services.db.read() as session:
-        rows = await session.execute(_waiting_runs(waiting_for), {"conversation_ids": sorted(conversation_ids)})
+        rows = await session.execute(
+            _waiting_runs(waiting_for), {"conversation_ids": sorted(conversation_ids)}
+        )
         found: dict[int, list[StoredRun]] = {}
         for row in rows:
             found.setdefault(int(row.conversation_id or 0), []).append(unpack(row))
@@ -67,15 +73,17 @@ class RunReactions:
             return False
         if event.type == EventType.MESSAGE_RECEIVED and event.message_id is not None:
             return await self._answer(event)
-        if event.type == EventType.CONVERSATION_ASSIGNED and not str(event.data.get("by", "")).startswith(
-            "workflow:"
-        ):
+        if event.type == EventType.CONVERSATION_ASSIGNED and not str(
+            event.data.get("by", "")
+        ).startswith("workflow:"):
             await self._human_assigned(event)
         elif event.type == MESSAGE_SENT and event.data.get("sender_kind") == "agent":
             await self._stop_questions(event.conversation_id, "an agent replied")
         return False
 
-    async def on_delivery_failed(self, message_id: int, conversation_id: int | None, reason: str) -> None:
+    async def on_delivery_failed(
+        self, message_id: int, conversation_id: int | None, reason: str
+    ) -> None:
         """A message that could not be delivered ends the question or confirmation it carried."""
         async with self.services.uow() as tx:
             message = await tx.session.get(Message, message_id)
@@ -87,7 +95,9 @@ class RunReactions:
         if run is None or run.state.cursor != step_id:
             return
         if run.hold is not None and run.hold.kind == "confirmation":
-            await self.runner.with_run(run.id, lambda held: self._undelivered(held, step_id, reason))
+            await self.runner.with_run(
+                run.id, lambda held: self._undelivered(held, step_id, reason)
+            )
         elif run.state.waiting_for == "answer":
             await self.runner.resume(run.id, DeliveryFailed(reason=reason))
 

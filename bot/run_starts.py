@@ -123,11 +123,18 @@ async def insert_runs(tx: Tx, starts: list[RunStart]) -> list[int | None]:
         return []
     rows: list[dict[str, Any]] = [
         {
-            "workflow_id": start.entry.workflow_id, "version_id": start.entry.version_id,
-            "conversation_id": start.conversation_id, "trigger_key": start.key,
+            "workflow_id": start.entry.workflow_id,
+            "version_id": start.entry.version_id,
+            "conversation_id": start.conversation_id,
+            "trigger_key": start.key,
             "trigger_event_id": start.event.id if start.event else None,
-            "parent_run_id": start.parent_run_id, "depth": start.depth, "status": "running",
-            "state": {}, "lock_version": 0, "started_at": tx.now, "updated_at": tx.now,
+            "parent_run_id": start.parent_run_id,
+            "depth": start.depth,
+            "status": "running",
+            "state": {},
+            "lock_version": 0,
+            "started_at": tx.now,
+            "updated_at": tx.now,
         }
         for start in starts
     ]
@@ -155,24 +162,45 @@ async def begin(
     """The run's first transition, its trigger and condition log lines, stored with the row."""
     definition, entry = start.definition, start.entry
     transition = engine.start(
-        definition, start.ctx, tx.now, variables=start.variables, depth=start.depth, run_id=str(run_id)
+        definition,
+        start.ctx,
+        tx.now,
+        variables=start.variables,
+        depth=start.depth,
+        run_id=str(run_id),
     )
     run = StoredRun(
-        id=run_id, workflow_id=entry.workflow_id, version_id=entry.version_id,
-        conversation_id=start.conversation_id, lead_id=start.lead_id, state=transition.state,
-        asked_after_message_id=0, lock_version=0,
+        id=run_id,
+        workflow_id=entry.workflow_id,
+        version_id=entry.version_id,
+        conversation_id=start.conversation_id,
+        lead_id=start.lead_id,
+        state=transition.state,
+        asked_after_message_id=0,
+        lock_version=0,
     )
     add_log(
-        tx, run_id=run_id, workflow_id=entry.workflow_id, kind="trigger",
+        tx,
+        run_id=run_id,
+        workflow_id=entry.workflow_id,
+        kind="trigger",
         message=f"started by {start.event.type if start.event else 'trigger_workflow'}",
-        data={"event": start.ctx.get("event"), "depth": start.depth, "parent_run_id": start.parent_run_id,
-              "variables": start.variables or {}},
+        data={
+            "event": start.ctx.get("event"),
+            "depth": start.depth,
+            "parent_run_id": start.parent_run_id,
+            "variables": start.variables or {},
+        },
     )
     if definition.conditions is not None:
         _, checks = evaluate(definition.conditions, start.ctx)
         add_log(
-            tx, run_id=run_id, workflow_id=entry.workflow_id, kind="condition",
-            message="conditions held", data={"checks": [c.to_log() for c in checks]},
+            tx,
+            run_id=run_id,
+            workflow_id=entry.workflow_id,
+            kind="condition",
+            message="conditions held",
+            data={"checks": [c.to_log() for c in checks]},
         )
     await save(tx, run, transition, deferred=deferred)
     return Begun(run, definition, transition)
@@ -194,7 +222,9 @@ class RunStarts:
         try:
             starts = await self._group.submit(event)
         except Exception:
-            logger.warning("starting event %s's runs with others failed; starting them alone", event.id)
+            logger.warning(
+                "starting event %s's runs with others failed; starting them alone", event.id
+            )
             starts = (await self.start_together([event]))[0]
         for begun in starts.begun:
             await self.runner.go_on(begun)
@@ -213,8 +243,13 @@ class RunStarts:
         catalog = self.runner.catalog
         async with self.services.db.read() as session:
             reader = Tx(session, self.services.clock.now())
-            contexts = await build_contexts(reader, [ContextTarget.of_event(event) for event in events])
-            reports = [catalog.index.match(event.type, ctx) for event, ctx in zip(events, contexts, strict=True)]
+            contexts = await build_contexts(
+                reader, [ContextTarget.of_event(event) for event in events]
+            )
+            reports = [
+                catalog.index.match(event.type, ctx)
+                for event, ctx in zip(events, contexts, strict=True)
+            ]
             asking = {
                 ctx["conversation"]["id"]
                 for ctx, report in zip(contexts, reports, strict=True)
@@ -225,20 +260,34 @@ class RunStarts:
         async with self.services.uow() as tx:
             tx.conversations.update(reader.conversations)  # who a conversation is never changes
             starts: list[tuple[int, RunStart]] = []
-            for index, (event, ctx, report) in enumerate(zip(events, contexts, reports, strict=True)):
+            for index, (event, ctx, report) in enumerate(
+                zip(events, contexts, reports, strict=True)
+            ):
                 for skipped in report.skipped:
                     entry = catalog.by_name.get(skipped.workflow)
                     if entry is not None:
                         add_log(
-                            tx, run_id=None, workflow_id=entry.workflow_id, kind="skip",
+                            tx,
+                            run_id=None,
+                            workflow_id=entry.workflow_id,
+                            kind="skip",
                             message=f"not started on {event.type} #{event.id}: {skipped.reason}",
-                            data={"event": ctx.get("event"), "checks": [c.to_log() for c in skipped.checks]},
+                            data={
+                                "event": ctx.get("event"),
+                                "checks": [c.to_log() for c in skipped.checks],
+                            },
                         )
                 for position, definition in enumerate(report.matched):
                     entry = catalog.by_name[definition.name]
                     start = RunStart(entry, event, ctx)
                     if asks(definition) and start.conversation_id in held:
-                        add_log(tx, run_id=None, workflow_id=entry.workflow_id, kind="skip", message=HELD)
+                        add_log(
+                            tx,
+                            run_id=None,
+                            workflow_id=entry.workflow_id,
+                            kind="skip",
+                            message=HELD,
+                        )
                         continue
                     starts.append((index, start))
                     results[index].took = True
@@ -251,7 +300,11 @@ class RunStarts:
             with tx.session.no_autoflush:
                 for (index, start), run_id in zip(starts, run_ids, strict=True):
                     if run_id is None:
-                        logger.info("run for %s and %s exists: not started twice", start.definition.name, start.key)
+                        logger.info(
+                            "run for %s and %s exists: not started twice",
+                            start.definition.name,
+                            start.key,
+                        )
                         continue
                     results[index].begun.append(await begin(tx, start, run_id, deferred=rows))
             await write_runs(tx, rows)

@@ -125,7 +125,11 @@ class RunRow(Protocol):
 
 
 RUN_COLUMNS = (
-    RUNS.c.id, RUNS.c.workflow_id, RUNS.c.version_id, RUNS.c.conversation_id, RUNS.c.state,
+    RUNS.c.id,
+    RUNS.c.workflow_id,
+    RUNS.c.version_id,
+    RUNS.c.conversation_id,
+    RUNS.c.state,
     RUNS.c.lock_version,
 )
 """The columns :func:`unpack` needs, for reads of many runs that need no ORM objects."""
@@ -166,27 +170,42 @@ def timer_key(run_id: int, token: str) -> str:
     return f"run:{run_id}:{token}"
 
 
-def log_rows(
-    tx: Tx, entries: list[LogEntry], *, run_id: int | None, workflow_id: int
-) -> None:
+def log_rows(tx: Tx, entries: list[LogEntry], *, run_id: int | None, workflow_id: int) -> None:
     for entry in entries:
         tx.add_run_log(
             {
-                "run_id": run_id, "workflow_id": workflow_id, "kind": entry.kind,
-                "step_id": entry.step_id, "message": entry.message, "data": _jsonable(entry.data),
-                "duration_ms": None, "created_at": tx.now,
+                "run_id": run_id,
+                "workflow_id": workflow_id,
+                "kind": entry.kind,
+                "step_id": entry.step_id,
+                "message": entry.message,
+                "data": _jsonable(entry.data),
+                "duration_ms": None,
+                "created_at": tx.now,
             }
         )
 
 
 def add_log(
-    tx: Tx, *, run_id: int | None, workflow_id: int, kind: str, message: str,
-    step_id: str | None = None, data: dict[str, Any] | None = None, duration_ms: float | None = None,
+    tx: Tx,
+    *,
+    run_id: int | None,
+    workflow_id: int,
+    kind: str,
+    message: str,
+    step_id: str | None = None,
+    data: dict[str, Any] | None = None,
+    duration_ms: float | None = None,
 ) -> None:
     tx.add_run_log(
         {
-            "run_id": run_id, "workflow_id": workflow_id, "kind": kind, "step_id": step_id,
-            "message": message, "data": _jsonable(data or {}), "duration_ms": duration_ms,
+            "run_id": run_id,
+            "workflow_id": workflow_id,
+            "kind": kind,
+            "step_id": step_id,
+            "message": message,
+            "data": _jsonable(data or {}),
+            "duration_ms": duration_ms,
             "created_at": tx.now,
         }
     )
@@ -264,8 +283,13 @@ async def save(
         "b_id": run.id,
         "b_seen": run.lock_version,
         "v_state": envelope(
-            state, lead_id=run.lead_id, asked_after=run.asked_after_message_id, call=call,
-            hold=run.hold, grants=run.grants, last_approval=run.last_approval,
+            state,
+            lead_id=run.lead_id,
+            asked_after=run.asked_after_message_id,
+            call=call,
+            hold=run.hold,
+            grants=run.grants,
+            last_approval=run.last_approval,
         ),
         "v_status": status,
         "v_waiting_for": waiting_for,
@@ -290,7 +314,13 @@ RUN_UPDATE = (
         {
             name: bindparam(f"v_{name}")
             for name in (
-                "state", "status", "waiting_for", "lock_version", "updated_at", "error", "finished_at"
+                "state",
+                "status",
+                "waiting_for",
+                "lock_version",
+                "updated_at",
+                "error",
+                "finished_at",
             )
         }
     )
@@ -328,7 +358,9 @@ class StaleRunError(RuntimeError):
 async def _apply_effect(tx: Tx, run: StoredRun, effect: Any) -> None:
     if isinstance(effect, ScheduleTimer):
         await tx.schedule(
-            RUN_TIMER, timer_key(run.id, effect.token), effect.due_at,
+            RUN_TIMER,
+            timer_key(run.id, effect.token),
+            effect.due_at,
             {"run_id": run.id, "token": effect.token},
         )
     elif isinstance(effect, CancelTimer):
@@ -340,17 +372,24 @@ async def _apply_effect(tx: Tx, run: StoredRun, effect: Any) -> None:
             NOTIFY,
             {"to": effect.to, "via": effect.via, "text": effect.text},
             key=f"run:{run.id}:{effect.step_id}:notify:{run.state.steps_total}",
-            conversation_id=run.conversation_id, run_id=run.id, step_id=effect.step_id,
+            conversation_id=run.conversation_id,
+            run_id=run.id,
+            step_id=effect.step_id,
         )
     elif isinstance(effect, Webhook):
         tx.enqueue(
             WEBHOOK,
             {
-                "url": effect.url, "body": _jsonable(effect.body), "headers": effect.headers,
-                "secret": effect.secret, "delivery_id": effect.delivery_id,
+                "url": effect.url,
+                "body": _jsonable(effect.body),
+                "headers": effect.headers,
+                "secret": effect.secret,
+                "delivery_id": effect.delivery_id,
             },
             key=f"webhook:{effect.delivery_id}",
-            conversation_id=run.conversation_id, run_id=run.id, step_id=effect.step_id,
+            conversation_id=run.conversation_id,
+            run_id=run.id,
+            step_id=effect.step_id,
         )
     else:
         raise TypeError(f"unknown effect {effect!r}")
@@ -359,7 +398,11 @@ async def _apply_effect(tx: Tx, run: StoredRun, effect: Any) -> None:
 async def _send(tx: Tx, run: StoredRun, effect: SendMessage) -> None:
     if run.conversation_id is None:
         add_log(
-            tx, run_id=run.id, workflow_id=run.workflow_id, kind="error", step_id=effect.step_id,
+            tx,
+            run_id=run.id,
+            workflow_id=run.workflow_id,
+            kind="error",
+            step_id=effect.step_id,
             message="send_message: this run has no conversation to send to",
         )
         return
@@ -372,15 +415,25 @@ async def _send(tx: Tx, run: StoredRun, effect: SendMessage) -> None:
             AI_REPLY,
             {
                 "conversation_id": conversation.id,
-                "instructions": effect.ai.instructions, "fallback": effect.ai.fallback or effect.text,
+                "instructions": effect.ai.instructions,
+                "fallback": effect.ai.fallback or effect.text,
                 "choices": [c.model_dump() for c in effect.choices],
             },
             destination=f"ai:{conversation.id}",
-            conversation_id=conversation.id, run_id=run.id, step_id=effect.step_id,
+            conversation_id=conversation.id,
+            run_id=run.id,
+            step_id=effect.step_id,
         )
         return
     await queue_reply(
-        tx, conversation, effect.text, sender_kind="bot", choices=effect.choices,
-        media_url=effect.media_url, template=effect.template, input_type=effect.input_type,
-        run_id=run.id, step_id=effect.step_id,
+        tx,
+        conversation,
+        effect.text,
+        sender_kind="bot",
+        choices=effect.choices,
+        media_url=effect.media_url,
+        template=effect.template,
+        input_type=effect.input_type,
+        run_id=run.id,
+        step_id=effect.step_id,
     )

@@ -109,13 +109,16 @@ class WorkflowRunner:
         if not await self.starts.on_event(unmatched):
             logger.info(
                 "message %s in conversation %s: no run took it and no workflow started on it",
-                event.message_id, event.conversation_id,
+                event.message_id,
+                event.conversation_id,
                 extra={"conversation_id": event.conversation_id},
             )
 
     async def on_timers(self, timers: list[DueTimer]) -> list[DueTimer]:
         """Fire run timers (together where they can go together); returns those that failed."""
-        fed = [(int(t.payload["run_id"]), TimerFired(token=str(t.payload["token"]))) for t in timers]
+        fed = [
+            (int(t.payload["run_id"]), TimerFired(token=str(t.payload["token"]))) for t in timers
+        ]
         failed = await self.batch.resume_many(fed)
         return [t for t in timers if int(t.payload["run_id"]) in failed]
 
@@ -143,8 +146,11 @@ class WorkflowRunner:
         """What a run started by ``event`` sees."""
         async with self.services.db.read() as session:
             return await build_context(
-                Tx(session, self.services.clock.now()), conversation_id=event.conversation_id,
-                lead_id=event.lead_id, message_id=event.message_id, event=event,
+                Tx(session, self.services.clock.now()),
+                conversation_id=event.conversation_id,
+                lead_id=event.lead_id,
+                message_id=event.message_id,
+                event=event,
             )
 
     async def start(
@@ -161,8 +167,13 @@ class WorkflowRunner:
         """Start one run of ``definition`` and drive it until it rests; its id, or None if it
         did not start (held by another run's question, or started before for this trigger)."""
         start = RunStart(
-            self.catalog.by_name[definition.name], event, ctx, trigger_key=trigger_key,
-            variables=variables, depth=depth, parent_run_id=parent_run_id,
+            self.catalog.by_name[definition.name],
+            event,
+            ctx,
+            trigger_key=trigger_key,
+            variables=variables,
+            depth=depth,
+            parent_run_id=parent_run_id,
         )
         held = False
         if start.conversation_id is not None and asks(definition):
@@ -171,11 +182,15 @@ class WorkflowRunner:
                 held = bool(await asking_conversations(reader, {start.conversation_id}))
         async with self.services.uow() as tx:
             if held:
-                add_log(tx, run_id=None, workflow_id=start.entry.workflow_id, kind="skip", message=HELD)
+                add_log(
+                    tx, run_id=None, workflow_id=start.entry.workflow_id, kind="skip", message=HELD
+                )
                 return None
             (run_id,) = await insert_runs(tx, [start])
             if run_id is None:
-                logger.info("run for %s and %s exists: not started twice", definition.name, start.key)
+                logger.info(
+                    "run for %s and %s exists: not started twice", definition.name, start.key
+                )
                 return None
             begun = await begin(tx, start, run_id)
         self.services.metrics.runs.labels("started").inc()
@@ -193,7 +208,9 @@ class WorkflowRunner:
             return
         definition = await self.catalog.version(run.version_id)
         ctx = await self.context(run)
-        transition = engine.advance(definition, run.state, run_input, ctx, self.services.clock.now())
+        transition = engine.advance(
+            definition, run.state, run_input, ctx, self.services.clock.now()
+        )
         await self.drive(run, definition, transition)
 
     async def drive(
@@ -226,8 +243,12 @@ class WorkflowRunner:
                             await save(tx, run, transition)
                         if call is not None and not isinstance(call, RunAction | TriggerWorkflow):
                             result = await perform_domain_call(
-                                tx, call, conversation_id=run.conversation_id, lead_id=run.lead_id,
-                                pipeline=self.services.pipeline, by=f"workflow:{definition.name}",
+                                tx,
+                                call,
+                                conversation_id=run.conversation_id,
+                                lead_id=run.lead_id,
+                                pipeline=self.services.pipeline,
+                                by=f"workflow:{definition.name}",
                             )
                 resumed = False
                 if call is None:
@@ -262,8 +283,12 @@ class WorkflowRunner:
                 result = declined
         async with self.services.uow() as tx:
             add_log(
-                tx, run_id=run.id, workflow_id=run.workflow_id, kind="call",
-                step_id=run.state.cursor, message=f"{call.kind}: {result.outcome}",
+                tx,
+                run_id=run.id,
+                workflow_id=run.workflow_id,
+                kind="call",
+                step_id=run.state.cursor,
+                message=f"{call.kind}: {result.outcome}",
                 data={"reason": result.reason, "data": result.data},
                 duration_ms=(time.perf_counter() - started) * 1000,
             )
@@ -276,7 +301,10 @@ class WorkflowRunner:
         if run.grants is not None and run.grants.call_key == key:
             ctx.update(run.grants.records)
         context = ActionContext(
-            run_id=run.id, step_id=call.step_id, idempotency_key=key, context=ctx,
+            run_id=run.id,
+            step_id=call.step_id,
+            idempotency_key=key,
+            context=ctx,
             services=self.services,
         )
         return await perform_action(self.actions, call, context)
@@ -290,8 +318,13 @@ class WorkflowRunner:
             return CallResult(outcome="failure", reason=f"depth {call.depth} exceeds {MAX_DEPTH}")
         ctx = await self.context(run)
         child = await self.start(
-            entry.definition, None, ctx, trigger_key=f"run:{run.id}:{run.state.steps_total}",
-            variables=call.variables, depth=call.depth, parent_run_id=run.id,
+            entry.definition,
+            None,
+            ctx,
+            trigger_key=f"run:{run.id}:{run.state.steps_total}",
+            variables=call.variables,
+            depth=call.depth,
+            parent_run_id=run.id,
         )
         if child is None:
             return CallResult(outcome="declined", reason="the workflow did not start")
@@ -301,7 +334,9 @@ class WorkflowRunner:
         """What the run's conditions, templates and actions see now."""
         async with self.services.db.read() as session:
             reader = Tx(session, self.services.clock.now())
-            return await build_context(reader, conversation_id=run.conversation_id, lead_id=run.lead_id)
+            return await build_context(
+                reader, conversation_id=run.conversation_id, lead_id=run.lead_id
+            )
 
     async def load(self, run_id: int) -> StoredRun | None:
         """The run as stored now (None if it does not exist)."""
@@ -326,7 +361,7 @@ class WorkflowRunner:
                 continue
             definition = await self.catalog.version(run.version_id)
             async with self.locks.hold(run.lock_key):
-                await self.drive(run, definition, Transition(state=run.state, call=call), resumed=True)
+                await self.drive(
+                    run, definition, Transition(state=run.state, call=call), resumed=True
+                )
         return len(rows)
-
-

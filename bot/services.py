@@ -87,7 +87,9 @@ class Services:
             raise ValueError(f"channel {channel.name!r} registered twice")
         self.channels[channel.name] = channel
 
-    async def delivery_failed(self, message_id: int, conversation_id: int | None, reason: str) -> None:
+    async def delivery_failed(
+        self, message_id: int, conversation_id: int | None, reason: str
+    ) -> None:
         """Tell every listener (the workflow runner) that a customer message failed for good."""
         for hook in self.delivery_failed_hooks:
             await hook(message_id, conversation_id, reason)
@@ -142,7 +144,9 @@ def _build_for_postgres(
     listener = PgListener(dsn, origin=db.origin)
     wake_signals(listener, signals)
     interest = EventInterest()
-    uow = UnitOfWork(db, clock, signals, interest)  # the database's triggers NOTIFY the other processes
+    uow = UnitOfWork(
+        db, clock, signals, interest
+    )  # the database's triggers NOTIFY the other processes
     inbox = Inbox(uow, metrics)
     journal = InboundJournal(db, clock, signals, metrics)
     return Services(

@@ -27,7 +27,11 @@ async def upsert_ignore(
     session: AsyncSession, model: type[Base], values: dict[str, Any], conflict: list[str]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted."""
-    stmt = dialect_insert(session, model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    stmt = (
+        dialect_insert(session, model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=conflict)
+    )
     result = await session.execute(stmt)
     return bool(getattr(result, "rowcount", 0))
 
@@ -60,7 +64,9 @@ def _rows_by_id(table: Table) -> Select[Any]:
     return select(table).where(table.c.id.in_(bindparam("wanted_ids", expanding=True)))
 
 
-async def insert_with_ids(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> list[int]:
+async def insert_with_ids(
+    session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]
+) -> list[int]:
     """Insert ``rows`` in one statement; their new ids, in the order of ``rows``.
 
     PostgreSQL returns the ids in order. SQLite cannot promise an order for a multi-row
@@ -74,7 +80,9 @@ async def insert_with_ids(session: AsyncSession, model: type[Base], rows: list[d
         return []
     table = table_of(model)
     if is_postgres(session):
-        created = await session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        created = await session.scalars(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        )
         return list(created.all())
     plan = _sqlite_insert(table, tuple(rows[0])) if len(rows) == 1 else None
     if plan is not None:
@@ -86,7 +94,9 @@ async def insert_with_ids(session: AsyncSession, model: type[Base], rows: list[d
         return [int(result.scalar_one())]
     highest = await session.scalar(select(func.max(table.c.id)))
     ids = list(range((highest or 0) + 1, (highest or 0) + 1 + len(rows)))
-    await insert_many(session, table, [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)])
+    await insert_many(
+        session, table, [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)]
+    )
     return ids
 
 
@@ -106,7 +116,9 @@ async def insert_many(session: AsyncSession, table: Table, rows: list[dict[str, 
         await connection.execute(insert(table), rows)
         return
     sql, converters = plan
-    await connection.exec_driver_sql(sql, _driver_rows([list(row.values()) for row in rows], converters))
+    await connection.exec_driver_sql(
+        sql, _driver_rows([list(row.values()) for row in rows], converters)
+    )
 
 
 async def execute_many(
@@ -193,7 +205,10 @@ def _sqlite_insert(table: Table, keys: tuple[str, ...]) -> tuple[str, tuple[Any,
     )
     names = ", ".join(dialect.identifier_preparer.quote(table.c[key].name) for key in keys)
     marks = ", ".join("?" for _ in keys)
-    return f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({marks})", converters
+    return (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({marks})",
+        converters,
+    )
 
 
 _SQLITE = pysqlite.dialect(**json_codec.ENGINE_ARGUMENTS)

@@ -69,7 +69,10 @@ def lock_deadline(at: float | None) -> Iterator[None]:
 
 def is_locked(error: sqlite3.Error) -> bool:
     """True for SQLITE_BUSY ("database is locked") and its extended codes."""
-    return isinstance(error, sqlite3.OperationalError) and error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+    return (
+        isinstance(error, sqlite3.OperationalError)
+        and error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+    )
 
 
 async def wait_for_lock(attempt: Callable[[], T]) -> T:
@@ -127,7 +130,9 @@ class InlineCursor:
         try:
             self._execute(sql, parameters)
         except sqlite3.OperationalError as error:
-            if not is_locked(error) or (self._cursor.connection.in_transaction and not self._read_only):
+            if not is_locked(error) or (
+                self._cursor.connection.in_transaction and not self._read_only
+            ):
                 raise  # a statement in the middle of a writing transaction: not to be run twice
             await wait_for_lock(lambda: self._execute(sql, parameters))
         return self
@@ -239,7 +244,10 @@ def inline_creator(url: str, read_only: bool = False) -> Callable[[], Awaitable[
     args, options = SQLiteDialect_pysqlite().create_connect_args(make_url(url))
     (database,) = args
     kwargs: dict[str, Any] = {
-        **options, "check_same_thread": False, "isolation_level": None, "timeout": 0,
+        **options,
+        "check_same_thread": False,
+        "isolation_level": None,
+        "timeout": 0,
     }
 
     async def connect() -> InlineConnection:
@@ -274,7 +282,9 @@ class Checkpointer:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="sqlite-checkpoint", daemon=True)
+            self._thread = threading.Thread(
+                target=self._loop, name="sqlite-checkpoint", daemon=True
+            )
             self._thread.start()
 
     def checkpoint(self) -> tuple[int, int]:

@@ -47,7 +47,9 @@ class Tx:
     (a batch of messages, of started runs) pays for one write, not one each.
     """
 
-    def __init__(self, session: AsyncSession, now: datetime, interest: EventInterest | None = None) -> None:
+    def __init__(
+        self, session: AsyncSession, now: datetime, interest: EventInterest | None = None
+    ) -> None:
         self.session = session
         self.now = now
         self.interest = interest
@@ -178,7 +180,13 @@ class Tx:
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """A savepoint: when the block fails, what it wrote and gathered is undone."""
-        kept = (len(self.events), len(self.outbox), len(self.run_logs), len(self.messages), dict(self.timers))
+        kept = (
+            len(self.events),
+            len(self.outbox),
+            len(self.run_logs),
+            len(self.messages),
+            dict(self.timers),
+        )
         counts, active = (self.enqueued, self.scheduled), dict(self.active)
         try:
             async with self.session.begin_nested():
@@ -186,7 +194,12 @@ class Tx:
         except BaseException:
             events, outbox, logs, messages, self.timers = kept
             self.active = active
-            del self.events[events:], self.outbox[outbox:], self.run_logs[logs:], self.messages[messages:]
+            del (
+                self.events[events:],
+                self.outbox[outbox:],
+                self.run_logs[logs:],
+                self.messages[messages:],
+            )
             self.enqueued, self.scheduled = counts
             raise
 
@@ -200,7 +213,9 @@ class Tx:
         await self._write_messages()
         await self._write_activity()
         rows: dict[Table, list[dict[str, Any]]] = {
-            _EVENTS: self.events, _OUTBOX: self.outbox, _RUN_LOGS: self.run_logs
+            _EVENTS: self.events,
+            _OUTBOX: self.outbox,
+            _RUN_LOGS: self.run_logs,
         }
         if not any(rows.values()):
             return
@@ -221,7 +236,9 @@ class Tx:
         if self.messages:
             messages, self.messages = self.messages, []
             rows = [message.values for message in messages]
-            for message, new_id in zip(messages, await insert_with_ids(self.session, Message, rows), strict=True):
+            for message, new_id in zip(
+                messages, await insert_with_ids(self.session, Message, rows), strict=True
+            ):
                 message.id = new_id
 
     async def _write_activity(self) -> None:
@@ -281,8 +298,12 @@ def _timer_upsert(dialect: str) -> Any:
     return statement.on_conflict_do_update(
         index_elements=["key"],
         set_={
-            "kind": fresh.kind, "due_at": fresh.due_at, "payload": fresh.payload,
-            "status": fresh.status, "claimed_until": None, "fired_at": None,
+            "kind": fresh.kind,
+            "due_at": fresh.due_at,
+            "payload": fresh.payload,
+            "status": fresh.status,
+            "claimed_until": None,
+            "fired_at": None,
         },
     )
 

@@ -53,7 +53,9 @@ def known_for_validation(settings: Settings) -> tuple[Known, str | None]:
         roles = asyncio.run(read())
     except (SQLAlchemyError, OSError) as exc:
         logger.debug("agents' roles not read: %s", exc)
-        return Known(stages), f"roles not checked: the database could not be read ({type(exc).__name__})"
+        return Known(
+            stages
+        ), f"roles not checked: the database could not be read ({type(exc).__name__})"
     if roles is None:
         return Known(stages), "roles not checked: no agents yet"
     return Known(stages, roles), None

@@ -42,7 +42,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     graph = commands.add_parser("graph", help="a flowchart of a workflow (name or file)")
     graph.add_argument("name")
     graph.add_argument(
-        "--format", choices=("mermaid", "svg", "html"), default="mermaid",
+        "--format",
+        choices=("mermaid", "svg", "html"),
+        default="mermaid",
         help="Mermaid text (default), an SVG picture, or an HTML page with the picture",
     )
     graph.add_argument("--output", "-o", help="write to this file instead of the terminal")
@@ -145,7 +147,11 @@ async def _logs(args: argparse.Namespace, services: Services) -> int:
 
     try:
         runs = await recent_runs(
-            services.uow, workflow=args.name, failed_only=args.failed, run_id=args.run, limit=args.limit
+            services.uow,
+            workflow=args.name,
+            failed_only=args.failed,
+            run_id=args.run,
+            limit=args.limit,
         )
     except NotFoundError as exc:
         print(exc, file=sys.stderr)

@@ -62,14 +62,18 @@ def _changed() -> None:
     _generation += 1
 
 
-async def import_files(uow: UnitOfWork, paths: list[Path], known: Known | None = None) -> list[Imported]:
+async def import_files(
+    uow: UnitOfWork, paths: list[Path], known: Known | None = None
+) -> list[Imported]:
     """Validate the files as a set (and against ``known`` stages and roles), then store
     each (a new version when it changed)."""
     workflows = load_files(paths, known)  # raises WorkflowLoadError naming file, step and field
     results: list[Imported] = []
     async with uow() as tx:
         for path, workflow in zip(paths, workflows, strict=True):
-            results.append(await _store(tx, workflow, raw_definition(path), path.read_text("utf-8")))
+            results.append(
+                await _store(tx, workflow, raw_definition(path), path.read_text("utf-8"))
+            )
     _changed()
     return results
 
@@ -91,8 +95,11 @@ async def _store(tx: Tx, workflow: Workflow, definition: dict[str, Any], source:
     row = await tx.session.scalar(select(WorkflowRow).where(WorkflowRow.name == workflow.name))
     if row is None:
         row = WorkflowRow(
-            name=workflow.name, enabled=workflow.enabled, trigger_event=workflow.trigger.event,
-            created_at=tx.now, updated_at=tx.now,
+            name=workflow.name,
+            enabled=workflow.enabled,
+            trigger_event=workflow.trigger.event,
+            created_at=tx.now,
+            updated_at=tx.now,
         )
         tx.session.add(row)
         await tx.session.flush()
@@ -105,8 +112,12 @@ async def _store(tx: Tx, workflow: Workflow, definition: dict[str, Any], source:
         number = (current.version if current else 0) + 1
         action = "updated"
     version = WorkflowVersion(
-        workflow_id=row.id, version=number, definition=definition, source=source,
-        checksum=digest, created_at=tx.now,
+        workflow_id=row.id,
+        version=number,
+        definition=definition,
+        source=source,
+        checksum=digest,
+        created_at=tx.now,
     )
     tx.session.add(version)
     await tx.session.flush()
@@ -150,8 +161,12 @@ async def list_workflows(uow: UnitOfWork) -> list[WorkflowInfo]:
         )
     return [
         WorkflowInfo(
-            name=w.name, enabled=w.enabled, trigger=w.trigger_event, version=v.version,
-            description=str(v.definition.get("description", "")), runs=int(counts.get(w.id, 0)),
+            name=w.name,
+            enabled=w.enabled,
+            trigger=w.trigger_event,
+            version=v.version,
+            description=str(v.definition.get("description", "")),
+            runs=int(counts.get(w.id, 0)),
         )
         for w, v in rows
     ]

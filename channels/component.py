@@ -25,17 +25,26 @@ def setup_channels(app: web.Application, services: Services) -> None:
     settings = services.settings
     if settings.telegram_enabled:
         telegram = TelegramChannel(
-            settings, lambda: services.http, services.clock, services.journal.append,
+            settings,
+            lambda: services.http,
+            services.clock,
+            services.journal.append,
             services.refusals,
         )
-        services.journal_processor.register(telegram.name, telegram.normalize, telegram.after_stored)
+        services.journal_processor.register(
+            telegram.name, telegram.normalize, telegram.after_stored
+        )
         services.add_channel(telegram)
         app.router.add_routes(telegram.routes())
         logger.info("telegram channel on")
     if settings.twilio_enabled:
         whatsapp = TwilioWhatsAppChannel(
-            settings, lambda: services.http, services.clock, services.inbox.receive,
-            StatusTracker(services).on_status, services.refusals,
+            settings,
+            lambda: services.http,
+            services.clock,
+            services.inbox.receive,
+            StatusTracker(services).on_status,
+            services.refusals,
         )
         services.add_channel(whatsapp)
         app.router.add_routes(whatsapp.routes())
@@ -61,7 +70,9 @@ class StatusTracker:
         if error_code:
             reason += f": {explanation})" if explanation else ")"
         logger.warning(
-            "whatsapp message %s %s", sid, status,
+            "whatsapp message %s %s",
+            sid,
+            status,
             extra={"conversation_id": change.conversation_id, "message_id": change.message_id},
         )
         await self.services.delivery_failed(change.message_id, change.conversation_id, reason)

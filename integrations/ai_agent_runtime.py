@@ -96,7 +96,11 @@ class AiAgentRuntime:
         """The AI agent's instructions of each conversation that has one."""
         async with self.services.db.read() as session:
             rows = await records_by_id(session, Conversation, conversation_ids)
-        return {id_: (row.attributes or {}).get(AGENT_KEY) for id_, row in rows.items() if id_ is not None}
+        return {
+            id_: (row.attributes or {}).get(AGENT_KEY)
+            for id_, row in rows.items()
+            if id_ is not None
+        }
 
     async def _turn(self, tx: Tx, conversation_id: int, message_id: int) -> None:
         conversation = await tx.session.get(Conversation, conversation_id)
@@ -109,7 +113,9 @@ class AiAgentRuntime:
         if message is None or message.direction != "in":
             return
         if should_hand_over(message.text):
-            await hand_over(tx, conversation, self.handover_text, reason="the customer asked for a person")
+            await hand_over(
+                tx, conversation, self.handover_text, reason="the customer asked for a person"
+            )
             return
         if not self.ai_configured:
             await hand_over(tx, conversation, self.handover_text, reason="AI is not configured")
@@ -120,8 +126,13 @@ class AiAgentRuntime:
         tx.enqueue(
             AI_REPLY,
             {
-                "conversation_id": conversation_id, "instructions": str(instructions),
-                "fallback": self.fallback, "agent": True, "handover_text": self.handover_text,
+                "conversation_id": conversation_id,
+                "instructions": str(instructions),
+                "fallback": self.fallback,
+                "agent": True,
+                "handover_text": self.handover_text,
             },
-            destination=f"ai:{conversation_id}", key=key, conversation_id=conversation_id,
+            destination=f"ai:{conversation_id}",
+            key=key,
+            conversation_id=conversation_id,
         )

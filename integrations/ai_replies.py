@@ -61,7 +61,9 @@ class AiReplyHandler:
         job = parse_job(AiReplyJob, payload)
         key = f"{delivery.idempotency_key}:reply"
         async with self.services.uow() as tx:
-            if await tx.session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)):
+            if await tx.session.scalar(
+                select(OutboxItem.id).where(OutboxItem.idempotency_key == key)
+            ):
                 return
             history = await load_history(tx, job.conversation_id, job.history_limit)
         reply = await self._generate(job, history)
@@ -77,9 +79,14 @@ class AiReplyHandler:
             if job.agent and not await self._agent_may_answer(tx, conversation, reply, job):
                 return
             await queue_reply(
-                tx, conversation, reply.text, sender_kind="bot",
+                tx,
+                conversation,
+                reply.text,
+                sender_kind="bot",
                 choices=[Choice.model_validate(c) for c in job.choices],
-                run_id=delivery.run_id, step_id=delivery.step_id, key=key,
+                run_id=delivery.run_id,
+                step_id=delivery.step_id,
+                key=key,
             )
 
     async def _generate(self, job: AiReplyJob, history: list[dict[str, Any]]) -> AIReply:
@@ -96,7 +103,9 @@ class AiReplyHandler:
             return False  # a person took over while the reply was being written
         failures = int(attributes.get(FAILURES_KEY, 0)) + 1 if reply.used_fallback else 0
         if failures >= MAX_FAILURES or not reply.text:
-            await hand_over(tx, conversation, job.handover_text, reason=f"the AI failed: {reply.reason}")
+            await hand_over(
+                tx, conversation, job.handover_text, reason=f"the AI failed: {reply.reason}"
+            )
             return False
         conversation.attributes = {**attributes, FAILURES_KEY: failures}
         return True
@@ -109,9 +118,15 @@ class AiReplyHandler:
         )
         if workflow_id is None:
             return
-        message = f"ai reply: fallback ({reply.reason})" if reply.used_fallback else "ai reply: generated"
+        message = (
+            f"ai reply: fallback ({reply.reason})" if reply.used_fallback else "ai reply: generated"
+        )
         add_log(
-            tx, run_id=delivery.run_id, workflow_id=workflow_id, kind="call",
-            step_id=delivery.step_id, message=message,
+            tx,
+            run_id=delivery.run_id,
+            workflow_id=workflow_id,
+            kind="call",
+            step_id=delivery.step_id,
+            message=message,
             data={"used_fallback": reply.used_fallback, "reason": reply.reason},
         )

@@ -67,7 +67,9 @@ def parse_refund_inputs(inputs: Mapping[str, Any], settings: Settings) -> Refund
         reason=str(inputs["reason"]) if inputs.get("reason") else None,
         require_approval_above=_limit(limit),
         confirm_with_customer=_flag(inputs.get("confirm_with_customer", False)),
-        confirm_question=str(inputs["confirm_question"]) if inputs.get("confirm_question") else None,
+        confirm_question=str(inputs["confirm_question"])
+        if inputs.get("confirm_question")
+        else None,
     )
 
 

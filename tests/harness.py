@@ -23,7 +23,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workflows"
 class Harness:
     """A customer on a recording channel talking to the enabled workflows."""
 
-    def __init__(self, services: Services, channel: RecordingChannel, runner: WorkflowRunner) -> None:
+    def __init__(
+        self, services: Services, channel: RecordingChannel, runner: WorkflowRunner
+    ) -> None:
         self.services = services
         self.channel = channel
         self.runner = runner
@@ -33,7 +35,9 @@ class Harness:
         self._ids = itertools.count(1)
 
     @classmethod
-    async def start(cls, services: Services, *workflow_paths: Path, channel: str = "test") -> Harness:
+    async def start(
+        cls, services: Services, *workflow_paths: Path, channel: str = "test"
+    ) -> Harness:
         recording = RecordingChannel(channel)
         services.add_channel(recording)
         from bot.delivery import ChannelSender
@@ -46,13 +50,23 @@ class Harness:
         services.events.interest.seal()  # as the app's event loop does once every part subscribed
         return cls(services, recording, runner)
 
-    async def say(self, text: str | None = None, *, payload: str | None = None, chat: str = "c1",
-                  name: str = "Ada") -> None:
+    async def say(
+        self,
+        text: str | None = None,
+        *,
+        payload: str | None = None,
+        chat: str = "c1",
+        name: str = "Ada",
+    ) -> None:
         """The customer writes (or presses a button); everything it causes runs."""
         message = InboundMessage(
-            channel=self.channel.name, external_conversation_id=chat,
-            external_message_id=f"m{next(self._ids)}", sender=SenderProfile(external_id=chat, name=name),
-            kind="button" if payload else "text", text=text, payload=payload,
+            channel=self.channel.name,
+            external_conversation_id=chat,
+            external_message_id=f"m{next(self._ids)}",
+            sender=SenderProfile(external_id=chat, name=name),
+            kind="button" if payload else "text",
+            text=text,
+            payload=payload,
         )
         await self.services.inbox.receive(message)
         await self.settle()
@@ -67,7 +81,7 @@ class Harness:
     def take(self) -> list[str]:
         """Replies since the last take."""
         texts = [m.text for m in self.channel.sent]
-        new = texts[getattr(self, "_taken", 0):]
+        new = texts[getattr(self, "_taken", 0) :]
         self._taken = len(texts)
         return new
 

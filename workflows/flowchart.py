@@ -72,7 +72,9 @@ def chart(workflow: Workflow) -> Chart:
             result.edges.append(Edge(me, to(step.target), f"jump (max {step.max_jumps})"))
         for outcome, target in step.exits.items():
             result.edges.append(Edge(me, to(target), outcome))
-        if isinstance(step, JumpToStep) or (isinstance(step, BranchStep) and step.else_ is not None):
+        if isinstance(step, JumpToStep) or (
+            isinstance(step, BranchStep) and step.else_ is not None
+        ):
             continue
         following = workflow.steps[index + 1].step_id if index + 1 < len(workflow.steps) else END
         label = "no case" if isinstance(step, BranchStep) else ""
@@ -89,7 +91,8 @@ def condition_text(condition: Group | Rule) -> str:
         return f"{condition.field} {condition.op} {_value(condition.value)}"
     joiner = " and " if condition.mode == "all" else " or "
     parts = [
-        f"({condition_text(member)})" if isinstance(member, Group) and len(member.members) > 1
+        f"({condition_text(member)})"
+        if isinstance(member, Group) and len(member.members) > 1
         else condition_text(member)
         for member in condition.members
     ]
@@ -105,7 +108,9 @@ def mermaid(workflow: Workflow) -> str:
     drawn = chart(workflow)
     lines = ["flowchart TD"]
     for node in drawn.nodes:
-        left, right = {"terminal": ('(["', '"])'), "step": ('["', '"]'), "decision": ('{"', '"}')}[node.shape]
+        left, right = {"terminal": ('(["', '"])'), "step": ('["', '"]'), "decision": ('{"', '"}')}[
+            node.shape
+        ]
         lines.append(f"    {node.key}{left}{_label(node.label)}{right}")
     for edge in drawn.edges:
         arrow = "-.->" if edge.dashed else "-->"

@@ -34,7 +34,8 @@ def layout(drawn: Chart) -> dict[str, Box]:
     layer: dict[str, int] = {}
     for node in drawn.nodes:
         before = [
-            layer[e.source] for e in drawn.edges
+            layer[e.source]
+            for e in drawn.edges
             if e.target == node.key and e.source in layer and order[e.source] < order[node.key]
         ]
         layer[node.key] = max(before) + 1 if before else (0 if not layer else 1)

@@ -78,7 +78,8 @@ def step_problems(file: str, ids: Sequence[str], steps: Sequence[StepBase]) -> l
 
 
 def workflow_set_problems(
-    workflows: Sequence[Workflow], sources: Mapping[str, str] | None = None,
+    workflows: Sequence[Workflow],
+    sources: Mapping[str, str] | None = None,
     also_named: Collection[str] = (),
 ) -> list[Problem]:
     """Duplicate names, trigger_workflow steps naming unknown workflows, and cycles.

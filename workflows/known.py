@@ -31,19 +31,35 @@ def known_problems(
             for name in ("from_stage", "to_stage"):
                 stage = getattr(workflow.trigger, name)
                 if stage is not None and stage not in known.lead_stages:
-                    problems.append(Problem(file, "trigger", name, _stage(stage, known.lead_stages)))
+                    problems.append(
+                        Problem(file, "trigger", name, _stage(stage, known.lead_stages))
+                    )
         for step in workflow.steps:
             where = f"step {step.id}"
             if (
-                isinstance(step, ChangeLeadStageStep) and known.lead_stages is not None
-                and "{{" not in step.stage and step.stage not in known.lead_stages
+                isinstance(step, ChangeLeadStageStep)
+                and known.lead_stages is not None
+                and "{{" not in step.stage
+                and step.stage not in known.lead_stages
             ):
-                problems.append(Problem(file, where, "stage", _stage(step.stage, known.lead_stages)))
+                problems.append(
+                    Problem(file, where, "stage", _stage(step.stage, known.lead_stages))
+                )
             role = step.to.role if isinstance(step, SendNotificationStep) else None
-            if role is not None and known.roles is not None and "{{" not in role and role not in known.roles:
+            if (
+                role is not None
+                and known.roles is not None
+                and "{{" not in role
+                and role not in known.roles
+            ):
                 carried = ", ".join(sorted(known.roles)) or "none"
                 problems.append(
-                    Problem(file, where, "to.role", f"no agent has the role {role!r} (roles agents have: {carried})")
+                    Problem(
+                        file,
+                        where,
+                        "to.role",
+                        f"no agent has the role {role!r} (roles agents have: {carried})",
+                    )
                 )
     return problems
 

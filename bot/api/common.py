@@ -48,7 +48,9 @@ def guarded(handler: Handler) -> Handler:
             _check_params(request)
             return await handler(request)
         except ValidationFailed as exc:
-            services.refusals.refuse("api", "bad_request", request.remote, f"{exc.field}: {exc.reason}")
+            services.refusals.refuse(
+                "api", "bad_request", request.remote, f"{exc.field}: {exc.reason}"
+            )
             return error(400, exc.field, exc.reason)
         except NotFoundError as exc:
             return error(404, "id", str(exc))

@@ -33,7 +33,11 @@ class StageBody(BaseModel):
 
 @routes.get("/leads")
 async def list_leads(request: web.Request) -> web.Response:
-    query = select(Lead).order_by(Lead.id.desc()).limit(min(int_param(request, "limit", default=50), 500))
+    query = (
+        select(Lead)
+        .order_by(Lead.id.desc())
+        .limit(min(int_param(request, "limit", default=50), 500))
+    )
     if "stage" in request.query:
         query = query.where(Lead.stage == request.query["stage"])
     async with services_of(request).uow() as tx:

@@ -42,7 +42,11 @@ class MemberBody(BaseModel):
 
 @routes.get("/contacts")
 async def list_contacts(request: web.Request) -> web.Response:
-    query = select(Contact).order_by(Contact.id.desc()).limit(min(int_param(request, "limit", default=50), 500))
+    query = (
+        select(Contact)
+        .order_by(Contact.id.desc())
+        .limit(min(int_param(request, "limit", default=50), 500))
+    )
     if "email" in request.query:
         query = query.where(Contact.email == request.query["email"])
     async with services_of(request).uow() as tx:
@@ -62,7 +66,9 @@ async def read_contact(request: web.Request) -> web.Response:
 @routes.get("/agents")
 async def list_agents(request: web.Request) -> web.Response:
     async with services_of(request).uow() as tx:
-        items = [serialize.agent(r) for r in await tx.session.scalars(select(Agent).order_by(Agent.id))]
+        items = [
+            serialize.agent(r) for r in await tx.session.scalars(select(Agent).order_by(Agent.id))
+        ]
     return web.json_response({"items": items})
 
 
@@ -129,6 +135,9 @@ async def add_member(request: web.Request) -> web.Response:
         if await tx.session.get(Agent, body.agent_id) is None:
             raise ValidationFailed("agent_id", f"no agent {body.agent_id}")
         added = await upsert_ignore(
-            tx.session, TeamMember, {"team_id": team_id, "agent_id": body.agent_id}, ["team_id", "agent_id"]
+            tx.session,
+            TeamMember,
+            {"team_id": team_id, "agent_id": body.agent_id},
+            ["team_id", "agent_id"],
         )
     return web.json_response({"changed": added})

@@ -85,4 +85,9 @@ def agent(row: Agent) -> dict[str, Any]:
 
 
 def team(row: Team, member_ids: list[int]) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "slack_channel": row.slack_channel, "members": member_ids}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "slack_channel": row.slack_channel,
+        "members": member_ids,
+    }

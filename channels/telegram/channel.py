@@ -83,7 +83,9 @@ class TelegramChannel:
             return self._refuse(request, 400, "unreadable", "unreadable update")
         problem = shape_problem(data)
         if problem is not None:
-            return self._refuse(request, 400, "unreadable", "unreadable update", f"{update_id}: {problem}")
+            return self._refuse(
+                request, 400, "unreadable", "unreadable update", f"{update_id}: {problem}"
+            )
         try:
             data, changed = clean_json(data)
         except TooDeep:
@@ -91,9 +93,13 @@ class TelegramChannel:
         try:
             await self.intake(CHANNEL, f"update:{update_id}", data, None if changed else _text(raw))
         except UnreadablePayload as exc:
-            return self._refuse(request, 400, "unreadable", "unreadable update", f"{update_id}: {exc}")
+            return self._refuse(
+                request, 400, "unreadable", "unreadable update", f"{update_id}: {exc}"
+            )
         except StorageTimeout as exc:
-            logger.warning("telegram update %s not stored in time; Telegram will redeliver", update_id)
+            logger.warning(
+                "telegram update %s not stored in time; Telegram will redeliver", update_id
+            )
             return web.Response(
                 status=503, text="not stored", headers={"Retry-After": str(exc.retry_after)}
             )

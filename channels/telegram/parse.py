@@ -56,7 +56,9 @@ def _message_problems(message: dict[str, Any], where: str) -> list[str | None]:
         _typed(message, "text", str, where=where),
         _typed(message, "caption", str, where=where),
         _typed(message, "chat", dict, required=True, where=where),
-        _typed(chat, "id", int, required=True, where=f"{where}.chat") if isinstance(chat, dict) else None,
+        _typed(chat, "id", int, required=True, where=f"{where}.chat")
+        if isinstance(chat, dict)
+        else None,
         *_user_problems(message.get("from"), f"{where}.from"),
     ]
 
@@ -112,7 +114,16 @@ def sender_profile(user: User) -> SenderProfile:
 
 
 PLAIN_TEXT_MESSAGE_KEYS = frozenset(
-    {"message_id", "date", "chat", "from", "text", "entities", "link_preview_options", "message_thread_id"}
+    {
+        "message_id",
+        "date",
+        "chat",
+        "from",
+        "text",
+        "entities",
+        "link_preview_options",
+        "message_thread_id",
+    }
 )
 """The keys of a message read as plain text without building the whole ``Message``."""
 
@@ -139,8 +150,13 @@ def plain_text_to_inbound(update: dict[str, Any], bot: Bot, now: datetime) -> In
     if user is None or user.is_bot:
         return None
     return _text_message(
-        int(update["update_id"]), int(message["message_id"]), int(chat["id"]), chat["type"],
-        user, text, now,
+        int(update["update_id"]),
+        int(message["message_id"]),
+        int(chat["id"]),
+        chat["type"],
+        user,
+        text,
+        now,
     )
 
 
@@ -150,7 +166,9 @@ def _from_message(update_id: int, message: Message, now: datetime) -> InboundMes
         return None
     text = message.text
     if text is not None:
-        return _text_message(update_id, message.message_id, message.chat.id, message.chat.type, user, text, now)
+        return _text_message(
+            update_id, message.message_id, message.chat.id, message.chat.type, user, text, now
+        )
     base = _base(update_id, message.message_id, message.chat.id, message.chat.type, user, now)
     if message.location is not None:
         return _location(base, message)
@@ -187,7 +205,13 @@ def _base(
 
 
 def _text_message(
-    update_id: int, message_id: int, chat_id: int, chat_type: str, user: User, text: str, now: datetime
+    update_id: int,
+    message_id: int,
+    chat_id: int,
+    chat_type: str,
+    user: User,
+    text: str,
+    now: datetime,
 ) -> InboundMessage:
     base = _base(update_id, message_id, chat_id, chat_type, user, now)
     start_param = _start_param(text)

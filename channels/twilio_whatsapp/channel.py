@@ -93,7 +93,8 @@ class TwilioWhatsAppChannel:
                 await self._receive(inbound)
             except StorageTimeout as exc:
                 logger.warning(
-                    "twilio message %s not stored in time; Twilio will retry", inbound.external_message_id
+                    "twilio message %s not stored in time; Twilio will retry",
+                    inbound.external_message_id,
                 )
                 return _not_stored_in_time(exc)
             except Exception:
@@ -215,7 +216,9 @@ class TwilioWhatsAppChannel:
 
 
 def _not_stored_in_time(exc: StorageTimeout) -> web.Response:
-    return web.Response(status=503, text="not stored", headers={"Retry-After": str(exc.retry_after)})
+    return web.Response(
+        status=503, text="not stored", headers={"Retry-After": str(exc.retry_after)}
+    )
 
 
 def _status(twilio_status: str) -> str:

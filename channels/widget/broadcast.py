@@ -49,7 +49,11 @@ class WidgetBroadcast:
             return
         try:
             data = json.loads(payload)
-            origin, visitor_id, message = data["origin"], str(data["visitor_id"]), dict(data["message"])
+            origin, visitor_id, message = (
+                data["origin"],
+                str(data["visitor_id"]),
+                dict(data["message"]),
+            )
         except (ValueError, KeyError, TypeError):
             logger.warning("unreadable widget notification ignored")
             return

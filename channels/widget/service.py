@@ -91,21 +91,26 @@ class FrameHandler:
         else:
             text, kind, payload, page = frame.label or frame.value, "button", frame.value, None
         self._rate.take(session.visitor_id)
-        message = clean_inbound(InboundMessage(
-            channel=CHANNEL,
-            external_conversation_id=session.visitor_id,
-            external_message_id=external_message_id(session.visitor_id, frame.client_id),
-            sender=session.profile(),
-            kind=kind,
-            text=text,
-            payload=payload,
-            received_at=self._clock.now(),
-            metadata=_metadata(session, page),
-        ), self._max_text)
+        message = clean_inbound(
+            InboundMessage(
+                channel=CHANNEL,
+                external_conversation_id=session.visitor_id,
+                external_message_id=external_message_id(session.visitor_id, frame.client_id),
+                sender=session.profile(),
+                kind=kind,
+                text=text,
+                payload=payload,
+                received_at=self._clock.now(),
+                metadata=_metadata(session, page),
+            ),
+            self._max_text,
+        )
         try:
             await self._receive(message)
         except StorageTimeout as exc:
-            logger.warning("widget message not stored in time", extra={"visitor_id": session.visitor_id})
+            logger.warning(
+                "widget message not stored in time", extra={"visitor_id": session.visitor_id}
+            )
             raise ReceiveFailed(exc.retry_after) from exc
         except Exception as exc:
             logger.exception("widget message not stored", extra={"visitor_id": session.visitor_id})
@@ -115,7 +120,9 @@ class FrameHandler:
     async def _event(self, session: VisitorSession, frame: EventFrame) -> Frame:
         event_type = BEHAVIOR_EVENTS[frame.event]
         try:
-            data, _ = clean_json({"url": frame.url, "selector": frame.selector, "details": frame.details})
+            data, _ = clean_json(
+                {"url": frame.url, "selector": frame.selector, "details": frame.details}
+            )
         except TooDeep as exc:
             raise BadFrame("details: nested too deeply") from exc
         if len(json.dumps(data["details"], default=str)) > 2000:
@@ -126,7 +133,9 @@ class FrameHandler:
         try:
             await self._visitor_event(session.visitor_id, event_type, data)
         except StorageTimeout as exc:
-            logger.warning("visitor event not recorded in time", extra={"visitor_id": session.visitor_id})
+            logger.warning(
+                "visitor event not recorded in time", extra={"visitor_id": session.visitor_id}
+            )
             raise ReceiveFailed(exc.retry_after) from exc
         except Exception as exc:
             logger.exception("visitor event not recorded", extra={"visitor_id": session.visitor_id})

@@ -140,9 +140,7 @@ def setup_slack(
     routes: Mapping[str, str] | None = None,
 ) -> SlackConsole:
     """Mount the console at ``POST /slack/events`` and keep it under :data:`SLACK_CONSOLE`."""
-    console, bolt = build_console(
-        settings, backend, http_session, registry=registry, routes=routes
-    )
+    console, bolt = build_console(settings, backend, http_session, registry=registry, routes=routes)
     app.router.add_post(SLACK_EVENTS_PATH, SlackEventsView(bolt).handle)
     app[SLACK_CONSOLE] = console
     return console

@@ -64,7 +64,10 @@ class RunApprovals:
                 verb = "approved" if earlier.data.get("approve") is True else "rejected"
                 return Verdict(False, f"Already {verb} by <@{earlier.data.get('by')}>.")
             data: dict[str, object] = {
-                "run_id": run_id, "key": key, "approve": approve, "by": slack_user_id,
+                "run_id": run_id,
+                "key": key,
+                "approve": approve,
+                "by": slack_user_id,
                 "by_name": agent_name,
             }
             if where is not None:

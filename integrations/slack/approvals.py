@@ -75,7 +75,9 @@ class ApprovalDeliveries:
         thread = await console.registry.get(conversation.id) if conversation else None
         channel = thread.channel if thread is not None else self.inbox_channel
         if not channel:
-            raise PermanentDeliveryError("slack: no channel to ask for approval (set SLACK_INBOX_CHANNEL)")
+            raise PermanentDeliveryError(
+                "slack: no channel to ask for approval (set SLACK_INBOX_CHANNEL)"
+            )
         url = await console.threads.thread_url(conversation.id) if thread and conversation else None
         ts = await senders.post_message(
             console.client, channel, request_text(p), approval_request(p, conversation, url)
@@ -88,7 +90,10 @@ class ApprovalDeliveries:
         console = self.console
         conversation = await self._conversation(console, p)
         await senders.update_message(
-            console.client, str(p["channel"]), str(p["ts"]), decided_text(p),
+            console.client,
+            str(p["channel"]),
+            str(p["ts"]),
+            decided_text(p),
             approval_decided(p, conversation),
         )
 
@@ -131,7 +136,11 @@ async def _decide(
     if container.get("channel_id") and container.get("message_ts"):
         where = (str(container["channel_id"]), str(container["message_ts"]))
     verdict = await console.approvals.decide(
-        run_id, key, approve=action.get("action_id") == Actions.APPROVE,
-        slack_user_id=user, agent_name=agent.name, where=where,
+        run_id,
+        key,
+        approve=action.get("action_id") == Actions.APPROVE,
+        slack_user_id=user,
+        agent_name=agent.name,
+        where=where,
     )
     return verdict.text

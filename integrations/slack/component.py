@@ -52,11 +52,15 @@ class SlackComponent:
 
     def install(self, app: web.Application, *, pace_seconds: float = 1.0) -> None:
         settings = self.services.settings
-        SlackDeliveries(lambda: self.console).register(self.services.outbox, pace_seconds=pace_seconds)
+        SlackDeliveries(lambda: self.console).register(
+            self.services.outbox, pace_seconds=pace_seconds
+        )
         ApprovalDeliveries(
             lambda: self.console, self.approvals, settings.slack_inbox_channel
         ).register(self.services.outbox, pace_seconds=pace_seconds)
-        self.services.events.subscribe(ThreadMirror(self.services.uow, settings.slack_inbox_channel))
+        self.services.events.subscribe(
+            ThreadMirror(self.services.uow, settings.slack_inbox_channel)
+        )
         app.router.add_post(SLACK_EVENTS_PATH, self.handle)
         app.on_startup.append(self.start)
         app.on_shutdown.append(self.stop)

@@ -63,16 +63,26 @@ async def load_run_logs(
     """The newest runs (of ``workflow``), each with its trigger, conditions, steps and errors."""
     runs = await load_runs(tx, workflow=workflow or None, failed_only=failed_only, limit=limit)
     event_ids = [run.trigger_event_id for run in runs if run.trigger_event_id is not None]
-    event_types = dict(
-        (await tx.session.execute(select(Event.id, Event.type).where(Event.id.in_(event_ids)))).all()
-    ) if event_ids else {}
+    event_types = (
+        dict(
+            (
+                await tx.session.execute(
+                    select(Event.id, Event.type).where(Event.id.in_(event_ids))
+                )
+            ).all()
+        )
+        if event_ids
+        else {}
+    )
     views: list[RunLogView] = []
     for run in runs:
         run_logs = run.lines
         steps, errors = _steps(run_logs)
         if run.error and run.error not in errors:
             errors.append(run.error)
-        conditions = [c for log in run_logs if log.kind == "condition" for c in checks_of(log.data or {})]
+        conditions = [
+            c for log in run_logs if log.kind == "condition" for c in checks_of(log.data or {})
+        ]
         status = run.status if run.status in STATUSES else "failed"
         views.append(
             RunLogView(

@@ -60,7 +60,9 @@ class ThreadMirror:
                 await self._handle(tx, event, row)
                 await self._offer(tx, event, row)
         except ConfigError as exc:
-            logger.warning("slack mirror: %s", exc, extra={"conversation_id": event.conversation_id})
+            logger.warning(
+                "slack mirror: %s", exc, extra={"conversation_id": event.conversation_id}
+            )
 
     async def _channel(self, tx: Tx, row: Conversation) -> str:
         existing = thread_ops.thread_channel(row)
@@ -103,7 +105,12 @@ class ThreadMirror:
         agent = await tx.session.get(Agent, int(agent_id)) if agent_id is not None else None
         if agent is not None and agent.slack_user_id:
             await thread_ops.enqueue(
-                tx, "assigned", row.id, agent.slack_user_id, key=f"{key}:dm", user=agent.slack_user_id
+                tx,
+                "assigned",
+                row.id,
+                agent.slack_user_id,
+                key=f"{key}:dm",
+                user=agent.slack_user_id,
             )
 
     async def _offer(self, tx: Tx, event: DomainEvent, row: Conversation) -> None:
@@ -121,6 +128,10 @@ class ThreadMirror:
         attributes[OFFER_NOTIFIED] = offered
         row.attributes = attributes
         await thread_ops.enqueue(
-            tx, "offer", row.id, agent.slack_user_id, key=f"slack:event:{event.id}:offer",
+            tx,
+            "offer",
+            row.id,
+            agent.slack_user_id,
+            key=f"slack:event:{event.id}:offer",
             user=agent.slack_user_id,
         )

@@ -89,7 +89,9 @@ class ReceiptWorker:
             else:
                 await self.store.done(request.key)
         except Exception as exc:
-            logger.warning("slack request %s: outcome not recorded (%s); it is tried again", request.key, exc)
+            logger.warning(
+                "slack request %s: outcome not recorded (%s); it is tried again", request.key, exc
+            )
         return response
 
     async def process_due(self) -> int:
@@ -140,11 +142,15 @@ class StoreBeforeAck(AsyncMiddleware):
         if req.context.get(STORED):
             return await next()
         body = req.body if isinstance(req.body, dict) else {}
-        request = SlackRequest(request_key(body, req.raw_body), req.content_type or "", req.raw_body)
+        request = SlackRequest(
+            request_key(body, req.raw_body), req.content_type or "", req.raw_body
+        )
         try:
             fresh = await self.store.store(request)
         except Exception as exc:
-            logger.warning("slack request %s not stored, Slack will send it again: %s", request.key, exc)
+            logger.warning(
+                "slack request %s not stored, Slack will send it again: %s", request.key, exc
+            )
             wait = exc.retry_after if isinstance(exc, StorageTimeout) else 1
             return BoltResponse(status=503, body="not stored", headers={"Retry-After": str(wait)})
         if not fresh:

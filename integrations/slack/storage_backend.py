@@ -62,7 +62,9 @@ class StorageConsoleBackend:
 
     async def resolve_agent(self, slack_user_id: str, email: str | None = None) -> AgentRef | None:
         async with self.uow() as tx:
-            agent = await tx.session.scalar(select(Agent).where(Agent.slack_user_id == slack_user_id))
+            agent = await tx.session.scalar(
+                select(Agent).where(Agent.slack_user_id == slack_user_id)
+            )
             if agent is None and email:
                 agent = await tx.session.scalar(
                     select(Agent).where(Agent.email == email, Agent.slack_user_id.is_(None))

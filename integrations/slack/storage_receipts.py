@@ -57,7 +57,9 @@ class StorageReceiptStore:
         now = self.clock.now()
         async with self.db.session() as session:
             await session.execute(
-                update(_TABLE).where(_TABLE.c.key == key).values(processed_at=now, claimed_until=None)
+                update(_TABLE)
+                .where(_TABLE.c.key == key)
+                .values(processed_at=now, claimed_until=None)
             )
 
     async def failed(self, key: str, error: str, *, give_up: bool) -> None:
@@ -93,7 +95,9 @@ class StorageReceiptStore:
                     update(_TABLE)
                     .where(_TABLE.c.id.in_(due.scalar_subquery()))
                     .values(claimed_until=now + LEASE)
-                    .returning(_TABLE.c.key, _TABLE.c.content_type, _TABLE.c.body, _TABLE.c.attempts)
+                    .returning(
+                        _TABLE.c.key, _TABLE.c.content_type, _TABLE.c.body, _TABLE.c.attempts
+                    )
                 )
             ).all()
         return [SlackRequest(r.key, r.content_type, r.body, r.attempts) for r in rows]

@@ -28,7 +28,9 @@ pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE: dict[str, Any] = {
-    "viewport": {"width": 375, "height": 667}, "device_scale_factor": 2, "is_mobile": True,
+    "viewport": {"width": 375, "height": 667},
+    "device_scale_factor": 2,
+    "is_mobile": True,
     "has_touch": True,
 }
 OFFER = "Having trouble with checkout? I can help you finish your order."
@@ -85,8 +87,10 @@ def apart(a: dict[str, float] | None, b: dict[str, float] | None) -> bool:
     assert a is not None
     assert b is not None
     return (
-        a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
-        or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
     )
 
 

@@ -34,7 +34,9 @@ async def test_healthz_and_metrics(client: TestClient[object, object]) -> None:
 @pytest.mark.parametrize(
     "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic test-admin-token"}]
 )
-async def test_bad_token_is_401(client: TestClient[object, object], headers: dict[str, str]) -> None:
+async def test_bad_token_is_401(
+    client: TestClient[object, object], headers: dict[str, str]
+) -> None:
     resp = await client.get("/api/conversations", headers=headers)
     assert resp.status == 401
     assert (await resp.json())["error"]["field"] == "Authorization"
@@ -88,29 +90,51 @@ async def test_leads_agents_teams_and_conversations(client: TestClient[object, o
     services = client.server.app[SERVICES]  # type: ignore[union-attr]
     result = await services.inbox.receive(
         InboundMessage(
-            channel="telegram", external_conversation_id="42", external_message_id="u1",
-            sender=SenderProfile(external_id="42", name="Grace"), text="hi",
+            channel="telegram",
+            external_conversation_id="42",
+            external_message_id="u1",
+            sender=SenderProfile(external_id="42", name="Grace"),
+            text="hi",
         )
     )
     cid = result.conversation_id
-    agent = await (await client.post("/api/agents", json={"name": "Sam", "email": "sam@example.com"}, headers=AUTH)).json()
+    agent = await (
+        await client.post(
+            "/api/agents", json={"name": "Sam", "email": "sam@example.com"}, headers=AUTH
+        )
+    ).json()
     team = await (await client.post("/api/teams", json={"name": "support"}, headers=AUTH)).json()
-    resp = await client.post(f"/api/teams/{team['id']}/members", json={"agent_id": agent["id"]}, headers=AUTH)
+    resp = await client.post(
+        f"/api/teams/{team['id']}/members", json={"agent_id": agent["id"]}, headers=AUTH
+    )
     assert (await resp.json())["changed"] is True
-    resp = await client.post(f"/api/conversations/{cid}/assign", json={"agent_id": agent["id"]}, headers=AUTH)
+    resp = await client.post(
+        f"/api/conversations/{cid}/assign", json={"agent_id": agent["id"]}, headers=AUTH
+    )
     assert (await resp.json())["changed"] is True
     resp = await client.post(f"/api/conversations/{cid}/tags", json={"tag": "VIP"}, headers=AUTH)
     assert resp.status == 200
     listed = await (await client.get("/api/conversations?tag=VIP", headers=AUTH)).json()
     assert [c["id"] for c in listed["items"]] == [cid]
-    resp = await client.post(f"/api/conversations/{cid}/messages", json={"text": "On it!"}, headers=AUTH)
+    resp = await client.post(
+        f"/api/conversations/{cid}/messages", json={"text": "On it!"}, headers=AUTH
+    )
     assert resp.status == 201
     detail = await (await client.get(f"/api/conversations/{cid}", headers=AUTH)).json()
-    assert [(m["direction"], m["text"]) for m in detail["messages"]] == [("in", "hi"), ("out", "On it!")]
+    assert [(m["direction"], m["text"]) for m in detail["messages"]] == [
+        ("in", "hi"),
+        ("out", "On it!"),
+    ]
     assert detail["assignee_id"] == agent["id"] and detail["tags"] == ["VIP"]
-    lead = await (await client.post("/api/leads", json={"name": "Acme", "expected_amount": "6000"}, headers=AUTH)).json()
+    lead = await (
+        await client.post(
+            "/api/leads", json={"name": "Acme", "expected_amount": "6000"}, headers=AUTH
+        )
+    ).json()
     assert lead["stage"] == "new" and lead["expected_amount"] == "6000.00"
-    resp = await client.post(f"/api/leads/{lead['id']}/stage", json={"stage": "qualified"}, headers=AUTH)
+    resp = await client.post(
+        f"/api/leads/{lead['id']}/stage", json={"stage": "qualified"}, headers=AUTH
+    )
     assert (await resp.json())["changed"] is True
     resp = await client.post(f"/api/conversations/{cid}/close", headers=AUTH)
     assert (await resp.json())["changed"] is True

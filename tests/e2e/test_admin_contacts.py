@@ -30,9 +30,12 @@ async def test_contact_carries_its_display_name(client: Client) -> None:
     for visitor, name in (("v_anon1", None), ("v_named", "Jane Doe")):
         await inbox.receive(
             InboundMessage(
-                channel="widget", external_conversation_id=visitor,
+                channel="widget",
+                external_conversation_id=visitor,
                 external_message_id=f"{visitor}:1",
-                sender=SenderProfile(external_id=visitor, name=name), kind="text", text="hi",
+                sender=SenderProfile(external_id=visitor, name=name),
+                kind="text",
+                text="hi",
             )
         )
     resp = await client.get("/api/contacts", headers=AUTH)

@@ -62,14 +62,21 @@ async def test_a_server_does_not_take_or_fail_a_terminal_chats_work(
     await session.services.events.drain()  # the chat starts the run; its question is queued
     await settle(server)
     (item,) = await _outbox(server)
-    assert (item.status, item.attempts, item.claimed_until, item.last_error) == ("pending", 0, None, None)
+    assert (item.status, item.attempts, item.claimed_until, item.last_error) == (
+        "pending",
+        0,
+        None,
+        None,
+    )
 
     await session.fire_due()
     assert terminal.printed[-1] == f"bot> {QUESTION}"
     (timer,) = await _timers(server)
 
     clock.advance(timedelta(seconds=21))
-    assert await server.scheduler.next_due() is None  # the server's timer loop has nothing to wait for
+    assert (
+        await server.scheduler.next_due() is None
+    )  # the server's timer loop has nothing to wait for
     await settle(server)
     (timer,) = await _timers(server)
     assert (timer.status, timer.claimed_until) == ("pending", None)
@@ -102,14 +109,19 @@ async def test_a_terminal_chat_does_not_take_a_servers_work(
 
 def _message(channel: str, chat: str) -> InboundMessage:
     return InboundMessage(
-        channel=channel, external_conversation_id=chat, external_message_id=f"{channel}-1",
-        sender=SenderProfile(external_id=chat, name="Ada"), text="hi",
+        channel=channel,
+        external_conversation_id=chat,
+        external_message_id=f"{channel}-1",
+        sender=SenderProfile(external_id=chat, name="Ada"),
+        text="hi",
     )
 
 
 async def _undelivered_events(services: Services) -> int:
     async with services.db.read() as session:
-        return int(await session.scalar(select(func.count()).where(Event.delivered_at.is_(None))) or 0)
+        return int(
+            await session.scalar(select(func.count()).where(Event.delivered_at.is_(None))) or 0
+        )
 
 
 async def _runs(services: Services) -> int:

@@ -56,7 +56,9 @@ async def client(
         RELAYBOT_PUBLIC_URL="https://relay.example.com",
         RELAYBOT_WORKFLOWS_DIR=str(tmp_path),
     )
-    app = create_app(settings, clock=clock, components=[setup_engine, setup_channels], background=False)
+    app = create_app(
+        settings, clock=clock, components=[setup_engine, setup_channels], background=False
+    )
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
@@ -84,7 +86,11 @@ async def drain(client: Client) -> None:
 
 def families() -> set[str]:
     """Every relaybot_* family bot/metrics.py defines."""
-    return {family.name for family in Metrics().registry.collect() if family.name.startswith("relaybot_")}
+    return {
+        family.name
+        for family in Metrics().registry.collect()
+        if family.name.startswith("relaybot_")
+    }
 
 
 async def test_every_metric_family_moves_with_traffic(
@@ -102,12 +108,17 @@ async def test_every_metric_family_moves_with_traffic(
     await post(client, message_update(2, chat_id=43, text="hi"))
     await drain(client)  # a blocked customer: "Hello" is given up on
     await post(client, message_update(1, text="hi"))  # a redelivery
-    forged = await client.post("/webhooks/telegram", json=message_update(3), headers=signed_headers("wrong"))
+    forged = await client.post(
+        "/webhooks/telegram", json=message_update(3), headers=signed_headers("wrong")
+    )
     assert forged.status == 401
     await drain(client)
     after = await scrape(client)
     assert [call["text"] for call in fake.calls("sendMessage")] == [
-        "Hello", "Hello", "Still there?", "Hello",
+        "Hello",
+        "Hello",
+        "Still there?",
+        "Hello",
     ]
 
     def moved(name: str, **labels: str) -> float:
@@ -133,9 +144,13 @@ async def test_every_metric_family_moves_with_traffic(
             moved("relaybot_outbound_sends_total", kind="channel.send", result="retry") == 1,
             moved("relaybot_outbound_sends_total", kind="channel.send", result="dead") == 1,
         ],
-        "relaybot_outbox_retries": [moved("relaybot_outbox_retries_total", kind="channel.send") == 1],
+        "relaybot_outbox_retries": [
+            moved("relaybot_outbox_retries_total", kind="channel.send") == 1
+        ],
         "relaybot_outbox_dead": [moved("relaybot_outbox_dead_total", kind="channel.send") == 1],
-        "relaybot_delivery_seconds": [moved("relaybot_delivery_seconds_count", kind="channel.send") == 2],
+        "relaybot_delivery_seconds": [
+            moved("relaybot_delivery_seconds_count", kind="channel.send") == 2
+        ],
         "relaybot_workflow_runs": [
             moved("relaybot_workflow_runs_total", status="started") == 2,
             moved("relaybot_workflow_runs_total", status="completed") == 1,
@@ -155,5 +170,7 @@ async def test_every_metric_family_moves_with_traffic(
     assert not unchecked, f"metric families this test does not check: {sorted(unchecked)}"
     failing = {name: checks for name, checks in expected.items() if not all(checks)}
     assert not failing, f"{failing}\n" + "\n".join(
-        f"{k}: {v - before.get(k, 0.0)}" for k, v in sorted(after.items()) if k[0].startswith("relaybot_")
+        f"{k}: {v - before.get(k, 0.0)}"
+        for k, v in sorted(after.items())
+        if k[0].startswith("relaybot_")
     )

@@ -26,10 +26,19 @@ from tests.integration.slack.storage_env import (
 __all__ = ["slack_app", "workflow_dir"]
 
 
-def thread_reply(text: str, thread_ts: str, user: str = AGENT, ts: str = "1700000900.000001",
-                 **extra: Any) -> dict[str, Any]:
-    return {"type": "message", "channel": "CINBOX", "user": user, "text": text, "ts": ts,
-            "thread_ts": thread_ts, "channel_type": "channel", **extra}
+def thread_reply(
+    text: str, thread_ts: str, user: str = AGENT, ts: str = "1700000900.000001", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "channel": "CINBOX",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "thread_ts": thread_ts,
+        "channel_type": "channel",
+        **extra,
+    }
 
 
 async def conversation(app: SlackApp) -> Conversation:

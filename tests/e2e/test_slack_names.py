@@ -22,9 +22,12 @@ async def visitor_writes(app: SlackApp, text: str, number: int) -> None:
     """An anonymous visitor (no name, e-mail or phone) writes."""
     await app.services.inbox.receive(
         InboundMessage(
-            channel=app.channel.name, external_conversation_id=VISITOR,
+            channel=app.channel.name,
+            external_conversation_id=VISITOR,
             external_message_id=f"{VISITOR}:{number}",
-            sender=SenderProfile(external_id=VISITOR), kind="text", text=text,
+            sender=SenderProfile(external_id=VISITOR),
+            kind="text",
+            text=text,
         )
     )
     await app.settle()
@@ -64,9 +67,13 @@ async def test_pressed_button_is_mirrored_by_its_label(slack_app: SlackApp) -> N
     # The platform did not say which label was pressed: the text is the payload value.
     await slack_app.services.inbox.receive(
         InboundMessage(
-            channel=slack_app.channel.name, external_conversation_id="c1",
-            external_message_id="press-1", sender=SenderProfile(external_id="c1", name="Jane Doe"),
-            kind="button", text="yes", payload="yes",
+            channel=slack_app.channel.name,
+            external_conversation_id="c1",
+            external_message_id="press-1",
+            sender=SenderProfile(external_id="c1", name="Jane Doe"),
+            kind="button",
+            text="yes",
+            payload="yes",
         )
     )
     await slack_app.settle()

@@ -31,18 +31,32 @@ TELEGRAM_SECRET = "webhook-secret_1"
 
 
 class Relay:
-    def __init__(self, services: Services, base: str, http: aiohttp.ClientSession,
-                 slack: SlackSender, fake_slack: FakeSlack, telegram: TelegramFake,
-                 backend: WatchedBackend) -> None:
+    def __init__(
+        self,
+        services: Services,
+        base: str,
+        http: aiohttp.ClientSession,
+        slack: SlackSender,
+        fake_slack: FakeSlack,
+        telegram: TelegramFake,
+        backend: WatchedBackend,
+    ) -> None:
         self.services, self.base, self.http = services, base, http
-        self.slack, self.fake_slack, self.telegram, self.backend = slack, fake_slack, telegram, backend
+        self.slack, self.fake_slack, self.telegram, self.backend = (
+            slack,
+            fake_slack,
+            telegram,
+            backend,
+        )
 
     async def customer_writes(self, update_id: int, text: str) -> None:
         await self.customer_sends(message_update(update_id, text=text))
 
     async def customer_sends(self, update: dict[str, Any]) -> None:
         async with self.http.post(
-            f"{self.base}/webhooks/telegram", json=update, headers=signed_headers(TELEGRAM_SECRET),
+            f"{self.base}/webhooks/telegram",
+            json=update,
+            headers=signed_headers(TELEGRAM_SECRET),
         ) as response:
             assert response.status == 200
         await self.settle()
@@ -56,13 +70,21 @@ class Relay:
 
 @pytest.fixture
 async def relay(sqlite_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Relay]:
-    async with FakeSlack() as fake_slack, TelegramFake() as telegram, aiohttp.ClientSession() as http:
+    async with (
+        FakeSlack() as fake_slack,
+        TelegramFake() as telegram,
+        aiohttp.ClientSession() as http,
+    ):
         settings = make_settings(
             sqlite_url,
-            SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_INBOX_CHANNEL="CINBOX",
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_INBOX_CHANNEL="CINBOX",
             SLACK_API_BASE_URL=fake_slack.api_url,
-            TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
-            TELEGRAM_API_BASE_URL=telegram.base_url, RELAYBOT_PUBLIC_URL="https://relay.example.com",
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            RELAYBOT_PUBLIC_URL="https://relay.example.com",
             RELAYBOT_WORKFLOWS_DIR=str(tmp_path),  # no workflows: only people talk here
         )
         services = build_services(settings, clock)
@@ -74,8 +96,11 @@ async def relay(sqlite_url: str, clock: FakeClock, tmp_path: Path) -> AsyncItera
             component.install(app, pace_seconds=0)
 
         app = create_app(
-            settings, services=services, components=[setup_engine, setup_channels, slack],
-            background=False, migrate=False,
+            settings,
+            services=services,
+            components=[setup_engine, setup_channels, slack],
+            background=False,
+            migrate=False,
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

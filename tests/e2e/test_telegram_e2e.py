@@ -27,7 +27,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "workflows"
 SECRET = "webhook-secret_1"
 GREETING = "Hi Ada Lovelace! I'm the relaybot assistant."
 QUESTION = "What can I help you with?"
-KEYBOARD = [("Where is my order?", "order"), ("Billing question", "billing"), ("Talk to a person", "human")]
+KEYBOARD = [
+    ("Where is my order?", "order"),
+    ("Billing question", "billing"),
+    ("Talk to a person", "human"),
+]
 
 Client = TestClient[Any, Any]
 
@@ -133,7 +137,9 @@ async def test_redelivered_update_is_stored_and_answered_once(
     # on both databases the update goes through the inbound journal, once
     assert await count(client, InboundJournalEntry) == 1
     await settle(client)
-    assert await count(client, InboundJournalEntry, InboundJournalEntry.processed_at.is_not(None)) == 1
+    assert (
+        await count(client, InboundJournalEntry, InboundJournalEntry.processed_at.is_not(None)) == 1
+    )
     assert await count(client, Message, Message.direction == "in") == 1
     assert texts(fake) == [GREETING, QUESTION]
 
@@ -208,8 +214,10 @@ async def test_start_payload_is_stored_on_the_contact(client: Client, fake: Tele
 async def test_unused_update_types_are_acknowledged_and_ignored(
     client: Client, fake: TelegramFake
 ) -> None:
-    update = {"update_id": 3, "edited_channel_post": {"message_id": 1, "date": 0,
-                                                        "chat": {"id": -1, "type": "channel"}}}
+    update = {
+        "update_id": 3,
+        "edited_channel_post": {"message_id": 1, "date": 0, "chat": {"id": -1, "type": "channel"}},
+    }
     assert await post(client, update) == 200
     await settle(client)
     assert await count(client, Message) == 0

@@ -34,7 +34,9 @@ PUBLIC = "https://relay.example.com"
 SECRET = "webhook-secret_1"
 SHOP = "http://shop.test"
 BUSY = "Everyone is busy at the moment. We'll answer here as soon as someone is free."
-STILL_WAITING = "Thanks, we have your message. A colleague will answer here as soon as someone is free."
+STILL_WAITING = (
+    "Thanks, we have your message. A colleague will answer here as soon as someone is free."
+)
 
 Client = TestClient[Any, Any]
 
@@ -51,7 +53,9 @@ def workflows(tmp_path: Path) -> Path:
 
 @asynccontextmanager
 async def serve(settings: Any, clock: FakeClock, *components: Any) -> AsyncIterator[Client]:
-    app = create_app(settings, clock=clock, components=[setup_engine, *components], background=False)
+    app = create_app(
+        settings, clock=clock, components=[setup_engine, *components], background=False
+    )
     async with TestClient(TestServer(app)) as client:
         yield client
 
@@ -82,14 +86,20 @@ async def test_telegram_a_message_after_the_flow_ended_is_answered(
     database_url: str, clock: FakeClock, telegram: TelegramFake, workflows: Path
 ) -> None:
     settings = make_settings(
-        database_url, TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=SECRET,
-        TELEGRAM_API_BASE_URL=telegram.base_url, RELAYBOT_PUBLIC_URL=PUBLIC,
+        database_url,
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        TELEGRAM_API_BASE_URL=telegram.base_url,
+        RELAYBOT_PUBLIC_URL=PUBLIC,
         RELAYBOT_WORKFLOWS_DIR=str(workflows),
     )
     async with serve(settings, clock, setup_channels) as client:
-        for update_id, text in enumerate(("hi", "Talk to a person", "hello? anyone there?"), start=1):
+        for update_id, text in enumerate(
+            ("hi", "Talk to a person", "hello? anyone there?"), start=1
+        ):
             response = await client.post(
-                "/webhooks/telegram", json=message_update(update_id, text=text),
+                "/webhooks/telegram",
+                json=message_update(update_id, text=text),
                 headers=telegram_headers(SECRET),
             )
             assert response.status == 200
@@ -103,15 +113,20 @@ async def test_whatsapp_a_message_after_the_flow_ended_is_answered(
     sqlite_url: str, clock: FakeClock, twilio: TwilioFake, workflows: Path
 ) -> None:
     settings = make_settings(
-        sqlite_url, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        TWILIO_WHATSAPP_FROM="whatsapp:+14155238886", TWILIO_API_BASE_URL=twilio.url,
-        RELAYBOT_PUBLIC_URL=PUBLIC, RELAYBOT_WORKFLOWS_DIR=str(workflows),
+        sqlite_url,
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
+        TWILIO_API_BASE_URL=twilio.url,
+        RELAYBOT_PUBLIC_URL=PUBLIC,
+        RELAYBOT_WORKFLOWS_DIR=str(workflows),
     )
     async with serve(settings, clock, setup_channels) as client:
         for number, text in enumerate(("hi", "3", "hello? anyone there?"), start=1):
             params = inbound_params(f"SM{number:032x}", body=text)
             response = await client.post(
-                "/webhooks/twilio", data=params,
+                "/webhooks/twilio",
+                data=params,
                 headers=twilio_headers(PUBLIC + "/webhooks/twilio", params),
             )
             assert response.status == 200
@@ -154,7 +169,9 @@ async def test_widget_the_visitor_who_writes_after_the_checkout_tips_is_answered
     database_url: str, clock: FakeClock, workflows: Path
 ) -> None:
     settings = make_settings(
-        database_url, RELAYBOT_SECRET_KEY="widget-test-key", RELAYBOT_WIDGET_ALLOWED_ORIGINS=[SHOP],
+        database_url,
+        RELAYBOT_SECRET_KEY="widget-test-key",
+        RELAYBOT_WIDGET_ALLOWED_ORIGINS=[SHOP],
         RELAYBOT_WORKFLOWS_DIR=str(workflows),
     )
     async with serve(settings, clock, setup_widget) as client:
@@ -162,13 +179,23 @@ async def test_widget_the_visitor_who_writes_after_the_checkout_tips_is_answered
         await ws.send_json({"type": "hello"})
         assert (await ws.receive_json(timeout=10))["type"] == "welcome"
         visitor = Visitor(ws, client)
-        await visitor.send({"type": "event", "event": "form_frustration", "url": f"{SHOP}/checkout"})
-        assert await visitor.take(1) == ["Having trouble with checkout? I can help you finish your order."]
-        await visitor.send({"type": "choice", "client_id": "c1", "value": "help", "label": "Yes, please help"})
+        await visitor.send(
+            {"type": "event", "event": "form_frustration", "url": f"{SHOP}/checkout"}
+        )
+        assert await visitor.take(1) == [
+            "Having trouble with checkout? I can help you finish your order."
+        ]
+        await visitor.send(
+            {"type": "choice", "client_id": "c1", "value": "help", "label": "Yes, please help"}
+        )
         (tips,) = await visitor.take(1)
-        assert tips.endswith("If it still fails, write here what happens and a colleague will help.")
+        assert tips.endswith(
+            "If it still fails, write here what happens and a colleague will help."
+        )
         # the visitor writes as the tips ask: the checkout flow takes it and hands over
-        await visitor.send({"type": "message", "client_id": "c2", "text": "It says my card is invalid"})
+        await visitor.send(
+            {"type": "message", "client_id": "c2", "text": "It says my card is invalid"}
+        )
         busy = "Everyone is busy at the moment. A colleague will answer here as soon as someone is free."
         assert await visitor.take(1) == [busy]
         # that flow has ended; the next message is taken by no run and still answered

@@ -94,7 +94,10 @@ async def rows(client: Client, model: Any) -> list[Any]:
 
 
 async def post(
-    client: Client, params: dict[str, str], *, path: str = "/webhooks/twilio",
+    client: Client,
+    params: dict[str, str],
+    *,
+    path: str = "/webhooks/twilio",
     headers: dict[str, str] | None = None,
 ) -> int:
     signed = signed_headers(PUBLIC + path, params) if headers is None else headers
@@ -247,8 +250,11 @@ async def test_failed_delivery_takes_delivery_failed(client: Client, fake: Twili
     await settle(client)
     (run,) = await rows(client, WorkflowRun)
     assert run.status == "completed"
-    exits = [(log.step_id, log.data.get("exit")) for log in await rows(client, RunLog)
-             if log.kind == "step"]
+    exits = [
+        (log.step_id, log.data.get("exit"))
+        for log in await rows(client, RunLog)
+        if log.kind == "step"
+    ]
     assert ("topic", "delivery_failed") in exits
     stored = (await outbound(client))[1]
     assert (stored.delivery_status, stored.error_code) == ("undelivered", "63024")

@@ -79,7 +79,13 @@ class FakeServer:
     ) -> None:
         """Answer the next ``times`` requests (whose path contains ``path_contains``) with ``status``."""
         self.faults.append(
-            Fault(status=status, times=times, body=body, headers=headers or {}, path_contains=path_contains)
+            Fault(
+                status=status,
+                times=times,
+                body=body,
+                headers=headers or {},
+                path_contains=path_contains,
+            )
         )
 
     def slow_next(self, delay: float, *, times: int = 1, path_contains: str = "") -> None:
@@ -96,7 +102,9 @@ class FakeServer:
         """Requests whose path contains ``path_contains``, in arrival order."""
         return [r for r in self.requests if path_contains in r.path]
 
-    async def wait_for(self, path_contains: str, count: int = 1, limit: float = 10.0) -> list[Recorded]:
+    async def wait_for(
+        self, path_contains: str, count: int = 1, limit: float = 10.0
+    ) -> list[Recorded]:
         """Wait until at least ``count`` matching requests arrived (a safety net, not a timing test)."""
 
         async def enough() -> list[Recorded]:

@@ -89,7 +89,8 @@ def check(database: Path, fake: TelegramFake, acknowledged: set[int], result: Cr
     if missing:
         problems.append(f"{len(missing)} updates never acknowledged, e.g. {sorted(missing)[:5]}")
     stored = Counter(
-        row[0] for row in _query(database, "SELECT external_id FROM messages WHERE direction = 'in'")
+        row[0]
+        for row in _query(database, "SELECT external_id FROM messages WHERE direction = 'in'")
     )
     result.stored_messages = sum(stored.values())
     lost = [u for u in sorted(acknowledged) if stored[f"update:{u}"] == 0]
@@ -166,8 +167,9 @@ def _check_outbox(database: Path, fake: TelegramFake, result: CrashResult) -> No
     result.sends = sum(sent.values())
     never = queued - sent
     if never:
-        result.problems.append(f"{sum(never.values())} queued messages never reached the fake, "
-                               f"e.g. {list(never)[:3]}")
+        result.problems.append(
+            f"{sum(never.values())} queued messages never reached the fake, e.g. {list(never)[:3]}"
+        )
     extra = sent - queued
     result.duplicate_sends = sum(extra.values())
     if result.duplicate_sends > result.duplicate_bound:

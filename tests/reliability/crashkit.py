@@ -93,9 +93,18 @@ class ServerProcess:
         self.port = free_port()
         with self.log.open("ab") as log:
             self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
-                "--port", str(self.port),
-                cwd=self.workdir, env=self.env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
             )
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
@@ -134,7 +143,10 @@ class Load:
     """Signed updates, each chat's in order, paced to a steady rate, retried until acknowledged."""
 
     def __init__(
-        self, plan: CrashPlan, server: ServerProcess, session: aiohttp.ClientSession,
+        self,
+        plan: CrashPlan,
+        server: ServerProcess,
+        session: aiohttp.ClientSession,
         fake: TelegramFake,
     ) -> None:
         self.plan = plan
@@ -230,7 +242,9 @@ async def run_crash(plan: CrashPlan, workdir: Path) -> CrashResult:
             result.load_seconds = round(time.monotonic() - started, 2)
             result.kills = len(restarts)
             result.duplicate_bound = result.kills * plan.workers
-            result.restart_seconds_p50 = round(sorted(restarts)[len(restarts) // 2], 2) if restarts else 0.0
+            result.restart_seconds_p50 = (
+                round(sorted(restarts)[len(restarts) // 2], 2) if restarts else 0.0
+            )
             result.acknowledged = len(load.acknowledged)
             result.retried_requests = load.retries
             started = time.monotonic()
@@ -250,27 +264,36 @@ async def run_crash(plan: CrashPlan, workdir: Path) -> CrashResult:
 def _server_env(
     plan: CrashPlan, database: Path, workflows: Path, fake: TelegramFake
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELAYBOT_", "TELEGRAM_",
-                                                                    "TWILIO_", "SLACK_", "SMTP_",
-                                                                    "SHOPIFY_", "STRIPE_", "AI_"))}
-    env.update({
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "RELAYBOT_WORKFLOWS_DIR": str(workflows),
-        "RELAYBOT_POLL_INTERVAL": "0.2",
-        "RELAYBOT_OUTBOX_LEASE": "1",
-        "RELAYBOT_DISPATCHER_WORKERS": str(plan.workers),
-        "RELAYBOT_OUTBOX_BASE_BACKOFF": "0.2",
-        "RELAYBOT_LOG_LEVEL": "WARNING",
-        "TELEGRAM_BOT_TOKEN": fake.token,
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "TELEGRAM_API_BASE_URL": fake.base_url,
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            ("RELAYBOT_", "TELEGRAM_", "TWILIO_", "SLACK_", "SMTP_", "SHOPIFY_", "STRIPE_", "AI_")
+        )
+    }
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+            "RELAYBOT_WORKFLOWS_DIR": str(workflows),
+            "RELAYBOT_POLL_INTERVAL": "0.2",
+            "RELAYBOT_OUTBOX_LEASE": "1",
+            "RELAYBOT_DISPATCHER_WORKERS": str(plan.workers),
+            "RELAYBOT_OUTBOX_BASE_BACKOFF": "0.2",
+            "RELAYBOT_LOG_LEVEL": "WARNING",
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+        }
+    )
     env["PYTHONPATH"] = str(ROOT)
     return env
 
 
 async def _killer(
-    plan: CrashPlan, rng: random.Random, server: ServerProcess, load: Load,
+    plan: CrashPlan,
+    rng: random.Random,
+    server: ServerProcess,
+    load: Load,
     session: aiohttp.ClientSession,
 ) -> list[float]:
     """Kill and restart ``plan.kills`` times at seeded random points of the load.

@@ -127,8 +127,13 @@ class FuzzApp:
         return str(self.server.make_url(path))
 
     def request(
-        self, method: str, path: str, *, body: bytes | None = None,
-        headers: dict[str, str] | None = None, params: dict[str, str] | None = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
     ) -> Answer:
         async def send() -> Answer:
             async with self.http.request(

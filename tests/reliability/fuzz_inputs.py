@@ -20,12 +20,17 @@ FUZZ = settings(
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 scalars = (
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False) | st.text(max_size=40)
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=40)
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 huge_text = st.integers(min_value=0, max_value=3).map(lambda n: "x" * (10 ** (n + 2)))
@@ -48,7 +53,9 @@ def mutate(base: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
             result[key] = mutate(base[key], data)
         else:
             result[key] = data.draw(json_values)
-    for key, value in data.draw(st.dictionaries(st.text(max_size=10), json_values, max_size=2)).items():
+    for key, value in data.draw(
+        st.dictionaries(st.text(max_size=10), json_values, max_size=2)
+    ).items():
         result.setdefault(key, value)
     return result
 

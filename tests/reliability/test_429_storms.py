@@ -67,14 +67,21 @@ class Platform:
     enqueue: Callable[[], Awaitable[dict[str, list[str]]]]
 
 
-async def customer_chats(services: Services, channel: str, chats: list[str]) -> dict[str, list[str]]:
+async def customer_chats(
+    services: Services, channel: str, chats: list[str]
+) -> dict[str, list[str]]:
     """A conversation per chat, each with PER_CHAT replies queued; returns chat -> texts."""
     expected: dict[str, list[str]] = {}
     for chat in chats:
-        result = await services.inbox.receive(InboundMessage(
-            channel=channel, external_conversation_id=chat, external_message_id=f"in-{chat}",
-            sender=SenderProfile(external_id=chat, name="Ada"), text="hi",
-        ))
+        result = await services.inbox.receive(
+            InboundMessage(
+                channel=channel,
+                external_conversation_id=chat,
+                external_message_id=f"in-{chat}",
+                sender=SenderProfile(external_id=chat, name="Ada"),
+                text="hi",
+            )
+        )
         assert result.conversation_id is not None
         expected[chat] = [f"reply {n} to {chat}" for n in range(PER_CHAT)]
         async with services.uow() as tx:
@@ -91,14 +98,21 @@ def settings_for(url: str, **extra: Any) -> Settings:
 async def telegram(url: str, clock: FakeClock) -> Platform:
     fake = await TelegramFake().start()
     assert isinstance(fake, TelegramFake)
-    services = build_services(settings_for(
-        url, TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_WEBHOOK_SECRET="s",
-        TELEGRAM_API_BASE_URL=fake.base_url,
-    ), clock)
+    services = build_services(
+        settings_for(
+            url,
+            TELEGRAM_BOT_TOKEN=fake.token,
+            TELEGRAM_WEBHOOK_SECRET="s",
+            TELEGRAM_API_BASE_URL=fake.base_url,
+        ),
+        clock,
+    )
     setup_channels(web.Application(), services)
     ChannelSender(services).register()
     return Platform(
-        fake, "/sendMessage", services,
+        fake,
+        "/sendMessage",
+        services,
         lambda r: str(telegram_fake.params(r)["text"]),
         lambda: customer_chats(services, "telegram", ["1001", "1002", "1003"]),
     )
@@ -106,15 +120,24 @@ async def telegram(url: str, clock: FakeClock) -> Platform:
 
 async def twilio(url: str, clock: FakeClock) -> Platform:
     fake = await TwilioFake().start()
-    services = build_services(settings_for(
-        url, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-        TWILIO_WHATSAPP_FROM="whatsapp:+14155238886", TWILIO_API_BASE_URL=fake.url,
-    ), clock)
+    services = build_services(
+        settings_for(
+            url,
+            TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+            TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
+            TWILIO_API_BASE_URL=fake.url,
+        ),
+        clock,
+    )
     setup_channels(web.Application(), services)
     ChannelSender(services).register()
     chats = [f"whatsapp:+1415555010{n}" for n in range(CHATS)]
     return Platform(
-        fake, "/Messages.json", services, lambda r: r.form["Body"],
+        fake,
+        "/Messages.json",
+        services,
+        lambda r: r.form["Body"],
         lambda: customer_chats(services, "whatsapp", chats),
     )
 
@@ -122,10 +145,16 @@ async def twilio(url: str, clock: FakeClock) -> Platform:
 async def slack(url: str, clock: FakeClock) -> Platform:
     fake = await FakeSlack().start()
     assert isinstance(fake, FakeSlack)
-    services = build_services(settings_for(
-        url, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s", SLACK_INBOX_CHANNEL="CINBOX",
-        SLACK_API_BASE_URL=fake.api_url,
-    ), clock)
+    services = build_services(
+        settings_for(
+            url,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET="s",
+            SLACK_INBOX_CHANNEL="CINBOX",
+            SLACK_API_BASE_URL=fake.api_url,
+        ),
+        clock,
+    )
     app = web.Application()
     component = SlackComponent(services)
     component.install(app, pace_seconds=0)
@@ -138,11 +167,16 @@ async def slack(url: str, clock: FakeClock) -> Platform:
                 channel = f"C{n}"
                 expected[channel] = [f"note {i} in {channel}" for i in range(PER_CHAT)]
                 for text in expected[channel]:
-                    tx.enqueue(SLACK_POST, {"channel": channel, "text": text}, destination=f"slack:{channel}")
+                    tx.enqueue(
+                        SLACK_POST,
+                        {"channel": channel, "text": text},
+                        destination=f"slack:{channel}",
+                    )
         return expected
 
-    return Platform(fake, "/chat.postMessage", services,
-                    lambda r: str(slack_fake.params(r)["text"]), enqueue)
+    return Platform(
+        fake, "/chat.postMessage", services, lambda r: str(slack_fake.params(r)["text"]), enqueue
+    )
 
 
 async def webhook(url: str, clock: FakeClock) -> Platform:
@@ -154,8 +188,17 @@ async def webhook(url: str, clock: FakeClock) -> Platform:
         texts = [f"event {n}" for n in range(CHATS * PER_CHAT)]
         async with services.uow() as tx:
             for text in texts:
-                tx.enqueue(WEBHOOK, {"url": f"{fake.url}/hook", "body": {"text": text}, "headers": {},
-                                     "secret": None, "delivery_id": text}, key=f"webhook:{text}")
+                tx.enqueue(
+                    WEBHOOK,
+                    {
+                        "url": f"{fake.url}/hook",
+                        "body": {"text": text},
+                        "headers": {},
+                        "secret": None,
+                        "delivery_id": text,
+                    },
+                    key=f"webhook:{text}",
+                )
         return {"": texts}
 
     return Platform(fake, "/hook", services, lambda r: str(json.loads(r.body)["text"]), enqueue)
@@ -165,7 +208,9 @@ PLATFORMS = {"telegram": telegram, "twilio": twilio, "slack": slack, "webhook": 
 
 
 @pytest.fixture(params=sorted(PLATFORMS))
-async def platform(request: pytest.FixtureRequest, sqlite_url: str, clock: FakeClock) -> AsyncIterator[Platform]:
+async def platform(
+    request: pytest.FixtureRequest, sqlite_url: str, clock: FakeClock
+) -> AsyncIterator[Platform]:
     built = await PLATFORMS[request.param](sqlite_url, clock)
     yield built
     await built.services.close()
@@ -174,21 +219,25 @@ async def platform(request: pytest.FixtureRequest, sqlite_url: str, clock: FakeC
 
 async def pending(services: Services) -> int:
     async with services.db.session() as session:
-        return int(await session.scalar(
-            select(func.count()).select_from(OutboxItem).where(OutboxItem.status == "pending")
-        ) or 0)
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(OutboxItem).where(OutboxItem.status == "pending")
+            )
+            or 0
+        )
 
 
 async def test_storm_of_429s_drops_nothing_and_honours_retry_after(
     platform: Platform, clock: FakeClock
 ) -> None:
     expected = await platform.enqueue()
-    platform.fake.fail_next(429, times=STORM, headers={"Retry-After": str(RETRY_AFTER)},
-                            path_contains=platform.path)
+    platform.fake.fail_next(
+        429, times=STORM, headers={"Retry-After": str(RETRY_AFTER)}, path_contains=platform.path
+    )
     arrivals: list[tuple[datetime, str]] = []
     for _ in range(3600):
         await platform.services.outbox.run_once()
-        seen = platform.fake.received(platform.path)[len(arrivals):]
+        seen = platform.fake.received(platform.path)[len(arrivals) :]
         arrivals.extend((clock.now(), platform.text_of(r)) for r in seen)
         if not await pending(platform.services):
             break
@@ -206,5 +255,5 @@ async def test_storm_of_429s_drops_nothing_and_honours_retry_after(
         if chat:  # one chat's items go out in order
             assert [t for _, t in delivered if t in set(texts)] == texts
     for index, (refused_at, text) in enumerate(limited):
-        retried_at = next(at for at, t in arrivals[index + 1:] if t == text)
+        retried_at = next(at for at, t in arrivals[index + 1 :] if t == text)
         assert retried_at - refused_at >= timedelta(seconds=RETRY_AFTER), text

@@ -55,13 +55,17 @@ def die_after_first_run_commit() -> Iterator[list[bool]]:
 async def test_a_run_is_stored_with_its_first_step(
     services: Services, tmp_path: Path, die_after_first_run_commit: list[bool]
 ) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: greet
         trigger: {event: conversation.created}
         steps:
           - {type: send_message, text: "Hello!"}
           - {type: ask_question, question: "How can I help?", timeout: 30m, save_to: vars.topic}
-        """)
+        """,
+    )
     await bot.say("hi")
     assert die_after_first_run_commit == [True]
     (run,) = await bot.runs()

@@ -15,7 +15,9 @@ def test_telegram_button_data_of_the_wrong_type_is_400(fuzz: FuzzApp) -> None:
     update = callback_update(7, "x")
     update["callback_query"]["data"] = []
     answer = fuzz.request(
-        "POST", "/webhooks/telegram", body=json.dumps(update).encode(),
+        "POST",
+        "/webhooks/telegram",
+        body=json.dumps(update).encode(),
         headers=signed_headers(TELEGRAM_SECRET),
     )
     assert (answer.status, answer.body) == (400, b"unreadable update")

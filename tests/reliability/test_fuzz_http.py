@@ -45,23 +45,43 @@ from tests.reliability.fuzz_inputs import (
 # --------------------------------------------------------------------------- the router
 
 FUZZED = {
-    ("POST", "/webhooks/telegram"), ("POST", "/webhooks/twilio"), ("POST", "/webhooks/twilio/status"),
+    ("POST", "/webhooks/telegram"),
+    ("POST", "/webhooks/twilio"),
+    ("POST", "/webhooks/twilio/status"),
     ("POST", "/slack/events"),
-    ("POST", "/widget/session"), ("POST", "/widget/messages"), ("GET", "/widget/messages"),
-    ("OPTIONS", "/widget/session"), ("OPTIONS", "/widget/messages"), ("GET", "/widget/ws"),
-    ("GET", "/"), ("GET", "/widget/widget.js"), ("GET", "/widget/widget.css"),
-    ("GET", "/healthz"), ("GET", "/metrics"),
+    ("POST", "/widget/session"),
+    ("POST", "/widget/messages"),
+    ("GET", "/widget/messages"),
+    ("OPTIONS", "/widget/session"),
+    ("OPTIONS", "/widget/messages"),
+    ("GET", "/widget/ws"),
+    ("GET", "/"),
+    ("GET", "/widget/widget.js"),
+    ("GET", "/widget/widget.css"),
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
 }
 API = [
-    ("GET", "/api/conversations"), ("GET", "/api/conversations/{id}"),
-    ("POST", "/api/conversations/{id}/assign"), ("POST", "/api/conversations/{id}/close"),
-    ("POST", "/api/conversations/{id}/reopen"), ("POST", "/api/conversations/{id}/tags"),
-    ("DELETE", "/api/conversations/{id}/tags/{tag}"), ("POST", "/api/conversations/{id}/messages"),
-    ("GET", "/api/contacts"), ("GET", "/api/contacts/{id}"),
-    ("GET", "/api/leads"), ("POST", "/api/leads"), ("GET", "/api/leads/{id}"),
+    ("GET", "/api/conversations"),
+    ("GET", "/api/conversations/{id}"),
+    ("POST", "/api/conversations/{id}/assign"),
+    ("POST", "/api/conversations/{id}/close"),
+    ("POST", "/api/conversations/{id}/reopen"),
+    ("POST", "/api/conversations/{id}/tags"),
+    ("DELETE", "/api/conversations/{id}/tags/{tag}"),
+    ("POST", "/api/conversations/{id}/messages"),
+    ("GET", "/api/contacts"),
+    ("GET", "/api/contacts/{id}"),
+    ("GET", "/api/leads"),
+    ("POST", "/api/leads"),
+    ("GET", "/api/leads/{id}"),
     ("POST", "/api/leads/{id}/stage"),
-    ("GET", "/api/agents"), ("POST", "/api/agents"), ("PATCH", "/api/agents/{id}"),
-    ("GET", "/api/teams"), ("POST", "/api/teams"), ("POST", "/api/teams/{id}/members"),
+    ("GET", "/api/agents"),
+    ("POST", "/api/agents"),
+    ("PATCH", "/api/agents/{id}"),
+    ("GET", "/api/teams"),
+    ("POST", "/api/teams"),
+    ("POST", "/api/teams/{id}/members"),
 ]
 
 
@@ -78,9 +98,13 @@ telegram_updates = st.builds(
 
 @FUZZ
 @given(data=st.data(), update=telegram_updates)
-def test_telegram_signed_garbage(fuzz: FuzzApp, data: st.DataObject, update: dict[str, Any]) -> None:
+def test_telegram_signed_garbage(
+    fuzz: FuzzApp, data: st.DataObject, update: dict[str, Any]
+) -> None:
     body = json.dumps(mutate(update, data)).encode()
-    answer = fuzz.request("POST", "/webhooks/telegram", body=body, headers=signed_headers(TELEGRAM_SECRET))
+    answer = fuzz.request(
+        "POST", "/webhooks/telegram", body=body, headers=signed_headers(TELEGRAM_SECRET)
+    )
     assert answer.status in (200, 400), answer.body[:300]
     consistent(fuzz)
 
@@ -93,7 +117,9 @@ def test_telegram_unsigned_or_unreadable(fuzz: FuzzApp, body: bytes, secret: str
     answer = fuzz.request("POST", "/webhooks/telegram", body=body, headers=headers)
     assert answer.status == 401 and answer.body.strip()
     assert fuzz.counts() == before
-    signed = fuzz.request("POST", "/webhooks/telegram", body=body, headers=signed_headers(TELEGRAM_SECRET))
+    signed = fuzz.request(
+        "POST", "/webhooks/telegram", body=body, headers=signed_headers(TELEGRAM_SECRET)
+    )
     assert signed.status in (200, 400), signed.body[:300]
     consistent(fuzz)
 
@@ -111,8 +137,19 @@ def mutate_form(base: dict[str, str], data: st.DataObject) -> dict[str, str]:
         else:
             form[key] = data.draw(form_values)
     extra_keys = st.sampled_from(
-        ["NumMedia", "MediaUrl0", "MediaContentType0", "Latitude", "Longitude", "ButtonPayload",
-         "ButtonText", "ErrorCode", "ErrorMessage", "ReferralBody", "OriginalRepliedMessageSid"]
+        [
+            "NumMedia",
+            "MediaUrl0",
+            "MediaContentType0",
+            "Latitude",
+            "Longitude",
+            "ButtonPayload",
+            "ButtonText",
+            "ErrorCode",
+            "ErrorMessage",
+            "ReferralBody",
+            "OriginalRepliedMessageSid",
+        ]
     ) | st.text(max_size=10)
     for key, value in data.draw(st.dictionaries(extra_keys, form_values, max_size=3)).items():
         form[key] = value
@@ -132,7 +169,9 @@ def test_twilio_message_signed_garbage(fuzz: FuzzApp, data: st.DataObject, sid: 
 @given(data=st.data(), path=st.sampled_from(["/webhooks/twilio", "/webhooks/twilio/status"]))
 def test_twilio_badly_signed_changes_nothing(fuzz: FuzzApp, data: st.DataObject, path: str) -> None:
     before = fuzz.counts()
-    form = mutate_form(inbound_params() if path.endswith("twilio") else status_params("SM1", "sent"), data)
+    form = mutate_form(
+        inbound_params() if path.endswith("twilio") else status_params("SM1", "sent"), data
+    )
     signature = data.draw(st.none() | header_values)
     body = urlencode(form).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -144,10 +183,16 @@ def test_twilio_badly_signed_changes_nothing(fuzz: FuzzApp, data: st.DataObject,
 
 
 @FUZZ
-@given(data=st.data(), status=st.sampled_from(["queued", "sent", "delivered", "read", "failed",
-                                               "undelivered", "bogus", ""]))
+@given(
+    data=st.data(),
+    status=st.sampled_from(
+        ["queued", "sent", "delivered", "read", "failed", "undelivered", "bogus", ""]
+    ),
+)
 def test_twilio_status_signed_garbage(fuzz: FuzzApp, data: st.DataObject, status: str) -> None:
-    form = mutate_form(status_params("SM" + "b" * 32, status, data.draw(st.none() | form_values)), data)
+    form = mutate_form(
+        status_params("SM" + "b" * 32, status, data.draw(st.none() | form_values)), data
+    )
     answer = fuzz.twilio("/webhooks/twilio/status", form)
     accepted_or_explained(answer)
     consistent(fuzz)
@@ -156,25 +201,57 @@ def test_twilio_status_signed_garbage(fuzz: FuzzApp, data: st.DataObject, status
 # --------------------------------------------------------------------------- Slack
 
 SLACK_EVENT = {
-    "token": "legacy", "team_id": "T0001", "api_app_id": "A0001", "type": "event_callback",
-    "event_id": "Ev1", "event_time": 1767603600,
-    "event": {"type": "message", "channel": "CINBOX", "user": "UAGENT", "text": "hi",
-              "ts": "1767603600.000100", "thread_ts": "1767603600.000001"},
+    "token": "legacy",
+    "team_id": "T0001",
+    "api_app_id": "A0001",
+    "type": "event_callback",
+    "event_id": "Ev1",
+    "event_time": 1767603600,
+    "event": {
+        "type": "message",
+        "channel": "CINBOX",
+        "user": "UAGENT",
+        "text": "hi",
+        "ts": "1767603600.000100",
+        "thread_ts": "1767603600.000001",
+    },
 }
 SLACK_ACTION = {
-    "type": "block_actions", "team": {"id": "T0001"}, "user": {"id": "UADMIN"},
-    "api_app_id": "A0001", "trigger_id": "t.1", "response_url": "http://127.0.0.1:9/respond",
-    "channel": {"id": "CINBOX"}, "container": {"type": "message"},
+    "type": "block_actions",
+    "team": {"id": "T0001"},
+    "user": {"id": "UADMIN"},
+    "api_app_id": "A0001",
+    "trigger_id": "t.1",
+    "response_url": "http://127.0.0.1:9/respond",
+    "channel": {"id": "CINBOX"},
+    "container": {"type": "message"},
     "actions": [{"action_id": "relay_claim", "block_id": "b", "value": "1", "type": "button"}],
 }
 SLACK_COMMAND = {
-    "token": "legacy", "team_id": "T0001", "channel_id": "CINBOX", "user_id": "UADMIN",
-    "user_name": "admin", "command": "/relay", "text": "queue", "api_app_id": "A0001",
-    "response_url": "http://127.0.0.1:9/respond", "trigger_id": "t.2",
+    "token": "legacy",
+    "team_id": "T0001",
+    "channel_id": "CINBOX",
+    "user_id": "UADMIN",
+    "user_name": "admin",
+    "command": "/relay",
+    "text": "queue",
+    "api_app_id": "A0001",
+    "response_url": "http://127.0.0.1:9/respond",
+    "trigger_id": "t.2",
 }
-action_ids = st.sampled_from(["relay_claim", "relay_assign", "relay_unassign", "relay_close",
-                              "relay_reopen", "relay_tag", "relay_open_thread", "relay_wf_enable",
-                              "relay_wf_disable"])
+action_ids = st.sampled_from(
+    [
+        "relay_claim",
+        "relay_assign",
+        "relay_unassign",
+        "relay_close",
+        "relay_reopen",
+        "relay_tag",
+        "relay_open_thread",
+        "relay_wf_enable",
+        "relay_wf_disable",
+    ]
+)
 
 
 def slack_body(data: st.DataObject) -> tuple[bytes, str]:
@@ -184,20 +261,30 @@ def slack_body(data: st.DataObject) -> tuple[bytes, str]:
     if kind in ("action", "view"):
         base = dict(SLACK_ACTION)
         if kind == "view":
-            base = {**base, "type": "view_submission", "view": {
-                "callback_id": "relay_tag_modal", "private_metadata": data.draw(st.text(max_size=20)),
-                "state": {"values": {"tag": {"tag_value": {"value": data.draw(texts)}}}}}}
+            base = {
+                **base,
+                "type": "view_submission",
+                "view": {
+                    "callback_id": "relay_tag_modal",
+                    "private_metadata": data.draw(st.text(max_size=20)),
+                    "state": {"values": {"tag": {"tag_value": {"value": data.draw(texts)}}}},
+                },
+            }
         else:
-            action = {**SLACK_ACTION["actions"][0], "action_id": data.draw(action_ids),
-                      "value": data.draw(st.text(max_size=20))}
+            action = {
+                **SLACK_ACTION["actions"][0],
+                "action_id": data.draw(action_ids),
+                "value": data.draw(st.text(max_size=20)),
+            }
             base = {**base, "actions": [mutate(action, data)]}
         payload = json.dumps(mutate(base, data))
         return urlencode({"payload": payload}).encode(), "application/x-www-form-urlencoded"
     if kind == "command":
         form = {**SLACK_COMMAND, "text": data.draw(st.text(max_size=60))}
         return urlencode(mutate_form(form, data)).encode(), "application/x-www-form-urlencoded"
-    return data.draw(raw_bodies), data.draw(st.sampled_from(
-        ["application/json", "application/x-www-form-urlencoded", "text/plain"]))
+    return data.draw(raw_bodies), data.draw(
+        st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain"])
+    )
 
 
 @FUZZ
@@ -211,7 +298,9 @@ def test_slack_signed_garbage(fuzz: FuzzApp, data: st.DataObject) -> None:
 
 @FUZZ
 @given(data=st.data(), secret=header_values)
-def test_slack_badly_signed_changes_nothing(fuzz: FuzzApp, data: st.DataObject, secret: str) -> None:
+def test_slack_badly_signed_changes_nothing(
+    fuzz: FuzzApp, data: st.DataObject, secret: str
+) -> None:
     before = fuzz.counts()
     body, content_type = slack_body(data)
     answer = fuzz.slack_post(body, content_type, secret=secret + "-wrong")
@@ -222,14 +311,33 @@ def test_slack_badly_signed_changes_nothing(fuzz: FuzzApp, data: st.DataObject, 
 # --------------------------------------------------------------------------- admin API
 
 path_values = st.integers(-5, 10).map(str) | st.text(
-    st.characters(blacklist_characters="/?#%", blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=20
+    st.characters(blacklist_characters="/?#%", blacklist_categories=["Cs", "Cc"]),
+    min_size=1,
+    max_size=20,
 )
-API_FIELDS = ["agent_id", "team_id", "tag", "text", "name", "expected_amount", "currency",
-              "conversation_id", "stage", "email", "slack_user_id", "roles", "capacity", "available"]
-api_bodies = st.dictionaries(st.sampled_from(API_FIELDS) | st.text(max_size=8), json_values, max_size=5)
+API_FIELDS = [
+    "agent_id",
+    "team_id",
+    "tag",
+    "text",
+    "name",
+    "expected_amount",
+    "currency",
+    "conversation_id",
+    "stage",
+    "email",
+    "slack_user_id",
+    "roles",
+    "capacity",
+    "available",
+]
+api_bodies = st.dictionaries(
+    st.sampled_from(API_FIELDS) | st.text(max_size=8), json_values, max_size=5
+)
 query_params = st.dictionaries(
     st.sampled_from(["status", "channel", "tag", "unassigned", "limit", "offset", "stage", "q"]),
-    header_values, max_size=3,
+    header_values,
+    max_size=3,
 )
 
 
@@ -237,20 +345,35 @@ query_params = st.dictionaries(
 def api_data(fuzz: FuzzApp) -> None:
     """A conversation to point the ids at."""
     update = message_update(1, text="hello")
-    answer = fuzz.request("POST", "/webhooks/telegram", body=json.dumps(update).encode(),
-                          headers=signed_headers(TELEGRAM_SECRET))
+    answer = fuzz.request(
+        "POST",
+        "/webhooks/telegram",
+        body=json.dumps(update).encode(),
+        headers=signed_headers(TELEGRAM_SECRET),
+    )
     assert answer.status == 200
 
 
 @FUZZ
 @given(data=st.data(), route=st.sampled_from(API))
-def test_admin_api(fuzz: FuzzApp, api_data: None, data: st.DataObject, route: tuple[str, str]) -> None:
+def test_admin_api(
+    fuzz: FuzzApp, api_data: None, data: st.DataObject, route: tuple[str, str]
+) -> None:
     method, template = route
     path = template.replace("{id}", quote(data.draw(path_values), safe=""))
     path = path.replace("{tag}", quote(data.draw(path_values), safe=""))
-    body = json.dumps(data.draw(api_bodies)).encode() if data.draw(st.booleans()) else data.draw(raw_bodies)
-    answer = fuzz.request(method, path, body=body, headers={**AUTH, "Content-Type": "application/json"},
-                          params=data.draw(query_params))
+    body = (
+        json.dumps(data.draw(api_bodies)).encode()
+        if data.draw(st.booleans())
+        else data.draw(raw_bodies)
+    )
+    answer = fuzz.request(
+        method,
+        path,
+        body=body,
+        headers={**AUTH, "Content-Type": "application/json"},
+        params=data.draw(query_params),
+    )
     assert answer.status < 500, (method, path, body, answer.body[:300])
     if answer.status in (404, 405) and answer.content_type == "text/plain":
         assert answer.body.strip()  # the router: no such path (an id of "{", say)
@@ -265,10 +388,13 @@ def test_admin_api(fuzz: FuzzApp, api_data: None, data: st.DataObject, route: tu
 
 
 @FUZZ
-@given(path=st.sampled_from(["/", "/widget/widget.js", "/widget/widget.css", "/healthz", "/metrics",
-                             "/widget/ws"]),
-       params=st.dictionaries(header_values, header_values, max_size=3),
-       origin=origins)
+@given(
+    path=st.sampled_from(
+        ["/", "/widget/widget.js", "/widget/widget.css", "/healthz", "/metrics", "/widget/ws"]
+    ),
+    params=st.dictionaries(header_values, header_values, max_size=3),
+    origin=origins,
+)
 def test_pages(fuzz: FuzzApp, path: str, params: dict[str, str], origin: str | None) -> None:
     answer = fuzz.request("GET", path, params=params, headers=origin_headers(origin))
     accepted_or_explained(answer)

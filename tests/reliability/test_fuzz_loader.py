@@ -33,17 +33,26 @@ FIELD_NAMES = {name for names in STEP_DEFS.values() for name in names}
 SOURCE = "flows/fuzzed.yaml"
 
 FUZZ = settings(
-    max_examples=100, derandomize=True, database=None, deadline=None,
+    max_examples=100,
+    derandomize=True,
+    database=None,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 
 scalars = (
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)
-    | st.text(max_size=20) | st.sampled_from(["30m", "P1D", "{{ vars.x }}", "", "end", "greet"])
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.sampled_from(["30m", "P1D", "{{ vars.x }}", "", "end", "greet"])
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -100,8 +109,15 @@ def documents(draw: st.DrawFn) -> Any:
         return document
     return {
         "name": draw(st.sampled_from(["fuzzed", ""]) | st.text(max_size=10)),
-        "trigger": draw(st.sampled_from([{"event": "conversation.created"},
-                                         {"event": "message.received", "text_matches": "("}]) | values),
+        "trigger": draw(
+            st.sampled_from(
+                [
+                    {"event": "conversation.created"},
+                    {"event": "message.received", "text_matches": "("},
+                ]
+            )
+            | values
+        ),
         "steps": draw(st.lists(schema_steps(), max_size=4)),
     }
 
@@ -116,7 +132,7 @@ def texts(draw: st.DrawFn) -> str:
         text = str(document)
     if draw(st.integers(0, 4)) == 0:
         cut = draw(st.integers(0, len(text)))
-        text = text[:cut] + draw(st.text(max_size=5)) + text[cut + draw(st.integers(0, 3)):]
+        text = text[:cut] + draw(st.text(max_size=5)) + text[cut + draw(st.integers(0, 3)) :]
     return text
 
 
@@ -136,8 +152,11 @@ def test_loader_raises_only_its_error_and_says_where(text: str) -> None:
         assert problem.file == SOURCE
         assert problem.where and problem.reason.strip()
         if problem.where != "file":
-            assert problem.field or problem.where.startswith("step ") or problem.where in (
-                "workflow", "trigger", "conditions"), problem
+            assert (
+                problem.field
+                or problem.where.startswith("step ")
+                or problem.where in ("workflow", "trigger", "conditions")
+            ), problem
 
 
 @FUZZ
@@ -151,7 +170,9 @@ def test_step_problems_name_the_step_and_field(document: Any) -> None:
                 assert problem.where != "step ", problem
                 # the field, or a reason naming the fields (or the step as a whole is wrong)
                 named = any(f"{name} " in problem.reason for name in FIELD_NAMES)
-                assert problem.field or named or problem.reason.startswith("must be a mapping"), problem
+                assert problem.field or named or problem.reason.startswith("must be a mapping"), (
+                    problem
+                )
 
 
 def test_a_step_that_is_not_a_mapping_says_so() -> None:

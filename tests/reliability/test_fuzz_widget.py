@@ -26,14 +26,21 @@ from tests.reliability.fuzz_inputs import (
     raw_bodies,
 )
 
-frames = st.sampled_from([
-    {"type": "message", "client_id": "c-1", "text": "hello"},
-    {"type": "choice", "client_id": "c-2", "value": "order", "label": "Order"},
-    {"type": "event", "event": "rage_click", "url": "https://shop.example.com/checkout",
-     "selector": "#pay", "details": {"clicks": 5}},
-    {"type": "ping"},
-    {"type": "hello", "token": None, "page": "https://shop.example.com/"},
-])
+frames = st.sampled_from(
+    [
+        {"type": "message", "client_id": "c-1", "text": "hello"},
+        {"type": "choice", "client_id": "c-2", "value": "order", "label": "Order"},
+        {
+            "type": "event",
+            "event": "rage_click",
+            "url": "https://shop.example.com/checkout",
+            "selector": "#pay",
+            "details": {"clicks": 5},
+        },
+        {"type": "ping"},
+        {"type": "hello", "token": None, "page": "https://shop.example.com/"},
+    ]
+)
 
 
 def frame_bodies(data: st.DataObject) -> bytes:
@@ -56,7 +63,9 @@ def widget_token(fuzz: FuzzApp) -> str:
 @given(data=st.data(), origin=origins)
 def test_widget_session(fuzz: FuzzApp, data: st.DataObject, origin: str | None) -> None:
     if data.draw(st.booleans()):
-        hello = mutate({"token": "t", "user": {"id": "u1", "hash": "h", "name": "Ada"}, "page": "/"}, data)
+        hello = mutate(
+            {"token": "t", "user": {"id": "u1", "hash": "h", "name": "Ada"}, "page": "/"}, data
+        )
         body = json.dumps(hello).encode()
     else:
         body = data.draw(raw_bodies)
@@ -71,13 +80,19 @@ def test_widget_messages(
     fuzz: FuzzApp, widget_token: str, data: st.DataObject, origin: str | None
 ) -> None:
     token = widget_token
-    authorization = data.draw(st.sampled_from([f"Bearer {token}", "", "Bearer nope"]) | header_values)
+    authorization = data.draw(
+        st.sampled_from([f"Bearer {token}", "", "Bearer nope"]) | header_values
+    )
     headers = {**origin_headers(origin), "Authorization": authorization}
     answer = fuzz.request("POST", "/widget/messages", body=frame_bodies(data), headers=headers)
     accepted_or_explained(answer)
     since = data.draw(st.none() | header_values)
-    answer = fuzz.request("GET", "/widget/messages", headers=headers,
-                          params={"since": since} if since is not None else None)
+    answer = fuzz.request(
+        "GET",
+        "/widget/messages",
+        headers=headers,
+        params={"since": since} if since is not None else None,
+    )
     accepted_or_explained(answer)
     for path in ("/widget/session", "/widget/messages"):
         accepted_or_explained(fuzz.request("OPTIONS", path, headers=origin_headers(origin)))
@@ -90,10 +105,12 @@ def test_widget_websocket(fuzz: FuzzApp, data: st.DataObject) -> None:
     hello: Any = data.draw(st.sampled_from([{"type": "hello"}, {"type": "hello", "token": "bad"}]))
     if data.draw(st.booleans()):
         hello = mutate(hello, data)
-    garbage: list[tuple[bytes, bool]] = data.draw(st.lists(
-        st.tuples(st.builds(frame_bodies, st.data()) | st.binary(max_size=50), st.booleans()),
-        max_size=4,
-    ))
+    garbage: list[tuple[bytes, bool]] = data.draw(
+        st.lists(
+            st.tuples(st.builds(frame_bodies, st.data()) | st.binary(max_size=50), st.booleans()),
+            max_size=4,
+        )
+    )
 
     async def talk() -> list[Any]:
         async with fuzz.http.ws_connect(fuzz.url("/widget/ws"), headers={"Origin": SHOP}) as ws:

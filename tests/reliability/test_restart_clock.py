@@ -78,14 +78,18 @@ async def test_a_jump_backwards_refires_nothing_and_fires_nothing_early(
 async def test_a_waiting_run_continues_once_across_restart_and_jumps(
     services: Services, tmp_path: Path, clock: FakeClock
 ) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: later
         trigger: {event: conversation.created}
         steps:
           - {type: send_message, text: "See you tomorrow"}
           - {type: wait, duration: 24h}
           - {type: send_message, text: "Good morning"}
-        """)
+        """,
+    )
     await bot.say("hi")
     assert bot.take() == ["See you tomorrow"]
     start_time = clock.now()

@@ -112,7 +112,13 @@ async def _healthy(http: aiohttp.ClientSession, server: Server) -> None:
 
 @contextlib.asynccontextmanager
 async def cluster(
-    base_url: str, count: int, telegram_url: str, token: str, workflows: Path, logs: Path, **env: str
+    base_url: str,
+    count: int,
+    telegram_url: str,
+    token: str,
+    workflows: Path,
+    logs: Path,
+    **env: str,
 ) -> AsyncIterator[Cluster]:
     """A fresh database migrated once (``relaybot migrate``), then ``count`` processes on it."""
     db = PostgresDatabase(base_url)
@@ -133,7 +139,12 @@ async def cluster(
     servers: list[Server] = []
     try:
         migrate = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "migrate", cwd=ROOT, env=environment,
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "migrate",
+            cwd=ROOT,
+            env=environment,
             stdout=subprocess.DEVNULL,
         )
         assert await migrate.wait() == 0
@@ -142,14 +153,26 @@ async def cluster(
             log = logs / f"serve-{index}.log"
             with log.open("wb") as out:
                 proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                    cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+                    sys.executable,
+                    "-m",
+                    "bot.cli",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    cwd=ROOT,
+                    env=environment,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
                 )
             servers.append(Server(f"http://127.0.0.1:{port}", proc, log))
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as http:
             for server in servers:
                 await _healthy(http, server)
-            yield Cluster(db, servers, http, db.url.replace("postgresql+asyncpg://", "postgresql://"))
+            yield Cluster(
+                db, servers, http, db.url.replace("postgresql+asyncpg://", "postgresql://")
+            )
     finally:
         for server in servers:
             if server.alive:

@@ -30,7 +30,9 @@ steps:
 def base_url() -> str:
     url = postgres_url()
     if url is None:
-        pytest.skip(f"the scale-out suite runs several processes on PostgreSQL: set {POSTGRES_URL_VAR}")
+        pytest.skip(
+            f"the scale-out suite runs several processes on PostgreSQL: set {POSTGRES_URL_VAR}"
+        )
     return url
 
 

@@ -137,7 +137,10 @@ async def test_messages_and_timers_spread_over_three_processes(
         assert {chat: sorted(texts) for chat, texts in reminders.items()} == {
             chat: ["reminder a", "reminder b"] for chat in chats
         }
-        assert await lab.scalar("SELECT count(*) FROM timers WHERE status = 'fired'") == 2 * CONVERSATIONS
+        assert (
+            await lab.scalar("SELECT count(*) FROM timers WHERE status = 'fired'")
+            == 2 * CONVERSATIONS
+        )
         fired = [await lab.metric(s, "relaybot_timers_fired_total") for s in lab.servers]
         assert sum(fired) == 2 * CONVERSATIONS
         assert len(telegram.calls("sendMessage")) == total + 2 * CONVERSATIONS
@@ -149,15 +152,23 @@ async def test_killing_a_process_mid_load_loses_nothing(
     chats = list(range(FIRST_CHAT, FIRST_CHAT + KILL_CONVERSATIONS))
     total = KILL_CONVERSATIONS * PER_CONVERSATION
     async with cluster(
-        base_url, PROCESSES, telegram.base_url, telegram.token, workflows, tmp_path,
-        RELAYBOT_OUTBOX_LEASE="3", RELAYBOT_TIMER_LEASE="3",
+        base_url,
+        PROCESSES,
+        telegram.base_url,
+        telegram.token,
+        workflows,
+        tmp_path,
+        RELAYBOT_OUTBOX_LEASE="3",
+        RELAYBOT_TIMER_LEASE="3",
     ) as lab:
         victim = lab.servers[0]
 
         async def kill_mid_load() -> None:
             # once a third of the messages are stored, SIGKILL one process
             await wait_until(
-                lab, "SELECT count(*) FROM messages WHERE direction = 'in'", lambda n: n >= total // 3
+                lab,
+                "SELECT count(*) FROM messages WHERE direction = 'in'",
+                lambda n: n >= total // 3,
             )
             victim.kill()
             await victim.proc.wait()
@@ -210,7 +221,9 @@ async def test_a_widget_visitor_on_one_process_sees_a_reply_made_on_another(
     ) as lab:
         a, b, c = lab.servers
         async with lab.http.ws_connect(f"{a.base}/widget/ws") as ws:
-            await ws.send_json({"type": "hello", "token": None, "user": None, "page": "http://shop.test/"})
+            await ws.send_json(
+                {"type": "hello", "token": None, "user": None, "page": "http://shop.test/"}
+            )
             welcome = await ws.receive_json(timeout=LIMIT)
             assert welcome["type"] == "welcome"
             # only B runs while the visitor's message is stored, answered and sent

@@ -87,19 +87,26 @@ async def running(
     telegram = TelegramFake(token=TELEGRAM_TOKEN)
     twilio = TwilioFake(auth_token=values["TWILIO_AUTH_TOKEN"])
     async with (
-        FakeSlack(values["SLACK_BOT_TOKEN"]) as fake_slack, aiohttp.ClientSession() as http,
+        FakeSlack(values["SLACK_BOT_TOKEN"]) as fake_slack,
+        aiohttp.ClientSession() as http,
         contextlib.AsyncExitStack() as stack,
     ):
         for fake in (telegram, twilio):
             await fake.start()
             stack.push_async_callback(fake.stop)
         settings = make_settings(
-            sqlite_url, **values,
-            RELAYBOT_LOG_LEVEL="DEBUG", RELAYBOT_LOG_MESSAGE_TEXT=str(request.param),
-            SLACK_INBOX_CHANNEL="CINBOX", SLACK_API_BASE_URL=fake_slack.api_url,
-            TELEGRAM_API_BASE_URL=telegram.base_url, RELAYBOT_PUBLIC_URL=PUBLIC_URL,
-            TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
-            TWILIO_API_BASE_URL=twilio.url, RELAYBOT_WORKFLOWS_DIR=str(tmp_path),
+            sqlite_url,
+            **values,
+            RELAYBOT_LOG_LEVEL="DEBUG",
+            RELAYBOT_LOG_MESSAGE_TEXT=str(request.param),
+            SLACK_INBOX_CHANNEL="CINBOX",
+            SLACK_API_BASE_URL=fake_slack.api_url,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            RELAYBOT_PUBLIC_URL=PUBLIC_URL,
+            TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+            TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
+            TWILIO_API_BASE_URL=twilio.url,
+            RELAYBOT_WORKFLOWS_DIR=str(tmp_path),
         )
         stack.enter_context(logging_restored())
         log = capture(settings)
@@ -113,8 +120,11 @@ async def running(
             component.install(app, pace_seconds=0)
 
         app = create_app(
-            settings, services=services, components=[setup_engine, setup_channels, slack],
-            background=False, migrate=False,
+            settings,
+            services=services,
+            components=[setup_engine, setup_channels, slack],
+            background=False,
+            migrate=False,
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -134,7 +144,8 @@ async def talk(traffic: Traffic) -> None:
     then a signed WhatsApp message and an agent's answer sent through Twilio."""
     await set_webhook(traffic.services.settings, traffic.http)
     async with traffic.http.post(
-        f"{traffic.base}/webhooks/telegram", json=message_update(1, text=CUSTOMER_TEXT),
+        f"{traffic.base}/webhooks/telegram",
+        json=message_update(1, text=CUSTOMER_TEXT),
         headers=signed_headers(FIXED["TELEGRAM_WEBHOOK_SECRET"]),
     ) as response:
         assert response.status == 200
@@ -153,7 +164,9 @@ async def talk(traffic: Traffic) -> None:
 
     form = inbound_params(body=WHATSAPP_TEXT)
     headers = twilio_signed(PUBLIC_URL + "/webhooks/twilio", form, traffic.twilio.auth_token)
-    async with traffic.http.post(f"{traffic.base}/webhooks/twilio", data=form, headers=headers) as response:
+    async with traffic.http.post(
+        f"{traffic.base}/webhooks/twilio", data=form, headers=headers
+    ) as response:
         assert response.status == 200
     await settle(traffic.services)
     (header,) = [m for m in traffic.fake_slack.messages if "on whatsapp" in str(m.get("text"))]
@@ -167,7 +180,9 @@ async def talk(traffic: Traffic) -> None:
 
 
 @pytest.mark.parametrize("running", [False], indirect=True)
-async def test_debug_log_holds_no_secret_and_no_message_text(running: tuple[Traffic, io.StringIO]) -> None:
+async def test_debug_log_holds_no_secret_and_no_message_text(
+    running: tuple[Traffic, io.StringIO],
+) -> None:
     traffic, log = running
     await talk(traffic)
     text = log.getvalue()
@@ -180,7 +195,9 @@ async def test_debug_log_holds_no_secret_and_no_message_text(running: tuple[Traf
 
 
 @pytest.mark.parametrize("running", [True], indirect=True)
-async def test_message_texts_are_logged_only_when_asked_for(running: tuple[Traffic, io.StringIO]) -> None:
+async def test_message_texts_are_logged_only_when_asked_for(
+    running: tuple[Traffic, io.StringIO],
+) -> None:
     traffic, log = running
     await talk(traffic)
     text = log.getvalue()

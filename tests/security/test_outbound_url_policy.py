@@ -38,7 +38,14 @@ def ai_settings(base_url: str, **values: Any) -> Settings:
 
 def _answer(host: str, address: str, port: int) -> ResolveResult:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    return {"hostname": host, "host": address, "port": port, "family": family, "proto": 0, "flags": 0}
+    return {
+        "hostname": host,
+        "host": address,
+        "port": port,
+        "family": family,
+        "proto": 0,
+        "flags": 0,
+    }
 
 
 class RebindingResolver(AbstractResolver):

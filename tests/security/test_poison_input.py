@@ -66,7 +66,9 @@ def services_of(client: Client) -> Services:
 
 async def inbound(services: Services) -> list[Message]:
     async with services.db.session() as session:
-        rows = await session.scalars(select(Message).where(Message.direction == "in").order_by(Message.id))
+        rows = await session.scalars(
+            select(Message).where(Message.direction == "in").order_by(Message.id)
+        )
         return list(rows)
 
 
@@ -78,7 +80,9 @@ async def telegram(client: Client, body: bytes, secret: str = SECRET) -> int:
 
 async def whatsapp(client: Client, params: dict[str, str]) -> int:
     path = "/webhooks/twilio"
-    response = await client.post(path, data=params, headers=tw.signed_headers(PUBLIC + path, params))
+    response = await client.post(
+        path, data=params, headers=tw.signed_headers(PUBLIC + path, params)
+    )
     return response.status
 
 
@@ -109,7 +113,9 @@ async def test_telegram_text_with_nul_or_lone_surrogate_is_stored_cleaned(
     assert entry.payload["message"]["text"] == f"a{FFFD}b"
 
 
-async def test_telegram_journaled_nul_is_cleaned_when_normalized(client: Client, clock: FakeClock) -> None:
+async def test_telegram_journaled_nul_is_cleaned_when_normalized(
+    client: Client, clock: FakeClock
+) -> None:
     """An update already in the journal with a NUL in it (or a sender's name with one)."""
     services = services_of(client)
     update = tg.message_update(
@@ -137,12 +143,18 @@ async def test_telegram_long_text_is_cut_and_marked(client: Client) -> None:
 
 
 @pytest.mark.parametrize("depth", [70, 5000])
-async def test_telegram_deeply_nested_update_is_refused_with_400(client: Client, depth: int) -> None:
+async def test_telegram_deeply_nested_update_is_refused_with_400(
+    client: Client, depth: int
+) -> None:
     update = tg.message_update(1, text="hi")
-    update["message"]["reply_markup"] = json.loads("[" * depth + "]" * depth) if depth < 900 else None
+    update["message"]["reply_markup"] = (
+        json.loads("[" * depth + "]" * depth) if depth < 900 else None
+    )
     body = json.dumps(update).encode()
     if depth >= 900:
-        body = body.replace(b'"reply_markup": null', b'"reply_markup": ' + b"[" * depth + b"]" * depth)
+        body = body.replace(
+            b'"reply_markup": null', b'"reply_markup": ' + b"[" * depth + b"]" * depth
+        )
     assert await telegram(client, body) == 400
     services = services_of(client)
     assert refused(services, "telegram", "too_deep") == 1
@@ -151,15 +163,18 @@ async def test_telegram_deeply_nested_update_is_refused_with_400(client: Client,
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("date", 10**30), ("date", -1), ("message_id", 2**64), ("update_id", -(2**70))]
+    ("field", "value"),
+    [("date", 10**30), ("date", -1), ("message_id", 2**64), ("update_id", -(2**70))],
 )
 async def test_telegram_numbers_out_of_range_are_refused_with_400(
     client: Client, field: str, value: int
 ) -> None:
     """Read later, such an update would stop the journal (python-telegram-bot overflows)."""
-    update = tg.message_update(1, caption="a photo", photo=[
-        {"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}
-    ])
+    update = tg.message_update(
+        1,
+        caption="a photo",
+        photo=[{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}],
+    )
     (update if field == "update_id" else update["message"])[field] = value
     assert await telegram(client, json.dumps(update).encode()) == 400
     assert refused(services_of(client), "telegram", "unreadable") == 1
@@ -207,7 +222,9 @@ async def test_whatsapp_long_body_is_cut_and_marked(client: Client) -> None:
 
 async def test_whatsapp_forged_request_is_counted(client: Client) -> None:
     params = tw.inbound_params("SM" + "3" * 32)
-    response = await client.post("/webhooks/twilio", data=params, headers={"X-Twilio-Signature": "x"})
+    response = await client.post(
+        "/webhooks/twilio", data=params, headers={"X-Twilio-Signature": "x"}
+    )
     assert response.status == 401
     assert refused(services_of(client), "whatsapp", "bad_signature") == 1
 
@@ -267,8 +284,12 @@ def frames(services: Services, clock: FakeClock) -> FrameHandler:
         await services.inbox.visitor_event("widget", visitor_id, event_type, data)
 
     return FrameHandler(
-        clock, services.inbox.receive, visitor_event, RateLimiter(clock, 10, 1.0),
-        Cooldown(clock, timedelta(minutes=5)), 4000,
+        clock,
+        services.inbox.receive,
+        visitor_event,
+        RateLimiter(clock, 10, 1.0),
+        Cooldown(clock, timedelta(minutes=5)),
+        4000,
     )
 
 
@@ -289,4 +310,3 @@ async def test_widget_event_details_with_nul_are_recorded_cleaned(
     frame = EventFrame(type="event", event="idle", url="https://x/", details={"k\x00": "v\ud800"})
     (answer,) = await frames.handle(VisitorSession("v-2"), frame)
     assert answer == {"type": "event_ack", "event": "idle", "accepted": True}
-

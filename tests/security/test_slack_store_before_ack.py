@@ -42,8 +42,12 @@ class Desk:
     """The app with Slack and Telegram on one database, which can be stopped and started again."""
 
     def __init__(
-        self, settings: Settings, clock: FakeClock, http: aiohttp.ClientSession,
-        fake_slack: FakeSlack, telegram: TelegramFake,
+        self,
+        settings: Settings,
+        clock: FakeClock,
+        http: aiohttp.ClientSession,
+        fake_slack: FakeSlack,
+        telegram: TelegramFake,
     ) -> None:
         self.settings, self.clock, self.http = settings, clock, http
         self.fake_slack, self.telegram = fake_slack, telegram
@@ -59,8 +63,11 @@ class Desk:
             component.install(app, pace_seconds=0)
 
         app = create_app(
-            self.settings, services=self.services, components=[setup_engine, setup_channels, slack],
-            background=False, migrate=False,
+            self.settings,
+            services=self.services,
+            components=[setup_engine, setup_channels, slack],
+            background=False,
+            migrate=False,
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -79,7 +86,8 @@ class Desk:
     async def customer_writes(self, update_id: int, text: str) -> str:
         """A Telegram message; the ts of the Slack thread it is mirrored into."""
         async with self.http.post(
-            f"{self.base}/webhooks/telegram", json=message_update(update_id, text=text),
+            f"{self.base}/webhooks/telegram",
+            json=message_update(update_id, text=text),
             headers=signed_headers(TELEGRAM_SECRET),
         ) as response:
             assert response.status == 200
@@ -92,13 +100,21 @@ class Desk:
 
 @pytest.fixture
 async def desk(database_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Desk]:
-    async with FakeSlack() as fake_slack, TelegramFake() as telegram, aiohttp.ClientSession() as http:
+    async with (
+        FakeSlack() as fake_slack,
+        TelegramFake() as telegram,
+        aiohttp.ClientSession() as http,
+    ):
         settings = make_settings(
             database_url,
-            SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_INBOX_CHANNEL="CINBOX",
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_INBOX_CHANNEL="CINBOX",
             SLACK_API_BASE_URL=fake_slack.api_url,
-            TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
-            TELEGRAM_API_BASE_URL=telegram.base_url, RELAYBOT_PUBLIC_URL="https://relay.example.com",
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_WEBHOOK_SECRET=TELEGRAM_SECRET,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            RELAYBOT_PUBLIC_URL="https://relay.example.com",
             RELAYBOT_WORKFLOWS_DIR=str(tmp_path),
             RELAYBOT_STORE_TIMEOUT=0.5,  # a locked SQLite file: give up storing quickly
             RELAYBOT_DB_STATEMENT_TIMEOUT_MS=1000,  # a locked PostgreSQL table: the same
@@ -174,7 +190,10 @@ async def test_a_retry_after_a_restart_does_not_reach_the_customer_twice(desk: D
         assert status == 200
         await desk.backend.wait_called("agent_reply")
         await settle(desk.services)
-        assert desk.telegram_texts() == ["It went out this morning.", "Tell me if it has not arrived."]
+        assert desk.telegram_texts() == [
+            "It went out this morning.",
+            "Tell me if it has not arrived.",
+        ]
         assert desk.backend.finished["agent_reply"] == 1
 
 
@@ -185,7 +204,9 @@ async def test_a_reply_stored_but_not_handled_before_a_restart_is_handled_once_a
         await add_agents(desk.services)
         thread_ts = await desk.customer_writes(1, "Is it in stock?")
         body = {
-            "type": "event_callback", "team_id": TEAM_ID, "event_id": "EvCUT",
+            "type": "event_callback",
+            "team_id": TEAM_ID,
+            "event_id": "EvCUT",
             "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
             "event": thread_reply("Yes, two left.", thread_ts),
         }

@@ -102,7 +102,9 @@ def app_settings(sqlite_url: str, tmp_path: Path, store_timeout: float) -> Setti
 @asynccontextmanager
 async def running(settings: Settings, clock: FakeClock, background: bool) -> AsyncIterator[Client]:
     app = create_app(
-        settings, clock=clock, components=[setup_engine, setup_channels, setup_widget],
+        settings,
+        clock=clock,
+        components=[setup_engine, setup_channels, setup_widget],
         background=background,
     )
     async with TestClient(TestServer(app)) as client:
@@ -127,7 +129,9 @@ async def still_serving(client: Client) -> None:
 
 async def telegram_update(client: Client, update_id: int, text: str) -> ClientResponse:
     update = telegram.message_update(update_id, text=text)
-    return await client.post("/webhooks/telegram", json=update, headers=telegram.signed_headers(SECRET))
+    return await client.post(
+        "/webhooks/telegram", json=update, headers=telegram.signed_headers(SECRET)
+    )
 
 
 async def whatsapp_message(client: Client, sid: str, body: str) -> ClientResponse:
@@ -139,7 +143,9 @@ async def whatsapp_message(client: Client, sid: str, body: str) -> ClientRespons
 async def stored(client: Client, text: str) -> int:
     async with services_of(client).db.read() as session:
         count = await session.scalar(
-            select(func.count()).select_from(Message).where(Message.direction == "in", Message.text == text)
+            select(func.count())
+            .select_from(Message)
+            .where(Message.direction == "in", Message.text == text)
         )
     return int(count or 0)
 
@@ -189,7 +195,9 @@ async def test_telegram_update_waits_for_the_lock_and_is_acknowledged_once_store
         journal = services_of(client).journal
         async with OtherWriter(path) as writer:
             sending = asyncio.create_task(telegram_update(client, 8, "anyone there?"))
-            await until(lambda: journal.arrived == 1)  # at the door, its commit waiting for the lock
+            await until(
+                lambda: journal.arrived == 1
+            )  # at the door, its commit waiting for the lock
             await still_serving(client)
             assert not sending.done()
             writer.release()
@@ -214,8 +222,12 @@ async def test_whatsapp_message_behind_waiting_background_work_is_refused_for_no
                 await tx.session.execute(text("UPDATE inbound_journal SET error = error"))
 
         async with OtherWriter(path) as writer:
-            background = asyncio.create_task(background_write())  # holds the gate, waiting for the lock
-            refused = await asyncio.wait_for(whatsapp_message(client, "SM" + "1" * 32, "hi"), SAFETY_S)
+            background = asyncio.create_task(
+                background_write()
+            )  # holds the gate, waiting for the lock
+            refused = await asyncio.wait_for(
+                whatsapp_message(client, "SM" + "1" * 32, "hi"), SAFETY_S
+            )
             assert_retry_later(refused)
             await still_serving(client)
             assert not background.done()

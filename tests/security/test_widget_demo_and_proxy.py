@@ -69,7 +69,8 @@ def test_make_run_serves_in_demo_mode() -> None:
 
 def proxy_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
-        r.getMessage() for r in caplog.records
+        r.getMessage()
+        for r in caplog.records
         if r.levelno == logging.WARNING and "X-Forwarded-For" in r.getMessage()
     ]
 
@@ -110,10 +111,14 @@ async def test_a_client_cannot_dodge_the_session_limit_with_its_own_forwarded_fo
     )
     async with widget_app(settings, clock) as client:
         statuses = [
-            await new_session(client, Origin=SHOP, **{"X-Forwarded-For": f"10.0.{i}.1, 203.0.113.7"})
+            await new_session(
+                client, Origin=SHOP, **{"X-Forwarded-For": f"10.0.{i}.1, 203.0.113.7"}
+            )
             for i in range(61)
         ]
         assert statuses[:60] == [200] * 60
         assert statuses[60] == 429
-        other = await new_session(client, Origin=SHOP, **{"X-Forwarded-For": "10.0.0.1, 198.51.100.9"})
+        other = await new_session(
+            client, Origin=SHOP, **{"X-Forwarded-For": "10.0.0.1, 198.51.100.9"}
+        )
         assert other == 200

@@ -79,5 +79,8 @@ def test_declined_says_which_safeguard_and_why() -> None:
     assert result.outcome == "declined"
     assert result.reason == "rejected by Ana"
     assert result.data == {
-        "safeguard": "approval", "decision": "rejected", "by": "U1", "summary": "refund 1 of pi",
+        "safeguard": "approval",
+        "decision": "rejected",
+        "by": "U1",
+        "summary": "refund 1 of pi",
     }

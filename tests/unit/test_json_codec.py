@@ -27,7 +27,9 @@ def test_dumps_and_loads_agree_with_the_standard_library(value: Any) -> None:
 
 
 def test_special_values_are_written_as_the_standard_library_writes_them() -> None:
-    assert dumps({"n": math.nan, "i": math.inf, 1: "é"}) == '{"n": NaN, "i": Infinity, "1": "\\u00e9"}'
+    assert (
+        dumps({"n": math.nan, "i": math.inf, 1: "é"}) == '{"n": NaN, "i": Infinity, "1": "\\u00e9"}'
+    )
 
 
 def test_an_unknown_type_is_refused() -> None:
@@ -36,7 +38,9 @@ def test_an_unknown_type_is_refused() -> None:
 
 
 @pytest.mark.parametrize("text", [" {} ", '{"a": 1} x', "", "{", b'{"a": 1}'])
-def test_anything_but_one_bare_document_reads_or_fails_as_json_loads_does(text: str | bytes) -> None:
+def test_anything_but_one_bare_document_reads_or_fails_as_json_loads_does(
+    text: str | bytes,
+) -> None:
     try:
         expected: Any = json.loads(text)
     except ValueError as exc:

@@ -28,13 +28,34 @@ def with_change(update: dict[str, Any], path: str, value: object) -> dict[str, A
 @pytest.mark.parametrize(
     ("update", "problem"),
     [
-        (with_change(message_update(1, text="hi"), "message.text", 5), "message.text must be of type str"),
-        (with_change(message_update(1, text="hi"), "message.chat.id", "42"), "message.chat.id must be of type int"),
-        (with_change(message_update(1, text="hi"), "message.message_id", True), "message.message_id must be of type int"),
-        (with_change(message_update(1, text="hi"), "message.from", []), "message.from must be an object"),
-        (with_change(message_update(1, text="hi"), "message", "text"), "message must be of type dict"),
-        (with_change(callback_update(2, "x"), "callback_query.data", []), "callback_query.data must be of type str"),
-        (with_change(callback_update(2, "x"), "callback_query.from", None), "callback_query.from is missing"),
+        (
+            with_change(message_update(1, text="hi"), "message.text", 5),
+            "message.text must be of type str",
+        ),
+        (
+            with_change(message_update(1, text="hi"), "message.chat.id", "42"),
+            "message.chat.id must be of type int",
+        ),
+        (
+            with_change(message_update(1, text="hi"), "message.message_id", True),
+            "message.message_id must be of type int",
+        ),
+        (
+            with_change(message_update(1, text="hi"), "message.from", []),
+            "message.from must be an object",
+        ),
+        (
+            with_change(message_update(1, text="hi"), "message", "text"),
+            "message must be of type dict",
+        ),
+        (
+            with_change(callback_update(2, "x"), "callback_query.data", []),
+            "callback_query.data must be of type str",
+        ),
+        (
+            with_change(callback_update(2, "x"), "callback_query.from", None),
+            "callback_query.from is missing",
+        ),
     ],
 )
 def test_wrong_types_are_named(update: dict[str, Any], problem: str) -> None:

@@ -44,14 +44,18 @@ def test_only_configured_channels_are_on(
 ) -> None:
     # built outside a running loop, as `relaybot serve` does: no session is opened here
     app = create_app(
-        make_settings(sqlite_url, **values), clock=FakeClock(), components=[setup_channels],
+        make_settings(sqlite_url, **values),
+        clock=FakeClock(),
+        components=[setup_channels],
         background=False,
     )
     from bot.services import SERVICES
 
     assert set(app[SERVICES].channels) == channels
-    expected = {"telegram": {"/webhooks/telegram"},
-                "whatsapp": {"/webhooks/twilio", "/webhooks/twilio/status"}}
+    expected = {
+        "telegram": {"/webhooks/telegram"},
+        "whatsapp": {"/webhooks/twilio", "/webhooks/twilio/status"},
+    }
     for name in ("telegram", "whatsapp"):
         assert (expected[name] <= paths(app)) is (name in channels)
     assert app[SERVICES]._http is None

@@ -19,8 +19,11 @@ async def test_window_decision_reaches_the_channel(services: Services, clock: Fa
     ChannelSender(services).register()
     received = await services.inbox.receive(
         InboundMessage(
-            channel="whatsapp", external_conversation_id="whatsapp:+1555", external_message_id="m1",
-            sender=SenderProfile(external_id="whatsapp:+1555"), text="hi",
+            channel="whatsapp",
+            external_conversation_id="whatsapp:+1555",
+            external_message_id="m1",
+            sender=SenderProfile(external_id="whatsapp:+1555"),
+            text="hi",
         )
     )
     wrote_at = clock.now()
@@ -33,7 +36,8 @@ async def test_window_decision_reaches_the_channel(services: Services, clock: Fa
         clock.advance(timedelta(hours=25))
     inside, outside = channel.sent
     assert inside.metadata == {
-        "freeform_allowed": True, "last_customer_message_at": wrote_at.isoformat(),
+        "freeform_allowed": True,
+        "last_customer_message_at": wrote_at.isoformat(),
     }
     assert outside.metadata["freeform_allowed"] is False
     assert outside.template is not None

@@ -73,7 +73,10 @@ async def test_ai_reply_is_generated_once(
         await bot.say("hello")
         assert bot.take() == ["Hi Ada, welcome!"]
         (request,) = ai.received()
-        assert request.json()["messages"][0] == {"role": "system", "content": "Greet the customer warmly."}
+        assert request.json()["messages"][0] == {
+            "role": "system",
+            "content": "Greet the customer warmly.",
+        }
         await bot.settle()
         assert len(ai.received()) == 1
         assert any(log.message == "ai reply: generated" for log in await bot.logs())
@@ -113,7 +116,10 @@ async def test_ai_agent_answers_until_a_human_is_asked_for(
         ai.reply_with("We ship in 2 days.")
         await bot.say("how fast do you ship?")
         assert bot.take() == ["We ship in 2 days."]
-        assert ai.received()[0].json()["messages"][0]["content"] == "You answer questions about our shop."
+        assert (
+            ai.received()[0].json()["messages"][0]["content"]
+            == "You answer questions about our shop."
+        )
         await bot.say("can I talk to a human please")
         assert bot.take() == [
             "I'll bring in a colleague who can help you further. Someone will answer here soon."
@@ -159,8 +165,13 @@ async def test_notification_email_and_signed_webhook(
     async with FakeSMTP() as smtp, Receiver() as hook:
         flow = NOTIFY_FLOW.replace("{{ vars.hook }}", f"{hook.url}/hook")
         bot = await start(
-            database_url, clock, write(tmp_path, flow), SMTP_HOST="127.0.0.1",
-            SMTP_PORT=smtp.port, SMTP_FROM="bot@example.com", SMTP_STARTTLS=False,
+            database_url,
+            clock,
+            write(tmp_path, flow),
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=smtp.port,
+            SMTP_FROM="bot@example.com",
+            SMTP_STARTTLS=False,
         )
         try:
             await bot.say("hello")
@@ -168,7 +179,9 @@ async def test_notification_email_and_signed_webhook(
             assert mail.message["To"] == "team@example.com"
             assert mail.message["Subject"] == "New chat from Ada"
             (got,) = hook.received("/hook")
-            assert verify_signature("hook-secret", got.headers["X-Relaybot-Signature"], got.body, clock.now())
+            assert verify_signature(
+                "hook-secret", got.headers["X-Relaybot-Signature"], got.body, clock.now()
+            )
             assert got.json()["conversation"]
         finally:
             await bot.services.close()
@@ -181,7 +194,9 @@ async def test_email_not_configured_is_reported(
     bot = await start(database_url, clock, write(tmp_path, flow))
     try:
         await bot.say("hello")
-        assert any("e-mail notifications are not configured" in log.message for log in await bot.logs())
+        assert any(
+            "e-mail notifications are not configured" in log.message for log in await bot.logs()
+        )
     finally:
         await bot.services.close()
 
@@ -203,8 +218,13 @@ async def test_email_goes_out_when_slack_cannot_be_used(
 ) -> None:
     async with FakeSMTP() as smtp:
         bot = await start(
-            database_url, clock, write(tmp_path, ROLE_FLOW), SMTP_HOST="127.0.0.1",
-            SMTP_PORT=smtp.port, SMTP_FROM="bot@example.com", SMTP_STARTTLS=False,
+            database_url,
+            clock,
+            write(tmp_path, ROLE_FLOW),
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=smtp.port,
+            SMTP_FROM="bot@example.com",
+            SMTP_STARTTLS=False,
         )
         try:
             await add_agent(bot, "Mia", roles=["sales_manager"])
@@ -214,11 +234,15 @@ async def test_email_goes_out_when_slack_cannot_be_used(
             assert mail.message["To"] == "mia@example.com"
             assert mail.message["Subject"] == "VIP chat from Ada"
             (run,) = await bot.runs()
-            errors = [(log.step_id, log.message) for log in await bot.logs(run.id) if log.kind == "error"]
-            assert errors == [(
-                "tell",
-                "notification via slack not sent: Slack notifications are not configured "
-                "(set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)",
-            )]
+            errors = [
+                (log.step_id, log.message) for log in await bot.logs(run.id) if log.kind == "error"
+            ]
+            assert errors == [
+                (
+                    "tell",
+                    "notification via slack not sent: Slack notifications are not configured "
+                    "(set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)",
+                )
+            ]
         finally:
             await bot.services.close()

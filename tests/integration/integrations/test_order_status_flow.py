@@ -34,7 +34,9 @@ async def bot(database_url: str, clock: FakeClock, shop: FakeShopify) -> AsyncIt
 
 async def ask_for(bot: Harness, email: str, number: str) -> list[str]:
     await bot.say("Hi, where is my order?")
-    assert bot.take() == ["I can check that for you. Which e-mail address did you use for the order?"]
+    assert bot.take() == [
+        "I can check that for you. Which e-mail address did you use for the order?"
+    ]
     await bot.say(email)
     assert bot.take() == ["And the order number? (it looks like #1001)"]
     await bot.say(number)
@@ -43,7 +45,9 @@ async def ask_for(bot: Harness, email: str, number: str) -> list[str]:
 
 async def test_success_tells_status_and_tracking(bot: Harness, shop: FakeShopify) -> None:
     shop.add_order(
-        "#1001", email="ada@example.com", fulfillment="PARTIALLY_FULFILLED",
+        "#1001",
+        email="ada@example.com",
+        fulfillment="PARTIALLY_FULFILLED",
         tracking=[("1Z999", "https://track.example/1Z999", "UPS")],
     )
     assert await ask_for(bot, "Ada@Example.com", "#1001") == [
@@ -57,7 +61,10 @@ async def test_success_tells_status_and_tracking(bot: Harness, shop: FakeShopify
 async def test_success_without_tracking(bot: Harness, shop: FakeShopify) -> None:
     shop.add_order("#1002", email="ada@example.com", fulfillment="UNFULFILLED")
     replies = await ask_for(bot, "ada@example.com", "1002")
-    assert replies[1] == "There is no tracking number yet. You'll get one by e-mail as soon as it ships."
+    assert (
+        replies[1]
+        == "There is no tracking number yet. You'll get one by e-mail as soon as it ships."
+    )
 
 
 async def test_someone_elses_order_is_declined_then_handed_over(
@@ -95,6 +102,8 @@ async def test_not_configured_is_failure(database_url: str, clock: FakeClock) ->
     bot = await start(database_url, clock, FLOW)
     try:
         replies = await ask_for(bot, "ada@example.com", "#1001")
-        assert replies[0] == "I can't reach our order system right now, so I'll bring in a colleague."
+        assert (
+            replies[0] == "I can't reach our order system right now, so I'll bring in a colleague."
+        )
     finally:
         await bot.services.close()

@@ -38,7 +38,9 @@ async def api() -> AsyncIterator[FakeStripe]:
 
 @pytest.fixture
 async def bot(database_url: str, clock: FakeClock, api: FakeStripe) -> AsyncIterator[Harness]:
-    harness = await start(database_url, clock, FLOW, STRIPE_API_KEY=KEY, STRIPE_API_BASE_URL=api.url)
+    harness = await start(
+        database_url, clock, FLOW, STRIPE_API_KEY=KEY, STRIPE_API_BASE_URL=api.url
+    )
     yield harness
     await harness.services.close()
 
@@ -60,7 +62,9 @@ async def run_status(bot: Harness) -> tuple[str, str | None]:
 
 async def test_confirmed_refund_succeeds_once(bot: Harness, api: FakeStripe) -> None:
     payment = api.add_payment(5000)
-    assert await ask_refund(bot, payment.intent, "12.50") == [f"Refund 12.50 USD of {payment.intent}?"]
+    assert await ask_refund(bot, payment.intent, "12.50") == [
+        f"Refund 12.50 USD of {payment.intent}?"
+    ]
     assert bot.channel.sent[-1].choices[0].value == "yes"
     assert await run_status(bot) == ("waiting", "confirmation")
     assert api.received("/v1/refunds") == []
@@ -172,14 +176,25 @@ async def test_retried_refund_refunds_once(bot: Harness, api: FakeStripe) -> Non
     action = actions.get("stripe.refund")
     assert action is not None
     confirmed = {
-        "granted": True, "by": "customer", "idempotency_key": next(iter(keys)),
-        "target": payment.intent, "amount": "12.5", "currency": "usd",
+        "granted": True,
+        "by": "customer",
+        "idempotency_key": next(iter(keys)),
+        "target": payment.intent,
+        "amount": "12.5",
+        "currency": "usd",
     }
     again = await action(
-        {"payment_intent": payment.intent, "amount": "12.5", "reason": "requested_by_customer",
-         "confirm_with_customer": True, "require_approval_above": 50},
+        {
+            "payment_intent": payment.intent,
+            "amount": "12.5",
+            "reason": "requested_by_customer",
+            "confirm_with_customer": True,
+            "require_approval_above": 50,
+        },
         ActionContext(
-            run_id=run.id, step_id="refund_intent", idempotency_key=keys.pop(),
+            run_id=run.id,
+            step_id="refund_intent",
+            idempotency_key=keys.pop(),
             context={"refund_confirmation": confirmed},
         ),
     )
@@ -199,8 +214,12 @@ async def test_crash_after_the_customers_yes_refunds_once(
         await ask_refund(first, payment.intent, "12.50")
         await first.services.inbox.receive(
             InboundMessage(
-                channel="test", external_conversation_id="c1", external_message_id="yes-1",
-                sender=SenderProfile(external_id="c1", name="Ada"), kind="text", text="yes",
+                channel="test",
+                external_conversation_id="c1",
+                external_message_id="yes-1",
+                sender=SenderProfile(external_id="c1", name="Ada"),
+                kind="text",
+                text="yes",
             )
         )
         async with first.services.db.session() as session:

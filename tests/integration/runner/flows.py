@@ -46,12 +46,24 @@ def exits(logs: list[RunLog]) -> list[tuple[str | None, Any]]:
 
 
 async def add_agent(
-    bot: Harness, name: str, *, team: str | None = None, available: bool = True,
-    capacity: int = 10, slack_user_id: str | None = None, roles: list[str] | None = None,
+    bot: Harness,
+    name: str,
+    *,
+    team: str | None = None,
+    available: bool = True,
+    capacity: int = 10,
+    slack_user_id: str | None = None,
+    roles: list[str] | None = None,
 ) -> int:
     async with bot.services.uow() as tx:
-        agent = Agent(name=name, roles=roles or [], available=available, capacity=capacity,
-                      slack_user_id=slack_user_id, email=f"{name.lower()}@example.com")
+        agent = Agent(
+            name=name,
+            roles=roles or [],
+            available=available,
+            capacity=capacity,
+            slack_user_id=slack_user_id,
+            email=f"{name.lower()}@example.com",
+        )
         tx.session.add(agent)
         await tx.session.flush()
         if team is not None:
@@ -65,12 +77,19 @@ async def add_agent(
 
 
 async def add_lead(
-    bot: Harness, *, conversation: int | None = None, amount: str | None = None,
+    bot: Harness,
+    *,
+    conversation: int | None = None,
+    amount: str | None = None,
     stage: str | None = None,
 ) -> int:
     async with bot.services.uow() as tx:
         lead = await leads.create_lead(
-            tx, bot.services.pipeline, name="Acme deal", stage=stage, conversation_id=conversation,
+            tx,
+            bot.services.pipeline,
+            name="Acme deal",
+            stage=stage,
+            conversation_id=conversation,
             expected_amount=Decimal(amount) if amount is not None else None,
         )
         lead_id = lead.id

@@ -43,7 +43,9 @@ def answering(outcome: str) -> Action:
     async def action(inputs: dict[str, Any], ctx: ActionContext) -> ActionResult:
         if outcome == "raise":
             raise RuntimeError("boom")
-        return ActionResult(outcome=outcome, data={"answer": f"for {inputs['who']}"}, reason=outcome)
+        return ActionResult(
+            outcome=outcome, data={"answer": f"for {inputs['who']}"}, reason=outcome
+        )
 
     return action
 

@@ -59,8 +59,11 @@ async def arrive(bot: Harness, text: str = "hi") -> None:
     for chat in CHATS:
         await bot.services.inbox.receive(
             InboundMessage(
-                channel=bot.channel.name, external_conversation_id=chat, external_message_id=f"{chat}-{text}",
-                sender=SenderProfile(external_id=chat, name=chat.title()), text=text,
+                channel=bot.channel.name,
+                external_conversation_id=chat,
+                external_message_id=f"{chat}-{text}",
+                sender=SenderProfile(external_id=chat, name=chat.title()),
+                text=text,
             )
         )
 
@@ -68,7 +71,9 @@ async def arrive(bot: Harness, text: str = "hi") -> None:
 async def pending_events(services: Services, type_: str) -> list[DomainEvent]:
     async with services.db.read() as session:
         rows = await session.scalars(
-            select(Event).where(Event.type == type_, Event.delivered_at.is_(None)).order_by(Event.id)
+            select(Event)
+            .where(Event.type == type_, Event.delivered_at.is_(None))
+            .order_by(Event.id)
         )
         return [DomainEvent.from_row(row) for row in rows]
 
@@ -110,7 +115,9 @@ async def test_a_redelivered_group_starts_nothing_twice(services: Services, tmp_
 async def test_a_second_asking_workflow_waits_its_turn_as_when_started_alone(
     services: Services, tmp_path: Path
 ) -> None:
-    bot = await start(services, tmp_path, GREET_AND_ASK, GREET_AND_ASK.replace("name: greet", "name: other"))
+    bot = await start(
+        services, tmp_path, GREET_AND_ASK, GREET_AND_ASK.replace("name: greet", "name: other")
+    )
     await arrive(bot)
     await bot.settle()
     runs = await bot.runs()
@@ -140,7 +147,9 @@ async def test_due_timers_fire_together(services: Services, tmp_path: Path) -> N
     assert await services.scheduler.run_once() == 0
 
 
-async def test_a_busy_conversation_fires_after_the_others(services: Services, tmp_path: Path) -> None:
+async def test_a_busy_conversation_fires_after_the_others(
+    services: Services, tmp_path: Path
+) -> None:
     bot = await start(services, tmp_path, WAIT_THEN_NUDGE)
     await arrive(bot)
     await bot.settle()
@@ -165,7 +174,9 @@ async def _completed_runs(services: Services) -> int:
         return len(list(runs))
 
 
-async def test_a_dispatcher_burst_starts_every_conversation_once(services: Services, tmp_path: Path) -> None:
+async def test_a_dispatcher_burst_starts_every_conversation_once(
+    services: Services, tmp_path: Path
+) -> None:
     """Through the real dispatcher: the burst of events groups, and each run starts once."""
     bot = await start(services, tmp_path, GREET_AND_ASK)
     await arrive(bot)
@@ -180,13 +191,17 @@ async def test_a_dispatcher_burst_starts_every_conversation_once(services: Servi
 
 async def test_runs_of_one_conversation_fire_in_turn(services: Services, tmp_path: Path) -> None:
     """The second run due in a conversation sees what the first one's call changed."""
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: tagger
         trigger: {event: conversation.created}
         steps:
           - {type: wait, duration: 1h}
           - {type: add_tag, tag: followed-up}
-        """, """
+        """,
+        """
         name: reader
         trigger: {event: conversation.created}
         steps:
@@ -199,7 +214,8 @@ async def test_runs_of_one_conversation_fire_in_turn(services: Services, tmp_pat
             else: unseen
           - {id: seen, type: send_message, text: "seen", next: end}
           - {id: unseen, type: send_message, text: "not seen"}
-        """)
+        """,
+    )
     await arrive(bot)
     await bot.settle()
     bot.clock.advance(timedelta(hours=1))
@@ -220,15 +236,25 @@ async def test_runs_stored_together_are_refused_if_one_changed_meanwhile(
 
     def row(run: WorkflowRun, seen: int) -> dict[str, Any]:
         return {
-            "b_id": run.id, "b_seen": seen, "v_state": run.state, "v_status": "failed",
-            "v_waiting_for": None, "v_lock_version": run.lock_version + 1,
-            "v_updated_at": bot.clock.now(), "v_error": "overwritten", "v_finished_at": bot.clock.now(),
+            "b_id": run.id,
+            "b_seen": seen,
+            "v_state": run.state,
+            "v_status": "failed",
+            "v_waiting_for": None,
+            "v_lock_version": run.lock_version + 1,
+            "v_updated_at": bot.clock.now(),
+            "v_error": "overwritten",
+            "v_finished_at": bot.clock.now(),
         }
 
     with pytest.raises(StaleRunError):
         async with services.uow() as tx:
-            await write_runs(tx, [row(first, first.lock_version), row(second, second.lock_version - 1)])
-    assert {(r.status, r.lock_version) for r in await bot.runs()} == {("waiting", first.lock_version)}
+            await write_runs(
+                tx, [row(first, first.lock_version), row(second, second.lock_version - 1)]
+            )
+    assert {(r.status, r.lock_version) for r in await bot.runs()} == {
+        ("waiting", first.lock_version)
+    }
     async with services.uow() as tx:
         await write_runs(tx, [row(first, first.lock_version), row(second, second.lock_version)])
     stored = {r.id: (r.status, r.error) for r in await bot.runs()}

@@ -49,7 +49,9 @@ async def test_changes_made_elsewhere_are_seen_after_the_recheck_interval(
     await catalog.refresh()
     async with services.uow() as tx:  # as another process would: straight to the table
         await tx.session.execute(
-            update(WorkflowRow).values(enabled=False, updated_at=services.clock.now().replace(year=2099))
+            update(WorkflowRow).values(
+                enabled=False, updated_at=services.clock.now().replace(year=2099)
+            )
         )
     ticks.now += RECHECK_S / 2
     await catalog.refresh()

@@ -76,18 +76,22 @@ async def test_operator(
 
 async def test_channel_equals(services: Services, tmp_path: Path) -> None:
     """Seed: "source equals WhatsApp" (our recording channel is called test)."""
-    bot = await start(services, tmp_path, gated(
-        {"field": "conversation.source", "op": "eq", "value": "test"}, "conversation.created"
-    ))
+    bot = await start(
+        services,
+        tmp_path,
+        gated(
+            {"field": "conversation.source", "op": "eq", "value": "test"}, "conversation.created"
+        ),
+    )
     await bot.say("hi")
     assert len(await bot.runs()) == 1
 
 
 async def test_tag_contains_vip(services: Services, tmp_path: Path) -> None:
     """Seed: "tag contains VIP"."""
-    bot = await start(services, tmp_path, gated(
-        {"field": "conversation.tags", "op": "contains", "value": "VIP"}
-    ))
+    bot = await start(
+        services, tmp_path, gated({"field": "conversation.tags", "op": "contains", "value": "VIP"})
+    )
     await bot.say("hi")
     assert await bot.runs() == []
     await tag(bot, 1, "VIP")
@@ -95,23 +99,27 @@ async def test_tag_contains_vip(services: Services, tmp_path: Path) -> None:
     assert len(await bot.runs()) == 1
 
 
-@pytest.mark.parametrize(("amount", "holds"), [("7500.50", True), ("5000.00", False), (None, False)])
+@pytest.mark.parametrize(
+    ("amount", "holds"), [("7500.50", True), ("5000.00", False), (None, False)]
+)
 async def test_expected_amount_above_5000(
     services: Services, tmp_path: Path, amount: str | None, holds: bool
 ) -> None:
     """Seed: "expected billing amount > 5000", a Decimal column compared as a number."""
-    bot = await start(services, tmp_path, gated(
-        {"field": "lead.expected_amount", "op": "gt", "value": 5000}, "lead.created"
-    ))
+    bot = await start(
+        services,
+        tmp_path,
+        gated({"field": "lead.expected_amount", "op": "gt", "value": 5000}, "lead.created"),
+    )
     await add_lead(bot, amount=amount)
     assert len(await bot.runs()) == (1 if holds else 0)
 
 
 async def test_at_least_three_messages(services: Services, tmp_path: Path) -> None:
     """Seed: "conversation has at least 3 messages"."""
-    bot = await start(services, tmp_path, gated(
-        {"field": "conversation.message_count", "op": "gte", "value": 3}
-    ))
+    bot = await start(
+        services, tmp_path, gated({"field": "conversation.message_count", "op": "gte", "value": 3})
+    )
     await bot.say("one")
     await bot.say("two")
     assert await bot.runs() == []
@@ -120,7 +128,10 @@ async def test_at_least_three_messages(services: Services, tmp_path: Path) -> No
 
 
 async def test_nested_any_inside_all(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: nested
         trigger: {event: message.received}
         conditions:
@@ -131,27 +142,33 @@ async def test_nested_any_inside_all(services: Services, tmp_path: Path) -> None
                 - {field: message.text, op: contains, value: invoice}
         steps:
           - {type: set_variable, name: ran, value: "1"}
-        """)
+        """,
+    )
     await bot.say("where is my order")
     await bot.say("need an invoice")
     assert len(await bot.runs()) == 1
 
 
 async def test_conditions_false_logs_values_compared(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, gated(
-        {"field": "conversation.message_count", "op": "gte", "value": 3}
-    ))
+    bot = await start(
+        services, tmp_path, gated({"field": "conversation.message_count", "op": "gte", "value": 3})
+    )
     await bot.say("one")
     (skip,) = [log for log in await bot.logs() if log.kind == "skip"]
     assert skip.run_id is None
-    assert skip.message.startswith("not started on message.received") and "conditions false" in skip.message
+    assert (
+        skip.message.startswith("not started on message.received")
+        and "conditions false" in skip.message
+    )
     (check,) = skip.data["checks"]
     assert check["field"] == "conversation.message_count"
     assert check["expected"] == 3 and check["actual"] == 1 and check["result"] is False
 
 
 async def test_conditions_held_are_logged_on_the_run(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, gated({"field": "message.text", "op": "contains", "value": "hi"}))
+    bot = await start(
+        services, tmp_path, gated({"field": "message.text", "op": "contains", "value": "hi"})
+    )
     await bot.say("hi")
     (run,) = await bot.runs()
     (condition,) = [log for log in await bot.logs(run.id) if log.kind == "condition"]

@@ -49,7 +49,10 @@ async def test_name_renames_a_returning_customer(
                     await session.scalars(
                         select(Contact.name)
                         .join(ContactIdentity, ContactIdentity.contact_id == Contact.id)
-                        .where(ContactIdentity.channel == "console", ContactIdentity.external_id == "regular")
+                        .where(
+                            ContactIdentity.channel == "console",
+                            ContactIdentity.external_id == "regular",
+                        )
                     )
                 )
         finally:

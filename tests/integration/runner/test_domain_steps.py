@@ -137,12 +137,16 @@ async def test_offer_times_out(services: Services, tmp_path: Path) -> None:
 
 
 async def test_close_conversation(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: bye
         trigger: {event: message.received, text_contains: bye}
         steps:
           - {type: close_conversation}
-        """)
+        """,
+    )
     await bot.say("bye")
     async with services.db.session() as session:
         row = await session.get(Conversation, 1)
@@ -152,7 +156,10 @@ async def test_close_conversation(services: Services, tmp_path: Path) -> None:
 
 
 async def test_add_and_remove_tag(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: tagger
         trigger: {event: conversation.created}
         steps:
@@ -160,7 +167,8 @@ async def test_add_and_remove_tag(services: Services, tmp_path: Path) -> None:
           - {type: add_tag, tag: new}
           - {type: remove_tag, tag: new}
           - {type: send_message, text: "{{ conversation.tags }}"}
-        """)
+        """,
+    )
     await bot.say("hi")
     async with services.uow() as tx:
         assert await conversations.tags_of(tx, 1) == ["VIP"]
@@ -169,14 +177,18 @@ async def test_add_and_remove_tag(services: Services, tmp_path: Path) -> None:
 
 
 async def test_tags_on_a_lead_without_conversation(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: lead-tags
         trigger: {event: lead.created}
         steps:
           - {type: add_tag, tag: inbound}
           - {type: add_tag, tag: cold}
           - {type: remove_tag, tag: cold}
-        """)
+        """,
+    )
     lead_id = await add_lead(bot)
     async with services.db.session() as session:
         lead = await session.get(Lead, lead_id)
@@ -184,27 +196,37 @@ async def test_tags_on_a_lead_without_conversation(services: Services, tmp_path:
 
 
 async def test_change_lead_stage(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: qualify
         trigger: {event: lead.created}
         conditions: {all: [{field: lead.expected_amount, op: gte, value: 1000}]}
         steps:
           - {type: change_lead_stage, stage: qualified}
-        """)
+        """,
+    )
     lead_id = await add_lead(bot, amount="1500")
     async with services.db.session() as session:
         lead = await session.get(Lead, lead_id)
     assert lead is not None and lead.stage == "qualified"
 
 
-async def test_change_lead_stage_to_unknown_stage_is_logged(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+async def test_change_lead_stage_to_unknown_stage_is_logged(
+    services: Services, tmp_path: Path
+) -> None:
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: qualify
         trigger: {event: lead.created}
         steps:
           - {type: change_lead_stage, stage: golden}
           - {type: set_variable, name: after, value: "1"}
-        """)
+        """,
+    )
     await add_lead(bot)
     (run,) = await bot.runs()
     errors = [log.message for log in await bot.logs(run.id) if log.kind == "error"]
@@ -212,12 +234,16 @@ async def test_change_lead_stage_to_unknown_stage_is_logged(services: Services, 
 
 
 async def test_change_lead_stage_without_lead_is_logged(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: qualify
         trigger: {event: conversation.created}
         steps:
           - {type: change_lead_stage, stage: qualified}
-        """)
+        """,
+    )
     await bot.say("hi")
     (run,) = await bot.runs()
     errors = [log.message for log in await bot.logs(run.id) if log.kind == "error"]
@@ -225,23 +251,34 @@ async def test_change_lead_stage_without_lead_is_logged(services: Services, tmp_
 
 
 async def test_set_variable_templated_and_used_later(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: vars
         trigger: {event: conversation.created}
         steps:
           - {type: set_variable, name: greeting, value: "Hello {{ contact.name }}"}
           - {type: set_variable, name: limit, value: 3}
           - {type: send_message, text: "{{ vars.greeting }} ({{ vars.limit }})"}
-        """)
+        """,
+    )
     await bot.say("hi")
     assert bot.take() == ["Hello Ada (3)"]
     (run,) = await bot.runs()
     assert run.state["engine"]["variables"] == {"greeting": "Hello Ada", "limit": 3}
 
 
-@pytest.mark.parametrize(("text", "reply"), [("refund", "money"), ("order", "parcel"), ("hey", "other")])
-async def test_branch_cases_and_else(services: Services, tmp_path: Path, text: str, reply: str) -> None:
-    bot = await start(services, tmp_path, """
+@pytest.mark.parametrize(
+    ("text", "reply"), [("refund", "money"), ("order", "parcel"), ("hey", "other")]
+)
+async def test_branch_cases_and_else(
+    services: Services, tmp_path: Path, text: str, reply: str
+) -> None:
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: triage
         trigger: {event: message.received}
         steps:
@@ -255,9 +292,12 @@ async def test_branch_cases_and_else(services: Services, tmp_path: Path, text: s
           - {id: money, type: send_message, text: money, next: end}
           - {id: parcel, type: send_message, text: parcel, next: end}
           - {id: other, type: send_message, text: other}
-        """)
+        """,
+    )
     await bot.say(text)
     assert bot.take() == [reply]
     (run,) = await bot.runs()
-    checks = [log for log in await bot.logs(run.id) if log.kind == "condition" and log.step_id == "step-1"]
+    checks = [
+        log for log in await bot.logs(run.id) if log.kind == "condition" and log.step_id == "step-1"
+    ]
     assert checks and all("checks" in log.data for log in checks)

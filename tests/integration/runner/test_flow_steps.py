@@ -103,14 +103,18 @@ async def test_date_time_closed_sets_next_open(services: Services, tmp_path: Pat
 
 
 async def test_jump_to_loops_then_exhausted(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: loop
         trigger: {event: conversation.created}
         steps:
           - {id: top, type: send_message, text: loop}
           - {id: again, type: jump_to, target: top, max_jumps: 2, exits: {exhausted: done}}
           - {id: done, type: send_message, text: done}
-        """)
+        """,
+    )
     await bot.say("hi")
     assert bot.take() == ["loop", "loop", "loop", "done"]
     (run,) = await bot.runs()
@@ -119,7 +123,8 @@ async def test_jump_to_loops_then_exhausted(services: Services, tmp_path: Path) 
 
 async def test_trigger_workflow_with_variables(services: Services, tmp_path: Path) -> None:
     bot = await start(
-        services, tmp_path,
+        services,
+        tmp_path,
         """
         name: parent
         trigger: {event: conversation.created}
@@ -171,20 +176,29 @@ async def test_trigger_workflow_depth_limit(services: Services, tmp_path: Path) 
     assert any("nesting depth would be 6" in e for e in errors)
 
 
-async def test_unknown_child_workflow_is_refused_at_load(services: Services, tmp_path: Path) -> None:
+async def test_unknown_child_workflow_is_refused_at_load(
+    services: Services, tmp_path: Path
+) -> None:
     with pytest.raises(WorkflowLoadError, match="unknown workflow 'nobody'"):
-        await start(services, tmp_path, """
+        await start(
+            services,
+            tmp_path,
+            """
             name: parent
             trigger: {event: conversation.created}
             steps:
               - {type: trigger_workflow, workflow: nobody}
-            """)
+            """,
+        )
 
 
 async def test_send_notification_without_slack_goes_dead_with_reason(
     services: Services, tmp_path: Path
 ) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: tell
         trigger: {event: conversation.created}
         steps:
@@ -193,7 +207,8 @@ async def test_send_notification_without_slack_goes_dead_with_reason(
             to: {team: sales}
             via: [slack]
             text: "New chat from {{ contact.name }}"
-        """)
+        """,
+    )
     await bot.say("hi")
     (item,) = await outbox(bot, "notify")
     assert item.payload == {"to": {"team": "sales"}, "via": ["slack"], "text": "New chat from Ada"}
@@ -208,7 +223,10 @@ async def test_send_notification_without_slack_goes_dead_with_reason(
 
 
 async def test_send_webhook_queues_a_signed_item(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: hook
         trigger: {event: conversation.created}
         steps:
@@ -218,7 +236,8 @@ async def test_send_webhook_queues_a_signed_item(services: Services, tmp_path: P
             body: {contact: "{{ contact.name }}", channel: "{{ conversation.channel }}"}
             headers: {X-Source: relaybot}
             secret: s3cret
-        """)
+        """,
+    )
     await bot.say("hi")
     (item,) = await outbox(bot, "webhook")
     payload = item.payload
@@ -229,5 +248,7 @@ async def test_send_webhook_queues_a_signed_item(services: Services, tmp_path: P
     assert payload["delivery_id"] and item.idempotency_key == f"webhook:{payload['delivery_id']}"
     (run,) = await bot.runs()
     assert item.run_id == run.id and item.step_id == "hook"
-    (step,) = [log for log in await bot.logs(run.id) if log.step_id == "hook" and log.kind == "step"]
+    (step,) = [
+        log for log in await bot.logs(run.id) if log.step_id == "hook" and log.kind == "step"
+    ]
     assert step.data["delivery_id"] == payload["delivery_id"]

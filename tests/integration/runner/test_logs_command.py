@@ -22,12 +22,16 @@ async def logs(services: Services, capsys: pytest.CaptureFixture[str], *argv: st
 async def test_failed_filter_says_there_are_runs_but_none_failed(
     services: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: hello
         trigger: {event: conversation.created}
         steps:
           - {type: send_message, text: hello}
-        """)
+        """,
+    )
     assert await logs(services, capsys, "hello", "--failed") == "no runs yet\n"
     await bot.say("hi")
     await bot.say("hi", chat="c2")
@@ -37,7 +41,10 @@ async def test_failed_filter_says_there_are_runs_but_none_failed(
 async def test_a_skipped_start_is_shown_with_its_values_and_no_claim_of_no_runs(
     services: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: big-spender
         trigger: {event: message.received}
         conditions:
@@ -45,7 +52,8 @@ async def test_a_skipped_start_is_shown_with_its_values_and_no_claim_of_no_runs(
             - {field: message.text, op: contains, value: invoice}
         steps:
           - {type: send_message, text: hello}
-        """)
+        """,
+    )
     await bot.say("where is my order")
     out = await logs(services, capsys, "big-spender")
     assert "no runs" not in out
@@ -59,19 +67,26 @@ async def test_a_skipped_start_is_shown_with_its_values_and_no_claim_of_no_runs(
 async def test_steps_show_duration_wait_deadline_and_missing_variables(
     services: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: nudge
         trigger: {event: conversation.created}
         steps:
           - {id: hello, type: send_message, text: "Hi {{ contact.nickname }}"}
           - {id: pause, type: wait, duration: 2h}
           - {id: ask, type: ask_question, question: "Still there?", timeout: 30m}
-        """)
+        """,
+    )
     await bot.say("hi")
     bot.clock.advance(timedelta(hours=2))
     await bot.settle()
     out = await logs(services, capsys, "nudge")
-    assert "  info      [hello] template variables without a value rendered empty: contact.nickname\n" in out
+    assert (
+        "  info      [hello] template variables without a value rendered empty: contact.nickname\n"
+        in out
+    )
     assert "  step      [hello] send_message: message queued (took 0 ms)\n" in out
     assert "  step      [pause] wait: waiting  until 2026-01-05 11:00:00 UTC (took 2 h)\n" in out
     assert (

@@ -36,7 +36,10 @@ steps:
 
 
 async def test_send_message_text_choices_media(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: hello
         trigger: {event: conversation.created}
         steps:
@@ -45,11 +48,15 @@ async def test_send_message_text_choices_media(services: Services, tmp_path: Pat
             text: "Pick one"
             choices: [{label: Sales, value: sales}, {label: Support, value: support}]
           - {type: send_message, text: "Our menu", media_url: "https://example.com/menu.png"}
-        """)
+        """,
+    )
     await bot.say("hi", name="Ada")
     assert bot.take() == ["Hi Ada on test", "Pick one", "Our menu"]
     _, choices, media = bot.channel.sent
-    assert [(c.label, c.value) for c in choices.choices] == [("Sales", "sales"), ("Support", "support")]
+    assert [(c.label, c.value) for c in choices.choices] == [
+        ("Sales", "sales"),
+        ("Support", "support"),
+    ]
     assert media.media_url == "https://example.com/menu.png"
     (run,) = await bot.runs()
     assert run.status == "completed"
@@ -58,12 +65,16 @@ async def test_send_message_text_choices_media(services: Services, tmp_path: Pat
 async def test_missing_template_variable_renders_empty_and_is_logged(
     services: Services, tmp_path: Path
 ) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: hello
         trigger: {event: conversation.created}
         steps:
           - {type: send_message, text: "Order [{{ vars.order_id }}] for {{ contact.name | default: 'you' }}"}
-        """)
+        """,
+    )
     await bot.say("hi")
     assert bot.take() == ["Order [] for Ada"]
     (run,) = await bot.runs()
@@ -125,13 +136,17 @@ async def test_ask_question_delivery_failed(services: Services, tmp_path: Path) 
 
 
 async def test_ask_question_saves_to_contact_field(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: email
         trigger: {event: conversation.created}
         steps:
           - {type: ask_question, question: "Your e-mail?", answer_type: email, save_to: contact.email}
           - {type: send_message, text: "Thanks, {{ contact.email }}"}
-        """)
+        """,
+    )
     await bot.say("hi")
     await bot.say("ada@example.com")
     assert bot.take() == ["Your e-mail?", "Thanks, ada@example.com"]
@@ -140,9 +155,12 @@ async def test_ask_question_saves_to_contact_field(services: Services, tmp_path:
     assert contact is not None and contact.email == "ada@example.com"
 
 
-async def test_each_sent_message_records_its_platform_ids_and_status(services: Services, tmp_path: Path) -> None:
+async def test_each_sent_message_records_its_platform_ids_and_status(
+    services: Services, tmp_path: Path
+) -> None:
     bot = await start(
-        services, tmp_path,
+        services,
+        tmp_path,
         """
         name: two
         trigger: {event: conversation.created}
@@ -166,5 +184,8 @@ async def test_each_sent_message_records_its_platform_ids_and_status(services: S
             for m in await session.scalars(select(Message).where(Message.direction == "out"))
         }
         parts = sorted((await session.execute(select(MessagePart.external_id))).scalars())
-    assert out == {"short": ("test-1", "sent"), "long enough to go in two parts": ("test-2,part-2", "sent")}
+    assert out == {
+        "short": ("test-1", "sent"),
+        "long enough to go in two parts": ("test-2,part-2", "sent"),
+    }
     assert parts == ["part-2", "test-2"]

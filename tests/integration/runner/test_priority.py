@@ -22,23 +22,33 @@ steps:
 
 
 def flow(name: str, trigger: str, *, priority: int = 0, exclusive: bool = False) -> str:
-    return FLOW.format(name=name, trigger=trigger, priority=priority, exclusive=str(exclusive).lower())
+    return FLOW.format(
+        name=name, trigger=trigger, priority=priority, exclusive=str(exclusive).lower()
+    )
 
 
 async def test_the_highest_priority_exclusive_workflow_takes_the_message(
     services: Services, tmp_path: Path
 ) -> None:
     bot = await start(
-        services, tmp_path,
+        services,
+        tmp_path,
         flow("menu", "{event: message.received}"),
-        flow("refund", "{event: message.received, text_contains: refund}", priority=20, exclusive=True),
+        flow(
+            "refund",
+            "{event: message.received, text_contains: refund}",
+            priority=20,
+            exclusive=True,
+        ),
         flow("tagger", "{event: message.received}", priority=30),
     )
     await bot.say("I want a refund")
     # the tagger is not exclusive and goes first; refund claims the message from the menu
     assert bot.take() == ["tagger ran", "refund ran"]
     skips = messages(await bot.logs(), "skip")
-    assert skips == ["not started on message.received #2: refund took the event (exclusive, priority 20)"]
+    assert skips == [
+        "not started on message.received #2: refund took the event (exclusive, priority 20)"
+    ]
     await bot.say("hello")
     assert bot.take() == ["tagger ran", "menu ran"]
 
@@ -47,7 +57,8 @@ async def test_a_message_nothing_took_starts_the_unmatched_workflows(
     services: Services, tmp_path: Path
 ) -> None:
     bot = await start(
-        services, tmp_path,
+        services,
+        tmp_path,
         flow("fallback", "{event: message.unmatched}"),
         flow("order", "{event: message.received, text_contains: order}"),
     )
@@ -71,7 +82,9 @@ async def assignee(bot: Harness) -> int | None:
         return conversation.assignee_id
 
 
-async def test_examples_a_first_refund_message_goes_to_refund_not_the_menu(services: Services) -> None:
+async def test_examples_a_first_refund_message_goes_to_refund_not_the_menu(
+    services: Services,
+) -> None:
     bot = await examples(services)
     await bot.say("Hi, I want a refund please")
     assert bot.take() == [
@@ -95,7 +108,9 @@ async def test_examples_assign_after_triage_not_during(services: Services) -> No
     assert len(await bot.runs()) == 1
 
 
-async def test_examples_a_customer_promised_a_colleague_is_answered_again(services: Services) -> None:
+async def test_examples_a_customer_promised_a_colleague_is_answered_again(
+    services: Services,
+) -> None:
     bot = await examples(services)
     await bot.say("hi")
     await bot.say("Talk to a person")

@@ -14,13 +14,19 @@ from tests.harness import Harness
 from tests.integration.runner.flows import messages, start, write_flows
 
 
-async def test_redelivered_message_event_starts_no_second_run(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+async def test_redelivered_message_event_starts_no_second_run(
+    services: Services, tmp_path: Path
+) -> None:
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: echo
         trigger: {event: message.received}
         steps:
           - {type: send_message, text: "got {{ message.text }}"}
-        """)
+        """,
+    )
     await bot.say("one")
     async with services.db.session() as session:
         await session.execute(update(Event).values(delivered_at=None))
@@ -34,29 +40,38 @@ async def test_redelivered_message_event_starts_no_second_run(services: Services
 
 
 async def test_step_cap_fails_the_run(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: spin
         trigger: {event: conversation.created}
         steps:
           - {id: a, type: set_variable, name: x, value: "1"}
           - {id: b, type: jump_to, target: a, max_jumps: 100}
-        """)
+        """,
+    )
     await bot.say("hi")
     (run,) = await bot.runs()
     assert run.status == "failed"
-    assert run.error == "stopped after 100 steps without waiting (a loop without a wait or question?)"
+    assert (
+        run.error == "stopped after 100 steps without waiting (a loop without a wait or question?)"
+    )
     errors = messages(await bot.logs(run.id), "error")
     assert errors == [f"run failed: {run.error}"]
 
 
 async def test_a_run_keeps_its_version(services: Services, tmp_path: Path) -> None:
-    (path,) = write_flows(tmp_path, """
+    (path,) = write_flows(
+        tmp_path,
+        """
         name: versions
         trigger: {event: conversation.created}
         steps:
           - {type: ask_question, question: "v1 question?", save_to: vars.answer}
           - {type: send_message, text: "v1 thanks"}
-        """)
+        """,
+    )
     bot = await Harness.start(services, path)
     await bot.say("hi", chat="old")
     path.write_text(path.read_text().replace("v1", "v2"))
@@ -74,13 +89,17 @@ async def test_a_run_keeps_its_version(services: Services, tmp_path: Path) -> No
 
 
 async def test_disabled_workflow_logs_a_skip(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: off
         enabled: false
         trigger: {event: conversation.created}
         steps:
           - {type: send_message, text: hello}
-        """)
+        """,
+    )
     await bot.say("hi")
     assert bot.take() == []
     assert await bot.runs() == []
@@ -90,12 +109,16 @@ async def test_disabled_workflow_logs_a_skip(services: Services, tmp_path: Path)
 
 
 async def test_enabling_a_workflow_later(services: Services, tmp_path: Path) -> None:
-    bot = await start(services, tmp_path, """
+    bot = await start(
+        services,
+        tmp_path,
+        """
         name: toggled
         trigger: {event: message.received}
         steps:
           - {type: send_message, text: hello}
-        """)
+        """,
+    )
     assert await set_enabled(services.uow, "toggled", False)
     await bot.say("one")
     assert bot.take() == []
@@ -111,7 +134,9 @@ async def test_only_one_run_waits_for_the_answer(services: Services, tmp_path: P
         steps:
           - {type: ask_question, question: "NAME?"}
         """
-    bot = await start(services, tmp_path, asking.replace("NAME", "first"), asking.replace("NAME", "second"))
+    bot = await start(
+        services, tmp_path, asking.replace("NAME", "first"), asking.replace("NAME", "second")
+    )
     await bot.say("hi")
     assert len(bot.take()) == 1
     (run,) = await bot.runs()

@@ -25,7 +25,9 @@ async def test_greets_asks_and_follows_billing_path(bot: Harness) -> None:
     assert bot.take() == ["Hi Ada! I'm the relaybot assistant.", "What can I help you with?"]
     question = bot.channel.sent[-1]
     assert [c.label for c in question.choices] == [
-        "Where is my order?", "Billing question", "Talk to a person",
+        "Where is my order?",
+        "Billing question",
+        "Talk to a person",
     ]
     await bot.say("2")
     assert bot.take()[0].startswith("Invoices and receipts")
@@ -62,7 +64,9 @@ async def test_invalid_answers_retry_then_invalid_exit(bot: Harness) -> None:
     assert bot.take() == ["Please pick one of the options (1, 2 or 3)."]
     await bot.say("pasta")
     # max_attempts 2 -> invalid -> handoff: business hours open -> assign; no agents -> no_agent
-    assert bot.take() == ["Everyone is busy at the moment. We'll answer here as soon as someone is free."]
+    assert bot.take() == [
+        "Everyone is busy at the moment. We'll answer here as soon as someone is free."
+    ]
 
 
 async def test_question_timeout_fires_once_after_restart(services: Services) -> None:
@@ -78,7 +82,9 @@ async def test_question_timeout_fires_once_after_restart(services: Services) -> 
         again = await Harness.start(restarted, channel="test")
         bot.clock.advance(timedelta(minutes=31))
         await again.settle()
-        assert again.take() == ["I'll close this chat for now. Just write again whenever you need us."]
+        assert again.take() == [
+            "I'll close this chat for now. Just write again whenever you need us."
+        ]
         bot.clock.advance(timedelta(hours=2))
         await again.settle()
         assert again.take() == []
@@ -106,7 +112,9 @@ async def test_redelivered_trigger_event_starts_no_second_run(bot: Harness) -> N
     assert bot.take() == ["Hi Ada! I'm the relaybot assistant.", "What can I help you with?"]
 
 
-async def _an_agent_steps_in(bot: Harness, act: Callable[[Tx, int, int], Awaitable[object]]) -> list[str]:
+async def _an_agent_steps_in(
+    bot: Harness, act: Callable[[Tx, int, int], Awaitable[object]]
+) -> list[str]:
     """The customer is asked the first question; an agent does ``act(tx, conversation_id,
     agent_id)``; the run must be stopped. Its log messages."""
     from bot.models import Agent
@@ -145,7 +153,9 @@ async def test_an_agent_writing_in_the_chat_stops_the_question(bot: Harness) -> 
     async def reply(tx: Tx, conversation_id: int, agent_id: int) -> None:
         conversation = await tx.session.get(Conversation, conversation_id)
         assert conversation is not None
-        await queue_reply(tx, conversation, "Sam here, let me help.", sender_kind="agent", agent_id=agent_id)
+        await queue_reply(
+            tx, conversation, "Sam here, let me help.", sender_kind="agent", agent_id=agent_id
+        )
 
     messages = await _an_agent_steps_in(bot, reply)
     assert "question stopped: a human took over (an agent replied)" in messages
@@ -158,7 +168,9 @@ async def test_the_bots_own_messages_are_stored_delivered(bot: Harness) -> None:
 
     await bot.say("hello")
     async with bot.services.db.read() as session:
-        sent = (await session.execute(select(Event.delivered_at).where(Event.type == "message.sent"))).all()
+        sent = (
+            await session.execute(select(Event.delivered_at).where(Event.type == "message.sent"))
+        ).all()
     assert len(sent) == 2  # the greeting and the question: no subscriber acts on them
     assert all(delivered_at is not None for (delivered_at,) in sent)
 

@@ -29,7 +29,9 @@ def reply(name: str, trigger: str) -> str:
     return REPLY.format(name=name, trigger=trigger)
 
 
-async def test_conversation_created_starts_once_per_conversation(services: Services, tmp_path: Path) -> None:
+async def test_conversation_created_starts_once_per_conversation(
+    services: Services, tmp_path: Path
+) -> None:
     bot = await start(services, tmp_path, reply("hello", "{event: conversation.created}"))
     await bot.say("hi")
     await bot.say("again")
@@ -92,8 +94,10 @@ async def test_message_received_starts_per_message(services: Services, tmp_path:
 
 async def test_tag_added_with_tag_filter(services: Services, tmp_path: Path) -> None:
     bot = await start(
-        services, tmp_path,
-        reply("vip", "{event: tag.added, tag: VIP}"), reply("anytag", "{event: tag.added}"),
+        services,
+        tmp_path,
+        reply("vip", "{event: tag.added, tag: VIP}"),
+        reply("anytag", "{event: tag.added}"),
     )
     await bot.say("hi")
     await tag(bot, 1, "billing")
@@ -114,7 +118,9 @@ async def test_lead_created_without_conversation(services: Services, tmp_path: P
 
 async def test_lead_created_with_to_stage(services: Services, tmp_path: Path) -> None:
     bot = await start(
-        services, tmp_path, SET.format(name="lead", trigger="{event: lead.created, to_stage: qualified}")
+        services,
+        tmp_path,
+        SET.format(name="lead", trigger="{event: lead.created, to_stage: qualified}"),
     )
     await add_lead(bot)
     assert await bot.runs() == []
@@ -124,7 +130,8 @@ async def test_lead_created_with_to_stage(services: Services, tmp_path: Path) ->
 
 async def test_lead_stage_changed_from_and_to(services: Services, tmp_path: Path) -> None:
     bot = await start(
-        services, tmp_path,
+        services,
+        tmp_path,
         SET.format(name="to-qualified", trigger="{event: lead.stage_changed, to_stage: qualified}"),
         SET.format(
             name="won-from-proposal",
@@ -146,10 +153,13 @@ async def test_lead_stage_changed_from_and_to(services: Services, tmp_path: Path
     assert any("from_stage is 'qualified', not 'proposal'" in s for s in skips)
 
 
-@pytest.mark.parametrize("event", ["visitor.rage_click", "visitor.idle", "visitor.form_frustration"])
+@pytest.mark.parametrize(
+    "event", ["visitor.rage_click", "visitor.idle", "visitor.form_frustration"]
+)
 async def test_visitor_events(services: Services, tmp_path: Path, event: str) -> None:
     bot = await start(
-        services, tmp_path,
+        services,
+        tmp_path,
         """
         name: proactive
         trigger: {event: EVENT}

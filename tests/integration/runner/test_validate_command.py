@@ -82,12 +82,14 @@ def test_roles_are_not_checked_before_there_are_agents(
     url = f"sqlite+aiosqlite:///{tmp_path}/relaybot.db"
     flows = tmp_path / "flows"
     flows.mkdir()
-    (flows / "tell.yaml").write_text(textwrap.dedent("""
+    (flows / "tell.yaml").write_text(
+        textwrap.dedent("""
         name: tell
         trigger: {event: conversation.created}
         steps:
           - {type: send_notification, to: {role: sales_manager}, via: [email], text: hi}
-        """))
+        """)
+    )
     args = build_parser().parse_args(["workflows", "validate", str(flows)])
     assert args.command(args, make_settings(url)) == 0
     assert capsys.readouterr().out.splitlines() == [

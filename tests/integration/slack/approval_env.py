@@ -56,8 +56,14 @@ class ApprovalRig:
     """Starts (and restarts) the app; remembers what the customer was told."""
 
     def __init__(
-        self, url: str, clock: FakeClock, slack: FakeSlack, stripe: FakeStripe,
-        http: aiohttp.ClientSession, workflows: Path, **settings: object,
+        self,
+        url: str,
+        clock: FakeClock,
+        slack: FakeSlack,
+        stripe: FakeStripe,
+        http: aiohttp.ClientSession,
+        workflows: Path,
+        **settings: object,
     ) -> None:
         self.url, self.clock, self.fake, self.stripe, self.http = url, clock, slack, stripe, http
         self.workflows = workflows
@@ -77,9 +83,12 @@ class ApprovalRig:
 
     async def start(self) -> RunningApp:
         values: dict[str, object] = {
-            "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_INBOX_CHANNEL": "CINBOX", "SLACK_API_BASE_URL": self.fake.api_url,
-            "STRIPE_API_KEY": STRIPE_KEY, "STRIPE_API_BASE_URL": self.stripe.url,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_INBOX_CHANNEL": "CINBOX",
+            "SLACK_API_BASE_URL": self.fake.api_url,
+            "STRIPE_API_KEY": STRIPE_KEY,
+            "STRIPE_API_BASE_URL": self.stripe.url,
             "RELAYBOT_WORKFLOWS_DIR": str(self.workflows),
         }
         values.update(self.extra)
@@ -92,8 +101,11 @@ class ApprovalRig:
             SlackComponent(services).install(app, pace_seconds=0)
 
         app = create_app(
-            settings, services=services, components=[setup_integrations, setup_engine, slack],
-            background=False, migrate=False,
+            settings,
+            services=services,
+            components=[setup_integrations, setup_engine, slack],
+            background=False,
+            migrate=False,
         )
         site = web.AppRunner(app, access_log=None)
         await site.setup()
@@ -121,7 +133,9 @@ class ApprovalRig:
             tx.session.add_all(
                 [
                     Agent(name="Ana Agent", email="ana@example.com", slack_user_id=AGENT, roles=[]),
-                    Agent(name="Adam Admin", email="adam@example.com", slack_user_id=ADMIN, roles=[]),
+                    Agent(
+                        name="Adam Admin", email="adam@example.com", slack_user_id=ADMIN, roles=[]
+                    ),
                 ]
             )
 
@@ -129,10 +143,13 @@ class ApprovalRig:
         """The customer writes (or presses a button); everything it causes runs."""
         await self.services.inbox.receive(
             InboundMessage(
-                channel="test", external_conversation_id="c1",
+                channel="test",
+                external_conversation_id="c1",
                 external_message_id=f"m{next(self._messages)}",
                 sender=SenderProfile(external_id="c1", name="Jane Doe"),
-                kind="button" if payload else "text", text=text, payload=payload,
+                kind="button" if payload else "text",
+                text=text,
+                payload=payload,
             )
         )
         await self.settle()

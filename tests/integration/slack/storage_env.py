@@ -46,9 +46,7 @@ class WatchedBackend(StorageConsoleBackend):
 
     async def wait_called(self, name: str, count: int = 1) -> None:
         async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: self.finished[name] >= count), 10
-            )
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.finished[name] >= count), 10)
 
     async def agent_reply(self, conversation_id: str, slack_user_id: str, text: str) -> None:
         try:
@@ -77,9 +75,12 @@ class SlackApp:
         """The customer writes; everything it causes runs."""
         await self.services.inbox.receive(
             InboundMessage(
-                channel=self.channel.name, external_conversation_id=chat,
+                channel=self.channel.name,
+                external_conversation_id=chat,
                 external_message_id=f"m{next(self._ids)}",
-                sender=SenderProfile(external_id=chat, name=name), kind="text", text=text,
+                sender=SenderProfile(external_id=chat, name=name),
+                kind="text",
+                text=text,
             )
         )
         await self.settle()
@@ -137,15 +138,20 @@ async def slack_app(
             component.install(app, pace_seconds=0)
 
         app = create_app(
-            settings, services=services, components=[setup_engine, slack],
-            background=False, migrate=False,
+            settings,
+            services=services,
+            components=[setup_engine, slack],
+            background=False,
+            migrate=False,
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = runner.addresses[0][1]
-        sender = SlackSender(http, f"http://127.0.0.1:{port}/slack/events", SECRET, fake.response_url())
+        sender = SlackSender(
+            http, f"http://127.0.0.1:{port}/slack/events", SECRET, fake.response_url()
+        )
         await add_agents(services)
         try:
             yield SlackApp(services, clock, fake, sender, channel, backend)

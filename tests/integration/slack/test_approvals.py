@@ -225,7 +225,12 @@ async def test_request_that_cannot_be_posted_declines(
 ) -> None:
     async with FakeSlack() as slack, aiohttp.ClientSession() as http:
         rig = ApprovalRig(
-            database_url, clock, slack, stripe, http, workflow_dir(tmp_path),
+            database_url,
+            clock,
+            slack,
+            stripe,
+            http,
+            workflow_dir(tmp_path),
             SLACK_INBOX_CHANNEL=None,
         )
         await rig.start()

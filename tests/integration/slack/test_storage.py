@@ -61,7 +61,11 @@ async def test_run_logs_show_trigger_conditions_and_steps(
     assert run.status == "completed" and run.trigger_event == "message.received"
     (check,) = run.conditions
     assert (check.field, check.op, check.expected, check.actual, check.result) == (
-        "message.text", "contains", "refund", "Where is my refund?", True,
+        "message.text",
+        "contains",
+        "refund",
+        "Where is my refund?",
+        True,
     )
     assert [(s.id, s.type) for s in run.steps] == [("tag", "add_tag"), ("hello", "send_message")]
     blocks = run_logs([run], "Recent runs of vip-greeting")

@@ -30,13 +30,17 @@ async def new_conversation(services: Services, n: int) -> int:
     return result.conversation_id
 
 
-async def pick(services: Services, strategy: agents.Strategy, team_id: int | None = None) -> int | None:
+async def pick(
+    services: Services, strategy: agents.Strategy, team_id: int | None = None
+) -> int | None:
     async with services.uow() as tx:
         agent = await agents.select_agent(tx, strategy=strategy, team_id=team_id)
         return agent.id if agent else None
 
 
-async def test_round_robin_rotates_and_skips_unavailable(services: Services, clock: FakeClock) -> None:
+async def test_round_robin_rotates_and_skips_unavailable(
+    services: Services, clock: FakeClock
+) -> None:
     a, b, _away = await add_agents(services, ("A", True, 5), ("B", True, 5), ("C", False, 5))
     chosen = []
     for n in range(4):
@@ -94,7 +98,11 @@ async def test_assign_close_tag_record_events(services: Services) -> None:
     async with services.db.session() as session:
         types = list(await session.scalars(select(Event.type).order_by(Event.id)))
     assert types[2:] == [
-        "conversation.assigned", "tag.added", "tag.removed", "conversation.closed", "conversation.reopened",
+        "conversation.assigned",
+        "tag.added",
+        "tag.removed",
+        "conversation.closed",
+        "conversation.reopened",
     ]
 
 
@@ -110,7 +118,9 @@ async def test_lead_pipeline(services: Services) -> None:
             await leads.change_stage(tx, services.pipeline, lead.id, "bogus")
         lead_id = lead.id
     async with services.db.session() as session:
-        events = list(await session.execute(select(Event.type, Event.data).where(Event.lead_id == lead_id)))
+        events = list(
+            await session.execute(select(Event.type, Event.data).where(Event.lead_id == lead_id))
+        )
         stored = await session.get(Lead, lead_id)
     assert [e[0] for e in events] == ["lead.created", "lead.stage_changed"]
     assert events[1][1]["from_stage"] == "new" and events[1][1]["to_stage"] == "qualified"

@@ -105,7 +105,10 @@ async def test_an_event_no_subscriber_wants_is_stored_delivered(services: Servic
     services.events.subscribe(subscriber, lambda type_, _data: type_ == "message.received")
     services.events.interest.seal()  # as the dispatcher's loop does when it starts
     await services.inbox.receive(inbound("m1"))
-    assert await _delivered_at(services) == {"conversation.created": True, "message.received": False}
+    assert await _delivered_at(services) == {
+        "conversation.created": True,
+        "message.received": False,
+    }
     await services.events.drain()
     assert seen == ["message.received"]
     assert await _delivered_at(services) == {"conversation.created": True, "message.received": True}
@@ -119,7 +122,10 @@ async def test_until_the_loop_starts_every_event_is_wanted(services: Services) -
 
     services.events.subscribe(subscriber, lambda type_, _data: type_ == "message.received")
     await services.inbox.receive(inbound("m1"))
-    assert await _delivered_at(services) == {"conversation.created": False, "message.received": False}
+    assert await _delivered_at(services) == {
+        "conversation.created": False,
+        "message.received": False,
+    }
     await services.events.drain()
     assert seen == ["conversation.created", "message.received"]
 
@@ -152,7 +158,10 @@ async def test_a_conversations_events_are_marked_delivered_together_once_handled
     services.events.subscribe(subscriber)
     await services.inbox.receive(inbound("m1"))
     await services.events.drain()
-    assert undelivered_while_handling[-1] == {"conversation.created": False, "message.received": False}
+    assert undelivered_while_handling[-1] == {
+        "conversation.created": False,
+        "message.received": False,
+    }
     assert await _delivered_at(services) == {"conversation.created": True, "message.received": True}
 
 
@@ -180,7 +189,9 @@ async def _run_ddl(services: Services, statements: list[str]) -> None:
             await session.execute(text(statement))
 
 
-async def test_a_failed_mark_is_tried_again_and_the_conversation_goes_on(services: Services) -> None:
+async def test_a_failed_mark_is_tried_again_and_the_conversation_goes_on(
+    services: Services,
+) -> None:
     seen: list[str] = []
 
     async def subscriber(event: DomainEvent) -> None:
@@ -192,7 +203,10 @@ async def test_a_failed_mark_is_tried_again_and_the_conversation_goes_on(service
     await services.inbox.receive(inbound("m1"))
     await asyncio.wait_for(dispatcher.drain(), 30)
     assert seen == ["conversation.created", "message.received"]
-    assert await _delivered_at(services) == {"conversation.created": False, "message.received": False}
+    assert await _delivered_at(services) == {
+        "conversation.created": False,
+        "message.received": False,
+    }
     # the idle loop's sweep of every undelivered event, while the marks are still owed,
     # delivers nothing twice
     dispatcher.rewind()

@@ -15,7 +15,9 @@ from bot.models import Contact, Conversation, Event, Message
 from bot.services import Services
 
 
-def inbound(external_id: str, text: str = "hello", chat: str = "chat-1", sender: str = "user-1") -> InboundMessage:
+def inbound(
+    external_id: str, text: str = "hello", chat: str = "chat-1", sender: str = "user-1"
+) -> InboundMessage:
     return InboundMessage(
         channel="telegram",
         external_conversation_id=chat,
@@ -66,7 +68,9 @@ async def test_concurrent_duplicates_store_one_message(services: Services) -> No
     assert await count(services, Conversation) == 1
 
 
-async def test_concurrent_first_messages_from_one_sender_share_a_contact(services: Services) -> None:
+async def test_concurrent_first_messages_from_one_sender_share_a_contact(
+    services: Services,
+) -> None:
     await asyncio.gather(*(services.inbox.receive(inbound(f"m{i}")) for i in range(6)))
     assert await count(services, Contact) == 1
     assert await count(services, Message) == 6
@@ -88,8 +92,11 @@ async def test_visitor_event_opens_a_silent_conversation(services: Services) -> 
         "widget", "visitor-1", "visitor.rage_click", {"element": "#pay"}
     )
     reply = InboundMessage(
-        channel="widget", external_conversation_id="visitor-1", external_message_id="c1",
-        sender=SenderProfile(external_id="visitor-1"), text="help",
+        channel="widget",
+        external_conversation_id="visitor-1",
+        external_message_id="c1",
+        sender=SenderProfile(external_id="visitor-1"),
+        text="help",
     )
     result = await services.inbox.receive(reply)
     assert result.conversation_id == conversation_id and result.new_conversation
@@ -121,8 +128,12 @@ CRASHER = textwrap.dedent(
 
 async def test_acknowledged_message_survives_a_crash(services: Services) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CRASHER, services.settings.database_url,
-        stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": os.getcwd()},
+        sys.executable,
+        "-c",
+        CRASHER,
+        services.settings.database_url,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
     )
     stdout, _ = await proc.communicate()
     assert stdout.strip() == b"acked"

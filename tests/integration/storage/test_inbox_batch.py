@@ -63,25 +63,37 @@ async def snapshot(services: Services, channel: str) -> dict[str, Any]:
                 )
             ).all()
         }
-        chats = (await session.scalars(
-            select(Conversation).where(Conversation.channel == channel).order_by(Conversation.id)
-        )).all()
+        chats = (
+            await session.scalars(
+                select(Conversation)
+                .where(Conversation.channel == channel)
+                .order_by(Conversation.id)
+            )
+        ).all()
         chat_names = {chat.id: chat.external_id for chat in chats}
         texts = {
             m.id: (chat_names[m.conversation_id], m.text, m.kind, m.extra)
-            for m in (await session.scalars(
-                select(Message).where(Message.conversation_id.in_(chat_names)).order_by(Message.id)
-            )).all()
+            for m in (
+                await session.scalars(
+                    select(Message)
+                    .where(Message.conversation_id.in_(chat_names))
+                    .order_by(Message.id)
+                )
+            ).all()
         }
         events = [
             (e.type, chat_names[e.conversation_id], texts.get(e.message_id or 0, (None,))[0:2])
-            for e in (await session.scalars(
-                select(Event).where(Event.conversation_id.in_(chat_names)).order_by(Event.id)
-            )).all()
+            for e in (
+                await session.scalars(
+                    select(Event).where(Event.conversation_id.in_(chat_names)).order_by(Event.id)
+                )
+            ).all()
         ]
     return {
         "people": people,
-        "chats": [(c.external_id, c.status, c.message_count, c.last_customer_message_at) for c in chats],
+        "chats": [
+            (c.external_id, c.status, c.message_count, c.last_customer_message_at) for c in chats
+        ],
         "messages": list(texts.values()),
         "events": events,
     }

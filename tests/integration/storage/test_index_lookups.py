@@ -32,15 +32,24 @@ async def _sent_message(services: Services, external_id: str) -> int:
     chat = f"chat-{external_id}"
     await services.inbox.receive(
         InboundMessage(
-            channel="test", external_conversation_id=chat, external_message_id=f"in-{external_id}",
-            sender=SenderProfile(external_id=chat, name="Ada"), kind="text", text="hi",
+            channel="test",
+            external_conversation_id=chat,
+            external_message_id=f"in-{external_id}",
+            sender=SenderProfile(external_id=chat, name="Ada"),
+            kind="text",
+            text="hi",
         )
     )
     async with services.uow() as tx:
-        conversation = await tx.session.scalar(select(Conversation).where(Conversation.external_id == chat))
+        conversation = await tx.session.scalar(
+            select(Conversation).where(Conversation.external_id == chat)
+        )
         assert conversation is not None
         message = Message(
-            conversation_id=conversation.id, direction="out", sender_kind="bot", text="a long answer",
+            conversation_id=conversation.id,
+            direction="out",
+            sender_kind="bot",
+            text="a long answer",
             delivery_status="queued",
         )
         tx.session.add(message)
@@ -51,7 +60,9 @@ async def _sent_message(services: Services, external_id: str) -> int:
 
 async def _status(services: Services, message_id: int) -> str:
     async with services.db.read() as session:
-        status = await session.scalar(select(Message.delivery_status).where(Message.id == message_id))
+        status = await session.scalar(
+            select(Message.delivery_status).where(Message.id == message_id)
+        )
     assert status is not None
     return status
 
@@ -60,7 +71,9 @@ async def test_a_receipt_for_any_part_of_a_split_message_reaches_it(services: Se
     split = await _sent_message(services, "SMa1,SMb2,SMc3")
     whole = await _sent_message(services, "SMd4")
     async with services.db.read() as session:
-        parts = (await session.execute(select(MessagePart.external_id, MessagePart.message_id))).all()
+        parts = (
+            await session.execute(select(MessagePart.external_id, MessagePart.message_id))
+        ).all()
     assert sorted(parts) == [("SMa1", split), ("SMb2", split), ("SMc3", split)]
 
     change = await apply_status(services.uow, "SMb2", "delivered")
@@ -81,7 +94,9 @@ def captured(services: Services) -> Iterator[list[tuple[str, Any]]]:
     """Every statement sent to the database meanwhile, with its parameters."""
     seen: list[tuple[str, Any]] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+    def record(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> None:
         seen.append((statement, parameters))
 
     engines = [services.db.engine.sync_engine]
@@ -103,7 +118,10 @@ def scans(services: Services, statements: list[tuple[str, Any]], table: str) -> 
     found: list[str] = []
     with sqlite3.connect(path) as connection:
         for statement, parameters in statements:
-            if not statement.lstrip().upper().startswith("SELECT") or f"FROM {table}" not in statement:
+            if (
+                not statement.lstrip().upper().startswith("SELECT")
+                or f"FROM {table}" not in statement
+            ):
                 continue
             plan = connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall()
             found += [row[-1] for row in plan if row[-1].startswith(f"SCAN {table}")]

@@ -48,7 +48,9 @@ async def test_concurrent_appends_share_one_commit(services: Services) -> None:
     commits: list[int] = []
     async with services.db.sqlite_statement() as direct:
         if direct is not None:  # SQLite: one autocommitted INSERT is one commit
-            direct.set_trace_callback(lambda sql: commits.append(1) if sql.startswith("INSERT") else None)
+            direct.set_trace_callback(
+                lambda sql: commits.append(1) if sql.startswith("INSERT") else None
+            )
     if direct is None:
         event.listen(services.db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
     fresh = await asyncio.gather(
@@ -57,12 +59,18 @@ async def test_concurrent_appends_share_one_commit(services: Services) -> None:
     assert fresh == [True] * 50
     assert len(commits) == 1
     async with services.db.session() as session:
-        ids = list(await session.scalars(select(InboundJournalEntry.external_id).order_by(InboundJournalEntry.id)))
+        ids = list(
+            await session.scalars(
+                select(InboundJournalEntry.external_id).order_by(InboundJournalEntry.id)
+            )
+        )
     assert ids == [f"u{n}" for n in range(50)]
 
 
 async def test_redeliveries_are_recognised_together_and_later(services: Services) -> None:
-    first = await asyncio.gather(*(services.journal.append("test", "u1", payload(1)) for _ in range(8)))
+    first = await asyncio.gather(
+        *(services.journal.append("test", "u1", payload(1)) for _ in range(8))
+    )
     assert sorted(first) == [False] * 7 + [True]
     assert await services.journal.append("test", "u1", payload(1)) is False
     assert await services.journal.append("other", "u1", payload(1)) is True
@@ -107,7 +115,11 @@ async def test_an_unreadable_entry_is_kept_with_its_error_and_the_rest_go_on(
     async with services.db.session() as session:
         texts = list(await session.scalars(select(Message.text).order_by(Message.id)))
         errors = dict(
-            (await session.execute(select(InboundJournalEntry.external_id, InboundJournalEntry.error))).all()
+            (
+                await session.execute(
+                    select(InboundJournalEntry.external_id, InboundJournalEntry.error)
+                )
+            ).all()
         )
     assert texts == ["message 1", "message 4"]
     assert errors["bad"] is not None and "KeyError" in errors["bad"]
@@ -142,7 +154,9 @@ async def test_two_processors_on_one_database_store_each_entry_once(services: Se
         await other.close()
 
 
-async def test_prune_forgets_old_processed_entries_only(services: Services, clock: FakeClock) -> None:
+async def test_prune_forgets_old_processed_entries_only(
+    services: Services, clock: FakeClock
+) -> None:
     reader(services)
     await services.journal.append("test", "u1", payload(1))
     await services.journal_processor.drain()
@@ -163,7 +177,9 @@ async def test_reads_do_not_queue_behind_an_open_write(services: Services) -> No
 
         async def read() -> int:
             async with services.db.read() as session:
-                return int(await session.scalar(select(func.count()).select_from(InboundJournalEntry)) or 0)
+                return int(
+                    await session.scalar(select(func.count()).select_from(InboundJournalEntry)) or 0
+                )
 
         # on SQLite a read waiting for the writers' gate would never finish here
         assert await asyncio.wait_for(asyncio.ensure_future(read()), 10) == 1
@@ -175,7 +191,9 @@ async def test_a_body_given_as_text_is_stored_as_it_arrived(services: Services) 
     body = '{"id": 7, "chat": 1, "text": "caf\\u00e9"}'
     assert await services.journal.append("test", "u7", {"id": 7, "chat": 1, "text": "café"}, body)
     async with services.db.session() as session:
-        raw = await session.scalar(text("SELECT payload FROM inbound_journal WHERE external_id = 'u7'"))
+        raw = await session.scalar(
+            text("SELECT payload FROM inbound_journal WHERE external_id = 'u7'")
+        )
         [parsed] = (await session.scalars(select(InboundJournalEntry.payload))).all()
     if services.db.dialect == "sqlite":
         assert raw == body
@@ -241,7 +259,12 @@ async def test_with_webhooks_waiting_the_processor_takes_small_batches(services:
     await asyncio.gather(*(services.journal.append("test", f"f{n}", payload(n)) for n in range(40)))
     assert await processor.catch_up() == 40
     await processor.stop()
-    assert processor.limits == [10, 16, 16, 16]  # 10, then 16, 14 (webhooks still waiting: look again) and nothing left
+    assert processor.limits == [
+        10,
+        16,
+        16,
+        16,
+    ]  # 10, then 16, 14 (webhooks still waiting: look again) and nothing left
     assert [p["id"] for p in after] == list(range(40))
 
 
@@ -264,7 +287,9 @@ async def test_a_trickle_of_webhooks_is_not_a_flood(services: Services) -> None:
     assert await processor._give_way() == 0.01
 
 
-async def test_what_arrives_after_the_last_look_is_processed_on_the_next_wake(services: Services) -> None:
+async def test_what_arrives_after_the_last_look_is_processed_on_the_next_wake(
+    services: Services,
+) -> None:
     stored: asyncio.Queue[int] = asyncio.Queue()
 
     async def after_stored(payload: dict[str, Any]) -> None:

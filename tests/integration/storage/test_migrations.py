@@ -33,7 +33,9 @@ async def test_migrated_schema_matches_models(database_url: str) -> None:
         await engine.dispose()
 
 
-async def test_messages_sent_in_parts_before_the_upgrade_get_their_part_rows(tmp_path: Path) -> None:
+async def test_messages_sent_in_parts_before_the_upgrade_get_their_part_rows(
+    tmp_path: Path,
+) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     await upgrade_async(url, "c5d2f8a41e93")
     with sqlite3.connect(tmp_path / "old.db") as conn:
@@ -47,7 +49,10 @@ async def test_messages_sent_in_parts_before_the_upgrade_get_their_part_rows(tmp
             " '2026-01-01', '2026-01-01')"
         )
         for message_id, direction, external_id in (
-            (1, "out", "SMa,SMb"), (2, "out", "SMc"), (3, "in", "SMd,SMe"), (4, "out", None),
+            (1, "out", "SMa,SMb"),
+            (2, "out", "SMc"),
+            (3, "in", "SMd,SMe"),
+            (4, "out", None),
         ):
             conn.execute(
                 "INSERT INTO messages (id, conversation_id, direction, sender_kind, kind, media, extra,"
@@ -57,5 +62,7 @@ async def test_messages_sent_in_parts_before_the_upgrade_get_their_part_rows(tmp
             )
     await upgrade_async(url)
     with sqlite3.connect(tmp_path / "old.db") as conn:
-        parts = conn.execute("SELECT external_id, message_id FROM message_parts ORDER BY 1").fetchall()
+        parts = conn.execute(
+            "SELECT external_id, message_id FROM message_parts ORDER BY 1"
+        ).fetchall()
     assert parts == [("SMa", 1), ("SMb", 1)]

@@ -25,7 +25,9 @@ async def enqueue(services: Services, kind: str, destination: str = "", **payloa
     async with services.uow() as tx:
         tx.enqueue(kind, dict(payload), destination=destination, key=key)
     async with services.db.read() as session:
-        item_id = await session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key))
+        item_id = await session.scalar(
+            select(OutboxItem.id).where(OutboxItem.idempotency_key == key)
+        )
     assert item_id is not None
     return int(item_id)
 
@@ -160,7 +162,9 @@ async def test_a_second_dispatcher_does_not_take_claimed_items(services: Service
         raise AssertionError("must not be delivered twice")
 
     await enqueue(services, "claimed")
-    other = Outbox(services.db, services.clock, services.signals, services.metrics, services.settings)
+    other = Outbox(
+        services.db, services.clock, services.signals, services.metrics, services.settings
+    )
     other.register("claimed", handler)
     services.outbox.register("claimed", handler)
     claimed = await services.outbox._claim(10)
@@ -230,7 +234,9 @@ async def test_items_sent_together_are_recorded_in_one_transaction_with_their_fo
     assert sorted(follow_ups) == ids
     rows = [await item(services, i) for i in ids]
     # the done mark comes after the follow-up and clears what it may not keep
-    assert {(r.status, r.attempts, r.last_error, r.claimed_until) for r in rows} == {("done", 1, None, None)}
+    assert {(r.status, r.attempts, r.last_error, r.claimed_until) for r in rows} == {
+        ("done", 1, None, None)
+    }
     assert len(commits) == 2  # the claim, then one for all five done marks
 
 
@@ -276,7 +282,11 @@ class _CountingClaims(Outbox):
 
     def __init__(self, services: Services, signals: Signals | None = None) -> None:
         super().__init__(
-            services.db, services.clock, signals or services.signals, services.metrics, services.settings
+            services.db,
+            services.clock,
+            signals or services.signals,
+            services.metrics,
+            services.settings,
         )
         self.claims = 0
         self.busy = 0

@@ -96,7 +96,9 @@ async def test_two_schedulers_fire_each_timer_once(services: Services, clock: Fa
     assert sorted(fired) == sorted(f"k{i}" for i in range(50))
 
 
-async def test_a_timer_cancelled_while_it_fires_stays_cancelled(services: Services, clock: FakeClock) -> None:
+async def test_a_timer_cancelled_while_it_fires_stays_cancelled(
+    services: Services, clock: FakeClock
+) -> None:
     async def handler(timer: DueTimer) -> None:
         async with services.uow() as tx:
             await tx.cancel_timer(timer.key)
@@ -147,7 +149,9 @@ async def test_a_wake_up_without_a_due_time_wakes_the_scheduler(services: Servic
     await asyncio.wait_for(sleeping, 5)
 
 
-async def test_a_timer_due_before_the_wait_ends_shortens_it(services: Services, clock: FakeClock) -> None:
+async def test_a_timer_due_before_the_wait_ends_shortens_it(
+    services: Services, clock: FakeClock
+) -> None:
     sleeping = asyncio.create_task(services.scheduler._sleep(3600))
     await _yield_a_while()
     async with services.uow() as tx:

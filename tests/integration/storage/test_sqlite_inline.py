@@ -22,7 +22,9 @@ async def test_commits_roll_backs_and_errors_behave_as_a_driver_should(tmp_path:
     db = Database(_settings(tmp_path / "inline.db"))
     try:
         async with db.session() as session:
-            await session.execute(text("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+            await session.execute(
+                text("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
+            )
             await session.execute(text("INSERT INTO items (name) VALUES ('kept')"))
 
         async def insert_two() -> None:
@@ -46,7 +48,9 @@ async def test_the_checkpointer_copies_the_wal_into_the_database(tmp_path: Path)
         async with db.session() as session:
             await session.execute(text("CREATE TABLE notes (body TEXT)"))
             for i in range(50):
-                await session.execute(text("INSERT INTO notes VALUES (:b)"), {"b": f"note {i}" * 20})
+                await session.execute(
+                    text("INSERT INTO notes VALUES (:b)"), {"b": f"note {i}" * 20}
+                )
         checkpointer = Checkpointer(str(path))
         log, copied = checkpointer.checkpoint()
         assert log > 0 and copied == log
@@ -57,7 +61,8 @@ async def test_the_checkpointer_copies_the_wal_into_the_database(tmp_path: Path)
 async def test_sqlite_durability_follows_the_setting(tmp_path: Path) -> None:
     for value, expected in (("normal", 1), ("FULL", 2)):
         settings = Settings(
-            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'sync.db'}", RELAYBOT_SQLITE_SYNCHRONOUS=value
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'sync.db'}",
+            RELAYBOT_SQLITE_SYNCHRONOUS=value,
         )
         db = Database(settings)
         try:
@@ -67,7 +72,9 @@ async def test_sqlite_durability_follows_the_setting(tmp_path: Path) -> None:
             await db.close()
 
 
-async def test_a_writing_session_holds_the_write_lock_from_its_first_statement(tmp_path: Path) -> None:
+async def test_a_writing_session_holds_the_write_lock_from_its_first_statement(
+    tmp_path: Path,
+) -> None:
     """Writers lock at BEGIN (so two never dead-lock upgrading from reading); readers never lock."""
     path = tmp_path / "locks.db"
     db = Database(_settings(path))

@@ -22,8 +22,16 @@ async def count(services: Services, model: type[Event | OutboxItem | Timer | Run
 
 def log(tx: Tx, message: str) -> None:
     tx.add_run_log(
-        {"run_id": None, "workflow_id": None, "kind": "info", "step_id": None, "message": message,
-         "data": {}, "duration_ms": None, "created_at": tx.now}
+        {
+            "run_id": None,
+            "workflow_id": None,
+            "kind": "info",
+            "step_id": None,
+            "message": message,
+            "data": {},
+            "duration_ms": None,
+            "created_at": tx.now,
+        }
     )
 
 
@@ -60,8 +68,13 @@ async def test_a_reply_and_its_item_and_event_share_the_message_id(services: Ser
         tx.session.add(contact)
         await tx.session.flush()
         conversation = Conversation(
-            contact_id=contact.id, channel="test", external_id="chat", status="open", attributes={},
-            created_at=tx.now, last_activity_at=tx.now,
+            contact_id=contact.id,
+            channel="test",
+            external_id="chat",
+            status="open",
+            attributes={},
+            created_at=tx.now,
+            last_activity_at=tx.now,
         )
         tx.session.add(conversation)
         await tx.session.flush()
@@ -91,8 +104,13 @@ async def test_a_reply_makes_its_conversation_active_unless_its_savepoint_fails(
         await tx.session.flush()
         rows = [
             Conversation(
-                contact_id=contact.id, channel="test", external_id=chat, status="open", attributes={},
-                created_at=tx.now, last_activity_at=tx.now,
+                contact_id=contact.id,
+                channel="test",
+                external_id=chat,
+                status="open",
+                attributes={},
+                created_at=tx.now,
+                last_activity_at=tx.now,
             )
             for chat in ("kept", "undone")
         ]
@@ -100,13 +118,21 @@ async def test_a_reply_makes_its_conversation_active_unless_its_savepoint_fails(
     started = clock.now()
     clock.advance(timedelta(minutes=5))
     async with services.uow() as tx:
-        kept, undone = list(await tx.session.scalars(select(Conversation).order_by(Conversation.id)))
+        kept, undone = list(
+            await tx.session.scalars(select(Conversation).order_by(Conversation.id))
+        )
         await queue_reply(tx, kept, "hello")
         assert kept.last_activity_at == tx.now  # seen at once, written at the end
         with pytest.raises(RuntimeError):
             await failing_reply(tx, undone)
     async with services.db.read() as session:
-        active = dict((await session.execute(select(Conversation.external_id, Conversation.last_activity_at))).all())
+        active = dict(
+            (
+                await session.execute(
+                    select(Conversation.external_id, Conversation.last_activity_at)
+                )
+            ).all()
+        )
     assert active == {"kept": started + timedelta(minutes=5), "undone": started}
 
 
@@ -118,7 +144,11 @@ async def test_setting_a_timer_twice_keeps_the_last(services: Services) -> None:
         await tx.cancel_timer("other")
     async with services.db.read() as session:
         (timer,) = await session.scalars(select(Timer))
-    assert (timer.due_at, timer.payload, timer.status) == (services.clock.now() + timedelta(hours=2), {"n": 2}, "pending")
+    assert (timer.due_at, timer.payload, timer.status) == (
+        services.clock.now() + timedelta(hours=2),
+        {"n": 2},
+        "pending",
+    )
     assert await count(services, Timer) == 1
 
 
@@ -155,7 +185,8 @@ async def test_a_statement_run_for_many_rows_converts_each_value_and_counts_the_
     at = services.clock.now() + timedelta(days=1)
     async with services.uow() as tx:
         changed = await execute_many(
-            tx.session, statement,
+            tx.session,
+            statement,
             [
                 {"b_id": ids[0], "b_attributes": {"plan": "gold"}, "b_at": at},
                 {"b_id": ids[2], "b_attributes": {"plan": "free", "seats": [1, 2]}, "b_at": at},
@@ -165,7 +196,8 @@ async def test_a_statement_run_for_many_rows_converts_each_value_and_counts_the_
     assert changed == (2 if services.db.dialect == "sqlite" else None)  # asyncpg does not count
     async with services.db.read() as session:
         stored = {
-            c.name: (c.attributes, c.updated_at == at, c.locale) for c in await session.scalars(select(Contact))
+            c.name: (c.attributes, c.updated_at == at, c.locale)
+            for c in await session.scalars(select(Contact))
         }
     assert stored == {
         "a": ({"plan": "gold"}, True, "pt-BR"),

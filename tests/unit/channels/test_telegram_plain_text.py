@@ -20,10 +20,18 @@ def text_update(text: str = "hello", **message: Any) -> dict[str, Any]:
     return {
         "update_id": 41,
         "message": {
-            "message_id": 7, "date": 1767603600, "text": text,
+            "message_id": 7,
+            "date": 1767603600,
+            "text": text,
             "chat": {"id": 555, "type": "private", "first_name": "Ada"},
-            "from": {"id": 555, "is_bot": False, "first_name": "Ada", "last_name": "Lovelace",
-                     "username": "ada", "language_code": "en"},
+            "from": {
+                "id": 555,
+                "is_bot": False,
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "username": "ada",
+                "language_code": "en",
+            },
             **message,
         },
     }
@@ -42,7 +50,9 @@ def library_reading(payload: dict[str, Any]) -> Any:
         text_update("/start campaign-7"),
         text_update("/start"),
         text_update("/start@relay_bot promo"),
-        text_update("see https://example.com", entities=[{"type": "url", "offset": 4, "length": 19}]),
+        text_update(
+            "see https://example.com", entities=[{"type": "url", "offset": 4, "length": 19}]
+        ),
         text_update("in a topic", message_thread_id=3),
         text_update("group", chat={"id": -100123, "type": "supergroup", "title": "Support"}),
         text_update("no names", **{"from": {"id": 9, "is_bot": False, "first_name": "Bo"}}),
@@ -61,7 +71,9 @@ def test_plain_text_reading_matches_the_library(payload: dict[str, Any]) -> None
     chat_id=st.integers(min_value=-(10**13), max_value=10**13),
 )
 @settings(max_examples=60, deadline=None)
-def test_any_text_and_sender_read_alike(text: str, first: str, last: str | None, chat_id: int) -> None:
+def test_any_text_and_sender_read_alike(
+    text: str, first: str, last: str | None, chat_id: int
+) -> None:
     sender: dict[str, Any] = {"id": 77, "is_bot": False, "first_name": first}
     if last is not None:
         sender["last_name"] = last
@@ -72,12 +84,18 @@ def test_any_text_and_sender_read_alike(text: str, first: str, last: str | None,
 @pytest.mark.parametrize(
     "payload",
     [
-        {"update_id": 1, "callback_query": {"id": "q", "data": "x", "from": {"id": 1, "first_name": "A"}}},
+        {
+            "update_id": 1,
+            "callback_query": {"id": "q", "data": "x", "from": {"id": 1, "first_name": "A"}},
+        },
         {"update_id": 1, "edited_message": text_update()["message"]},
         text_update(reply_to_message=text_update()["message"]),
         text_update(photo=[{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]),
         {"update_id": 1, "message": {**text_update()["message"], "text": None}},
-        {"update_id": 1, "message": {k: v for k, v in text_update()["message"].items() if k != "from"}},
+        {
+            "update_id": 1,
+            "message": {k: v for k, v in text_update()["message"].items() if k != "from"},
+        },
         text_update(chat={"id": 5}),
     ],
 )

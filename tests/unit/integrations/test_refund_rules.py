@@ -142,23 +142,34 @@ def test_timeouts_details_and_question_come_with_the_pending_item() -> None:
         RELAYBOT_REFUND_APPROVAL_TIMEOUT="900",
     )
     inputs = {
-        "payment_intent": "pi_1", "amount": "250", "reason": "duplicate",
-        "confirm_with_customer": "true", "confirm_question": "Shall we refund 250?",
+        "payment_intent": "pi_1",
+        "amount": "250",
+        "reason": "duplicate",
+        "confirm_with_customer": "true",
+        "confirm_question": "Shall we refund 250?",
     }
     request = parse_refund_inputs(inputs, s)
     first = pending_safeguard(request, s, ctx())
     assert first is not None
-    assert (first.kind, first.timeout_s, first.question) == ("confirmation", 600, "Shall we refund 250?")
+    assert (first.kind, first.timeout_s, first.question) == (
+        "confirmation",
+        600,
+        "Shall we refund 250?",
+    )
     second = pending_safeguard(request, s, ctx(refund_confirmation=grant(first, by="customer")))
     assert second is not None
     assert (second.kind, second.timeout_s, second.question) == ("approval", 900, None)
     assert second.details == {
-        "Payment": "pi_1", "Amount": "250.00 USD", "Approval above": "100.00 USD",
+        "Payment": "pi_1",
+        "Amount": "250.00 USD",
+        "Approval above": "100.00 USD",
         "Reason": "duplicate",
     }
 
 
-@pytest.mark.parametrize(("value", "expected"), [(True, True), ("false", False), ("yes", True), (0, False)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [(True, True), ("false", False), ("yes", True), (0, False)]
+)
 def test_confirm_with_customer_flag(value: object, expected: bool) -> None:
     request = parse_refund_inputs({"charge": "ch", "confirm_with_customer": value}, settings())
     assert request.confirm_with_customer is expected

@@ -57,8 +57,14 @@ def test_svg_draws_every_node_and_edge_without_overlap() -> None:
     ]
     labels = [e.findtext(f"{SVG}text") for e in edges]
     assert labels == [
-        None, None, "vars.topic eq 'order' and vars.vip exists", "vars.topic in ['bill', 'billing']",
-        "no case", "jump (max 2)", None, None,
+        None,
+        None,
+        "vars.topic eq 'order' and vars.vip exists",
+        "vars.topic in ['bill', 'billing']",
+        "no case",
+        "jump (max 2)",
+        None,
+        None,
     ]
     jump = next(e for e in edges if e.get("data-source") == "s2")
     assert " C" in jump.find(f"{SVG}path").get("d", "")  # a loop back bends round the side
@@ -72,14 +78,18 @@ def test_graph_command_writes_an_svg_of_a_file_that_starts_another_workflow(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     flow = tmp_path / "parent.yaml"
-    flow.write_text(textwrap.dedent("""
+    flow.write_text(
+        textwrap.dedent("""
         name: parent
         trigger: {event: conversation.created}
         steps:
           - {type: trigger_workflow, workflow: child}
-        """))
+        """)
+    )
     out = tmp_path / "parent.svg"
-    args = build_parser().parse_args(["workflows", "graph", str(flow), "--format", "svg", "-o", str(out)])
+    args = build_parser().parse_args(
+        ["workflows", "graph", str(flow), "--format", "svg", "-o", str(out)]
+    )
     assert args.command(args, make_settings(f"sqlite+aiosqlite:///{tmp_path}/x.db")) == 0
     assert capsys.readouterr().out == f"wrote {out}\n"
     root = ET.fromstring(out.read_text())

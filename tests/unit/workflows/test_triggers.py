@@ -105,7 +105,10 @@ def test_higher_priority_starts_first_and_an_exclusive_one_claims_the_event() ->
         [
             wf("menu", "{event: message.received}\npriority: -5"),
             wf("tagger", "{event: message.received}"),
-            wf("order", "{event: message.received, text_contains: order}\npriority: 10\nexclusive: true"),
+            wf(
+                "order",
+                "{event: message.received, text_contains: order}\npriority: 10\nexclusive: true",
+            ),
             wf("refund", "{event: message.received, text_contains: refund}\npriority: 20"),
             wf("notes", "{event: message.received}"),
         ]
