@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from bot.errors import NotFoundError, ValidationFailed
-from bot.event_types import EventType
 from bot.models import Agent, Conversation, ConversationTag, Tag, Team
 from bot.sql import upsert_ignore
 from bot.uow import Tx
+from workflows.event_names import EventType
 
 
 async def get(tx: Tx, conversation_id: int, *, lock: bool = False) -> Conversation:

@@ -20,10 +20,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.messages import Choice
 from workflows.answers import check_answer
 from workflows.effects import RunAction
 from workflows.inputs import CallResult
+from workflows.message_parts import Choice
 
 HoldKind = Literal["confirmation", "approval"]
 Decision = Literal["no", "unclear", "undelivered", "rejected", "timeout", "unavailable"]

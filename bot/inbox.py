@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.event_types import EventType
 from bot.messages import InboundMessage, SenderProfile
 from bot.metrics import Metrics
 from bot.models import Contact, ContactIdentity, Conversation, InboundKey, Message
 from bot.sql import upsert_ignore
 from bot.uow import Tx, UnitOfWork
+from workflows.event_names import EventType
 
 logger = logging.getLogger(__name__)
 

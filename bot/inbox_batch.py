@@ -19,12 +19,12 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Select, bindparam, delete, select, update
 
-from bot.event_types import EventType
 from bot.inbox import message_extra
 from bot.messages import InboundMessage
 from bot.models import Contact, ContactIdentity, Conversation, InboundKey, Message
 from bot.sql import dialect_insert, insert_with_ids, is_postgres, table_of
 from bot.uow import Tx
+from workflows.event_names import EventType
 
 _KEYS = table_of(InboundKey)
 _IDENTITIES = table_of(ContactIdentity)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.errors import NotFoundError, UnknownStageError, ValidationFailed
-from bot.event_types import EventType
 from bot.models import Lead
 from bot.uow import Tx
+from workflows.event_names import EventType
 
 CENTS = Decimal("0.01")
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.message_parts import Choice, Template
+
 MessageKind = Literal["text", "button", "media", "location", "contact", "start", "event"]
 
 
@@ -58,22 +60,6 @@ class InboundMessage(BaseModel):
     start_param: str | None = None
     received_at: datetime | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
-
-
-class Choice(BaseModel):
-    """A quick-reply option: what the customer sees and what comes back when pressed."""
-
-    model_config = ConfigDict(frozen=True)
-
-    label: str
-    value: str
-
-
-class Template(BaseModel):
-    """A pre-approved platform template (WhatsApp ``ContentSid`` and variables)."""
-
-    content_sid: str
-    variables: dict[str, str] = Field(default_factory=dict)
 
 
 class OutboundMessage(BaseModel):

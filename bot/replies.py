@@ -9,11 +9,12 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Choice, OutboundMessage, Template
+from bot.messages import OutboundMessage
 from bot.models import Contact, Conversation, Message, MessagePart
 from bot.outbox_items import FollowUpRow
 from bot.sql import dialect_insert, table_of
 from bot.uow import NewMessage, Tx
+from workflows.message_parts import Choice, Template
 
 logger = logging.getLogger(__name__)
 

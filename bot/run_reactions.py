@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select
 
-from bot.event_types import EventType
 from bot.events import DomainEvent
 from bot.models import Agent, Message
 from bot.read_batch import ReadBatch
 from bot.replies import MESSAGE_SENT
 from bot.run_store import ASKS_CUSTOMER, RUN_COLUMNS, RUNS, StoredRun, unpack, waiting_in
 from bot.services import Services
+from workflows.event_names import EventType
 from workflows.inputs import Answer, Assigned, DeliveryFailed, HumanTookOver
 
 if TYPE_CHECKING:

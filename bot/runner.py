@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.catalog import Catalog
-from bot.event_types import EventType
 from bot.events import DomainEvent
 from bot.holds import HOLD_EVENTS, HOLD_TIMER, action_key, requested
 from bot.models import WorkflowRun
@@ -53,6 +52,7 @@ from bot.uow import Tx
 from workflows import engine
 from workflows.actions import ActionContext, ActionRegistry
 from workflows.effects import RunAction, TriggerWorkflow
+from workflows.event_names import EventType
 from workflows.inputs import CallResult, RunInput, TimerFired
 from workflows.schema import Workflow
 from workflows.state import MAX_DEPTH, Transition

@@ -18,7 +18,6 @@ import logging
 from sqlalchemy import select
 
 from bot import conversations
-from bot.event_types import EventType
 from bot.events import DomainEvent
 from bot.models import Conversation, Message, OutboxItem, WorkflowRun
 from bot.read_batch import ReadBatch
@@ -28,6 +27,7 @@ from bot.services import Services
 from bot.sql import records_by_id
 from bot.uow import Tx
 from integrations.ai_agent import should_hand_over
+from workflows.event_names import EventType
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.errors import PermanentDeliveryError, UnavailableError
-from bot.messages import Choice
 from bot.models import Conversation, Message, OutboxItem, WorkflowRun
 from bot.outbox_items import Delivery
 from bot.replies import queue_reply
@@ -32,6 +31,7 @@ from integrations.ai_agent_runtime import (
     hand_over,
 )
 from integrations.deliveries import AiReplyJob, parse_job
+from workflows.message_parts import Choice
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ import logging
 
 from aiohttp import web
 
-from bot.event_types import EventType
 from bot.run_store import AI_REPLY, WEBHOOK
 from bot.services import Services
 from integrations.actions import register_actions
@@ -18,6 +17,7 @@ from integrations.email import EmailSender
 from integrations.outbound_http import OutboundHttp
 from integrations.webhook import WebhookSender
 from workflows.actions import ActionRegistry
+from workflows.event_names import EventType
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.messages import Choice
+from workflows.message_parts import Choice
 from workflows.values import to_decimal
 
 AnswerType = Literal[

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.messages import Choice, Template
+from workflows.message_parts import Choice, Template
 
 
 class _Model(BaseModel):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from bot.event_types import TRIGGER_EVENTS
+from workflows.event_names import TRIGGER_EVENTS
 from workflows.registry import STEPS
 from workflows.rules import Group
 from workflows.steps.base import StepBase

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.messages import Choice
+from workflows.message_parts import Choice
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

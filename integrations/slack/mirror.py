@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from bot.contact_names import display_name, friendly_name
 from bot.errors import ConfigError
-from bot.event_types import EventType
 from bot.events import DomainEvent
 from bot.models import Agent, Contact, Conversation, Message
 from bot.replies import MESSAGE_SENT
@@ -23,6 +22,7 @@ from integrations.slack import summaries, thread_ops
 from integrations.slack.message_text import shown_text
 from integrations.slack.storage_backend import SOURCE
 from integrations.slack.threads import pick_channel
+from workflows.event_names import EventType
 
 logger = logging.getLogger(__name__)
 

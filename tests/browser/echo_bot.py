@@ -11,8 +11,9 @@ from aiohttp import web
 
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.messages import Choice, InboundMessage, OutboundMessage
+from bot.messages import InboundMessage, OutboundMessage
 from channels.widget import WidgetChannel
+from workflows.message_parts import Choice
 
 EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]{2,}$")
 MENU = [

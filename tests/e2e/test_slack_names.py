@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 from bot.contact_names import friendly_name
-from bot.messages import Choice, InboundMessage, SenderProfile
+from bot.messages import InboundMessage, SenderProfile
 from bot.models import Conversation
 from bot.replies import queue_reply
 from integrations.slack.blocks import Actions
 from tests.e2e.test_slack_console import conversation, header_ts
 from tests.integration.slack.storage_env import AGENT, SlackApp, slack_app, workflow_dir
+from workflows.message_parts import Choice
 
 __all__ = ["slack_app", "workflow_dir"]
 

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.clock import FakeClock
 from bot.engine_component import setup_engine
-from bot.messages import Choice
 from bot.models import Conversation
 from bot.replies import queue_reply
 from bot.services import Services, build_services
@@ -26,6 +25,7 @@ from tests.e2e.test_slack_console import thread_reply
 from tests.fakes.slack import FakeSlack, SlackSender
 from tests.fakes.telegram import TelegramFake, callback_update, message_update, signed_headers
 from tests.integration.slack.storage_env import AGENT, SECRET, WatchedBackend, add_agents
+from workflows.message_parts import Choice
 
 TELEGRAM_SECRET = "webhook-secret_1"
 

@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.messages import Choice
 from workflows.answers import AnswerType, Validation, check_answer
 from workflows.durations import parse_duration
 from workflows.effects import SendMessage, SetContactField
 from workflows.inputs import Answer, CallResult, DeliveryFailed, TimerFired
+from workflows.message_parts import Choice
 from workflows.steps.base import StepBase, StepEnv, StepResult, call_outcome, template_fields
 from workflows.steps.choices import ChoiceDef
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from bot.messages import Choice
+from workflows.message_parts import Choice
 
 
 class ChoiceDef(BaseModel):

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.messages import Template
 from workflows.effects import AiRequest, SendMessage
+from workflows.message_parts import Template
 from workflows.steps.base import StepBase, StepEnv, StepResult, template_fields
 from workflows.steps.choices import ChoiceDef
 

@@ -15,11 +15,12 @@ from bot.errors import (
     RetryableDeliveryError,
     UnavailableError,
 )
-from bot.messages import Choice, OutboundMessage
+from bot.messages import OutboundMessage
 from channels.base import Channel
 from channels.telegram import TelegramChannel, set_webhook
 from tests.fakes.telegram import TelegramFake
 from tests.integration.channels.conftest import RecordingInbox, make_settings, telegram_channel
+from workflows.message_parts import Choice
 
 
 def settings_for(fake: TelegramFake, **extra: Any) -> Any:

@@ -10,12 +10,13 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.errors import BadRequestError, ForbiddenError, RateLimitedError, UnavailableError
-from bot.messages import Choice, OutboundMessage, Template
+from bot.messages import OutboundMessage
 from channels.base import Channel
 from channels.twilio_whatsapp import TwilioWhatsAppChannel
 from tests.fakes.twilio import ACCOUNT_SID, TwilioFake
 from tests.integration.channels.conftest import RecordingInbox
 from tests.integration.channels.test_twilio_webhook import PUBLIC, make_channel
+from workflows.message_parts import Choice, Template
 
 CUSTOMER = "whatsapp:+14155550100"
 

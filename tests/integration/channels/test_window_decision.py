@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from bot.clock import FakeClock
 from bot.delivery import ChannelSender
-from bot.messages import InboundMessage, SenderProfile, Template
+from bot.messages import InboundMessage, SenderProfile
 from bot.models import Conversation
 from bot.replies import queue_reply
 from bot.services import Services
 from channels.testing import RecordingChannel
+from workflows.message_parts import Template
 
 
 async def test_window_decision_reaches_the_channel(services: Services, clock: FakeClock) -> None:

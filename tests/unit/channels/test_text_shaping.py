@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.messages import Choice
 from channels.telegram.render import callback_data, inline_keyboard, is_photo, split_text
 from channels.twilio_whatsapp import numbered_choices
+from workflows.message_parts import Choice
 
 
 def test_short_text_is_one_chunk() -> None:

@@ -8,10 +8,11 @@ from typing import Any
 
 from aiohttp import WSMsgType
 
-from bot.messages import Choice, OutboundMessage
+from bot.messages import OutboundMessage
 from channels.widget import identity_hash
 from channels.widget.tokens import TokenSigner, VisitorToken
 from tests.unit.widget.conftest import IDENTITY_SECRET, WidgetRig
+from workflows.message_parts import Choice
 
 
 async def welcome(rig: WidgetRig, **hello: Any) -> tuple[Any, dict[str, Any]]:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.messages import Choice
 from workflows.answers import Validation, check_answer
+from workflows.message_parts import Choice
 
 CHOICES = [Choice(label="Billing", value="billing"), Choice(label="Shipping", value="ship")]
 

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.messages import Choice
 from workflows.effects import CancelTimer, ScheduleTimer, SendMessage, SetContactField
 from workflows.inputs import Answer, CallResult, DeliveryFailed, TimerFired
+from workflows.message_parts import Choice
 from workflows.schema import Workflow
 
 from .helpers import NOW, begin, exits_logged, feed, ok, workflow

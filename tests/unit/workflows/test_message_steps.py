@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.messages import Template
 from workflows.effects import AiRequest, Notify, SendMessage, Webhook
+from workflows.message_parts import Template
 
 from .helpers import begin, context, workflow
 

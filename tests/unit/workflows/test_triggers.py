@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from bot.event_types import TRIGGER_EVENTS
+from workflows.event_names import TRIGGER_EVENTS
 from workflows.loader import load_text
 from workflows.problems import WorkflowLoadError
 from workflows.schema import Workflow

@@ -1,4 +1,4 @@
-"""The names of domain events: what workflows can be triggered by."""
+"""The names of domain events, and those a workflow trigger may name."""
 
 from __future__ import annotations
 
