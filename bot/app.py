@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from aiohttp import web
 
 from bot.api import add_api
 from bot.clock import Clock
+from bot.components import COMPONENTS, Component
 from bot.config import Settings
 from bot.delivery import ChannelSender
 from bot.migrate import upgrade_async
@@ -19,7 +20,6 @@ from bot.services import SERVICES, Services, build_services
 
 logger = logging.getLogger(__name__)
 
-Component = Callable[[web.Application, Services], None]
 """A part that plugs into the app: adds routes, channels, outbox handlers, subscribers."""
 
 TASKS = web.AppKey("background_tasks", list[asyncio.Task[None]])
@@ -46,8 +46,6 @@ async def metrics(request: web.Request) -> web.Response:
 
 def default_components() -> list[Component]:
     """Every part relaybot ships; each turns itself on when its settings are present."""
-    from bot.components import COMPONENTS
-
     return list(COMPONENTS)
 
 

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from aiohttp import web
 
+from bot.commands import Command, Registrar
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, RelaybotError
 from bot.log_redaction import configure_logging
 
 logger = logging.getLogger("relaybot")
-
-Command = Callable[[argparse.Namespace, Settings], int]
-Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -102,11 +98,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-def run_async(coro: Coroutine[Any, Any, int | None]) -> int:
-    """Run a command's coroutine to completion and return its exit code."""
-    return int(asyncio.run(coro) or 0)
 
 
 if __name__ == "__main__":

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+
+from aiohttp import web
 
 from bot.demo_agent import setup_demo
 from bot.engine_component import setup_engine
+from bot.services import Services
 from channels.component import setup_channels
 from channels.widget.component import setup_widget
 from integrations.component import setup_integrations
 from integrations.slack.component import setup_slack_component
 
-if TYPE_CHECKING:
-    from bot.app import Component
+Component = Callable[[web.Application, Services], None]
+"""A part of the app: it adds its routes and start-up hooks when its settings are present."""
 
 COMPONENTS: list[Component] = [
     setup_integrations,

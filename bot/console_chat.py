@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 
 from bot.claim_scope import CONSOLE_CHANNEL, ClaimScope
 from bot.clock import Clock, SpeedClock, SystemClock
+from bot.commands import run_async
 from bot.config import Settings
 from bot.delivery import ChannelSender
 from bot.engine_component import build_runner, import_workflow_dir
@@ -96,7 +97,6 @@ def _speed(text: str) -> float:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import run_async
     from bot.migrate import upgrade
 
     if settings.is_sqlite:

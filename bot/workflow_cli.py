@@ -7,6 +7,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bot.commands import run_async
 from bot.config import Settings
 from bot.errors import NotFoundError
 from bot.services import Services, build_services
@@ -84,7 +85,6 @@ def _async(command: AsyncCommand) -> Callable[[argparse.Namespace, Settings], in
     """Wrap ``async def command(args, services)`` as a CLI command with migrated storage."""
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
-        from bot.cli import run_async
         from bot.migrate import upgrade
 
         if settings.is_sqlite:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli import run_async
+from bot.commands import run_async
 from bot.config import Settings
 from bot.errors import ConfigError
 
