@@ -1,0 +1,159 @@
+"""The project's import rules, read from the code's own imports (every ``import`` counts,
+also those inside functions and under ``TYPE_CHECKING``).
+
+- ``workflows`` is the pure engine: it imports nothing of ``bot``, ``channels`` or
+  ``integrations``, and no I/O library (no database, HTTP server or event loop).
+- ``channels`` and ``integrations`` do not import each other; they meet in ``bot``.
+- No import circles, but for the one listed in :data:`KNOWN_CIRCLE`, which may shrink
+  and must not grow: the run helpers still name the runner that drives them.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("bot", "channels", "workflows", "integrations")
+
+IO_LIBRARIES = {"sqlalchemy", "aiohttp", "asyncio", "asyncpg", "aiosqlite", "sqlite3", "socket"}
+
+KNOWN_CIRCLE = frozenset(
+    {
+        "bot.runner",
+        "bot.run_starts",
+        "bot.run_reactions",
+        "bot.run_holds",
+        "bot.run_approvals",
+        "bot.run_batch",
+    }
+)
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+@cache
+def modules() -> dict[str, Path]:
+    return {
+        module_name(path): path
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+    }
+
+
+def imported_names(path: Path) -> Iterator[str]:
+    """Every module ``path`` imports, relative imports resolved, ``from m import x``
+    counted as ``m.x`` when that is a module of ours."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path.parent)
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            yield base
+            for alias in node.names:
+                if f"{base}.{alias.name}" in modules():
+                    yield f"{base}.{alias.name}"
+
+
+def project_imports(name: str) -> set[str]:
+    """Modules of ours that ``name`` imports; its own parent packages are not counted
+    (``from . import sibling`` names the package, but reads the sibling)."""
+    return {
+        target
+        for target in imported_names(modules()[name])
+        if target in modules() and not name.startswith(f"{target}.")
+    }
+
+
+def top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_the_import_graph_is_read() -> None:
+    assert "bot.runner" in modules()
+    assert "workflows.engine" in project_imports("bot.runner")
+    assert len(modules()) > 100
+
+
+def test_the_engine_imports_nothing_of_the_rest_and_no_io() -> None:
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, path in modules().items()
+        if top(name) == "workflows"
+        for target in imported_names(path)
+        if top(target) in {"bot", "channels", "integrations"} or top(target) in IO_LIBRARIES
+    )
+    assert not wrong
+
+
+def test_channels_and_integrations_do_not_import_each_other() -> None:
+    apart = {"channels": "integrations", "integrations": "channels"}
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name in modules()
+        if top(name) in apart
+        for target in project_imports(name)
+        if top(target) == apart[top(name)]
+    )
+    assert not wrong
+
+
+def circles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected parts of ``graph`` with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+    counter = 0
+
+    def visit(node: str) -> None:
+        nonlocal counter
+        index[node] = low[node] = counter
+        counter += 1
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            part: set[str] = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                part.add(member)
+                if member == node:
+                    break
+            if len(part) > 1:
+                found.append(part)
+
+    for name in graph:
+        if name not in index:
+            visit(name)
+    return found
+
+
+def test_no_import_circle_but_the_known_one_which_may_only_shrink() -> None:
+    graph = {name: project_imports(name) for name in modules()}
+    unexpected = [sorted(part) for part in circles(graph) if not part <= KNOWN_CIRCLE]
+    assert not unexpected
+
+
+def test_the_circle_finder_finds_circles_and_only_them() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"d"}, "f": {"f"}}
+    assert circles(graph) == [{"a", "b", "c"}]
