@@ -16,7 +16,6 @@ from bot.run_store import NOTIFY, add_log
 from bot.runner import WorkflowRunner
 from bot.services import Services
 from bot.workflow_store import import_files, workflow_files
-from workflows.actions import ActionRegistry
 from workflows.problems import WorkflowLoadError
 
 logger = logging.getLogger(__name__)
@@ -26,10 +25,8 @@ RUNNER = web.AppKey("workflow_runner", WorkflowRunner)
 
 def build_runner(services: Services) -> WorkflowRunner:
     """The runner with its catalog and the registered actions (outside any app)."""
-    actions = ActionRegistry()
-    services.extras["actions"] = actions
     adapt = open_around_the_clock if services.settings.demo else None
-    runner = WorkflowRunner(services, Catalog(services.db, adapt=adapt), actions)
+    runner = WorkflowRunner(services, Catalog(services.db, adapt=adapt), services.actions)
     runner.install()
     services.outbox.register(NOTIFY, Notifier(services))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -29,6 +28,7 @@ from bot.secret_key import SecretKeySlot
 from bot.signals import Signals
 from bot.uow import UnitOfWork
 from channels.base import Channel
+from workflows.actions import ActionRegistry
 
 DeliveryFailedHook = Callable[[int, int | None, str], Awaitable[None]]
 """Called as hook(message_id, conversation_id, reason) when a customer message fails for good."""
@@ -52,7 +52,8 @@ class Services:
     journal_processor: JournalProcessor
     pipeline: Pipeline
     channels: dict[str, Channel] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
+    actions: ActionRegistry = field(default_factory=ActionRegistry)
+    """The actions ``run_action`` steps call: the integrations register theirs at start-up."""
     delivery_failed_hooks: list[DeliveryFailedHook] = field(default_factory=list)
     locks: KeyedLock | AdvisoryLocks = field(default_factory=KeyedLock)
     """Serializes work per conversation: in this process (SQLite) or across processes."""

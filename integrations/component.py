@@ -16,7 +16,6 @@ from integrations.deliveries import EMAIL_KIND, make_email_handler, make_webhook
 from integrations.email import EmailSender
 from integrations.outbound_http import OutboundHttp
 from integrations.webhook import WebhookSender
-from workflows.actions import ActionRegistry
 from workflows.event_names import EventType
 
 logger = logging.getLogger(__name__)
@@ -38,11 +37,7 @@ def install_integrations(services: Services) -> None:
     settings = services.settings
     outbound = OutboundHttp(settings.webhook_allowed_hosts)
     services.closers.append(outbound.close)
-    actions = services.extras.get("actions")
-    if isinstance(actions, ActionRegistry):
-        register_actions(actions, session=services.http, outbound=outbound, settings=settings)
-    else:
-        logger.warning("no workflow runner: integration actions not registered")
+    register_actions(services.actions, session=services.http, outbound=outbound, settings=settings)
     services.outbox.register(
         WEBHOOK,
         make_webhook_handler(

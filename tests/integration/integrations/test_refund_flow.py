@@ -171,7 +171,7 @@ async def test_retried_refund_refunds_once(bot: Harness, api: FakeStripe) -> Non
     assert len(api.received("/v1/refunds")) == 2 and len(keys) == 1
     # the step performed again (as after a crash) sends the same key: still one refund
     (run,) = await bot.runs()
-    actions = bot.services.extras["actions"]
+    actions = bot.services.actions
     assert isinstance(actions, ActionRegistry)
     action = actions.get("stripe.refund")
     assert action is not None

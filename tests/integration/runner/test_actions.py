@@ -34,7 +34,7 @@ steps:
 
 
 def registry(bot: Harness) -> ActionRegistry:
-    actions = bot.services.extras["actions"]
+    actions = bot.services.actions
     assert isinstance(actions, ActionRegistry)
     return actions
 
