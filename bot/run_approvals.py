@@ -11,7 +11,8 @@ the run (``last_approval``) and the update goes out once it does.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from bot.events import DomainEvent
 from bot.holds import (
     APPROVAL,
     APPROVAL_POSTED,
+    Decision,
     Hold,
     LastApproval,
     Outcome,
@@ -26,12 +28,10 @@ from bot.holds import (
 )
 from bot.models import OutboxItem
 from bot.outbox_items import Delivery
-from bot.run_store import StoredRun, save
+from bot.run_store import Also, StoredRun, save
+from bot.services import Services
 from bot.uow import Tx
 from workflows.state import Transition
-
-if TYPE_CHECKING:
-    from bot.run_holds import Also, HoldKeeper
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +90,34 @@ async def show_decision(tx: Tx, run: StoredRun, last: LastApproval, where: Slack
     )
 
 
+class ApprovalHolds(Protocol):
+    """What approvals need of the hold keeper: a run under its lock, and ending a hold."""
+
+    services: Services
+
+    async def with_run(self, run_id: int, work: Callable[[StoredRun], Awaitable[None]]) -> None: ...
+
+    async def clear(
+        self, run: StoredRun, hold: Hold, *, by: str, note: str, also: Also | None = None
+    ) -> None: ...
+
+    async def decline(
+        self,
+        run: StoredRun,
+        hold: Hold,
+        decision: Decision,
+        reason: str,
+        *,
+        by: str | None = None,
+        also: Also | None = None,
+    ) -> None: ...
+
+
 class ApprovalKeeper:
     """Feeds the console's events, dead requests and time limits to approval holds."""
 
-    def __init__(self, holds: HoldKeeper) -> None:
+    def __init__(self, holds: ApprovalHolds) -> None:
         self.holds = holds
-        self.runner = holds.runner
         self.services = holds.services
 
     async def on_event(self, event: DomainEvent) -> None:
@@ -107,12 +129,12 @@ class ApprovalKeeper:
             where = SlackMessage(channel=str(data["channel"]), ts=str(data["ts"]))
         if event.type == APPROVAL_POSTED:
             if where is not None:
-                await self.runner.with_run(run_id, lambda run: self._posted(run, key, where))
+                await self.holds.with_run(run_id, lambda run: self._posted(run, key, where))
             return
         by = str(data.get("by") or "")
         by_name = str(data.get("by_name") or by)
         approve = data.get("approve") is True
-        await self.runner.with_run(
+        await self.holds.with_run(
             run_id, lambda run: self._decided(run, key, approve, by, by_name, where)
         )
 
@@ -180,7 +202,7 @@ class ApprovalKeeper:
             last = _record(run, hold, "unavailable", why)
             await self.holds.decline(run, hold, "unavailable", last.reason)
 
-        await self.runner.with_run(int(delivery.payload.get("run_id") or 0), unreachable)
+        await self.holds.with_run(int(delivery.payload.get("run_id") or 0), unreachable)
 
 
 def _record(

@@ -16,10 +16,13 @@ import logging
 import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from bot.advisory_locks import AdvisoryLocks
+from bot.catalog import Catalog
+from bot.keyed_lock import KeyedLock
 from bot.metrics import Metrics
 from bot.run_context import ContextTarget, build_contexts
 from bot.run_store import (
@@ -33,14 +36,12 @@ from bot.run_store import (
     unpack,
     write_runs,
 )
+from bot.services import Services
 from bot.uow import Tx
 from workflows import engine
 from workflows.inputs import RunInput
 from workflows.schema import Workflow
 from workflows.state import Transition
-
-if TYPE_CHECKING:
-    from bot.runner import WorkflowRunner
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +49,20 @@ Fed = tuple[int, RunInput]
 """A run id and the input it is to be fed."""
 
 
+class BatchDriver(Protocol):
+    """What resuming many runs at once needs of the runner that drives them."""
+
+    services: Services
+    catalog: Catalog
+    locks: KeyedLock | AdvisoryLocks
+
+    async def resume(self, run_id: int, run_input: RunInput) -> None: ...
+
+
 class BatchResumer:
     """Feeds inputs to many runs, sharing the reads and the transaction where it can."""
 
-    def __init__(self, runner: WorkflowRunner) -> None:
+    def __init__(self, runner: BatchDriver) -> None:
         self.runner = runner
         self.services = runner.services
 

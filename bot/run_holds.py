@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from bot.catalog import Catalog
 from bot.holds import (
     APPROVAL,
     HOLD_TIMER,
@@ -36,30 +37,53 @@ from bot.holds import (
 from bot.models import Conversation, Message
 from bot.replies import queue_reply
 from bot.run_approvals import ApprovalKeeper, request_approval
-from bot.run_store import StoredRun, add_log, save, timer_key
+from bot.run_store import Also, StoredRun, add_log, save, timer_key
 from bot.scheduler import DueTimer
+from bot.services import Services
 from bot.uow import Tx
 from workflows import engine
 from workflows.effects import RunAction
 from workflows.inputs import CallResult
+from workflows.schema import Workflow
 from workflows.state import Transition
-
-if TYPE_CHECKING:
-    from bot.runner import WorkflowRunner
 
 logger = logging.getLogger(__name__)
 
 WHO = {"confirmation": "the customer's confirmation", "approval": "an agent's approval"}
-Also = Callable[[Tx], Awaitable[None]]
+
+
+class HoldDriver(Protocol):
+    """What holds need of the runner that drives the runs they hold."""
+
+    services: Services
+    catalog: Catalog
+
+    async def context(self, run: StoredRun) -> dict[str, Any]: ...
+
+    async def drive(
+        self,
+        run: StoredRun,
+        definition: Workflow,
+        transition: Transition,
+        *,
+        resumed: bool = False,
+        also: Also | None = None,
+    ) -> None: ...
+
+    async def with_run(self, run_id: int, work: Callable[[StoredRun], Awaitable[None]]) -> None: ...
 
 
 class HoldKeeper:
     """Starts holds for the runner and ends them on answers, decisions, timers and failures."""
 
-    def __init__(self, runner: WorkflowRunner) -> None:
+    def __init__(self, runner: HoldDriver) -> None:
         self.runner = runner
         self.services = runner.services
         self.approvals = ApprovalKeeper(self)
+
+    async def with_run(self, run_id: int, work: Callable[[StoredRun], Awaitable[None]]) -> None:
+        """Run ``work`` on the freshly loaded run, serialized with its conversation."""
+        await self.runner.with_run(run_id, work)
 
     # ------------------------------------------------------------------ starting
 

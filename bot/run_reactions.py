@@ -9,8 +9,9 @@ conversation's lock held.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, select
 
@@ -18,13 +19,11 @@ from bot.events import DomainEvent
 from bot.models import Agent, Message
 from bot.read_batch import ReadBatch
 from bot.replies import MESSAGE_SENT
+from bot.run_holds import HoldKeeper
 from bot.run_store import ASKS_CUSTOMER, RUN_COLUMNS, RUNS, StoredRun, unpack, waiting_in
 from bot.services import Services
 from workflows.event_names import EventType
-from workflows.inputs import Answer, Assigned, DeliveryFailed, HumanTookOver
-
-if TYPE_CHECKING:
-    from bot.runner import WorkflowRunner
+from workflows.inputs import Answer, Assigned, DeliveryFailed, HumanTookOver, RunInput
 
 
 async def waiting_runs(
@@ -55,10 +54,25 @@ async def waiting_runs_of(
         return found
 
 
+class ReactionDriver(Protocol):
+    """What reacting to a conversation's events needs of the runner that drives its runs."""
+
+    services: Services
+    holds: HoldKeeper
+
+    async def load(self, run_id: int) -> StoredRun | None: ...
+
+    async def with_run(self, run_id: int, work: Callable[[StoredRun], Awaitable[None]]) -> None: ...
+
+    async def resume(self, run_id: int, run_input: RunInput) -> None: ...
+
+    async def resume_locked(self, run_id: int, run_input: RunInput) -> None: ...
+
+
 class RunReactions:
     """Feeds a conversation's events and failed deliveries to its waiting runs."""
 
-    def __init__(self, runner: WorkflowRunner) -> None:
+    def __init__(self, runner: ReactionDriver) -> None:
         self.runner = runner
         self.services = runner.services
         # every customer message asks this; a burst of them asks it once

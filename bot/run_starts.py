@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from bot.catalog import CatalogEntry
+from bot.catalog import Catalog, CatalogEntry
 from bot.events import DomainEvent
 from bot.group_commit import GroupCommit
 from bot.run_context import ContextTarget, build_contexts
@@ -33,15 +33,13 @@ from bot.run_store import (
     waiting_in,
     write_runs,
 )
+from bot.services import Services
 from bot.sql import dialect_insert
 from bot.uow import Tx
 from workflows import engine
 from workflows.conditions import evaluate
 from workflows.schema import Workflow
 from workflows.state import Transition
-
-if TYPE_CHECKING:
-    from bot.runner import WorkflowRunner
 
 logger = logging.getLogger(__name__)
 
@@ -206,10 +204,25 @@ async def begin(
     return Begun(run, definition, transition)
 
 
+class StartDriver(Protocol):
+    """What starting runs needs of the runner that drives them."""
+
+    services: Services
+    catalog: Catalog
+
+    async def event_context(self, event: DomainEvent) -> dict[str, Any]: ...
+
+    async def go_on(self, begun: Begun) -> None: ...
+
+    async def start(
+        self, definition: Workflow, event: DomainEvent | None, ctx: dict[str, Any]
+    ) -> int | None: ...
+
+
 class RunStarts:
     """Starts the workflows events trigger, many events in one transaction."""
 
-    def __init__(self, runner: WorkflowRunner) -> None:
+    def __init__(self, runner: StartDriver) -> None:
         self.runner = runner
         self.services = runner.services
         self._group: GroupCommit[DomainEvent, EventStarts] = GroupCommit(self.start_together)

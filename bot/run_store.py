@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -37,6 +37,9 @@ AI_REPLY = "ai.reply"
 NOTIFY = "notify"
 WEBHOOK = "webhook"
 ASKS_CUSTOMER = ("answer", "confirmation")
+
+Also = Callable[[Tx], Awaitable[None]]
+"""More work for the transaction that stores a run's transition."""
 """What a run may wait for that the customer's next message answers."""
 
 
