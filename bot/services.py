@@ -108,58 +108,41 @@ class Services:
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    """Wire the core services for ``settings``."""
+    """Wire the core services for ``settings``, on either database.
+
+    On PostgreSQL several processes may share the database: conversations are locked
+    across processes (advisory locks), events are claimed rather than only dispatched,
+    and the database's triggers NOTIFY the other processes, whose listener wakes them.
+    """
     clock = clock or SystemClock()
     db = Database(settings)
     signals = Signals()
     metrics = Metrics()
-    if db.dialect == "postgresql":
-        return _build_for_postgres(settings, clock, db, signals, metrics)
     interest = EventInterest()
     uow = UnitOfWork(db, clock, signals, interest)
     inbox = Inbox(uow, metrics)
     journal = InboundJournal(db, clock, signals, metrics)
-    return Services(
-        settings=settings,
-        clock=clock,
-        db=db,
-        signals=signals,
-        uow=uow,
-        metrics=metrics,
-        events=EventDispatcher(db, clock, signals, interest=interest),
-        outbox=Outbox(db, clock, signals, metrics, settings),
-        scheduler=Scheduler(db, clock, signals, metrics, settings.timer_lease_s),
-        inbox=inbox,
-        journal=journal,
-        journal_processor=JournalProcessor(uow, inbox, door=journal),
-        pipeline=Pipeline(settings.lead_stages),
-    )
-
-
-def _build_for_postgres(
-    settings: Settings, clock: Clock, db: Database, signals: Signals, metrics: Metrics
-) -> Services:
-    """Several processes may share the database: cross-process locks, claims and wake-ups."""
-    dsn = asyncpg_dsn(settings.database_url)
-    locks = AdvisoryLocks(dsn)
-    listener = PgListener(dsn, origin=db.origin)
-    wake_signals(listener, signals)
-    interest = EventInterest()
-    uow = UnitOfWork(
-        db, clock, signals, interest
-    )  # the database's triggers NOTIFY the other processes
-    inbox = Inbox(uow, metrics)
-    journal = InboundJournal(db, clock, signals, metrics)
-    return Services(
-        settings=settings,
-        clock=clock,
-        db=db,
-        signals=signals,
-        uow=uow,
-        metrics=metrics,
-        events=ClaimingEventDispatcher(
+    locks: KeyedLock | AdvisoryLocks = KeyedLock()
+    listener: PgListener | None = None
+    events: EventDispatcher | ClaimingEventDispatcher
+    if db.dialect == "postgresql":
+        dsn = asyncpg_dsn(settings.database_url)
+        locks = AdvisoryLocks(dsn)
+        listener = PgListener(dsn, origin=db.origin)
+        wake_signals(listener, signals)
+        events = ClaimingEventDispatcher(
             db, clock, signals, locks, workers=settings.event_workers, interest=interest
-        ),
+        )
+    else:
+        events = EventDispatcher(db, clock, signals, interest=interest)
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        signals=signals,
+        uow=uow,
+        metrics=metrics,
+        events=events,
         outbox=Outbox(db, clock, signals, metrics, settings),
         scheduler=Scheduler(db, clock, signals, metrics, settings.timer_lease_s),
         inbox=inbox,
