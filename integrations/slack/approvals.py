@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.approval_decisions import RunApprovals
 from bot.errors import PermanentDeliveryError
 from bot.holds import APPROVAL
 from bot.outbox import Outbox
@@ -26,7 +27,6 @@ from integrations.slack.approval_blocks import (
     parse_button_value,
     request_text,
 )
-from integrations.slack.approval_desk import RunApprovals
 from integrations.slack.blocks import Actions
 from integrations.slack.console import Reply, SlackConsole
 from integrations.slack.deliveries import ConsoleGetter, started_console

@@ -17,22 +17,23 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 
+from bot.approval_decisions import RunApprovals
+from bot.console_store import StorageConsoleBackend
 from bot.services import Services
+from bot.slack_receipts import StorageReceiptStore
+from bot.thread_registry import AttributeThreadRegistry
+from bot.thread_work import ThreadWorkStore
 from integrations.slack.app import (
     SLACK_CONSOLE,
     SLACK_EVENTS_PATH,
     build_console,
     read_bolt_request,
 )
-from integrations.slack.approval_desk import RunApprovals
 from integrations.slack.approvals import ApprovalDeliveries
 from integrations.slack.console import SlackConsole
 from integrations.slack.deliveries import SlackDeliveries
 from integrations.slack.mirror import ThreadMirror
 from integrations.slack.receipts import ReceiptWorker
-from integrations.slack.storage_backend import StorageConsoleBackend
-from integrations.slack.storage_receipts import StorageReceiptStore
-from integrations.slack.storage_registry import AttributeThreadRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class SlackComponent:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.backend = StorageConsoleBackend(services)
+        self.backend = StorageConsoleBackend(services.uow)
         self.registry = AttributeThreadRegistry(services.uow)
         self.approvals = RunApprovals(services.uow)
         self.worker = ReceiptWorker(StorageReceiptStore(services.db, services.clock))
@@ -59,7 +60,7 @@ class SlackComponent:
             lambda: self.console, self.approvals, settings.slack_inbox_channel
         ).register(self.services.outbox, pace_seconds=pace_seconds)
         self.services.events.subscribe(
-            ThreadMirror(self.services.uow, settings.slack_inbox_channel)
+            ThreadMirror(ThreadWorkStore(self.services.uow), settings.slack_inbox_channel)
         )
         app.router.add_post(SLACK_EVENTS_PATH, self.handle)
         app.on_startup.append(self.start)

@@ -13,11 +13,11 @@ from bot.errors import ConfigError, NotFoundError, PermanentDeliveryError, Retry
 from bot.notify import SLACK_DM, SLACK_POST
 from bot.outbox import Outbox
 from bot.outbox_items import Delivery
+from bot.thread_outbox import THREAD_KIND
 from integrations.slack import senders
 from integrations.slack.blocks import conversation_title, offer_dm
 from integrations.slack.console import SlackConsole
 from integrations.slack.ports import ConversationSummary
-from integrations.slack.thread_ops import THREAD_KIND
 
 ConsoleGetter = Callable[[], SlackConsole | None]
 

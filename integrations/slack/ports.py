@@ -1,4 +1,5 @@
-"""What the Slack console needs from the rest of relaybot, and the shapes it gets back.
+"""What the Slack console needs from the rest of relaybot, and the shapes it gets back
+(plain values of :mod:`bot.console_views`).
 
 The console never touches storage or the engine directly: it talks to a
 :class:`ConsoleBackend` and keeps its thread bookkeeping in a
@@ -12,85 +13,39 @@ is not allowed in the current state (claiming a closed conversation, ...).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Protocol
 
-ConversationStatus = Literal["open", "pending", "closed"]
-RunStatus = Literal["running", "waiting", "completed", "failed", "cancelled"]
+from bot.console_views import (
+    AgentRef,
+    ConditionCheck,
+    ConversationStatus,
+    ConversationSummary,
+    RunLogView,
+    RunStatus,
+    SlackRequest,
+    StepLog,
+    ThreadRef,
+    Verdict,
+    WorkflowSummary,
+)
 
-
-@dataclass(frozen=True)
-class AgentRef:
-    """An agent as the console sees them."""
-
-    id: str
-    name: str
-    slack_user_id: str | None = None
-    email: str | None = None
-    available: bool = True
-
-
-@dataclass(frozen=True)
-class ConversationSummary:
-    """One conversation, flattened for a header message or a list line."""
-
-    id: str
-    channel: str
-    customer_name: str
-    status: ConversationStatus = "open"
-    assignee_name: str | None = None
-    assignee_slack_id: str | None = None
-    tags: tuple[str, ...] = ()
-    lead_name: str | None = None
-    lead_stage: str | None = None
-    team: str | None = None
-    last_message: str | None = None
-
-
-@dataclass(frozen=True)
-class WorkflowSummary:
-    name: str
-    enabled: bool
-    trigger: str
-    version: int = 1
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class ConditionCheck:
-    """One condition of a run, with the value it was compared against."""
-
-    field: str
-    op: str
-    expected: object
-    actual: object
-    result: bool
-
-
-@dataclass(frozen=True)
-class StepLog:
-    """One executed step of a run."""
-
-    id: str
-    type: str
-    exit: str | None = None
-    duration_ms: float | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class RunLogView:
-    """A workflow run, ready to be read by a human."""
-
-    run_id: str
-    workflow: str
-    status: RunStatus
-    trigger_event: str
-    conversation_id: str | None = None
-    started_at: str | None = None
-    conditions: tuple[ConditionCheck, ...] = ()
-    steps: tuple[StepLog, ...] = ()
-    errors: tuple[str, ...] = field(default_factory=tuple)
+__all__ = [
+    "AgentRef",
+    "ApprovalDesk",
+    "ConditionCheck",
+    "ConsoleBackend",
+    "ConversationStatus",
+    "ConversationSummary",
+    "ReceiptStore",
+    "RunLogView",
+    "RunStatus",
+    "SlackRequest",
+    "StepLog",
+    "ThreadRef",
+    "ThreadRegistry",
+    "Verdict",
+    "WorkflowSummary",
+]
 
 
 class ConsoleBackend(Protocol):
@@ -141,14 +96,6 @@ class ConsoleBackend(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """What an agent who pressed Approve or Reject is told; ``recorded`` when it counts."""
-
-    recorded: bool
-    text: str
-
-
 class ApprovalDesk(Protocol):
     """Records decisions on approval requests (the runner acts on them)."""
 
@@ -166,14 +113,6 @@ class ApprovalDesk(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ThreadRef:
-    """Where a conversation's thread lives in Slack."""
-
-    channel: str
-    thread_ts: str
-
-
 class ThreadRegistry(Protocol):
     """Conversation id <-> Slack thread, in both directions."""
 
@@ -184,16 +123,6 @@ class ThreadRegistry(Protocol):
         ...
 
     async def save(self, conversation_id: str, ref: ThreadRef) -> None: ...
-
-
-@dataclass(frozen=True)
-class SlackRequest:
-    """A signed Slack request as it arrived, kept under its key until its work is done."""
-
-    key: str
-    content_type: str
-    body: str
-    attempts: int = 0
 
 
 class ReceiptStore(Protocol):

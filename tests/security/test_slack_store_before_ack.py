@@ -25,10 +25,10 @@ from bot.config import Settings
 from bot.engine_component import setup_engine
 from bot.services import Services, build_services
 from bot.settle import settle
+from bot.slack_receipts import LEASE
 from channels.component import setup_channels
 from integrations.slack.component import SlackComponent
 from integrations.slack.ports import SlackRequest
-from integrations.slack.storage_receipts import LEASE
 from tests.conftest import make_settings
 from tests.e2e.test_slack_console import thread_reply
 from tests.fakes.slack import BOT_USER_ID, TEAM_ID, FakeSlack, SlackSender

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.clock import FakeClock
+from bot.console_store import StorageConsoleBackend
 from bot.engine_component import setup_engine
 from bot.messages import InboundMessage, SenderProfile
 from bot.models import Agent
@@ -23,7 +24,6 @@ from bot.services import Services, build_services
 from bot.settle import settle
 from channels.testing import RecordingChannel
 from integrations.slack.component import SlackComponent
-from integrations.slack.storage_backend import StorageConsoleBackend
 from tests.conftest import make_settings
 from tests.fakes.slack import FakeSlack, SlackSender
 
@@ -35,7 +35,7 @@ class WatchedBackend(StorageConsoleBackend):
     """The storage backend, telling tests when a console call has finished."""
 
     def __init__(self, services: Services) -> None:
-        super().__init__(services)
+        super().__init__(services.uow)
         self.finished: dict[str, int] = defaultdict(int)
         self._changed = asyncio.Condition()
 

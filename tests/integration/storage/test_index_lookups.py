@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.clock import FakeClock
+from bot.console_store import StorageConsoleBackend
 from bot.delivery_status import apply_status
 from bot.messages import InboundMessage, SenderProfile
 from bot.models import Agent, Conversation, Message, MessagePart
 from bot.replies import write_delivery_status
 from bot.services import Services, build_services
 from bot.sqlite_inline import database_path
-from integrations.slack.storage_backend import StorageConsoleBackend
 from tests.conftest import make_settings
 from tests.harness import Harness
 
@@ -164,7 +164,7 @@ async def test_an_agents_queue_is_read_by_index(on_sqlite: Services) -> None:
             row.assignee_id = agent_id
         rows[0].status = "closed"
     with captured(services) as statements:
-        mine = await StorageConsoleBackend(services).mine("UEVE")
+        mine = await StorageConsoleBackend(services.uow).mine("UEVE")
     assert len(mine) == 3
     assert scans(services, statements, "conversations") == []
 

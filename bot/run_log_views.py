@@ -1,4 +1,4 @@
-"""Workflow runs and their log rows, read back as :class:`~integrations.slack.ports.RunLogView`."""
+"""Workflow runs and their log rows, read back as :class:`~bot.console_views.RunLogView`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Any, cast
 
 from sqlalchemy import select
 
+from bot.console_views import ConditionCheck, RunLogView, RunStatus, StepLog
 from bot.models import Event
 from bot.run_logs import LogLine, load_runs
 from bot.uow import Tx
-from integrations.slack.ports import ConditionCheck, RunLogView, RunStatus, StepLog
 
 STATUSES = ("running", "waiting", "completed", "failed", "cancelled")
 

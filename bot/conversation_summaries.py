@@ -1,4 +1,4 @@
-"""Conversation rows flattened into :class:`~integrations.slack.ports.ConversationSummary`."""
+"""Conversation rows flattened into :class:`~bot.console_views.ConversationSummary`."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from typing import cast
 from sqlalchemy import select
 
 from bot import conversations
+from bot.console_views import ConversationStatus, ConversationSummary
 from bot.contact_names import display_name, friendly_name
+from bot.message_labels import shown_text
 from bot.models import Agent, Contact, Conversation, Lead, Message, Team
 from bot.uow import Tx
-from integrations.slack.message_text import shown_text
-from integrations.slack.ports import ConversationStatus, ConversationSummary
 
 
 async def summarize(tx: Tx, row: Conversation) -> ConversationSummary:
+    """``row`` with its customer, assignee, team, tags, newest lead and newest inbound text."""
     contact = await tx.session.get(Contact, row.contact_id)
     assignee = await tx.session.get(Agent, row.assignee_id) if row.assignee_id else None
     team = await tx.session.get(Team, row.team_id) if row.team_id else None

@@ -14,10 +14,10 @@ from datetime import timedelta
 from sqlalchemy import delete, or_, select, update
 
 from bot.clock import Clock
+from bot.console_views import SlackRequest
 from bot.db import Database
 from bot.models import SlackReceipt
 from bot.sql import dialect_insert, table_of
-from integrations.slack.ports import SlackRequest
 
 LEASE = timedelta(minutes=2)
 """How long a claim holds: well over Slack's 3 s answer and a few API calls after it."""

@@ -11,14 +11,15 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from bot.models import Conversation, OutboxItem
+from bot.thread_registry import THREAD_KEY
 from bot.uow import Tx
-from integrations.slack.storage_registry import THREAD_KEY
 
 THREAD_KIND = "slack.thread"
 Op = Literal["open", "header", "post", "assigned", "offer"]
 
 
 def thread_channel(row: Conversation) -> str | None:
+    """The Slack channel of the conversation's thread, when it has one."""
     stored = (row.attributes or {}).get(THREAD_KEY)
     return str(stored["channel"]) if isinstance(stored, dict) and stored.get("channel") else None
 

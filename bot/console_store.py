@@ -1,4 +1,5 @@
-"""The :class:`~integrations.slack.ports.ConsoleBackend` over relaybot's storage and services."""
+"""The agents' console over relaybot's storage: the Slack console's
+:class:`~integrations.slack.ports.ConsoleBackend`, handing out :mod:`bot.console_views`."""
 
 from __future__ import annotations
 
@@ -6,21 +7,20 @@ from typing import get_args
 
 from sqlalchemy import select
 
-from bot import agents, conversations, workflow_store
-from bot.errors import NotFoundError, ValidationFailed
-from bot.models import Agent, Conversation, Message
-from bot.replies import queue_reply
-from bot.services import Services
-from bot.uow import Tx
-from integrations.slack import summaries, thread_ops
-from integrations.slack.logstore import load_run_logs
-from integrations.slack.ports import (
+from bot import agents, conversations, thread_outbox, workflow_store
+from bot.console_views import (
     AgentRef,
     ConversationStatus,
     ConversationSummary,
     RunLogView,
     WorkflowSummary,
 )
+from bot.conversation_summaries import summarize
+from bot.errors import NotFoundError, ValidationFailed
+from bot.models import Agent, Conversation, Message
+from bot.replies import queue_reply
+from bot.run_log_views import load_run_logs
+from bot.uow import Tx, UnitOfWork
 
 NOT_CLOSED = tuple(status for status in get_args(ConversationStatus) if status != "closed")
 """Listed by name, not as ``!= 'closed'``: an equality leads into the (status, assignee) index."""
@@ -56,9 +56,8 @@ async def agent_by_slack_id(tx: Tx, slack_user_id: str) -> Agent:
 class StorageConsoleBackend:
     """Every console operation is one transaction; the events it records do the rest."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.uow = services.uow
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
 
     async def resolve_agent(self, slack_user_id: str, email: str | None = None) -> AgentRef | None:
         async with self.uow() as tx:
@@ -80,7 +79,7 @@ class StorageConsoleBackend:
             return None
         async with self.uow() as tx:
             row = await tx.session.get(Conversation, number)
-            return None if row is None else await summaries.summarize(tx, row)
+            return None if row is None else await summarize(tx, row)
 
     async def queue(self, limit: int = 20) -> list[ConversationSummary]:
         query = (
@@ -90,7 +89,7 @@ class StorageConsoleBackend:
             .limit(limit)
         )
         async with self.uow() as tx:
-            return [await summaries.summarize(tx, c) for c in await tx.session.scalars(query)]
+            return [await summarize(tx, c) for c in await tx.session.scalars(query)]
 
     async def mine(self, slack_user_id: str, limit: int = 20) -> list[ConversationSummary]:
         async with self.uow() as tx:
@@ -101,7 +100,7 @@ class StorageConsoleBackend:
                 .order_by(Conversation.last_activity_at.desc())
                 .limit(limit)
             )
-            return [await summaries.summarize(tx, c) for c in await tx.session.scalars(query)]
+            return [await summarize(tx, c) for c in await tx.session.scalars(query)]
 
     async def claim(self, conversation_id_: str, slack_user_id: str) -> ConversationSummary:
         async with self.uow() as tx:
@@ -115,7 +114,7 @@ class StorageConsoleBackend:
                     "conversation", f"already taken by {holder.name if holder else 'someone'}"
                 )
             await conversations.assign(tx, row.id, agent.id, by=SOURCE)
-            return await summaries.summarize(tx, row)
+            return await summarize(tx, row)
 
     async def assign(
         self, conversation_id_: str, target_slack_user_id: str, by: str
@@ -126,32 +125,32 @@ class StorageConsoleBackend:
             if row.status == "closed":
                 raise ValidationFailed("conversation", "it is closed; reopen it first")
             await conversations.assign(tx, row.id, agent.id, by=SOURCE)
-            return await summaries.summarize(tx, row)
+            return await summarize(tx, row)
 
     async def unassign(self, conversation_id_: str, by: str) -> ConversationSummary:
         async with self.uow() as tx:
             row = await conversations.get(tx, conversation_id(conversation_id_))
             if await conversations.unassign(tx, row.id, by=SOURCE):
-                thread_ops.refresh_header(tx, row)
-            return await summaries.summarize(tx, row)
+                thread_outbox.refresh_header(tx, row)
+            return await summarize(tx, row)
 
     async def close(self, conversation_id_: str, by: str) -> ConversationSummary:
         async with self.uow() as tx:
             row = await conversations.get(tx, conversation_id(conversation_id_))
             await conversations.close(tx, row.id, by=SOURCE)
-            return await summaries.summarize(tx, row)
+            return await summarize(tx, row)
 
     async def reopen(self, conversation_id_: str, by: str) -> ConversationSummary:
         async with self.uow() as tx:
             row = await conversations.get(tx, conversation_id(conversation_id_))
             await conversations.reopen(tx, row.id, by=SOURCE)
-            return await summaries.summarize(tx, row)
+            return await summarize(tx, row)
 
     async def tag(self, conversation_id_: str, tag: str, by: str) -> ConversationSummary:
         async with self.uow() as tx:
             row = await conversations.get(tx, conversation_id(conversation_id_))
             await conversations.add_tag(tx, row.id, tag, by=SOURCE)
-            return await summaries.summarize(tx, row)
+            return await summarize(tx, row)
 
     async def set_availability(self, slack_user_id: str, available: bool) -> AgentRef:
         async with self.uow() as tx:

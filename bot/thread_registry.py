@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot import conversations
+from bot.console_views import ThreadRef
 from bot.errors import NotFoundError
 from bot.models import Conversation
 from bot.uow import UnitOfWork
-from integrations.slack.ports import ThreadRef
 
 THREAD_KEY = "slack_thread"
 

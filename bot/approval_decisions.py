@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.console_views import Verdict
 from bot.holds import APPROVAL_DECIDED, APPROVAL_POSTED, Hold
 from bot.models import Event, WorkflowRun
 from bot.run_store import held, unpack
 from bot.uow import UnitOfWork
-from integrations.slack.ports import Verdict
 
 
 def _open_hold(row: WorkflowRun | None, key: str) -> Hold | None:
