@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.messages import InboundMessage, OutboundMessage, SendResult
 from bot.services import Services
+from bot.stored_messages import StoredMessages
 from channels.widget.broadcast import WidgetBroadcast
 from channels.widget.channel import WidgetChannel
 from channels.widget.service import CHANNEL
@@ -24,7 +25,7 @@ class AppWidgetChannel(WidgetChannel):
 
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._store = WidgetStore(services.db)
+        self._store = WidgetStore(StoredMessages(services.db))
         super().__init__(
             services.settings,
             services.clock,
