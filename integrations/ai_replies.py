@@ -14,22 +14,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
-
+from bot.ai_conversations import AiConversations, AiTurn
 from bot.errors import PermanentDeliveryError, UnavailableError
-from bot.models import Conversation, Message, OutboxItem, WorkflowRun
 from bot.outbox_items import Delivery
-from bot.replies import queue_reply
-from bot.run_store import add_log
-from bot.services import Services
-from bot.uow import Tx
 from integrations.ai import AIProvider, AIReply, generate_reply
-from integrations.ai_agent_runtime import (
-    AGENT_KEY,
-    FAILURES_KEY,
-    MAX_FAILURES,
-    hand_over,
-)
+from integrations.ai_agent_runtime import MAX_FAILURES, hand_over
 from integrations.deliveries import AiReplyJob, parse_job
 from workflows.message_parts import Choice
 
@@ -38,51 +27,41 @@ logger = logging.getLogger(__name__)
 ROLES = {"customer": "user", "bot": "assistant", "agent": "assistant"}
 
 
-async def load_history(tx: Tx, conversation_id: int, limit: int) -> list[dict[str, Any]]:
+async def load_history(turn: AiTurn, conversation_id: int, limit: int) -> list[dict[str, Any]]:
     """The last ``limit`` customer, bot and agent messages, oldest first."""
-    rows = await tx.session.scalars(
-        select(Message)
-        .where(Message.conversation_id == conversation_id, Message.sender_kind.in_(ROLES))
-        .order_by(Message.id.desc())
-        .limit(limit)
-    )
-    return [{"role": ROLES[m.sender_kind], "text": m.text or ""} for m in reversed(list(rows))]
+    lines = await turn.history(conversation_id, ROLES, limit)
+    return [{"role": ROLES[kind], "text": text} for kind, text in lines]
 
 
 class AiReplyHandler:
     """Outbox handler for kind ``ai.reply``; ``provider`` is None when AI is not configured."""
 
-    def __init__(self, services: Services, provider: AIProvider | None) -> None:
-        self.services = services
+    def __init__(self, chats: AiConversations, provider: AIProvider | None) -> None:
+        self.chats = chats
         self.provider = provider
 
     async def __call__(self, delivery: Delivery) -> None:
         payload = {"conversation_id": delivery.conversation_id, **delivery.payload}
         job = parse_job(AiReplyJob, payload)
         key = f"{delivery.idempotency_key}:reply"
-        async with self.services.uow() as tx:
-            if await tx.session.scalar(
-                select(OutboxItem.id).where(OutboxItem.idempotency_key == key)
-            ):
+        async with self.chats.turn() as turn:
+            if await turn.queued(key):
                 return
-            history = await load_history(tx, job.conversation_id, job.history_limit)
+            history = await load_history(turn, job.conversation_id, job.history_limit)
         reply = await self._generate(job, history)
         if reply.used_fallback and not reply.text and not job.agent:
             if self.provider is None:
                 raise PermanentDeliveryError(f"no AI reply and no fallback text: {reply.reason}")
             raise UnavailableError(f"no AI reply and no fallback text: {reply.reason}")
-        async with self.services.uow() as tx:
-            conversation = await tx.session.get(Conversation, job.conversation_id)
-            if conversation is None:
+        async with self.chats.turn() as turn:
+            if await turn.chat(job.conversation_id) is None:
                 raise PermanentDeliveryError(f"conversation {job.conversation_id} is gone")
-            await self._log(tx, delivery, reply)
-            if job.agent and not await self._agent_may_answer(tx, conversation, reply, job):
+            await self._log(turn, delivery, reply)
+            if job.agent and not await self._agent_may_answer(turn, reply, job):
                 return
-            await queue_reply(
-                tx,
-                conversation,
+            await turn.reply(
+                job.conversation_id,
                 reply.text,
-                sender_kind="bot",
                 choices=[Choice.model_validate(c) for c in job.choices],
                 run_id=delivery.run_id,
                 step_id=delivery.step_id,
@@ -94,39 +73,29 @@ class AiReplyHandler:
             return AIReply(job.fallback or "", True, "AI is not configured (AI_API_BASE_URL)")
         return await generate_reply(self.provider, job.instructions, history, job.fallback or "")
 
-    async def _agent_may_answer(
-        self, tx: Tx, conversation: Conversation, reply: AIReply, job: AiReplyJob
-    ) -> bool:
+    async def _agent_may_answer(self, turn: AiTurn, reply: AIReply, job: AiReplyJob) -> bool:
         """Count failures in a row; hand over at the limit. False when nothing is to be sent."""
-        attributes = dict(conversation.attributes or {})
-        if not attributes.get(AGENT_KEY) or conversation.assignee_id is not None:
+        chat = await turn.chat(job.conversation_id)
+        if chat is None or not chat.instructions or chat.person_assigned:
             return False  # a person took over while the reply was being written
-        failures = int(attributes.get(FAILURES_KEY, 0)) + 1 if reply.used_fallback else 0
+        failures = chat.failures + 1 if reply.used_fallback else 0
         if failures >= MAX_FAILURES or not reply.text:
             await hand_over(
-                tx, conversation, job.handover_text, reason=f"the AI failed: {reply.reason}"
+                turn, chat.id, job.handover_text, reason=f"the AI failed: {reply.reason}"
             )
             return False
-        conversation.attributes = {**attributes, FAILURES_KEY: failures}
+        await turn.count_failures(chat.id, failures)
         return True
 
-    async def _log(self, tx: Tx, delivery: Delivery, reply: AIReply) -> None:
+    async def _log(self, turn: AiTurn, delivery: Delivery, reply: AIReply) -> None:
         if delivery.run_id is None:
-            return
-        workflow_id = await tx.session.scalar(
-            select(WorkflowRun.workflow_id).where(WorkflowRun.id == delivery.run_id)
-        )
-        if workflow_id is None:
             return
         message = (
             f"ai reply: fallback ({reply.reason})" if reply.used_fallback else "ai reply: generated"
         )
-        add_log(
-            tx,
-            run_id=delivery.run_id,
-            workflow_id=workflow_id,
-            kind="call",
-            step_id=delivery.step_id,
-            message=message,
-            data={"used_fallback": reply.used_fallback, "reason": reply.reason},
+        await turn.log_call(
+            delivery.run_id,
+            delivery.step_id,
+            message,
+            {"used_fallback": reply.used_fallback, "reason": reply.reason},
         )

@@ -6,6 +6,7 @@ import logging
 
 from aiohttp import web
 
+from bot.ai_conversations import AiConversations
 from bot.run_store import AI_REPLY, WEBHOOK
 from bot.services import Services
 from integrations.actions import register_actions
@@ -23,7 +24,10 @@ logger = logging.getLogger(__name__)
 
 def subscribe_ai_agent(services: Services) -> AiAgentRuntime:
     """Answer customers of conversations assigned to ``ai_agent`` (call before the runner subscribes)."""
-    runtime = AiAgentRuntime(services, ai_configured=bool(services.settings.ai_api_base_url))
+    runtime = AiAgentRuntime(
+        AiConversations(services.db, services.uow),
+        ai_configured=bool(services.settings.ai_api_base_url),
+    )
     services.events.subscribe(runtime, lambda type_, _data: type_ == EventType.MESSAGE_RECEIVED)
     return runtime
 
@@ -48,7 +52,8 @@ def install_integrations(services: Services) -> None:
     if sender.configured:
         services.outbox.register(EMAIL_KIND, make_email_handler(sender))
     provider = OpenAICompatibleProvider(outbound, settings) if settings.ai_api_base_url else None
-    services.outbox.register(AI_REPLY, AiReplyHandler(services, provider))
+    chats = AiConversations(services.db, services.uow)
+    services.outbox.register(AI_REPLY, AiReplyHandler(chats, provider))
 
 
 def setup_integrations(app: web.Application, services: Services) -> None:
