@@ -6,6 +6,8 @@ also those inside functions and under ``TYPE_CHECKING``).
 - ``channels`` and ``integrations`` do not import each other; they meet in ``bot``.
 - No import circles: a part that needs something of the part above it declares what it
   needs as a small protocol (the run helpers' drivers in ``bot/run_*.py``).
+- Channels and the AI integrations import no SQLAlchemy: they use repositories of
+  ``bot`` that hand out plain values.
 """
 
 from __future__ import annotations
@@ -145,3 +147,24 @@ def test_no_import_circle() -> None:
 def test_the_circle_finder_finds_circles_and_only_them() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"d"}, "f": {"f"}}
     assert circles(graph) == [{"a", "b", "c"}]
+
+
+def sqlalchemy_users(names: list[str]) -> list[str]:
+    """Those of ``names`` that import SQLAlchemy."""
+    return sorted(
+        name
+        for name in names
+        if any(top(target) == "sqlalchemy" for target in imported_names(modules()[name]))
+    )
+
+
+def test_no_channel_imports_sqlalchemy() -> None:
+    channels = [name for name in modules() if top(name) == "channels"]
+    assert channels
+    assert sqlalchemy_users(channels) == []
+
+
+def test_the_ai_integrations_do_not_import_sqlalchemy() -> None:
+    ai = [name for name in modules() if name.startswith("integrations.ai")]
+    assert {"integrations.ai_replies", "integrations.ai_agent_runtime"} <= set(ai)
+    assert sqlalchemy_users(ai) == []
