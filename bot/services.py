@@ -12,7 +12,7 @@ from bot.advisory_locks import AdvisoryLocks
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
-from bot.event_claims import ClaimingEventDispatcher
+from bot.event_claims import AdvisoryClaims, EventClaims, InProcessClaims
 from bot.events import EventDispatcher, EventInterest
 from bot.inbox import Inbox
 from bot.journal import InboundJournal
@@ -44,7 +44,7 @@ class Services:
     signals: Signals
     uow: UnitOfWork
     metrics: Metrics
-    events: EventDispatcher | ClaimingEventDispatcher
+    events: EventDispatcher
     outbox: Outbox
     scheduler: Scheduler
     inbox: Inbox
@@ -111,8 +111,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     """Wire the core services for ``settings``, on either database.
 
     On PostgreSQL several processes may share the database: conversations are locked
-    across processes (advisory locks), events are claimed rather than only dispatched,
-    and the database's triggers NOTIFY the other processes, whose listener wakes them.
+    across processes (advisory locks), the event dispatcher claims a conversation's events
+    with its lock, and the database's triggers NOTIFY the other processes, whose listener
+    wakes them.
     """
     clock = clock or SystemClock()
     db = Database(settings)
@@ -124,17 +125,14 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     journal = InboundJournal(db, clock, signals, metrics)
     locks: KeyedLock | AdvisoryLocks = KeyedLock()
     listener: PgListener | None = None
-    events: EventDispatcher | ClaimingEventDispatcher
+    claims: EventClaims = InProcessClaims()
     if db.dialect == "postgresql":
         dsn = asyncpg_dsn(settings.database_url)
         locks = AdvisoryLocks(dsn)
         listener = PgListener(dsn, origin=db.origin)
         wake_signals(listener, signals)
-        events = ClaimingEventDispatcher(
-            db, clock, signals, locks, workers=settings.event_workers, interest=interest
-        )
-    else:
-        events = EventDispatcher(db, clock, signals, interest=interest)
+        claims = AdvisoryClaims(locks, workers=settings.event_workers)
+    events = EventDispatcher(db, clock, signals, claims=claims, interest=interest)
     return Services(
         settings=settings,
         clock=clock,

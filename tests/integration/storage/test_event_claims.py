@@ -9,8 +9,8 @@ import pytest
 
 from bot.advisory_locks import AdvisoryLocks
 from bot.config import Settings
-from bot.event_claims import ClaimingEventDispatcher
-from bot.events import DomainEvent, Subscriber
+from bot.event_claims import AdvisoryClaims
+from bot.events import DomainEvent, EventDispatcher, Subscriber
 from bot.pg_notify import asyncpg_dsn
 from bot.services import Services
 from tests.conftest import fresh_postgres_url
@@ -38,8 +38,10 @@ async def other_locks(settings: Settings) -> AsyncIterator[AdvisoryLocks]:
     await locks.close()
 
 
-def second_process(services: Services, locks: AdvisoryLocks) -> ClaimingEventDispatcher:
-    return ClaimingEventDispatcher(services.db, services.clock, services.signals, locks)
+def second_process(services: Services, locks: AdvisoryLocks) -> EventDispatcher:
+    return EventDispatcher(
+        services.db, services.clock, services.signals, claims=AdvisoryClaims(locks)
+    )
 
 
 async def test_two_processes_deliver_each_event_once_in_order(
@@ -47,7 +49,7 @@ async def test_two_processes_deliver_each_event_once_in_order(
 ) -> None:
     services = postgres
     first = services.events
-    assert isinstance(first, ClaimingEventDispatcher)
+    assert isinstance(first.claims, AdvisoryClaims)
     second = second_process(services, other_locks)
     seen: list[tuple[str, int | None, int]] = []
 

@@ -6,10 +6,31 @@ import asyncio
 
 from sqlalchemy import select, text
 
+from bot.advisory_locks import AdvisoryLocks
+from bot.event_claims import AdvisoryClaims, EventClaims, InProcessClaims
 from bot.events import DomainEvent, EventDispatcher
 from bot.models import Event
 from bot.services import Services
 from tests.integration.storage.test_inbox import inbound
+
+
+def claims_of(services: Services) -> EventClaims:
+    """The claim strategy the services' own dispatcher uses on their database."""
+    if isinstance(services.locks, AdvisoryLocks):
+        return AdvisoryClaims(services.locks)
+    return InProcessClaims()
+
+
+def another_dispatcher(services: Services) -> EventDispatcher:
+    """A dispatcher like the services' own, as a restarted process builds it."""
+    return EventDispatcher(
+        services.db, services.clock, services.signals, claims=claims_of(services)
+    )
+
+
+async def test_the_services_claim_events_as_their_database_needs(services: Services) -> None:
+    expected = AdvisoryClaims if services.db.dialect == "postgresql" else InProcessClaims
+    assert isinstance(services.events.claims, expected)
 
 
 async def test_events_after_commit_and_in_order(services: Services) -> None:
@@ -61,14 +82,14 @@ async def test_undelivered_events_are_redelivered_after_restart(services: Servic
     async def subscriber(event: DomainEvent) -> None:
         seen.append(event.type)
 
-    restarted = EventDispatcher(services.db, services.clock, services.signals)
+    restarted = another_dispatcher(services)
     restarted.subscribe(subscriber)
     await restarted.drain()
     assert seen == ["conversation.created", "message.received"]
     async with services.db.session() as session:
         pending = list(await session.scalars(select(Event.id).where(Event.delivered_at.is_(None))))
     assert pending == []
-    again = EventDispatcher(services.db, services.clock, services.signals)
+    again = another_dispatcher(services)
     again.subscribe(subscriber)
     await again.drain()
     assert len(seen) == 2
@@ -197,7 +218,7 @@ async def test_a_failed_mark_is_tried_again_and_the_conversation_goes_on(
     async def subscriber(event: DomainEvent) -> None:
         seen.append(event.type)
 
-    dispatcher = EventDispatcher(services.db, services.clock, services.signals)
+    dispatcher = another_dispatcher(services)
     dispatcher.subscribe(subscriber)
     await _run_ddl(services, _REFUSE_MARKS[services.db.dialect])
     await services.inbox.receive(inbound("m1"))
