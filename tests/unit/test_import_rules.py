@@ -168,3 +168,24 @@ def test_the_ai_integrations_do_not_import_sqlalchemy() -> None:
     ai = [name for name in modules() if name.startswith("integrations.ai")]
     assert {"integrations.ai_replies", "integrations.ai_agent_runtime"} <= set(ai)
     assert sqlalchemy_users(ai) == []
+
+
+def slack_console() -> list[str]:
+    names = [name for name in modules() if name.startswith("integrations.slack")]
+    assert {"integrations.slack.component", "integrations.slack.mirror"} <= set(names)
+    return names
+
+
+def test_the_slack_console_does_not_import_sqlalchemy() -> None:
+    assert sqlalchemy_users(slack_console()) == []
+
+
+def test_the_slack_console_holds_no_orm_row_session_or_unit_of_work() -> None:
+    storage = {"bot.models", "bot.db", "bot.uow"}
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name in slack_console()
+        for target in project_imports(name)
+        if target in storage
+    )
+    assert not wrong
