@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import Database
 from bot.signals import Signals
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,12 @@ async def notify(session: AsyncSession, channels: list[str], payload: str = "") 
     params: dict[str, Any] = {f"c{i}": name for i, name in enumerate(channels)}
     params["p"] = payload
     await session.execute(text(f"SELECT {calls}"), params)
+
+
+async def publish(db: Database, channel: str, payload: str) -> None:
+    """NOTIFY ``channel`` with ``payload`` in a transaction of its own."""
+    async with db.session() as session:
+        await notify(session, [channel], payload)
 
 
 def wake_signals(listener: PgListener, signals: Signals) -> None:

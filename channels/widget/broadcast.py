@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.db import Database
-from bot.pg_notify import MAX_PAYLOAD, WIDGET, PgListener, notify
+from bot.pg_notify import MAX_PAYLOAD, WIDGET, PgListener, publish
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +41,7 @@ class WidgetBroadcast:
         if len(payload.encode("utf-8")) > MAX_PAYLOAD:
             logger.warning("widget reply too large to broadcast; it shows in the visitor's history")
             return
-        async with self._db.session() as session:
-            await notify(session, [WIDGET], payload)
+        await publish(self._db, WIDGET, payload)
 
     def _heard(self, payload: str) -> None:
         if not payload:
