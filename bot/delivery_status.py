@@ -8,11 +8,14 @@ was already delivered or read.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, select
 
 from bot.models import Message, MessagePart
+from bot.replies import mark_unreachable
 from bot.uow import UnitOfWork
 
 RANKS = {
@@ -26,6 +29,8 @@ RANKS = {
     "failed": 4,
     "undelivered": 4,
 }
+logger = logging.getLogger(__name__)
+
 FAILED = frozenset({"failed", "undelivered"})
 
 
@@ -89,3 +94,40 @@ def _newest(sent_as: ColumnElement[bool]) -> Select[Message]:
         .limit(1)
         .with_for_update(of=Message)
     )
+
+
+DeliveryFailed = Callable[[int, int | None, str], Awaitable[None]]
+"""Told when a customer message failed for good: its id, its conversation, why."""
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A platform's delivery receipt, read by its channel: which message, what status,
+    and for a failure whether the customer cannot be reached at all, and why."""
+
+    external_id: str
+    status: str
+    error_code: str | None = None
+    unreachable: bool = False
+    reason: str = ""
+
+
+async def record_status(
+    uow: UnitOfWork, report: StatusReport, delivery_failed: DeliveryFailed
+) -> StatusChange | None:
+    """Store the receipt in order; a failure marks an unreachable customer and fails
+    what waited on the message (the workflow runner's question, say)."""
+    change = await apply_status(uow, report.external_id, report.status, report.error_code)
+    if change is None or not change.failed:
+        return change
+    if report.unreachable:
+        async with uow() as tx:
+            await mark_unreachable(tx, change.conversation_id)
+    logger.warning(
+        "message %s %s",
+        report.external_id,
+        report.status,
+        extra={"conversation_id": change.conversation_id, "message_id": change.message_id},
+    )
+    await delivery_failed(change.message_id, change.conversation_id, report.reason)
+    return change

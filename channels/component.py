@@ -6,8 +6,7 @@ import logging
 
 from aiohttp import web
 
-from bot.delivery_status import apply_status
-from bot.replies import mark_unreachable
+from bot.delivery_status import StatusReport, record_status
 from bot.services import Services
 from channels.telegram import TelegramChannel
 from channels.twilio_whatsapp import TwilioWhatsAppChannel
@@ -52,30 +51,19 @@ def setup_channels(app: web.Application, services: Services) -> None:
 
 
 class StatusTracker:
-    """Twilio's delivery receipts: stored in order; a failure fails the waiting question."""
+    """Twilio's delivery receipts: the error code read as reachable or not, and why."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
 
     async def on_status(self, sid: str, status: str, error_code: str | None) -> None:
-        change = await apply_status(self.services.uow, sid, status, error_code)
-        if change is None or not change.failed:
-            return
         code = _int(error_code)
-        if code in UNREACHABLE_CODES:
-            async with self.services.uow() as tx:
-                await mark_unreachable(tx, change.conversation_id)
         reason = f"whatsapp: {status}" + (f" (error {error_code}" if error_code else "")
         explanation = UNREACHABLE_CODES.get(code or 0) or REFUSED_CODES.get(code or 0)
         if error_code:
             reason += f": {explanation})" if explanation else ")"
-        logger.warning(
-            "whatsapp message %s %s",
-            sid,
-            status,
-            extra={"conversation_id": change.conversation_id, "message_id": change.message_id},
-        )
-        await self.services.delivery_failed(change.message_id, change.conversation_id, reason)
+        report = StatusReport(sid, status, error_code, code in UNREACHABLE_CODES, reason)
+        await record_status(self.services.uow, report, self.services.delivery_failed)
 
 
 def _int(value: str | None) -> int | None:
