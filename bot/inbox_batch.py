@@ -1,12 +1,13 @@
-"""Storing many inbound messages in one transaction with a handful of statements.
+"""Storing inbound messages: a single message is a batch of one.
 
-The same rules as :meth:`bot.inbox.Inbox.receive`, message by message in order: a
-redelivered id is dropped; the sender's contact is found by identity or created (and
-filled in where it had gaps); the chat's open conversation is found or created, and
-``conversation.created`` is recorded before its first message; each message is stored
-with ``message.received``. The difference is the cost: a fixed number of statements
-per batch instead of per message. The journal processor uses it, and falls back to
-one message at a time when a batch fails.
+Message by message, in order: a redelivered (channel, external message id) is dropped,
+also when both copies arrive at the same moment; the sender's contact is found by
+identity or created (and filled in where it had gaps); the chat's open conversation is
+found (locked on PostgreSQL) or created, and ``conversation.created`` is recorded
+before its first message; each message is stored with ``message.received``. A batch
+costs a fixed number of statements however many messages it holds.
+:class:`bot.inbox.Inbox` is the way in: ``receive`` for one message in its own
+transaction, ``store`` for many in the caller's (the journal processor's).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Select, bindparam, delete, select, update
 
-from bot.inbox import message_extra
-from bot.messages import InboundMessage
+from bot.messages import InboundMessage, SenderProfile
 from bot.models import Contact, ContactIdentity, Conversation, InboundKey, Message
 from bot.sql import dialect_insert, insert_with_ids, is_postgres, table_of
 from bot.uow import Tx
@@ -50,6 +50,7 @@ _OPEN_CONVERSATIONS_OF = (
         _CONVERSATIONS.c.external_id.in_(_PAIR_IDS),
     )
     .order_by(_CONVERSATIONS.c.id)
+    .with_for_update()  # PostgreSQL: one transaction at a time adds to a conversation
 )
 _CONTACTS_BY_ID = select(
     _CONTACTS.c.id, _CONTACTS.c.name, _CONTACTS.c.phone, _CONTACTS.c.email, _CONTACTS.c.attributes
@@ -93,12 +94,25 @@ def _add_identities(dialect: str) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class ReceiveResult:
+    """What happened to one inbound message."""
+
+    duplicate: bool
+    conversation_id: int | None = None
+    contact_id: int | None = None
+    message_id: int | None = None
+    new_conversation: bool = False
+
+
+_DUPLICATE = ReceiveResult(duplicate=True)
+
+
 @dataclass
 class _Chat:
     id: int
     contact_id: int
     announce: bool  # conversation.created is still to be recorded
-    count: int = 0
 
 
 @dataclass
@@ -109,24 +123,43 @@ class _Batch:
     chats: dict[tuple[str, str], _Chat] = field(default_factory=dict)
 
 
-async def store_batch(tx: Tx, messages: list[InboundMessage]) -> list[bool]:
-    """Store ``messages`` in order in ``tx``; for each, False when it was a redelivery."""
+async def store_batch(tx: Tx, messages: list[InboundMessage]) -> list[ReceiveResult]:
+    """Store ``messages`` in order in ``tx``; what happened to each, in the same order."""
     fresh_keys = await _claim_keys(tx, messages)
     fresh: list[bool] = []
-    kept: list[InboundMessage] = []
     for message in messages:
         key = (message.channel, message.external_message_id)
-        is_fresh = key in fresh_keys
+        fresh.append(key in fresh_keys)
         fresh_keys.discard(key)  # a second copy in the same batch is a redelivery
-        fresh.append(is_fresh)
-        if is_fresh:
-            kept.append(message)
-    if kept:
-        batch = _Batch(tx, kept)
+    kept = [message for message, is_fresh in zip(messages, fresh, strict=True) if is_fresh]
+    if not kept:
+        return [_DUPLICATE] * len(messages)
+    batch = _Batch(tx, kept)
+    await _contacts(batch)
+    await _conversations(batch)
+    stored = iter(await _messages(batch))
+    return [next(stored) if is_fresh else _DUPLICATE for is_fresh in fresh]
+
+
+async def open_conversation(tx: Tx, channel: str, external_conversation_id: str) -> tuple[int, int]:
+    """The chat's open conversation as (id, contact id); a visitor who has not written
+    yet gets one without messages (and a contact), whose ``conversation.created`` is
+    recorded with their first message."""
+    probe = InboundMessage(
+        channel=channel,
+        external_conversation_id=external_conversation_id,
+        external_message_id="",
+        sender=SenderProfile(external_id=external_conversation_id),
+        kind="event",
+    )
+    batch = _Batch(tx, [probe])
+    key = (channel, external_conversation_id)
+    await _find_chats(batch, [key])
+    if key not in batch.chats:
         await _contacts(batch)
-        await _conversations(batch)
-        await _messages(batch)
-    return fresh
+        await _open_chats(batch, [key], {key: probe})
+    chat = batch.chats[key]
+    return chat.id, chat.contact_id
 
 
 async def _claim_keys(tx: Tx, messages: list[InboundMessage]) -> set[tuple[str, str]]:
@@ -279,19 +312,27 @@ async def _refresh_known(batch: _Batch) -> None:
 
 
 async def _conversations(batch: _Batch) -> None:
-    tx = batch.tx
     first_of: dict[tuple[str, str], InboundMessage] = {}
     for message in batch.messages:
         first_of.setdefault((message.channel, message.external_conversation_id), message)
-    for row in await _rows_of_pairs(
-        tx, _OPEN_CONVERSATIONS_OF, first_of
-    ):  # the newest open conversation of each chat wins
+    await _find_chats(batch, list(first_of))
+    missing = [key for key in first_of if key not in batch.chats]
+    if missing:
+        await _open_chats(batch, missing, first_of)
+
+
+async def _find_chats(batch: _Batch, keys: list[tuple[str, str]]) -> None:
+    """Each chat's newest open conversation, locked on PostgreSQL until the commit."""
+    for row in await _rows_of_pairs(batch.tx, _OPEN_CONVERSATIONS_OF, keys):
         batch.chats[(row.channel, row.external_id)] = _Chat(
             row.id, row.contact_id, announce=row.message_count == 0
         )
-    missing = [key for key in first_of if key not in batch.chats]
-    if not missing:
-        return
+
+
+async def _open_chats(
+    batch: _Batch, missing: list[tuple[str, str]], first_of: dict[tuple[str, str], InboundMessage]
+) -> None:
+    tx = batch.tx
     values = [
         {
             "contact_id": batch.contacts[_sender_key(first_of[key])],
@@ -310,7 +351,7 @@ async def _conversations(batch: _Batch) -> None:
         batch.chats[key] = _Chat(new_id, batch.contacts[_sender_key(first_of[key])], announce=True)
 
 
-async def _messages(batch: _Batch) -> None:
+async def _messages(batch: _Batch) -> list[ReceiveResult]:
     tx = batch.tx
     chat_of = [batch.chats[(m.channel, m.external_conversation_id)] for m in batch.messages]
     ids = await insert_with_ids(
@@ -322,8 +363,10 @@ async def _messages(batch: _Batch) -> None:
         ],
     )
     counts: Counter[int] = Counter()
+    results: list[ReceiveResult] = []
     for message, chat, message_id in zip(batch.messages, chat_of, ids, strict=True):
-        if chat.announce:
+        opened = chat.announce
+        if opened:
             tx.record_event(
                 EventType.CONVERSATION_CREATED,
                 conversation_id=chat.id,
@@ -331,18 +374,29 @@ async def _messages(batch: _Batch) -> None:
                 data={"channel": message.channel},
             )
             chat.announce = False
+        contact_id = batch.contacts[_sender_key(message)]
         tx.record_event(
             EventType.MESSAGE_RECEIVED,
             conversation_id=chat.id,
-            contact_id=batch.contacts[_sender_key(message)],
+            contact_id=contact_id,
             message_id=message_id,
             data={"channel": message.channel, "kind": message.kind},
         )
         counts[chat.id] += 1
+        results.append(
+            ReceiveResult(
+                duplicate=False,
+                conversation_id=chat.id,
+                contact_id=contact_id,
+                message_id=message_id,
+                new_conversation=opened,
+            )
+        )
     await tx.session.execute(
         _COUNT_MESSAGES,
         [{"conversation_id": i, "added": n, "now": tx.now} for i, n in counts.items()],
     )
+    return results
 
 
 def _message_row(message: InboundMessage, conversation_id: int, tx: Tx) -> dict[str, Any]:
@@ -359,3 +413,13 @@ def _message_row(message: InboundMessage, conversation_id: int, tx: Tx) -> dict[
         "delivery_status": "received",
         "created_at": tx.now,
     }
+
+
+def message_extra(message: InboundMessage) -> dict[str, Any]:
+    """What a stored inbound message keeps beside its text: metadata, location, start parameter."""
+    extra: dict[str, Any] = dict(message.metadata)
+    if message.location is not None:
+        extra["location"] = message.location.model_dump(exclude_none=True)
+    if message.start_param:
+        extra["start_param"] = message.start_param
+    return extra

@@ -2,10 +2,10 @@
 
 Each channel that journals its webhooks registers how to read a payload (``normalize``)
 and, optionally, what to do once its message is stored (``after_stored``, e.g. stop a
-Telegram button's spinner). A batch of entries is stored in one transaction with a
-handful of statements (:mod:`bot.inbox_batch`); if that fails, entry by entry, each in
-its own savepoint, so a bad entry is set aside (kept, with its error) without holding
-up the rest. On PostgreSQL one process at a time processes the journal (an advisory
+Telegram button's spinner). A batch of entries is stored through the inbox in one
+transaction with a handful of statements; if that fails, entry by entry (batches of
+one), each in its own savepoint, so a bad entry is set aside (kept, with its error)
+without holding up the rest. On PostgreSQL one process at a time processes the journal (an advisory
 lock), which keeps the order of every conversation across processes.
 """
 
@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import BindParameter, Integer, bindparam, delete, select, text, update
 
 from bot.inbox import Inbox
-from bot.inbox_batch import store_batch
 from bot.journal import AfterStored, InboundJournal, Normalize
 from bot.messages import InboundMessage
 from bot.models import InboundJournalEntry
@@ -153,7 +152,8 @@ class JournalProcessor:
             return []
         try:
             async with tx.savepoint():
-                return await store_batch(tx, [message for _, _, message in readable])
+                results = await self.inbox.store(tx, [message for _, _, message in readable])
+            return [not result.duplicate for result in results]
         except Exception:
             logger.warning(
                 "journal batch of %d failed; storing one by one", len(readable), exc_info=True
@@ -162,7 +162,7 @@ class JournalProcessor:
         for entry, _, message in readable:
             try:
                 async with tx.savepoint():
-                    result = await self.inbox.store(tx, message)
+                    (result,) = await self.inbox.store(tx, [message])
             except Exception as exc:
                 errors[entry.id] = f"not stored: {type(exc).__name__}: {exc}"
                 logger.exception("journal entry %s (%s) not stored", entry.id, entry.channel)

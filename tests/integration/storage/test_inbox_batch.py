@@ -1,13 +1,15 @@
-"""A batch stored at once leaves the same rows and events as the messages received one by one."""
+"""A batch stored at once leaves the same rows and events as the messages received one by
+one, and tells each message's caller what happened to it."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select, text
 
 from bot import conversations
-from bot.inbox_batch import store_batch
 from bot.messages import InboundMessage, SenderProfile
 from bot.models import Contact, ContactIdentity, Conversation, Event, Message
 from bot.services import Services
@@ -105,8 +107,8 @@ async def test_a_batch_matches_one_by_one(services: Services) -> None:
     for each in scenario("single"):
         await services.inbox.receive(each)
     async with services.uow() as tx:
-        fresh = await store_batch(tx, scenario("batch"))
-    assert fresh == [True, True, True, False, True, True, True, True]
+        results = await services.inbox.store(tx, scenario("batch"))
+    assert [not r.duplicate for r in results] == [True, True, True, False, True, True, True, True]
     single, batch = await snapshot(services, "single"), await snapshot(services, "batch")
     assert batch == single
     # A, B, C (its first message), D before the close and D's new conversation
@@ -118,10 +120,101 @@ async def test_a_batch_matches_one_by_one(services: Services) -> None:
 async def test_a_batch_after_a_batch_finds_what_the_first_made(services: Services) -> None:
     messages = scenario("batch")
     async with services.uow() as tx:
-        await store_batch(tx, messages[:3])
+        await services.inbox.store(tx, messages[:3])
     async with services.uow() as tx:
-        fresh = await store_batch(tx, messages[2:])
-    assert fresh == [False, False, True, True, True, True]
+        results = await services.inbox.store(tx, messages[2:])
+    assert [not r.duplicate for r in results] == [False, False, True, True, True, True]
     async with services.db.session() as session:
         contacts = (await session.scalars(select(ContactIdentity.external_id))).all()
     assert sorted(contacts) == ["user-A", "user-B", "user-C", "user-D"]
+
+
+async def test_each_message_of_a_batch_gets_its_own_result(services: Services) -> None:
+    for channel in ("single", "batch"):
+        await prepare(services, channel)
+    single = [await services.inbox.receive(each) for each in scenario("single")]
+    async with services.uow() as tx:
+        batch = await services.inbox.store(tx, scenario("batch"))
+    assert [(r.duplicate, r.new_conversation) for r in batch] == [
+        (r.duplicate, r.new_conversation) for r in single
+    ]
+    # A, B, C (its first message after the signal) and D's new conversation
+    assert [r.new_conversation for r in batch] == [
+        True,
+        False,
+        True,
+        False,
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert batch[3].message_id is None and batch[3].conversation_id is None
+    assert batch[0].conversation_id == batch[1].conversation_id == batch[4].conversation_id
+    assert batch[2].conversation_id == batch[7].conversation_id != batch[0].conversation_id
+    async with services.db.session() as session:
+        for each, result in zip(scenario("batch"), batch, strict=True):
+            if result.duplicate:
+                continue
+            stored = await session.get(Message, result.message_id)
+            assert stored is not None and stored.text == each.text
+            assert stored.conversation_id == result.conversation_id
+            identity = await session.scalar(
+                select(ContactIdentity).where(
+                    ContactIdentity.channel == "batch",
+                    ContactIdentity.external_id == each.sender.external_id,
+                )
+            )
+            assert identity is not None and identity.contact_id == result.contact_id
+
+
+async def test_a_batch_waits_for_the_conversation_another_transaction_adds_to(
+    services: Services,
+) -> None:
+    """PostgreSQL: the conversation's row is locked, so a silent conversation's first
+    message is announced once, whichever transaction stores it."""
+    if services.settings.database_url.startswith("sqlite"):
+        pytest.skip("SQLite runs one writing transaction at a time")
+    await services.inbox.visitor_event("widget", "V", "visitor.idle", {"seconds": 60})
+    quiet = SenderProfile(external_id="V")  # nothing new to fill into the contact
+
+    def said(external_id: str) -> InboundMessage:
+        return InboundMessage(
+            channel="widget",
+            external_conversation_id="V",
+            external_message_id=external_id,
+            sender=quiet,
+            text="hello",
+        )
+
+    async def later() -> Any:
+        async with services.uow() as tx:
+            return await services.inbox.store(tx, [said("m2")])
+
+    async with services.uow() as tx:
+        (first,) = await services.inbox.store(tx, [said("m1")])
+        second_task = asyncio.create_task(later())
+        await blocked_on_a_lock(services)
+    (second,) = await second_task
+    assert first.new_conversation and not second.new_conversation
+    async with services.db.session() as session:
+        created = await session.scalar(
+            select(func.count()).select_from(Event).where(Event.type == "conversation.created")
+        )
+    assert created == 1
+
+
+async def blocked_on_a_lock(services: Services) -> None:
+    """Returns once a session of the test database waits for a lock (10 s at most)."""
+    async with asyncio.timeout(10):
+        while True:
+            async with services.db.session() as session:
+                waiting = await session.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            if waiting:
+                return
+            await asyncio.sleep(0.01)
