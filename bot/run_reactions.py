@@ -64,9 +64,7 @@ class ReactionDriver(Protocol):
 
     async def with_run(self, run_id: int, work: Callable[[StoredRun], Awaitable[None]]) -> None: ...
 
-    async def resume(self, run_id: int, run_input: RunInput) -> None: ...
-
-    async def resume_locked(self, run_id: int, run_input: RunInput) -> None: ...
+    async def resume(self, run_id: int, run_input: RunInput, *, locked: bool = False) -> None: ...
 
 
 class RunReactions:
@@ -133,7 +131,7 @@ class RunReactions:
                 await self.runner.holds.answer(run, message)
                 return True
             answer = Answer(text=message.text, payload=message.payload, message_id=str(message.id))
-            await self.runner.resume_locked(run.id, answer)
+            await self.runner.resume(run.id, answer, locked=True)
             return True
         return False
 
@@ -141,7 +139,7 @@ class RunReactions:
         assert event.conversation_id is not None
         agent = await self._agent_name(event.data.get("agent_id"))
         for run in await waiting_runs(self.services, event.conversation_id, "assignment"):
-            await self.runner.resume_locked(run.id, Assigned(agent=agent))
+            await self.runner.resume(run.id, Assigned(agent=agent), locked=True)
         await self._stop_questions(event.conversation_id, "an agent took the conversation")
 
     async def _agent_name(self, agent_id: Any) -> str:
@@ -152,4 +150,4 @@ class RunReactions:
 
     async def _stop_questions(self, conversation_id: int, reason: str) -> None:
         for run in await waiting_runs(self.services, conversation_id, "answer"):
-            await self.runner.resume_locked(run.id, HumanTookOver(reason=reason))
+            await self.runner.resume(run.id, HumanTookOver(reason=reason), locked=True)

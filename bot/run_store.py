@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from bot.holds import Grants, Hold, LastApproval, action_key
@@ -136,6 +137,43 @@ RUN_COLUMNS = (
     RUNS.c.lock_version,
 )
 """The columns :func:`unpack` needs, for reads of many runs that need no ORM objects."""
+
+
+_RUNS_BY_ID = (
+    select(*RUN_COLUMNS)
+    .where(RUNS.c.id.in_(bindparam("run_ids", expanding=True)))
+    .order_by(RUNS.c.id)
+)
+_CONVERSATIONS_OF_RUNS = (
+    select(RUNS.c.id, RUNS.c.conversation_id)
+    .where(RUNS.c.id.in_(bindparam("run_ids", expanding=True)))
+    .order_by(RUNS.c.id)
+)
+
+
+async def load_runs(session: AsyncSession, run_ids: Iterable[int]) -> list[StoredRun]:
+    """The runs with these ids that have a state, in id order, in one query."""
+    wanted = sorted(set(run_ids))
+    if not wanted:
+        return []
+    rows = await session.execute(_RUNS_BY_ID, {"run_ids": wanted})
+    return [unpack(row) for row in rows if row.state]
+
+
+async def conversations_of_runs(
+    session: AsyncSession, run_ids: Iterable[int]
+) -> list[tuple[int, int | None]]:
+    """Each existing run's id and conversation id, in id order, in one query."""
+    wanted = sorted(set(run_ids))
+    if not wanted:
+        return []
+    rows = await session.execute(_CONVERSATIONS_OF_RUNS, {"run_ids": wanted})
+    return [(int(run_id), conversation_id) for run_id, conversation_id in rows]
+
+
+async def calling_runs(session: AsyncSession) -> list[WorkflowRun]:
+    """Runs a stopped process left in the middle of a call."""
+    return list(await session.scalars(select(WorkflowRun).where(WorkflowRun.status == "calling")))
 
 
 def pending_call(row: RunRow) -> Call | None:

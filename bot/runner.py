@@ -15,14 +15,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.catalog import Catalog
 from bot.events import DomainEvent
 from bot.holds import HOLD_EVENTS, HOLD_TIMER, action_key, requested
-from bot.models import WorkflowRun
 from bot.replies import MESSAGE_SENT
-from bot.run_batch import BatchResumer, count_steps
+from bot.run_batch import RunResumer, count_steps
 from bot.run_calls import perform_action, perform_domain_call
 from bot.run_context import build_context
 from bot.run_holds import HoldKeeper
@@ -41,6 +38,8 @@ from bot.run_store import (
     StaleRunError,
     StoredRun,
     add_log,
+    calling_runs,
+    load_runs,
     lock_key,
     pending_call,
     save,
@@ -76,7 +75,7 @@ class WorkflowRunner:
         self.locks = services.locks
         self.holds = HoldKeeper(self)
         self.reactions = RunReactions(self)
-        self.batch = BatchResumer(self)
+        self.resumer = RunResumer(self)
         self.starts = RunStarts(self)
 
     def install(self) -> None:
@@ -119,16 +118,13 @@ class WorkflowRunner:
         fed = [
             (int(t.payload["run_id"]), TimerFired(token=str(t.payload["token"]))) for t in timers
         ]
-        failed = await self.batch.resume_many(fed)
+        failed = await self.resumer.resume_many(fed)
         return [t for t in timers if int(t.payload["run_id"]) in failed]
 
-    async def resume(self, run_id: int, run_input: RunInput) -> None:
-        """Feed ``run_input`` to a run (serialized with its conversation)."""
-        run = await self.load(run_id)
-        if run is None:
-            return
-        async with self.locks.hold(run.lock_key):
-            await self.resume_locked(run_id, run_input)
+    async def resume(self, run_id: int, run_input: RunInput, *, locked: bool = False) -> None:
+        """Feed ``run_input`` to a run, serialized with its conversation (``locked``: the
+        caller holds the conversation's lock); the same path as many runs at once."""
+        await self.resumer.resume(run_id, run_input, locked=locked)
 
     async def with_run(self, run_id: int, work: Callable[[StoredRun], Awaitable[None]]) -> None:
         """Run ``work`` on the freshly loaded run, serialized with its conversation."""
@@ -200,18 +196,6 @@ class WorkflowRunner:
     async def go_on(self, begun: Begun) -> None:
         """Drive a run whose first transition is stored: make its call, and on until it rests."""
         await self.drive(begun.run, begun.definition, begun.transition, resumed=True)
-
-    async def resume_locked(self, run_id: int, run_input: RunInput) -> None:
-        """Feed ``run_input`` to a run whose conversation's lock the caller holds."""
-        run = await self.load(run_id)
-        if run is None or run.state.finished:
-            return
-        definition = await self.catalog.version(run.version_id)
-        ctx = await self.context(run)
-        transition = engine.advance(
-            definition, run.state, run_input, ctx, self.services.clock.now()
-        )
-        await self.drive(run, definition, transition)
 
     async def drive(
         self,
@@ -341,8 +325,8 @@ class WorkflowRunner:
     async def load(self, run_id: int) -> StoredRun | None:
         """The run as stored now (None if it does not exist)."""
         async with self.services.db.read() as session:
-            row = await session.get(WorkflowRun, run_id)
-            return unpack(row) if row is not None and row.state else None
+            found = await load_runs(session, [run_id])
+        return found[0] if found else None
 
     async def recover(self) -> int:
         """Finish calls a stopped process left open (runs still 'calling'); returns how many.
@@ -351,9 +335,7 @@ class WorkflowRunner:
         idempotency key, so nothing happens twice.
         """
         async with self.services.uow() as tx:
-            rows = list(
-                await tx.session.scalars(select(WorkflowRun).where(WorkflowRun.status == "calling"))
-            )
+            rows = await calling_runs(tx.session)
         for row in rows:
             call = pending_call(row)
             run = unpack(row)

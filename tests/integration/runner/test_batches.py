@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -19,6 +20,7 @@ from bot.run_store import StaleRunError, lock_key, write_runs
 from bot.services import Services
 from tests.harness import Harness
 from tests.integration.runner.flows import start
+from workflows.inputs import Answer
 
 GREET_AND_ASK = """
     name: greet
@@ -39,19 +41,24 @@ CHATS = [f"chat-{i}" for i in range(12)]
 
 
 @contextmanager
-def statements(services: Services) -> Iterator[list[str]]:
-    """The SQL the write engine runs meanwhile (an executemany counts once)."""
+def statements(services: Services, *, reads: bool = False) -> Iterator[list[str]]:
+    """The SQL the write engine runs meanwhile (an executemany counts once); with
+    ``reads``, also what SQLite's reading engine runs."""
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
 
-    engine = services.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
+    engines = [services.db.engine.sync_engine]
+    if reads and services.db._read_engine is not None:
+        engines.append(services.db._read_engine.sync_engine)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 async def arrive(bot: Harness, text: str = "hi") -> None:
@@ -145,6 +152,21 @@ async def test_due_timers_fire_together(services: Services, tmp_path: Path) -> N
         assert bot.replies(chat) == [f"Still there, {chat.title()}?"]
     assert {r.status for r in await bot.runs()} == {"completed"}
     assert await services.scheduler.run_once() == 0
+
+
+async def test_one_resumed_run_goes_the_batch_way(services: Services, tmp_path: Path) -> None:
+    """A single resume is a batch of one: its reply reuses the conversation row its
+    context was built from instead of reading it again."""
+    bot = await start(services, tmp_path, GREET_AND_ASK)
+    await arrive(bot)
+    await bot.settle()
+    run = (await bot.runs())[0]
+    with statements(services, reads=True) as seen:
+        await bot.runner.resume(run.id, Answer(text="a refund"))
+    assert len([s for s in seen if re.search(r"\bFROM conversations\b", s)]) == 1
+    await bot.settle()
+    assert bot.replies(CHATS[0])[-1] == "Noted: a refund"
+    assert [r.status for r in await bot.runs()].count("completed") == 1
 
 
 async def test_a_busy_conversation_fires_after_the_others(
