@@ -32,15 +32,25 @@ class EventClaims(Protocol):
         ...
 
 
+class _Held:
+    """A hold that is always granted and holds nothing."""
+
+    async def __aenter__(self) -> bool:
+        return True
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
 class InProcessClaims:
     """One process delivers every event: each key is this process's at once."""
 
     rereads = False
+    _held = _Held()
 
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[bool]:
+    def hold(self, key: str) -> AbstractAsyncContextManager[bool]:
         """Every key is held already (one worker per key runs in the dispatcher)."""
-        yield True
+        return self._held
 
 
 class AdvisoryClaims:

@@ -247,7 +247,7 @@ class EventDispatcher:
             queue = asyncio.Queue()
             self._queues[key] = queue
             self._idle.clear()
-            self._workers[key] = asyncio.create_task(self._work(key, queue), name=f"events {key}")
+            self._workers[key] = asyncio.create_task(self._work(key, queue))
         return queue
 
     async def _work(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
