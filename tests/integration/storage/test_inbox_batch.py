@@ -168,13 +168,13 @@ async def test_each_message_of_a_batch_gets_its_own_result(services: Services) -
             assert identity is not None and identity.contact_id == result.contact_id
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_a_batch_waits_for_the_conversation_another_transaction_adds_to(
     services: Services,
 ) -> None:
-    """PostgreSQL: the conversation's row is locked, so a silent conversation's first
-    message is announced once, whichever transaction stores it."""
-    if services.settings.database_url.startswith("sqlite"):
-        pytest.skip("SQLite runs one writing transaction at a time")
+    """PostgreSQL (SQLite runs one writing transaction at a time): the conversation's row
+    is locked, so a silent conversation's first message is announced once, whichever
+    transaction stores it."""
     await services.inbox.visitor_event("widget", "V", "visitor.idle", {"seconds": 60})
     quiet = SenderProfile(external_id="V")  # nothing new to fill into the contact
 
