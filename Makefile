@@ -18,13 +18,13 @@ $(BIN)/python:
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	@echo "relaybot: installing relaybot and what it needs to run (about a minute the first time)"
 	@$(PIP) install -e .
-	touch $@
+	@touch $@
 
 # The test and lint tools on top, for `make test`.
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	@echo "relaybot: installing relaybot with its test and lint tools"
 	@$(PIP) install -e ".[dev]"
-	touch $@ $(RUN_STAMP)
+	@touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)
 	@echo "relaybot: migrating the database"
