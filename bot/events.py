@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,7 @@ from bot.claim_scope import ClaimScope, of_conversation
 from bot.clock import Clock
 from bot.db import Database
 from bot.event_claims import EventClaims, InProcessClaims
+from bot.event_interest import EventInterest, Wants
 from bot.group_commit import GroupCommit
 from bot.models import Event
 from bot.signals import Signals
@@ -91,36 +92,6 @@ MARK_DELIVERED = (
 """Mark the events ``event_ids`` delivered at ``now`` (an event delivered twice keeps its
 first time)."""
 Subscriber = Callable[[DomainEvent], Awaitable[None]]
-Wants = Callable[[str, Mapping[str, Any]], bool]
-"""wants(type, data): whether a subscriber acts on such an event."""
-
-
-class EventInterest:
-    """Which events the subscribers act on, asked as each event is stored.
-
-    Until :meth:`seal` (called when the dispatcher's loop starts, after every part of
-    the app has subscribed) every event is wanted, so nothing stored at start-up is
-    passed over. A subscriber that names no interest wants every event.
-    """
-
-    def __init__(self) -> None:
-        self._wants: list[Wants] = []
-        self._everything = False
-        self._sealed = False
-
-    def add(self, wants: Wants | None) -> None:
-        if wants is None:
-            self._everything = True
-        else:
-            self._wants.append(wants)
-
-    def seal(self) -> None:
-        self._sealed = True
-
-    def wants(self, type_: str, data: Mapping[str, Any]) -> bool:
-        if self._everything or not self._sealed:
-            return True
-        return any(wants(type_, data) for wants in self._wants)
 
 
 def _rows_of(key: str) -> ColumnElement[bool]:

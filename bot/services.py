@@ -13,7 +13,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.event_claims import AdvisoryClaims, EventClaims, InProcessClaims
-from bot.events import EventDispatcher, EventInterest
+from bot.event_interest import EventInterest
+from bot.events import EventDispatcher
 from bot.inbox import Inbox
 from bot.journal import InboundJournal
 from bot.journal_processor import JournalProcessor

@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.events import EventInterest
+from bot.event_interest import EventInterest
 from bot.models import Conversation, Event, Message, OutboxItem, RunLog, Timer
 from bot.signals import Signals
 from bot.sql import dialect_insert, execute_many, insert_many, insert_with_ids, table_of
