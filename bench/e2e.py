@@ -159,7 +159,7 @@ async def database(
 
 def _migrate(url: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", "migrate"],
+        [sys.executable, "-m", "bot.app.cli", "migrate"],
         check=True,
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)},
@@ -197,7 +197,7 @@ async def servers(
             command = (
                 [str(ROOT / "bench" / "relay_server.py"), str(port)]
                 if bare
-                else ["-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+                else ["-m", "bot.app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
             )
             procs.append(
                 await asyncio.create_subprocess_exec(

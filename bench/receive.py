@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.clock import SystemClock
-from bot.config import Settings
-from bot.messages import InboundMessage, SenderProfile
-from bot.migrate import upgrade
-from bot.services import build_services
+from bot.app.migrate import upgrade
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.pipeline.services import build_services
 
 
 async def run(messages: int, concurrency: int, conversations: int, url: str) -> dict[str, object]:

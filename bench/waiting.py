@@ -31,14 +31,14 @@ from pathlib import Path
 
 from serving import RELAYBOT, free_port, start, stop
 
-from bot.app import create_app
-from bot.clock import SystemClock
-from bot.config import Settings
-from bot.gc_tuning import tune_for_serving
-from bot.messages import InboundMessage, SenderProfile
-from bot.migrate import upgrade_async
-from bot.services import build_services
-from bot.settle import settle
+from bot.app.app import create_app
+from bot.app.gc_tuning import tune_for_serving
+from bot.app.migrate import upgrade_async
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.pipeline.services import build_services
+from bot.pipeline.settle import settle
 
 FLOW = """\
 name: follow-up

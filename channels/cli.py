@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from bot.commands import run_async
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot.app.commands import run_async
+from bot.core.config import Settings
+from bot.core.errors import ConfigError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

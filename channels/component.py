@@ -6,8 +6,8 @@ import logging
 
 from aiohttp import web
 
-from bot.delivery_status import StatusReport, record_status
-from bot.services import Services
+from bot.domain.delivery_status import StatusReport, record_status
+from bot.pipeline.services import Services
 from channels.telegram import TelegramChannel
 from channels.twilio_whatsapp import TwilioWhatsAppChannel
 from channels.twilio_whatsapp.errors import REFUSED_CODES, UNREACHABLE_CODES

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from bot.errors import DeliveryError
-from bot.messages import OutboundMessage, SendResult
+from bot.core.errors import DeliveryError
+from bot.core.messages import OutboundMessage, SendResult
 
 
 class RecordingChannel:
-    """Implements :class:`channels.base.Channel` without a platform.
+    """Implements :class:`bot.core.channel.Channel` without a platform.
 
     ``sent`` holds every delivered message in order. ``fail_next`` makes the next
     sends raise the given errors (a ``RateLimitedError``, a ``ForbiddenError``...),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.config import Settings
+from bot.core.config import Settings
 from integrations.demo_shop import DemoOrderSource
 from integrations.http_request import make_http_request_action
 from integrations.outbound_http import OutboundHttp

@@ -18,8 +18,8 @@ from typing import Any, NamedTuple, Protocol
 
 import aiohttp
 
-from bot.config import Settings
-from bot.errors import RelaybotError
+from bot.core.config import Settings
+from bot.core.errors import RelaybotError
 from integrations.net_guard import DestinationRefused
 from integrations.outbound_http import OutboundHttp
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.ai_conversations import AiConversations, AiTurn
-from bot.events import DomainEvent
-from bot.read_batch import ReadBatch
+from bot.core.read_batch import ReadBatch
+from bot.pipeline.ai_conversations import AiConversations, AiTurn
+from bot.pipeline.events import DomainEvent
 from integrations.ai_agent import should_hand_over
 from workflows.event_names import EventType
 

@@ -1,6 +1,6 @@
 """The ``ai.reply`` outbox handler: write the reply at delivery time, then queue it.
 
-The reply is queued with :func:`bot.replies.queue_reply` keyed by the delivery's own
+The reply is queued with :func:`bot.domain.replies.queue_reply` keyed by the delivery's own
 key, in one transaction. A retry of the same delivery finds that key and stops, so the
 model is never asked twice for one item. Without AI settings the step's fallback text
 is sent at once.
@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.ai_conversations import AiConversations, AiTurn
-from bot.errors import PermanentDeliveryError, UnavailableError
-from bot.outbox_items import Delivery
+from bot.core.errors import PermanentDeliveryError, UnavailableError
+from bot.pipeline.ai_conversations import AiConversations, AiTurn
+from bot.storage.outbox_items import Delivery
 from integrations.ai import AIProvider, AIReply, generate_reply
 from integrations.ai_agent_runtime import MAX_FAILURES, hand_over
 from integrations.deliveries import AiReplyJob, parse_job

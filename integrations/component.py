@@ -6,9 +6,9 @@ import logging
 
 from aiohttp import web
 
-from bot.ai_conversations import AiConversations
-from bot.run_store import AI_REPLY, WEBHOOK
-from bot.services import Services
+from bot.pipeline.ai_conversations import AiConversations
+from bot.pipeline.run_store import AI_REPLY, WEBHOOK
+from bot.pipeline.services import Services
 from integrations.actions import register_actions
 from integrations.ai import OpenAICompatibleProvider
 from integrations.ai_agent_runtime import AiAgentRuntime

@@ -1,7 +1,7 @@
 """Outbox handlers for the integration kinds: ``webhook``, ``email`` and ``ai.reply``.
 
 Each handler takes one outbox delivery (its ``payload`` and ``idempotency_key``) and
-either returns (delivered) or raises a :class:`bot.errors.DeliveryError` subclass the
+either returns (delivered) or raises a :class:`bot.core.errors.DeliveryError` subclass the
 outbox retries (``RetryableDeliveryError``) or gives up on (``PermanentDeliveryError``).
 A malformed payload is a ``BadRequestError``: retrying cannot fix it.
 """
@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.errors import BadRequestError, UnavailableError
+from bot.core.errors import BadRequestError, UnavailableError
 from integrations.ai import AIProvider, AIReply, generate_reply
 from integrations.email import EmailSender
 from integrations.webhook import WebhookSender

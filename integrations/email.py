@@ -17,8 +17,8 @@ from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 
-from bot.config import Settings
-from bot.errors import (
+from bot.core.config import Settings
+from bot.core.errors import (
     BadRequestError,
     DeliveryError,
     PermanentDeliveryError,

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from bot.errors import RelaybotError
+from bot.core.errors import RelaybotError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

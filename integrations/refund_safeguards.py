@@ -2,7 +2,7 @@
 
 The ``stripe.refund`` action never pays out past a safeguard on its own. When one
 applies and the run has not cleared it, the action returns ``declined`` with
-``data["pending"]`` (a :class:`PendingSafeguard`, in the shape :mod:`bot.holds` reads).
+``data["pending"]`` (a :class:`PendingSafeguard`, in the shape :mod:`bot.domain.holds` reads).
 relaybot's runner then asks the customer or posts Approve / Reject to Slack, waits, and
 calls the action again with the :func:`grant` record under
 ``ctx.context[pending.context_key]``. A runner that does not takes ``declined``: safe.
@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.config import Settings
+from bot.core.config import Settings
 from integrations.money import InvalidAmount, format_money, parse_amount, to_minor
 from workflows.actions import ActionContext, ActionResult
 
@@ -198,7 +198,7 @@ def pending_safeguard(
 def grant(pending: PendingSafeguard, *, by: str) -> dict[str, Any]:
     """The record a runner stores under ``ctx.context[pending.context_key]`` once cleared.
 
-    The same as :func:`bot.holds.grant`: the pending item plus ``granted`` and ``by``.
+    The same as :func:`bot.domain.holds.grant`: the pending item plus ``granted`` and ``by``.
     """
     return {**pending.model_dump(mode="json"), "granted": True, "by": by}
 

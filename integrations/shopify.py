@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from bot.config import Settings
-from bot.errors import RelaybotError
+from bot.core.config import Settings
+from bot.core.errors import RelaybotError
 from integrations.contact_match import belongs_to, customer_identity
 from workflows.actions import Action, ActionContext, ActionResult
 

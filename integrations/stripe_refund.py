@@ -23,7 +23,7 @@ import aiohttp
 import stripe
 from stripe.params import RefundCreateParams
 
-from bot.config import Settings
+from bot.core.config import Settings
 from integrations.money import InvalidAmount, format_money, to_major, to_minor
 from integrations.refund_safeguards import (
     STRIPE_REASONS,

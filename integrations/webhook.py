@@ -29,8 +29,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.clock import Clock, SystemClock
-from bot.errors import (
+from bot.core.clock import Clock, SystemClock
+from bot.core.errors import (
     BadRequestError,
     PermanentDeliveryError,
     RateLimitedError,

@@ -7,9 +7,9 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.config import load_settings
-from bot.db import create_engine
-from bot.models import Base
+from bot.core.config import load_settings
+from bot.storage.db import create_engine
+from bot.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

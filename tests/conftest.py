@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.services import Services, build_services
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
+from bot.pipeline.services import Services, build_services
 from tests.db_support import PostgresDatabase, SqliteTemplate, postgres_url
 
 BACKENDS = ["sqlite", "postgres"]

@@ -11,8 +11,8 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.migrate import upgrade
-from bot.models import Base
+from bot.app.migrate import upgrade
+from bot.storage.models import Base
 
 POSTGRES_URL_VAR = "RELAYBOT_TEST_POSTGRES_URL"
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.engine_component import build_runner
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import RunLog, WorkflowRun
-from bot.runner import WorkflowRunner
-from bot.services import Services
-from bot.settle import settle
-from bot.workflow_store import import_files, workflow_files
+from bot.app.engine_component import build_runner
+from bot.core.clock import FakeClock
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.domain.workflow_store import import_files, workflow_files
+from bot.pipeline.runner import WorkflowRunner
+from bot.pipeline.services import Services
+from bot.pipeline.settle import settle
+from bot.storage.models import RunLog, WorkflowRun
 from channels.testing import RecordingChannel
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workflows"
@@ -40,7 +40,7 @@ class Harness:
     ) -> Harness:
         recording = RecordingChannel(channel)
         services.add_channel(recording)
-        from bot.delivery import ChannelSender
+        from bot.pipeline.delivery import ChannelSender
 
         ChannelSender(services).register()
         runner = build_runner(services)

@@ -13,15 +13,15 @@ from aiohttp import web
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
-from bot.clean import TooDeep, clean_inbound, clean_json
-from bot.clock import Clock
-from bot.config import Settings
-from bot.errors import BadRequestError, ConfigError, StorageTimeout
-from bot.journal import Intake, UnreadablePayload
-from bot.messages import InboundMessage, OutboundMessage, SendResult
-from bot.metrics import Metrics
-from bot.refusals import Refusals
-from channels.base import SessionSource
+from bot.core.channel import SessionSource
+from bot.core.clean import TooDeep, clean_inbound, clean_json
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.errors import BadRequestError, ConfigError, StorageTimeout
+from bot.core.messages import InboundMessage, OutboundMessage, SendResult
+from bot.core.metrics import Metrics
+from bot.core.refusals import Refusals
+from bot.pipeline.journal import Intake, UnreadablePayload
 from channels.telegram.errors import map_telegram_error
 from channels.telegram.parse import CHANNEL, plain_text_to_inbound, shape_problem, update_to_inbound
 from channels.telegram.render import MAX_CAPTION, inline_keyboard, is_photo, split_text

@@ -15,7 +15,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.errors import (
+from bot.core.errors import (
     BadRequestError,
     DeliveryError,
     ForbiddenError,

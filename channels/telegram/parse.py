@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import Bot, CallbackQuery, Message, Update, User
 
-from bot.messages import InboundMessage, Location, Media, SenderProfile
+from bot.core.messages import InboundMessage, Location, Media, SenderProfile
 
 CHANNEL = "telegram"
 MAX_INT = 2**63 - 1

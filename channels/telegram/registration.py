@@ -7,8 +7,8 @@ import re
 import aiohttp
 from telegram.error import TelegramError
 
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot.core.config import Settings
+from bot.core.errors import ConfigError
 from channels.telegram.channel import WEBHOOK_PATH, build_bot
 from channels.telegram.errors import map_telegram_error
 

@@ -9,7 +9,7 @@ import aiohttp
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from channels.base import SessionSource, session_of
+from bot.core.channel import SessionSource, session_of
 
 
 class FloodWait(TelegramError):

@@ -14,14 +14,14 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.clean import clean_text
-from bot.clock import Clock
-from bot.config import Settings
-from bot.errors import BadRequestError, ConfigError, StorageTimeout, UnavailableError
-from bot.messages import InboundMessage, OutboundMessage, SendResult
-from bot.metrics import Metrics
-from bot.refusals import Refusals
-from channels.base import SessionSource
+from bot.core.channel import SessionSource
+from bot.core.clean import clean_text
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.errors import BadRequestError, ConfigError, StorageTimeout, UnavailableError
+from bot.core.messages import InboundMessage, OutboundMessage, SendResult
+from bot.core.metrics import Metrics
+from bot.core.refusals import Refusals
 from channels.telegram.render import split_text
 from channels.twilio_whatsapp.errors import map_twilio_error
 from channels.twilio_whatsapp.http import SessionTwilioHttpClient, last_response_headers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.errors import (
+from bot.core.errors import (
     BadRequestError,
     DeliveryError,
     ForbiddenError,

@@ -11,7 +11,7 @@ import aiohttp
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 
-from channels.base import SessionSource, session_of
+from bot.core.channel import SessionSource, session_of
 
 # Headers of the last Twilio answer in this task: TwilioRestException drops them,
 # and the Retry-After of a 429 lives there.

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.clean import clean_inbound
-from bot.messages import InboundMessage, Location, Media, MessageKind, SenderProfile
+from bot.core.clean import clean_inbound
+from bot.core.messages import InboundMessage, Location, Media, MessageKind, SenderProfile
 
 CHANNEL = "whatsapp"
 PREFIX = "whatsapp:"

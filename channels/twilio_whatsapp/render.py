@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
 
 WindowCheck = Callable[[datetime | None, datetime], bool]
 

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from bot.config import Settings
+from bot.core.config import Settings
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 SHARED_KEY_HEADER = "X-Twilio-Webhooks-Signature-Settings"

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot.db import Database
-from bot.pg_notify import MAX_PAYLOAD, WIDGET, PgListener, publish
+from bot.storage.db import Database
+from bot.storage.pg_notify import MAX_PAYLOAD, WIDGET, PgListener, publish
 
 logger = logging.getLogger(__name__)
 

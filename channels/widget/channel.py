@@ -1,4 +1,4 @@
-"""The web chat widget as a :class:`channels.base.Channel`."""
+"""The web chat widget as a :class:`bot.core.channel.Channel`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.errors import ConfigError
-from bot.messages import OutboundMessage, SendResult
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.errors import ConfigError
+from bot.core.messages import OutboundMessage, SendResult
 from channels.widget import static
 from channels.widget.core import TYPING_FOR, WidgetCore
 from channels.widget.http import HttpEndpoints

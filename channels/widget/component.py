@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.messages import InboundMessage, OutboundMessage, SendResult
-from bot.services import Services
-from bot.stored_messages import StoredMessages
+from bot.core.messages import InboundMessage, OutboundMessage, SendResult
+from bot.domain.stored_messages import StoredMessages
+from bot.pipeline.services import Services
 from channels.widget.broadcast import WidgetBroadcast
 from channels.widget.channel import WidgetChannel
 from channels.widget.service import CHANNEL

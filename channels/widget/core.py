@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from channels.widget.errors import OriginRefused
 from channels.widget.hub import ConnectionHub
 from channels.widget.limits import RateLimiter

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import RelaybotError
+from bot.core.errors import RelaybotError
 
 
 class WidgetError(RelaybotError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from bot.config import Settings
+from bot.core.config import Settings
 
 DEMO_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
 """Where ``make run`` serves the demo; allowed only in demo mode (``RELAYBOT_DEMO``)."""

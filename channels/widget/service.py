@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from bot.clean import TooDeep, clean_inbound, clean_json, clean_text
-from bot.clock import Clock
-from bot.errors import StorageTimeout
-from bot.messages import InboundMessage
+from bot.core.clean import TooDeep, clean_inbound, clean_json, clean_text
+from bot.core.clock import Clock
+from bot.core.errors import StorageTimeout
+from bot.core.messages import InboundMessage
 from channels.widget.errors import BadFrame, MessageTooLong, ReceiveFailed, WidgetError
 from channels.widget.limits import Cooldown, RateLimiter
 from channels.widget.protocol import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.clock import Clock
-from bot.messages import SenderProfile
+from bot.core.clock import Clock
+from bot.core.messages import SenderProfile
 from channels.widget.errors import InvalidToken
 from channels.widget.protocol import Hello
 from channels.widget.tokens import (

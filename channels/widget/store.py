@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.stored_messages import StoredMessage, StoredMessages
+from bot.domain.stored_messages import StoredMessage, StoredMessages
 from channels.widget.service import CHANNEL
 
 

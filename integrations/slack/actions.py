@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.errors import DeliveryError, NotFoundError, ValidationFailed
+from bot.core.errors import DeliveryError, NotFoundError, ValidationFailed
 from integrations.slack import senders
 from integrations.slack.blocks import Actions, conversation_title, tag_modal
 from integrations.slack.console import Reply, SlackConsole

@@ -6,7 +6,7 @@ import logging
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DeliveryError
+from bot.core.errors import DeliveryError
 from integrations.slack import senders
 from integrations.slack.ports import AgentRef, ConsoleBackend
 

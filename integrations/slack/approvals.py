@@ -14,11 +14,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.approval_decisions import RunApprovals
-from bot.errors import PermanentDeliveryError
-from bot.holds import APPROVAL
-from bot.outbox import Outbox
-from bot.outbox_items import Delivery
+from bot.core.errors import PermanentDeliveryError
+from bot.domain.holds import APPROVAL
+from bot.pipeline.approval_decisions import RunApprovals
+from bot.pipeline.outbox import Outbox
+from bot.storage.outbox_items import Delivery
 from integrations.slack import senders
 from integrations.slack.approval_blocks import (
     approval_decided,

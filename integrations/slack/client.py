@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
-from bot.errors import ConfigError
+from bot.core.config import Settings
+from bot.core.errors import ConfigError
 
 
 def build_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebClient:

@@ -17,12 +17,12 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 
-from bot.approval_decisions import RunApprovals
-from bot.console_store import StorageConsoleBackend
-from bot.services import Services
-from bot.slack_receipts import StorageReceiptStore
-from bot.thread_registry import AttributeThreadRegistry
-from bot.thread_work import ThreadWorkStore
+from bot.domain.console_store import StorageConsoleBackend
+from bot.domain.slack_receipts import StorageReceiptStore
+from bot.domain.thread_registry import AttributeThreadRegistry
+from bot.domain.thread_work import ThreadWorkStore
+from bot.pipeline.approval_decisions import RunApprovals
+from bot.pipeline.services import Services
 from integrations.slack.app import (
     SLACK_CONSOLE,
     SLACK_EVENTS_PATH,

@@ -10,7 +10,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.errors import DeliveryError
+from bot.core.errors import DeliveryError
 from integrations.slack import senders
 from integrations.slack.agents import AgentDirectory
 from integrations.slack.blocks import assignment_dm, conversation_title

@@ -1,6 +1,6 @@
 """Outbox handlers for Slack: ``slack.dm``, ``slack.post`` and ``slack.thread``.
 
-Slack failures arrive here already mapped to :mod:`bot.errors` (see
+Slack failures arrive here already mapped to :mod:`bot.core.errors` (see
 :mod:`integrations.slack.senders`), so a 429 is retried after its Retry-After.
 """
 
@@ -9,11 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.errors import ConfigError, NotFoundError, PermanentDeliveryError, RetryableDeliveryError
-from bot.notify import SLACK_DM, SLACK_POST
-from bot.outbox import Outbox
-from bot.outbox_items import Delivery
-from bot.thread_outbox import THREAD_KIND
+from bot.core.errors import (
+    ConfigError,
+    NotFoundError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+)
+from bot.domain.thread_outbox import THREAD_KIND
+from bot.pipeline.notify import SLACK_DM, SLACK_POST
+from bot.pipeline.outbox import Outbox
+from bot.storage.outbox_items import Delivery
 from integrations.slack import senders
 from integrations.slack.blocks import conversation_title, offer_dm
 from integrations.slack.console import SlackConsole

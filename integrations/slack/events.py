@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
-from bot.errors import DeliveryError, NotFoundError, ValidationFailed
+from bot.core.errors import DeliveryError, NotFoundError, ValidationFailed
 from integrations.slack import senders
 from integrations.slack.console import SlackConsole
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from bot.console_store import SOURCE
-from bot.errors import ConfigError
-from bot.events import DomainEvent
-from bot.replies import MESSAGE_SENT
-from bot.thread_work import ThreadWork, ThreadWorkStore
+from bot.core.errors import ConfigError
+from bot.domain.console_store import SOURCE
+from bot.domain.replies import MESSAGE_SENT
+from bot.domain.thread_work import ThreadWork, ThreadWorkStore
+from bot.pipeline.events import DomainEvent
 from integrations.slack.threads import pick_channel
 from workflows.event_names import EventType
 
@@ -33,7 +33,7 @@ HEADER_EVENTS = frozenset(
 
 
 class ThreadMirror:
-    """An :class:`bot.events.EventDispatcher` subscriber."""
+    """An :class:`bot.pipeline.events.EventDispatcher` subscriber."""
 
     def __init__(
         self,

@@ -1,12 +1,12 @@
 """What the Slack console needs from the rest of relaybot, and the shapes it gets back
-(plain values of :mod:`bot.console_views`).
+(plain values of :mod:`bot.core.console_views`).
 
 The console never touches storage or the engine directly: it talks to a
 :class:`ConsoleBackend` and keeps its thread bookkeeping in a
 :class:`ThreadRegistry`. Both are protocols so the storage-backed versions and
 the in-memory test twins are interchangeable.
 
-Backends signal refusals with :mod:`bot.errors`: ``NotFoundError`` for an
+Backends signal refusals with :mod:`bot.core.errors`: ``NotFoundError`` for an
 unknown conversation, workflow or agent, ``ValidationFailed`` for an action that
 is not allowed in the current state (claiming a closed conversation, ...).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.console_views import (
+from bot.core.console_views import (
     AgentRef,
     ConditionCheck,
     ConversationStatus,

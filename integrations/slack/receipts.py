@@ -22,7 +22,7 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.errors import StorageTimeout
+from bot.core.errors import StorageTimeout
 from integrations.slack.ports import ReceiptStore, SlackRequest
 
 logger = logging.getLogger(__name__)

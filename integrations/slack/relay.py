@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.errors import NotFoundError, ValidationFailed
+from bot.core.errors import NotFoundError, ValidationFailed
 from integrations.slack import commands
 from integrations.slack.blocks import conversation_list, conversation_title
 from integrations.slack.console import Reply, SlackConsole

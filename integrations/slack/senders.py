@@ -1,8 +1,8 @@
 """Outbound Slack calls as plain functions, with Slack's failures mapped to our typed errors.
 
 These are what the outbox runs for its ``slack.*`` kinds: a raised
-:class:`~bot.errors.RetryableDeliveryError` is retried later (after
-``retry_after`` when Slack sent one), a :class:`~bot.errors.PermanentDeliveryError`
+:class:`~bot.core.errors.RetryableDeliveryError` is retried later (after
+``retry_after`` when Slack sent one), a :class:`~bot.core.errors.PermanentDeliveryError`
 is given up. The client must be built without retry handlers
 (:func:`integrations.slack.client.build_client`).
 """
@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.errors import (
+from bot.core.errors import (
     BadRequestError,
     DeliveryError,
     ForbiddenError,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import ConfigError, NotFoundError
+from bot.core.errors import ConfigError, NotFoundError
 from integrations.slack import senders
 from integrations.slack.blocks import conversation_header, header_text, mirrored
 from integrations.slack.ports import ConsoleBackend, ConversationSummary, ThreadRef, ThreadRegistry

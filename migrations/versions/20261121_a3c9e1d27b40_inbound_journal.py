@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import bot.models
+import bot.storage.models
 
 revision: str = 'a3c9e1d27b40'
 down_revision: str | None = '3b7c2a91d4e0'
@@ -25,8 +25,8 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=32), nullable=False),
     sa.Column('external_id', sa.String(length=255), nullable=False),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('received_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('processed_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', bot.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_journal')),
     sa.UniqueConstraint('channel', 'external_id', name=op.f('uq_inbound_journal_channel_external_id'))

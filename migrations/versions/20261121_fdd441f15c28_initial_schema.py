@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.storage.models
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'fdd441f15c28'
@@ -29,8 +29,8 @@ def upgrade() -> None:
     sa.Column('roles', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('available', sa.Boolean(), nullable=False),
     sa.Column('capacity', sa.Integer(), nullable=False),
-    sa.Column('last_assigned_at', bot.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_assigned_at', bot.storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agents')),
     sa.UniqueConstraint('email', name=op.f('uq_agents_email')),
     sa.UniqueConstraint('slack_user_id', name=op.f('uq_agents_slack_user_id'))
@@ -43,8 +43,8 @@ def upgrade() -> None:
     sa.Column('locale', sa.String(length=32), nullable=True),
     sa.Column('attributes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('unreachable', sa.Boolean(), nullable=False),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contacts'))
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
@@ -59,8 +59,8 @@ def upgrade() -> None:
     sa.Column('lead_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('occurred_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('delivered_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('occurred_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', bot.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events'))
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=32), nullable=False),
     sa.Column('external_id', sa.String(length=255), nullable=False),
     sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('received_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('channel', 'external_id', name=op.f('pk_inbound_keys'))
     )
     op.create_table('outbox',
@@ -82,15 +82,15 @@ def upgrade() -> None:
     sa.Column('idempotency_key', sa.String(length=128), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_until', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_until', bot.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('conversation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('step_id', sa.String(length=120), nullable=True),
     sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('done_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('done_at', bot.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbox_idempotency_key'))
     )
@@ -108,7 +108,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('slack_channel', sa.String(length=64), nullable=True),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_teams')),
     sa.UniqueConstraint('name', name=op.f('uq_teams_name'))
     )
@@ -116,12 +116,12 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('kind', sa.String(length=64), nullable=False),
     sa.Column('key', sa.String(length=160), nullable=False),
-    sa.Column('due_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('claimed_until', bot.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('fired_at', bot.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_until', bot.storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('fired_at', bot.storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_timers')),
     sa.UniqueConstraint('key', name=op.f('uq_timers_key'))
     )
@@ -134,8 +134,8 @@ def upgrade() -> None:
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('current_version_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('trigger_event', sa.String(length=64), nullable=False),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_workflows')),
     sa.UniqueConstraint('name', name=op.f('uq_workflows_name'))
     )
@@ -148,7 +148,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=32), nullable=False),
     sa.Column('external_id', sa.String(length=255), nullable=False),
     sa.Column('profile', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_contact_identities_contact_id_contacts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_identities')),
     sa.UniqueConstraint('channel', 'external_id', name=op.f('uq_contact_identities_channel_external_id'))
@@ -166,10 +166,10 @@ def upgrade() -> None:
     sa.Column('team_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('message_count', sa.Integer(), nullable=False),
     sa.Column('attributes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('last_activity_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_customer_message_at', bot.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_activity_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_customer_message_at', bot.storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', bot.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['assignee_id'], ['agents.id'], name=op.f('fk_conversations_assignee_id_agents'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_conversations_contact_id_contacts')),
     sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_conversations_team_id_teams'), ondelete='SET NULL'),
@@ -194,7 +194,7 @@ def upgrade() -> None:
     sa.Column('definition', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('source', sa.Text(), nullable=True),
     sa.Column('checksum', sa.String(length=64), nullable=False),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['workflow_id'], ['workflows.id'], name=op.f('fk_workflow_versions_workflow_id_workflows'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_workflow_versions')),
     sa.UniqueConstraint('workflow_id', 'version', name=op.f('uq_workflow_versions_workflow_id_version'))
@@ -217,8 +217,8 @@ def upgrade() -> None:
     sa.Column('owner_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('tags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('attributes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_leads_contact_id_contacts'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_leads_conversation_id_conversations'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['owner_id'], ['agents.id'], name=op.f('fk_leads_owner_id_agents'), ondelete='SET NULL'),
@@ -241,7 +241,7 @@ def upgrade() -> None:
     sa.Column('external_id', sa.String(length=255), nullable=True),
     sa.Column('delivery_status', sa.String(length=16), nullable=False),
     sa.Column('error_code', sa.String(length=64), nullable=True),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], name=op.f('fk_messages_agent_id_agents'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_messages_conversation_id_conversations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages'))
@@ -264,9 +264,9 @@ def upgrade() -> None:
     sa.Column('state', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('started_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', bot.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_workflow_runs_conversation_id_conversations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['version_id'], ['workflow_versions.id'], name=op.f('fk_workflow_runs_version_id_workflow_versions')),
     sa.ForeignKeyConstraint(['workflow_id'], ['workflows.id'], name=op.f('fk_workflow_runs_workflow_id_workflows'), ondelete='CASCADE'),
@@ -285,7 +285,7 @@ def upgrade() -> None:
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('duration_ms', sa.Numeric(precision=12, scale=3).with_variant(sa.Numeric(), 'sqlite'), nullable=True),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['workflow_runs.id'], name=op.f('fk_run_logs_run_id_workflow_runs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workflow_id'], ['workflows.id'], name=op.f('fk_run_logs_workflow_id_workflows'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_run_logs'))

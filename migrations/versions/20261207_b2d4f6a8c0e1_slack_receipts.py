@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.storage.models
 
 revision: str = "b2d4f6a8c0e1"
 down_revision: str | None = "a1c3e5f7b9d2"
@@ -25,10 +25,10 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("content_type", sa.String(length=100), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("received_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("claimed_until", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("received_at", bot.storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_until", bot.storage.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("processed_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("processed_at", bot.storage.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_slack_receipts")),
         sa.UniqueConstraint("key", name=op.f("uq_slack_receipts_key")),

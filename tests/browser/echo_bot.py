@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.clock import SystemClock
-from bot.config import Settings
-from bot.messages import InboundMessage, OutboundMessage
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
+from bot.core.messages import InboundMessage, OutboundMessage
 from channels.widget import WidgetChannel
 from workflows.message_parts import Choice
 

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.services import SERVICES, Services
+from bot.app.app import create_app
+from bot.pipeline.services import SERVICES, Services
 from tests.conftest import make_settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "workflows"

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from playwright.async_api import BrowserContext, expect
 
-from bot.models import Conversation
+from bot.storage.models import Conversation
 from tests.browser.real_app import RunningApp
 
 pytestmark = pytest.mark.browser

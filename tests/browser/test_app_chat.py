@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.async_api import BrowserContext, Page, WebSocket, expect
 
-from bot.models import Conversation, WorkflowRun
+from bot.storage.models import Conversation, WorkflowRun
 from tests.browser.real_app import RunningApp
 
 pytestmark = pytest.mark.browser

@@ -18,8 +18,8 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from bot.app import create_app
-from bot.services import SERVICES
+from bot.app.app import create_app
+from bot.pipeline.services import SERVICES
 from tests.browser.conftest import loopback_only
 from tests.browser.real_app import EXAMPLES, RunningApp
 from tests.conftest import make_settings

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, expect
 
-from bot.clock import SystemClock
+from bot.core.clock import SystemClock
 from channels.widget.tokens import TokenSigner, VisitorToken
 from tests.browser.conftest import LiveServer, loopback_only
 from tests.browser.echo_bot import EchoBot

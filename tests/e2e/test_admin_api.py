@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.config import Settings
+from bot.app.app import create_app
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
 from tests.conftest import make_settings
 
 AUTH = {"Authorization": "Bearer test-admin-token"}
@@ -84,8 +84,8 @@ async def test_malformed_json_and_unknown_ids(client: TestClient[object, object]
 
 
 async def test_leads_agents_teams_and_conversations(client: TestClient[object, object]) -> None:
-    from bot.messages import InboundMessage, SenderProfile
-    from bot.services import SERVICES
+    from bot.core.messages import InboundMessage, SenderProfile
+    from bot.pipeline.services import SERVICES
 
     services = client.server.app[SERVICES]  # type: ignore[union-attr]
     result = await services.inbox.receive(

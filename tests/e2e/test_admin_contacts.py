@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.contact_names import friendly_name
-from bot.messages import InboundMessage, SenderProfile
-from bot.services import SERVICES
+from bot.app.app import create_app
+from bot.core.clock import FakeClock
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.domain.contact_names import friendly_name
+from bot.pipeline.services import SERVICES
 from tests.conftest import make_settings
 
 AUTH = {"Authorization": "Bearer test-admin-token"}

@@ -11,14 +11,14 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.console_chat import ChatSession
-from bot.engine_component import setup_engine
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import Event, OutboxItem, Timer, WorkflowRun
-from bot.services import SERVICES, Services
-from bot.settle import settle
+from bot.app.app import create_app
+from bot.app.console_chat import ChatSession
+from bot.app.engine_component import setup_engine
+from bot.core.clock import FakeClock
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.pipeline.services import SERVICES, Services
+from bot.pipeline.settle import settle
+from bot.storage.models import Event, OutboxItem, Timer, WorkflowRun
 from channels.testing import RecordingChannel
 from tests.chat_support import QUESTION, TIMED_OUT, Terminal, workflows
 from tests.conftest import make_settings

@@ -11,12 +11,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.engine_component import setup_engine
-from bot.metrics import Metrics
-from bot.services import SERVICES
-from bot.settle import settle
+from bot.app.app import create_app
+from bot.app.engine_component import setup_engine
+from bot.core.clock import FakeClock
+from bot.core.metrics import Metrics
+from bot.pipeline.services import SERVICES
+from bot.pipeline.settle import settle
 from channels.component import setup_channels
 from tests.conftest import make_settings
 from tests.fakes.telegram import TelegramFake, message_update, signed_headers
@@ -85,7 +85,7 @@ async def drain(client: Client) -> None:
 
 
 def families() -> set[str]:
-    """Every relaybot_* family bot/metrics.py defines."""
+    """Every relaybot_* family bot/core/metrics.py defines."""
     return {
         family.name
         for family in Metrics().registry.collect()

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.models import Agent, Conversation, Message, OutboxItem
-from bot.replies import queue_reply
+from bot.domain.replies import queue_reply
+from bot.storage.models import Agent, Conversation, Message, OutboxItem
 from integrations.slack.blocks import Actions
 from tests.fakes.slack import BOT_ID, BOT_USER_ID
 from tests.integration.slack.storage_env import (
@@ -244,7 +244,7 @@ async def test_offer_not_claimed_times_out(slack_app: SlackApp, workflow_dir: Pa
 
 
 async def start_offer_workflow(app: SlackApp, folder: Path) -> None:
-    from bot.workflow_store import import_files
+    from bot.domain.workflow_store import import_files
 
     path = folder / "offer.yaml"
     path.write_text(OFFER, encoding="utf-8")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from bot.contact_names import friendly_name
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import Conversation
-from bot.replies import queue_reply
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.domain.contact_names import friendly_name
+from bot.domain.replies import queue_reply
+from bot.storage.models import Conversation
 from integrations.slack.blocks import Actions
 from tests.e2e.test_slack_console import conversation, header_ts
 from tests.integration.slack.storage_env import AGENT, SlackApp, slack_app, workflow_dir

@@ -11,13 +11,13 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.engine_component import setup_engine
-from bot.models import Conversation
-from bot.replies import queue_reply
-from bot.services import Services, build_services
-from bot.settle import settle
+from bot.app.app import create_app
+from bot.app.engine_component import setup_engine
+from bot.core.clock import FakeClock
+from bot.domain.replies import queue_reply
+from bot.pipeline.services import Services, build_services
+from bot.pipeline.settle import settle
+from bot.storage.models import Conversation
 from channels.component import setup_channels
 from integrations.slack.component import SlackComponent
 from tests.conftest import make_settings

@@ -13,12 +13,19 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.engine_component import setup_engine
-from bot.models import Contact, InboundJournalEntry, InboundKey, Message, RunLog, WorkflowRun
-from bot.services import SERVICES, Services
-from bot.settle import settle as settle_all
+from bot.app.app import create_app
+from bot.app.engine_component import setup_engine
+from bot.core.clock import FakeClock
+from bot.pipeline.services import SERVICES, Services
+from bot.pipeline.settle import settle as settle_all
+from bot.storage.models import (
+    Contact,
+    InboundJournalEntry,
+    InboundKey,
+    Message,
+    RunLog,
+    WorkflowRun,
+)
 from channels.component import setup_channels
 from tests.conftest import make_settings
 from tests.fakes.telegram import TelegramFake, callback_update, message_update, signed_headers

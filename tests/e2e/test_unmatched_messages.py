@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.engine_component import setup_engine
-from bot.services import SERVICES
-from bot.settle import settle
+from bot.app.app import create_app
+from bot.app.engine_component import setup_engine
+from bot.core.clock import FakeClock
+from bot.pipeline.services import SERVICES
+from bot.pipeline.settle import settle
 from channels.component import setup_channels
 from channels.widget.component import setup_widget
 from tests.conftest import make_settings

@@ -14,11 +14,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.demo import DEMO_AGENTS, DEMO_TEAM
-from bot.engine_component import RUNNER
-from bot.models import Agent, Team, TeamMember
-from bot.services import SERVICES, Services
+from bot.app.app import create_app
+from bot.app.engine_component import RUNNER
+from bot.domain.demo import DEMO_AGENTS, DEMO_TEAM
+from bot.pipeline.services import SERVICES, Services
+from bot.storage.models import Agent, Team, TeamMember
 from integrations.actions import register_actions
 from integrations.demo_shop import DEMO_EMAIL
 from integrations.outbound_http import OutboundHttp

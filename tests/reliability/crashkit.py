@@ -2,7 +2,7 @@
 
 Shared by ``tests/reliability/test_crash.py`` (10 kills) and ``bench/crash.py`` (25 kills).
 
-The server is ``python -m bot.cli serve`` on a SQLite file, with the support example
+The server is ``python -m bot.app.cli serve`` on a SQLite file, with the support example
 workflows imported and Telegram pointed at :class:`tests.fakes.telegram.TelegramFake`,
 which runs in the calling process and outlives every server. Updates go out at a steady
 rate over many chats, each chat's updates in order; a request that fails or does not
@@ -95,7 +95,7 @@ class ServerProcess:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bot.cli",
+                "bot.app.cli",
                 "serve",
                 "--host",
                 "127.0.0.1",

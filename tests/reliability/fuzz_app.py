@@ -20,9 +20,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import text
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.services import SERVICES, Services
+from bot.app.app import create_app
+from bot.core.clock import FakeClock
+from bot.pipeline.services import SERVICES, Services
 from tests.conftest import make_settings
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack import sign as slack_sign

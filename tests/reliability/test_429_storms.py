@@ -19,16 +19,16 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot import conversations
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.delivery import ChannelSender
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import OutboxItem
-from bot.notify import SLACK_POST
-from bot.replies import queue_reply
-from bot.run_store import WEBHOOK
-from bot.services import Services, build_services
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.domain import conversations
+from bot.domain.replies import queue_reply
+from bot.pipeline.delivery import ChannelSender
+from bot.pipeline.notify import SLACK_POST
+from bot.pipeline.run_store import WEBHOOK
+from bot.pipeline.services import Services, build_services
+from bot.storage.models import OutboxItem
 from channels.component import setup_channels
 from integrations.component import install_integrations
 from integrations.slack.component import SlackComponent

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.orm import Session
 
-from bot.models import OutboxItem
-from bot.services import Services
-from bot.settle import settle
+from bot.pipeline.services import Services
+from bot.pipeline.settle import settle
+from bot.storage.models import OutboxItem
 from tests.integration.runner.flows import start
 
 

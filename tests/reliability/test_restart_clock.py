@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.clock import FakeClock
-from bot.outbox_items import Delivery
-from bot.scheduler import DueTimer
-from bot.services import Services, build_services
+from bot.core.clock import FakeClock
+from bot.pipeline.scheduler import DueTimer
+from bot.pipeline.services import Services, build_services
+from bot.storage.outbox_items import Delivery
 from tests.conftest import make_settings
 from tests.integration.runner.flows import start
 

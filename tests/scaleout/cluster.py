@@ -141,7 +141,7 @@ async def cluster(
         migrate = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.cli",
+            "bot.app.cli",
             "migrate",
             cwd=ROOT,
             env=environment,
@@ -155,7 +155,7 @@ async def cluster(
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable,
                     "-m",
-                    "bot.cli",
+                    "bot.app.cli",
                     "serve",
                     "--host",
                     "127.0.0.1",

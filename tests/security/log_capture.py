@@ -7,8 +7,8 @@ import io
 import logging
 from collections.abc import Iterator
 
-from bot.config import Settings
-from bot.log_redaction import BODY_LOGGERS, LOG_FORMAT, RedactSecrets, configure_logging
+from bot.core.config import Settings
+from bot.core.log_redaction import BODY_LOGGERS, LOG_FORMAT, RedactSecrets, configure_logging
 
 
 @contextlib.contextmanager

@@ -9,10 +9,10 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from bot.config import Settings
-from bot.db import Database
-from bot.log_redaction import REDACTED
-from bot.secret_key import resolve_secret_key
+from bot.core.config import Settings
+from bot.core.log_redaction import REDACTED
+from bot.domain.secret_key import resolve_secret_key
+from bot.storage.db import Database
 from tests.conftest import make_settings
 from tests.security.log_capture import add_stream, capture, logging_restored
 
@@ -91,7 +91,7 @@ def test_message_bodies_at_debug_only_when_asked_for(wanted: str, logged: bool) 
         ):
             logging.getLogger(name).debug("body: %s", "hello from a customer")
             logging.getLogger(name).warning("%s failed", name)
-        logging.getLogger("bot.outbox").debug("claimed 3 items")
+        logging.getLogger("bot.pipeline.outbox").debug("claimed 3 items")
     written = stream.getvalue()
     assert ("hello from a customer" in written) is logged
     assert written.count("failed") == 4 and "claimed 3 items" in written

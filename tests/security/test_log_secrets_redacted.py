@@ -15,13 +15,13 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.engine_component import setup_engine
-from bot.log_redaction import REDACTED
-from bot.services import Services, build_services
-from bot.settle import settle
+from bot.app.app import create_app
+from bot.app.engine_component import setup_engine
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
+from bot.core.log_redaction import REDACTED
+from bot.pipeline.services import Services, build_services
+from bot.pipeline.settle import settle
 from channels.component import setup_channels
 from channels.telegram import set_webhook
 from integrations.slack.component import SlackComponent
@@ -47,7 +47,7 @@ FIXED = {
 
 
 def secret_aliases() -> list[str]:
-    """The environment name of every secret setting, as ``bot.config`` declares them."""
+    """The environment name of every secret setting, as ``bot.core.config`` declares them."""
     aliases = []
     for field in Settings.model_fields.values():
         if field.annotation is SecretStr or SecretStr in typing.get_args(field.annotation):

@@ -15,9 +15,9 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.errors import PermanentDeliveryError, UnavailableError
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
+from bot.core.errors import PermanentDeliveryError, UnavailableError
 from integrations.ai import OpenAICompatibleProvider, generate_reply
 from integrations.http_request import make_http_request_action
 from integrations.net_guard import DestinationRefused, GuardedResolver, check_url

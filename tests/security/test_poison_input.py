@@ -17,11 +17,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.models import InboundJournalEntry, Message, Team
-from bot.services import SERVICES, Services
-from bot.settle import settle
+from bot.app.app import create_app
+from bot.core.clock import FakeClock
+from bot.pipeline.services import SERVICES, Services
+from bot.pipeline.settle import settle
+from bot.storage.models import InboundJournalEntry, Message, Team
 from channels.component import setup_channels
 from channels.widget.limits import Cooldown, RateLimiter
 from channels.widget.protocol import EventFrame, TextFrame

@@ -19,13 +19,13 @@ import asyncpg
 import pytest
 from aiohttp import web
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.engine_component import setup_engine
-from bot.services import Services, build_services
-from bot.settle import settle
-from bot.slack_receipts import LEASE
+from bot.app.app import create_app
+from bot.app.engine_component import setup_engine
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
+from bot.domain.slack_receipts import LEASE
+from bot.pipeline.services import Services, build_services
+from bot.pipeline.settle import settle
 from channels.component import setup_channels
 from integrations.slack.component import SlackComponent
 from integrations.slack.ports import SlackRequest

@@ -23,14 +23,14 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.engine_component import setup_engine
-from bot.models import InboundJournalEntry, Message
-from bot.services import SERVICES, Services
-from bot.settle import settle
-from bot.sqlite_inline import database_path
+from bot.app.app import create_app
+from bot.app.engine_component import setup_engine
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
+from bot.pipeline.services import SERVICES, Services
+from bot.pipeline.settle import settle
+from bot.storage.models import InboundJournalEntry, Message
+from bot.storage.sqlite_inline import database_path
 from channels.component import setup_channels
 from channels.widget.component import setup_widget
 from tests.conftest import make_settings

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.config import Settings
+from bot.app.app import create_app
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
 from channels.widget.component import setup_widget
 from tests.conftest import make_settings
 

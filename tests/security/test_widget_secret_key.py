@@ -15,12 +15,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import ValidationError
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.db import Database
-from bot.secret_key import load_or_create
-from bot.services import SERVICES
+from bot.app.app import create_app
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
+from bot.domain.secret_key import load_or_create
+from bot.pipeline.services import SERVICES
+from bot.storage.db import Database
 from channels.widget import identity_hash
 from channels.widget.component import setup_widget
 from channels.widget.tokens import TokenSigner, VisitorToken
@@ -93,7 +93,7 @@ async def test_two_starts_on_one_database_agree_on_the_generated_key(
     database_url: str, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = widget_settings(database_url)
-    caplog.set_level(logging.INFO, logger="bot.secret_key")
+    caplog.set_level(logging.INFO, logger="bot.domain.secret_key")
     async with widget_app(settings, clock) as first:
         key = first.app[SERVICES].secret_key.value()
         resp = await first.post("/widget/session", json={}, headers=ORIGIN)
@@ -107,7 +107,7 @@ async def test_two_starts_on_one_database_agree_on_the_generated_key(
     assert key != OLD_DEFAULT_KEY
     assert len(key) >= 32
 
-    sources = [r.getMessage() for r in caplog.records if r.name == "bot.secret_key"]
+    sources = [r.getMessage() for r in caplog.records if r.name == "bot.domain.secret_key"]
     assert len(sources) == 2
     assert "database (generated and stored" in sources[0]
     assert "database (read" in sources[1]
@@ -130,7 +130,7 @@ async def test_a_configured_key_is_used_and_its_source_logged_without_its_value(
     sqlite_url: str, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     configured = "a-configured-key-4d1f9c7e2b"
-    caplog.set_level(logging.INFO, logger="bot.secret_key")
+    caplog.set_level(logging.INFO, logger="bot.domain.secret_key")
     settings = widget_settings(sqlite_url, RELAYBOT_SECRET_KEY=configured)
     async with widget_app(settings, clock) as client:
         assert client.app[SERVICES].secret_key.value() == configured
@@ -139,6 +139,6 @@ async def test_a_configured_key_is_used_and_its_source_logged_without_its_value(
             "/widget/messages", headers={**ORIGIN, "Authorization": f"Bearer {token}"}
         )
         assert poll.status == 200
-    sources = [r.getMessage() for r in caplog.records if r.name == "bot.secret_key"]
+    sources = [r.getMessage() for r in caplog.records if r.name == "bot.domain.secret_key"]
     assert sources == ["secret key: from RELAYBOT_SECRET_KEY"]
     assert configured not in caplog.text

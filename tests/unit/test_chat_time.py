@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.cli import build_parser
-from bot.clock import SpeedClock
-from bot.console_chat import pause
+from bot.app.cli import build_parser
+from bot.app.console_chat import pause
+from bot.core.clock import SpeedClock
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

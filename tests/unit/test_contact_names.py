@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.contact_names import display_name, friendly_name
-from bot.models import Contact
+from bot.domain.contact_names import display_name, friendly_name
+from bot.storage.models import Contact
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.group_commit import GroupCommit
+from bot.core.group_commit import GroupCommit
 
 
 async def test_items_submitted_during_a_write_go_in_the_next_one() -> None:

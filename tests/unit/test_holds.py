@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.holds import (
+from bot.domain.holds import (
     DEFAULT_TIMEOUT_S,
     Requested,
     declined,

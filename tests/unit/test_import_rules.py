@@ -3,7 +3,10 @@ also those inside functions and under ``TYPE_CHECKING``).
 
 - ``workflows`` is the pure engine: it imports nothing of ``bot``, ``channels`` or
   ``integrations``, and no I/O library (no database, HTTP server or event loop).
-- ``channels`` and ``integrations`` do not import each other; they meet in ``bot``.
+- ``channels`` and ``integrations`` do not import each other; they meet in ``bot``, and
+  only ``bot.app`` (the wiring) imports them.
+- ``bot`` is layered, lowest first: ``core`` (the shared words, no storage), ``storage``,
+  ``domain``, ``pipeline``, ``app``; a layer imports only itself and the layers below.
 - No import circles: a part that needs something of the part above it declares what it
   needs as a small protocol (the run helpers' drivers in ``bot/run_*.py``).
 - Channels and the AI integrations import no SQLAlchemy: they use repositories of
@@ -73,8 +76,8 @@ def top(name: str) -> str:
 
 
 def test_the_import_graph_is_read() -> None:
-    assert "bot.runner" in modules()
-    assert "workflows.engine" in project_imports("bot.runner")
+    assert "bot.pipeline.runner" in modules()
+    assert "workflows.engine" in project_imports("bot.pipeline.runner")
     assert len(modules()) > 100
 
 
@@ -85,6 +88,60 @@ def test_the_engine_imports_nothing_of_the_rest_and_no_io() -> None:
         if top(name) == "workflows"
         for target in imported_names(path)
         if top(target) in {"bot", "channels", "integrations"} or top(target) in IO_LIBRARIES
+    )
+    assert not wrong
+
+
+LAYERS = ("bot.core", "bot.storage", "bot.domain", "bot.pipeline", "bot.app")
+"""The folders of ``bot``, lowest first: each imports only its own and those below it."""
+
+
+def layer(name: str) -> int | None:
+    return next(
+        (i for i, prefix in enumerate(LAYERS) if name == prefix or name.startswith(f"{prefix}.")),
+        None,
+    )
+
+
+def test_every_module_of_bot_sits_in_a_layer() -> None:
+    loose = sorted(
+        name for name in modules() if top(name) == "bot" and name != "bot" and layer(name) is None
+    )
+    assert not loose
+    assert {name.split(".")[1] for name in modules() if layer(name) is not None} == {
+        prefix.split(".")[1] for prefix in LAYERS
+    }
+
+
+def test_the_layers_of_bot_import_only_downwards() -> None:
+    upward = sorted(
+        f"{name} imports {target}"
+        for name in modules()
+        if (own := layer(name)) is not None
+        for target in project_imports(name)
+        if (theirs := layer(target)) is not None and theirs > own
+    )
+    assert not upward
+
+
+def test_only_the_app_knows_channels_and_integrations() -> None:
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name in modules()
+        if top(name) == "bot" and not name.startswith("bot.app.")
+        for target in project_imports(name)
+        if top(target) in {"channels", "integrations"}
+    )
+    assert not wrong
+
+
+def test_the_shared_words_hold_no_storage() -> None:
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, path in modules().items()
+        if name.startswith("bot.core.")
+        for target in imported_names(path)
+        if top(target) in {"sqlalchemy", "asyncpg", "aiosqlite", "sqlite3"}
     )
     assert not wrong
 
@@ -181,7 +238,7 @@ def test_the_slack_console_does_not_import_sqlalchemy() -> None:
 
 
 def test_the_slack_console_holds_no_orm_row_session_or_unit_of_work() -> None:
-    storage = {"bot.models", "bot.db", "bot.uow"}
+    storage = {"bot.storage.models", "bot.storage.db", "bot.storage.uow"}
     wrong = sorted(
         f"{name} imports {target}"
         for name in slack_console()

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.read_batch import ReadBatch
+from bot.core.read_batch import ReadBatch
 
 
 async def test_concurrent_lookups_share_one_fetch() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, load_settings
-from bot.errors import ConfigError
+from bot.core.config import Settings, load_settings
+from bot.core.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 

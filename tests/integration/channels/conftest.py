@@ -10,10 +10,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.journal import direct_intake
-from bot.messages import InboundMessage
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
+from bot.core.messages import InboundMessage
+from bot.pipeline.journal import direct_intake
 from channels.telegram import TelegramChannel
 from tests.fakes.telegram import TelegramFake
 from tests.fakes.twilio import TwilioFake

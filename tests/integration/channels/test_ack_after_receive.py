@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bot.clock import FakeClock
-from bot.messages import InboundMessage
-from bot.models import InboundJournalEntry
-from bot.services import Services
+from bot.core.clock import FakeClock
+from bot.core.messages import InboundMessage
+from bot.pipeline.services import Services
+from bot.storage.models import InboundJournalEntry
 from channels.telegram import TelegramChannel
 from channels.twilio_whatsapp import TwilioWhatsAppChannel
 from tests.fakes.telegram import TelegramFake, message_update, signed_headers

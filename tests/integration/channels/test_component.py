@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.app import create_app
-from bot.cli import build_parser, main
-from bot.clock import FakeClock
+from bot.app.app import create_app
+from bot.app.cli import build_parser, main
+from bot.core.clock import FakeClock
 from channels.component import setup_channels
 from tests.conftest import make_settings
 from tests.fakes.telegram import TelegramFake
@@ -49,7 +49,7 @@ def test_only_configured_channels_are_on(
         components=[setup_channels],
         background=False,
     )
-    from bot.services import SERVICES
+    from bot.pipeline.services import SERVICES
 
     assert set(app[SERVICES].channels) == channels
     expected = {

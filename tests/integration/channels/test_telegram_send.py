@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.errors import (
+from bot.core.channel import Channel
+from bot.core.clock import FakeClock
+from bot.core.errors import (
     BadRequestError,
     ConfigError,
     ForbiddenError,
@@ -15,8 +16,7 @@ from bot.errors import (
     RetryableDeliveryError,
     UnavailableError,
 )
-from bot.messages import OutboundMessage
-from channels.base import Channel
+from bot.core.messages import OutboundMessage
 from channels.telegram import TelegramChannel, set_webhook
 from tests.fakes.telegram import TelegramFake
 from tests.integration.channels.conftest import RecordingInbox, make_settings, telegram_channel

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from channels.telegram import TelegramChannel
 from tests.fakes.telegram import (
     TelegramFake,

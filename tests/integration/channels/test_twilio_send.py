@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.errors import BadRequestError, ForbiddenError, RateLimitedError, UnavailableError
-from bot.messages import OutboundMessage
-from channels.base import Channel
+from bot.core.channel import Channel
+from bot.core.clock import FakeClock
+from bot.core.errors import BadRequestError, ForbiddenError, RateLimitedError, UnavailableError
+from bot.core.messages import OutboundMessage
 from channels.twilio_whatsapp import TwilioWhatsAppChannel
 from tests.fakes.twilio import ACCOUNT_SID, TwilioFake
 from tests.integration.channels.conftest import RecordingInbox

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from yarl import URL
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from channels.twilio_whatsapp import TwilioWhatsAppChannel
 from tests.fakes.twilio import (
     ACCOUNT_SID,

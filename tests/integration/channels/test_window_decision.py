@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.clock import FakeClock
-from bot.delivery import ChannelSender
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import Conversation
-from bot.replies import queue_reply
-from bot.services import Services
+from bot.core.clock import FakeClock
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.domain.replies import queue_reply
+from bot.pipeline.delivery import ChannelSender
+from bot.pipeline.services import Services
+from bot.storage.models import Conversation
 from channels.testing import RecordingChannel
 from workflows.message_parts import Template
 

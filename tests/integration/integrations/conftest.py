@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.config import Settings
+from bot.core.config import Settings
 from integrations.outbound_http import OutboundHttp
 
 LOOPBACK = ["127.0.0.1"]

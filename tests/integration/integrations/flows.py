@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.clock import FakeClock
-from bot.services import Services, build_services
+from bot.core.clock import FakeClock
+from bot.pipeline.services import Services, build_services
 from integrations.component import install_integrations, subscribe_ai_agent
 from tests.conftest import make_settings
 from tests.harness import Harness
@@ -25,8 +25,8 @@ async def start(url: str, clock: FakeClock, *paths: Path, **settings: object) ->
 async def tags(bot: Harness, conversation_id: int | None = None) -> list[str]:
     from sqlalchemy import select
 
-    from bot.conversations import tags_of
-    from bot.models import Conversation
+    from bot.domain.conversations import tags_of
+    from bot.storage.models import Conversation
 
     async with bot.services.uow() as tx:
         cid = conversation_id or await tx.session.scalar(select(Conversation.id).limit(1))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
+from bot.core.config import Settings
 from integrations.ai import OpenAICompatibleProvider, generate_reply
 from integrations.ai_agent import ai_agent_turn
 from integrations.outbound_http import OutboundHttp

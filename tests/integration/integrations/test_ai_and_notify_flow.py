@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from integrations.webhook import verify_signature
 from tests.fakes.base import FakeServer, Recorded
 from tests.fakes.openai import FakeOpenAI

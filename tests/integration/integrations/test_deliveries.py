@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.errors import BadRequestError, UnavailableError
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
+from bot.core.errors import BadRequestError, UnavailableError
 from integrations.actions import ACTION_NAMES, register_actions
 from integrations.ai import AIReply, OpenAICompatibleProvider
 from integrations.deliveries import (

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
-from bot.errors import (
+from bot.core.config import Settings
+from bot.core.errors import (
     BadRequestError,
     PermanentDeliveryError,
     RetryableDeliveryError,

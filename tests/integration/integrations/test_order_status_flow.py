@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from tests.fakes.shopify import FakeShopify
 from tests.harness import EXAMPLES, Harness
 

@@ -14,10 +14,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.events import DomainEvent
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import Event
+from bot.core.clock import FakeClock
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.pipeline.events import DomainEvent
+from bot.storage.models import Event
 from tests.fakes.stripe import FakeStripe
 from tests.harness import EXAMPLES, Harness
 from workflows.actions import ActionContext, ActionRegistry

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 import pytest
 
-from bot.config import Settings
+from bot.core.config import Settings
 from integrations.shopify import NOT_FOUND, ShopifyClient, make_order_lookup_action
 from tests.fakes.shopify import API_PATH, FakeShopify
 from workflows.actions import Action, ActionContext

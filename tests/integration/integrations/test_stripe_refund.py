@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.config import Settings
+from bot.core.config import Settings
 from integrations.refund_safeguards import grant, pending_of
 from integrations.stripe_refund import StripeRefunder, make_refund_action
 from tests.fakes.stripe import FakeStripe

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bot.clock import FakeClock
-from bot.errors import (
+from bot.core.clock import FakeClock
+from bot.core.errors import (
     BadRequestError,
     PermanentDeliveryError,
     RateLimitedError,

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import conversations, leads
-from bot.models import Agent, OutboxItem, RunLog, Team, TeamMember
-from bot.services import Services
+from bot.domain import conversations, leads
+from bot.pipeline.services import Services
+from bot.storage.models import Agent, OutboxItem, RunLog, Team, TeamMember
 from tests.harness import Harness
 
 _numbers = itertools.count(1)

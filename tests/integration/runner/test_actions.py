@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.services import Services
+from bot.pipeline.services import Services
 from integrations.http_request import make_http_request_action
 from integrations.outbound_http import OutboundHttp
 from tests.harness import Harness

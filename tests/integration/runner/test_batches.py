@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from bot.events import DomainEvent, EventDispatcher
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import Event, RunLog, WorkflowRun
-from bot.run_store import StaleRunError, lock_key, write_runs
-from bot.services import Services
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.pipeline.events import DomainEvent, EventDispatcher
+from bot.pipeline.run_store import StaleRunError, lock_key, write_runs
+from bot.pipeline.services import Services
+from bot.storage.models import Event, RunLog, WorkflowRun
 from tests.harness import Harness
 from tests.integration.runner.flows import start
 from workflows.inputs import Answer

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from bot.catalog import RECHECK_S, Catalog
-from bot.models import Workflow as WorkflowRow
-from bot.services import Services
-from bot.workflow_store import import_files, set_enabled
+from bot.domain.catalog import RECHECK_S, Catalog
+from bot.domain.workflow_store import import_files, set_enabled
+from bot.pipeline.services import Services
+from bot.storage.models import Workflow as WorkflowRow
 from tests.integration.runner.flows import write_flows
 
 FLOW = """

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import Services
+from bot.pipeline.services import Services
 from tests.integration.runner.flows import add_lead, start, tag
 
 GATED = """

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.console_chat import ChatSession
-from bot.models import Contact, ContactIdentity
+from bot.app.console_chat import ChatSession
+from bot.core.clock import FakeClock
+from bot.storage.models import Contact, ContactIdentity
 from tests.chat_support import QUESTION, TIMED_OUT, Terminal, workflows
 from tests.conftest import make_settings
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import conversations
-from bot.models import Conversation, Lead
-from bot.services import Services
+from bot.domain import conversations
+from bot.pipeline.services import Services
+from bot.storage.models import Conversation, Lead
 from tests.harness import Harness
 from tests.integration.runner.flows import add_agent, add_lead, exits, start
 

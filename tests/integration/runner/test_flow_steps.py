@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import Services, build_services
+from bot.pipeline.services import Services, build_services
 from tests.harness import Harness
 from tests.integration.runner.flows import exits, outbox, start, write_flows
 from workflows.problems import WorkflowLoadError

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
-from bot.services import Services
-from bot.workflow_cli import _logs
+from bot.app.cli import build_parser
+from bot.app.workflow_cli import _logs
+from bot.pipeline.services import Services
 from tests.integration.runner.flows import start
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.errors import ForbiddenError
-from bot.messages import OutboundMessage, SendResult
-from bot.models import Contact, Message, MessagePart
-from bot.services import Services
+from bot.core.errors import ForbiddenError
+from bot.core.messages import OutboundMessage, SendResult
+from bot.pipeline.services import Services
+from bot.storage.models import Contact, Message, MessagePart
 from channels.testing import RecordingChannel
 from tests.integration.runner.flows import exits, start
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.models import Conversation
-from bot.services import Services
+from bot.pipeline.services import Services
+from bot.storage.models import Conversation
 from tests.harness import EXAMPLES, Harness
 from tests.integration.runner.flows import add_agent, messages, start
 

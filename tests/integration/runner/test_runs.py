@@ -6,10 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from bot.events import EventDispatcher
-from bot.models import Event
-from bot.services import Services
-from bot.workflow_store import import_files, set_enabled
+from bot.domain.workflow_store import import_files, set_enabled
+from bot.pipeline.events import EventDispatcher
+from bot.pipeline.services import Services
+from bot.storage.models import Event
 from tests.harness import Harness
 from tests.integration.runner.flows import messages, start, write_flows
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.errors import ForbiddenError
-from bot.services import Services
-from bot.uow import Tx
+from bot.core.errors import ForbiddenError
+from bot.pipeline.services import Services
+from bot.storage.uow import Tx
 from tests.harness import EXAMPLES, Harness
 
 SUPPORT = (EXAMPLES / "support.yaml", EXAMPLES / "support-survey.yaml")
@@ -75,7 +75,7 @@ async def test_question_timeout_fires_once_after_restart(services: Services) -> 
     bot.take()
     await services.close()
     # the process restarts: new services on the same database; half an hour passes
-    from bot.services import build_services
+    from bot.pipeline.services import build_services
 
     restarted = build_services(services.settings, bot.clock)
     try:
@@ -96,13 +96,13 @@ async def test_question_timeout_fires_once_after_restart(services: Services) -> 
 
 async def test_redelivered_trigger_event_starts_no_second_run(bot: Harness) -> None:
     await bot.say("hello")
-    from bot.events import EventDispatcher
+    from bot.pipeline.events import EventDispatcher
 
     # deliver every stored event again, as after a crash before they were marked
     async with bot.services.db.session() as session:
         from sqlalchemy import update
 
-        from bot.models import Event
+        from bot.storage.models import Event
 
         await session.execute(update(Event).values(delivered_at=None))
     again = EventDispatcher(bot.services.db, bot.clock, bot.services.signals)
@@ -117,7 +117,7 @@ async def _an_agent_steps_in(
 ) -> list[str]:
     """The customer is asked the first question; an agent does ``act(tx, conversation_id,
     agent_id)``; the run must be stopped. Its log messages."""
-    from bot.models import Agent
+    from bot.storage.models import Agent
 
     await bot.say("hello")
     (run,) = await bot.runs()
@@ -134,7 +134,7 @@ async def _an_agent_steps_in(
 
 
 async def test_agent_taking_over_stops_the_question(bot: Harness) -> None:
-    from bot import conversations
+    from bot.domain import conversations
 
     async def assign(tx: Tx, conversation_id: int, agent_id: int) -> None:
         await conversations.assign(tx, conversation_id, agent_id, by="slack")
@@ -147,8 +147,8 @@ async def test_agent_taking_over_stops_the_question(bot: Harness) -> None:
 
 
 async def test_an_agent_writing_in_the_chat_stops_the_question(bot: Harness) -> None:
-    from bot.models import Conversation
-    from bot.replies import queue_reply
+    from bot.domain.replies import queue_reply
+    from bot.storage.models import Conversation
 
     async def reply(tx: Tx, conversation_id: int, agent_id: int) -> None:
         conversation = await tx.session.get(Conversation, conversation_id)
@@ -164,7 +164,7 @@ async def test_an_agent_writing_in_the_chat_stops_the_question(bot: Harness) -> 
 async def test_the_bots_own_messages_are_stored_delivered(bot: Harness) -> None:
     from sqlalchemy import select
 
-    from bot.models import Event
+    from bot.storage.models import Event
 
     await bot.say("hello")
     async with bot.services.db.read() as session:

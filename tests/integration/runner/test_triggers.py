@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import conversations
-from bot.services import Services
+from bot.domain import conversations
+from bot.pipeline.services import Services
 from tests.integration.runner.flows import add_agent, add_lead, change_stage, messages, start, tag
 
 REPLY = """

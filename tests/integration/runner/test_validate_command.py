@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
-from bot.migrate import upgrade
-from bot.models import Agent
-from bot.services import build_services
+from bot.app.cli import build_parser
+from bot.app.migrate import upgrade
+from bot.pipeline.services import build_services
+from bot.storage.models import Agent
 from tests.conftest import make_settings
 
 PARENT = """

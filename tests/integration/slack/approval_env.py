@@ -18,14 +18,14 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.engine_component import RUNNER, setup_engine
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import Agent, WorkflowRun
-from bot.runner import WorkflowRunner
-from bot.services import Services, build_services
-from bot.settle import settle
+from bot.app.app import create_app
+from bot.app.engine_component import RUNNER, setup_engine
+from bot.core.clock import FakeClock
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.pipeline.runner import WorkflowRunner
+from bot.pipeline.services import Services, build_services
+from bot.pipeline.settle import settle
+from bot.storage.models import Agent, WorkflowRun
 from channels.testing import RecordingChannel
 from integrations.component import setup_integrations
 from integrations.slack.blocks import Actions

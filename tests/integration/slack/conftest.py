@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.config import Settings, load_settings
+from bot.core.config import Settings, load_settings
 from integrations.slack import SlackConsole, setup_slack
 from integrations.slack.memory import InMemoryThreadRegistry
 from integrations.slack.ports import ConversationSummary, WorkflowSummary

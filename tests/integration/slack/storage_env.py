@@ -14,14 +14,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import create_app
-from bot.clock import FakeClock
-from bot.console_store import StorageConsoleBackend
-from bot.engine_component import setup_engine
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import Agent
-from bot.services import Services, build_services
-from bot.settle import settle
+from bot.app.app import create_app
+from bot.app.engine_component import setup_engine
+from bot.core.clock import FakeClock
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.domain.console_store import StorageConsoleBackend
+from bot.pipeline.services import Services, build_services
+from bot.pipeline.settle import settle
+from bot.storage.models import Agent
 from channels.testing import RecordingChannel
 from integrations.slack.component import SlackComponent
 from tests.conftest import make_settings

@@ -17,10 +17,10 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.events import DomainEvent
-from bot.holds import APPROVAL_DECIDED
-from bot.models import Event, RunLog
+from bot.core.clock import FakeClock
+from bot.domain.holds import APPROVAL_DECIDED
+from bot.pipeline.events import DomainEvent
+from bot.storage.models import Event, RunLog
 from tests.fakes.slack import FakeSlack
 from tests.fakes.stripe import FakeStripe
 from tests.integration.integrations.stalling_stripe import StallingStripe

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.config import load_settings
+from bot.core.config import load_settings
 from integrations.slack import setup_slack
 from integrations.slack.memory import InMemoryThreadRegistry
 from tests.fakes.slack import FakeSlack, SlackSender

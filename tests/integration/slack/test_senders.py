@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import load_settings
-from bot.errors import BadRequestError, ForbiddenError, RateLimitedError, UnavailableError
+from bot.core.config import load_settings
+from bot.core.errors import BadRequestError, ForbiddenError, RateLimitedError, UnavailableError
 from integrations.slack import senders
 from integrations.slack.client import build_client
 from tests.fakes.slack import FakeSlack

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.console_store import StorageConsoleBackend
-from bot.errors import NotFoundError
-from bot.models import Agent
-from bot.services import Services, build_services
-from bot.slack_receipts import LEASE, RETRY_AFTER, StorageReceiptStore
-from bot.thread_registry import AttributeThreadRegistry
+from bot.core.clock import FakeClock
+from bot.core.errors import NotFoundError
+from bot.domain.console_store import StorageConsoleBackend
+from bot.domain.slack_receipts import LEASE, RETRY_AFTER, StorageReceiptStore
+from bot.domain.thread_registry import AttributeThreadRegistry
+from bot.pipeline.services import Services, build_services
+from bot.storage.models import Agent
 from integrations.slack.blocks import conversation_header
 from integrations.slack.logview import run_logs
 from integrations.slack.memory import InMemoryReceiptStore, InMemoryThreadRegistry

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot import agents, conversations, leads
-from bot.clock import FakeClock
-from bot.errors import UnknownStageError
-from bot.models import Agent, Event, Lead, Team, TeamMember
-from bot.services import Services
+from bot.core.clock import FakeClock
+from bot.core.errors import UnknownStageError
+from bot.domain import agents, conversations, leads
+from bot.pipeline.services import Services
+from bot.storage.models import Agent, Event, Lead, Team, TeamMember
 from tests.integration.storage.test_inbox import inbound
 
 

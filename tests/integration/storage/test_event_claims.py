@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.advisory_locks import AdvisoryLocks
-from bot.config import Settings
-from bot.event_claims import AdvisoryClaims
-from bot.events import DomainEvent, EventDispatcher, Subscriber
-from bot.pg_notify import asyncpg_dsn
-from bot.services import Services
+from bot.core.config import Settings
+from bot.pipeline.event_claims import AdvisoryClaims
+from bot.pipeline.events import DomainEvent, EventDispatcher, Subscriber
+from bot.pipeline.services import Services
+from bot.storage.advisory_locks import AdvisoryLocks
+from bot.storage.pg_notify import asyncpg_dsn
 from tests.conftest import fresh_postgres_url
 from tests.db_support import PostgresDatabase
 from tests.integration.storage.test_inbox import inbound

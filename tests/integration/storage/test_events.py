@@ -6,11 +6,11 @@ import asyncio
 
 from sqlalchemy import select, text
 
-from bot.advisory_locks import AdvisoryLocks
-from bot.event_claims import AdvisoryClaims, EventClaims, InProcessClaims
-from bot.events import DomainEvent, EventDispatcher
-from bot.models import Event
-from bot.services import Services
+from bot.pipeline.event_claims import AdvisoryClaims, EventClaims, InProcessClaims
+from bot.pipeline.events import DomainEvent, EventDispatcher
+from bot.pipeline.services import Services
+from bot.storage.advisory_locks import AdvisoryLocks
+from bot.storage.models import Event
 from tests.integration.storage.test_inbox import inbound
 
 

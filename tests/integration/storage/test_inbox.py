@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 import pytest
 from sqlalchemy import func, select
 
-from bot.inbox import ReceiveResult
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import Contact, Conversation, Event, Message
-from bot.services import Services
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.pipeline.inbox import ReceiveResult
+from bot.pipeline.services import Services
+from bot.storage.models import Contact, Conversation, Event, Message
 
 StoreOne = Callable[[InboundMessage], Awaitable[ReceiveResult]]
 
@@ -107,7 +107,7 @@ async def test_concurrent_first_messages_from_one_sender_share_a_contact(
 
 
 async def test_closed_conversation_is_not_reused(services: Services, store_one: StoreOne) -> None:
-    from bot import conversations
+    from bot.domain import conversations
 
     first = await store_one(inbound("m1"))
     assert first.conversation_id is not None
@@ -140,10 +140,10 @@ async def test_visitor_event_opens_a_silent_conversation(
 CRASHER = textwrap.dedent(
     """
     import asyncio, os, signal, sys
-    from bot.clock import SystemClock
-    from bot.config import Settings
-    from bot.messages import InboundMessage, SenderProfile
-    from bot.services import build_services
+    from bot.core.clock import SystemClock
+    from bot.core.config import Settings
+    from bot.core.messages import InboundMessage, SenderProfile
+    from bot.pipeline.services import build_services
 
     async def main():
         services = build_services(Settings(_env_file=None, DATABASE_URL=sys.argv[1]), SystemClock())

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from bot import conversations
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import Contact, ContactIdentity, Conversation, Event, Message
-from bot.services import Services
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.domain import conversations
+from bot.pipeline.services import Services
+from bot.storage.models import Contact, ContactIdentity, Conversation, Event, Message
 
 
 def message(

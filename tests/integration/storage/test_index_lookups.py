@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from bot.clock import FakeClock
-from bot.console_store import StorageConsoleBackend
-from bot.delivery_status import apply_status
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import Agent, Conversation, Message, MessagePart
-from bot.replies import write_delivery_status
-from bot.services import Services, build_services
-from bot.sqlite_inline import database_path
+from bot.core.clock import FakeClock
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.domain.console_store import StorageConsoleBackend
+from bot.domain.delivery_status import apply_status
+from bot.domain.replies import write_delivery_status
+from bot.pipeline.services import Services, build_services
+from bot.storage.models import Agent, Conversation, Message, MessagePart
+from bot.storage.sqlite_inline import database_path
 from tests.conftest import make_settings
 from tests.harness import Harness
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import event, func, select, text
 
-from bot.clock import FakeClock
-from bot.journal_processor import JournalProcessor
-from bot.messages import InboundMessage, SenderProfile
-from bot.models import Event, InboundJournalEntry, Message
-from bot.services import Services, build_services
+from bot.core.clock import FakeClock
+from bot.core.messages import InboundMessage, SenderProfile
+from bot.pipeline.journal_processor import JournalProcessor
+from bot.pipeline.services import Services, build_services
+from bot.storage.models import Event, InboundJournalEntry, Message
 
 
 def normalize(payload: dict[str, Any], received_at: datetime) -> InboundMessage | None:

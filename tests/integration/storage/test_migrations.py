@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.migrate import upgrade_async
-from bot.models import Base
+from bot.app.migrate import upgrade_async
+from bot.storage.models import Base
 
 
 async def test_migrated_schema_matches_models(database_url: str) -> None:

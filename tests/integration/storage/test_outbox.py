@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.errors import BadRequestError, RateLimitedError, UnavailableError
-from bot.models import OutboxItem
-from bot.outbox import Outbox
-from bot.outbox_items import Delivery, Finish
-from bot.services import Services
-from bot.signals import Signals
-from bot.uow import UnitOfWork
+from bot.core.clock import FakeClock
+from bot.core.errors import BadRequestError, RateLimitedError, UnavailableError
+from bot.core.signals import Signals
+from bot.pipeline.outbox import Outbox
+from bot.pipeline.services import Services
+from bot.storage.models import OutboxItem
+from bot.storage.outbox_items import Delivery, Finish
+from bot.storage.uow import UnitOfWork
 
 
 async def enqueue(services: Services, kind: str, destination: str = "", **payload: object) -> int:

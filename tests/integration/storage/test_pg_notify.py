@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.config import Settings
-from bot.db import Database
-from bot.pg_notify import EVENTS, OUTBOX, PgListener, asyncpg_dsn, wake_signals
-from bot.services import Services
-from bot.signals import Signals
-from bot.uow import UnitOfWork
+from bot.core.config import Settings
+from bot.core.signals import Signals
+from bot.pipeline.services import Services
+from bot.storage.db import Database
+from bot.storage.pg_notify import EVENTS, OUTBOX, PgListener, asyncpg_dsn, wake_signals
+from bot.storage.uow import UnitOfWork
 from tests.conftest import fresh_postgres_url
 from tests.db_support import PostgresDatabase
 

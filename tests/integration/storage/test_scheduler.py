@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import create_engine, select
 from sqlalchemy.dialects import sqlite
 
-from bot.clock import FakeClock
-from bot.models import Base, Timer
-from bot.scheduler import DueTimer, Scheduler, mark_fired
-from bot.services import Services, build_services
+from bot.core.clock import FakeClock
+from bot.pipeline.scheduler import DueTimer, Scheduler, mark_fired
+from bot.pipeline.services import Services, build_services
+from bot.storage.models import Base, Timer
 
 
 async def test_timer_fires_once_across_restart(services: Services, clock: FakeClock) -> None:

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from bot.config import Settings
-from bot.db import Database
-from bot.sqlite_inline import Checkpointer, database_path
+from bot.core.config import Settings
+from bot.storage.db import Database
+from bot.storage.sqlite_inline import Checkpointer, database_path
 
 
 def _settings(path: Path) -> Settings:

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import bindparam, delete, func, select, update
 
-from bot.clock import FakeClock
-from bot.models import Contact, Conversation, Event, Message, OutboxItem, RunLog, Timer
-from bot.replies import queue_reply
-from bot.services import Services
-from bot.sql import execute_many, insert_with_ids, table_of
-from bot.uow import Tx
+from bot.core.clock import FakeClock
+from bot.domain.replies import queue_reply
+from bot.pipeline.services import Services
+from bot.storage.models import Contact, Conversation, Event, Message, OutboxItem, RunLog, Timer
+from bot.storage.sql import execute_many, insert_with_ids, table_of
+from bot.storage.uow import Tx
 
 
 async def count(services: Services, model: type[Event | OutboxItem | Timer | RunLog]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.delivery_status import moves_forward
+from bot.domain.delivery_status import moves_forward
 
 
 @pytest.mark.parametrize(

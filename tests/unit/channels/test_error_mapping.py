@@ -14,7 +14,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.errors import BadRequestError, ForbiddenError, RateLimitedError, UnavailableError
+from bot.core.errors import BadRequestError, ForbiddenError, RateLimitedError, UnavailableError
 from channels.telegram.errors import map_telegram_error
 from channels.telegram.request import FloodWait
 from channels.twilio_whatsapp.errors import map_twilio_error

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.errors import RateLimitedError
-from bot.messages import OutboundMessage
-from channels.base import Channel
+from bot.core.channel import Channel
+from bot.core.errors import RateLimitedError
+from bot.core.messages import OutboundMessage
 from channels.testing import RecordingChannel
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
-from bot.config import Settings
-from bot.messages import OutboundMessage
+from bot.core.config import Settings
+from bot.core.messages import OutboundMessage
 from channels.twilio_whatsapp.parse import form_to_inbound
 from channels.twilio_whatsapp.render import window_open
 from channels.twilio_whatsapp.signature import candidate_urls

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
+from bot.core.config import Settings
 from integrations.money import InvalidAmount, format_money, parse_amount, to_major, to_minor
 from integrations.refund_safeguards import (
     approval_threshold,
@@ -114,11 +114,11 @@ def test_pending_round_trips_through_the_result() -> None:
 
 
 def test_the_runners_grant_clears_the_same_safeguard() -> None:
-    """bot.holds builds grants from the pending mapping; the refund accepts them."""
+    """bot.domain.holds builds grants from the pending mapping; the refund accepts them."""
     from datetime import UTC, datetime
 
-    from bot.holds import grant as runner_grant
-    from bot.holds import new_hold, requested
+    from bot.domain.holds import grant as runner_grant
+    from bot.domain.holds import new_hold, requested
     from workflows.inputs import CallResult
 
     s = settings(RELAYBOT_REFUND_APPROVAL_ABOVE="10")

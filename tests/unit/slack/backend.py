@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from bot.errors import NotFoundError, ValidationFailed
+from bot.core.errors import NotFoundError, ValidationFailed
 from integrations.slack.ports import AgentRef, ConversationSummary, RunLogView, WorkflowSummary
 
 

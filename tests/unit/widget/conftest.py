@@ -11,9 +11,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.messages import InboundMessage
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
+from bot.core.messages import InboundMessage
 from channels.widget import WidgetChannel
 
 IDENTITY_SECRET = "site-identity-secret"

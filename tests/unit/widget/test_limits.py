@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.config import Settings
+from bot.core.clock import FakeClock
+from bot.core.config import Settings
 from channels.widget.errors import RateLimited
 from channels.widget.limits import Cooldown, RateLimiter
 from channels.widget.origins import OriginPolicy

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from channels.widget.errors import IdentityRefused, InvalidToken
 from channels.widget.tokens import TokenSigner, VisitorToken, identity_hash, verify_identity
 

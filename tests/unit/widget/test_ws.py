@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import WSMsgType
 
-from bot.messages import OutboundMessage
+from bot.core.messages import OutboundMessage
 from channels.widget import identity_hash
 from channels.widget.tokens import TokenSigner, VisitorToken
 from tests.unit.widget.conftest import IDENTITY_SECRET, WidgetRig

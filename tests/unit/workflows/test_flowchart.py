@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
+from bot.app.cli import build_parser
 from tests.conftest import make_settings
 from workflows.flowchart import chart, mermaid
 from workflows.flowchart_svg import WIDTH, layout, svg

@@ -1,0 +1,1 @@
+"""The app shell: the aiohttp app and its parts, the admin API, the CLI, the demo."""

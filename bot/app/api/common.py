@@ -1,0 +1,101 @@
+"""Auth, error mapping and parsing shared by the admin API handlers."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Annotated, TypeVar
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.core.clean import TooDeep, clean_json, clean_text
+from bot.core.errors import NotFoundError, ValidationFailed
+from bot.pipeline.services import SERVICES, Services
+
+M = TypeVar("M", bound=BaseModel)
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit signed integers in the database."""
+Id = Annotated[int, Field(ge=0, le=MAX_ID)]
+
+
+def error(status: int, field: str, reason: str) -> web.Response:
+    return web.json_response({"error": {"field": field, "reason": reason}}, status=status)
+
+
+def _authorized(request: web.Request, services: Services) -> bool:
+    token = services.settings.admin_token
+    if token is None:
+        return False
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    expected = token.get_secret_value()
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def guarded(handler: Handler) -> Handler:
+    """``handler`` behind the bearer check, with our errors as JSON 4xx naming the field."""
+
+    async def guard(request: web.Request) -> web.StreamResponse:
+        services = request.config_dict[SERVICES]
+        if not _authorized(request, services):
+            services.refusals.refuse("api", "unauthorized", request.remote)
+            if services.settings.admin_token is None:
+                return error(401, "Authorization", "the admin API is off: set RELAYBOT_ADMIN_TOKEN")
+            return error(401, "Authorization", "missing or wrong bearer token")
+        try:
+            _check_params(request)
+            return await handler(request)
+        except ValidationFailed as exc:
+            services.refusals.refuse(
+                "api", "bad_request", request.remote, f"{exc.field}: {exc.reason}"
+            )
+            return error(400, exc.field, exc.reason)
+        except NotFoundError as exc:
+            return error(404, "id", str(exc))
+
+    return guard
+
+
+def _check_params(request: web.Request) -> None:
+    """Path and query values may not carry NUL or unpaired surrogates (no column takes them)."""
+    for name, value in [*request.match_info.items(), *request.query.items()]:
+        if clean_text(value) != value:
+            raise ValidationFailed(name, "contains characters that cannot be stored")
+
+
+async def parse(request: web.Request, model: type[M]) -> M:
+    """The JSON body, its strings cleaned, as ``model``; a bad body raises ValidationFailed
+    naming the field."""
+    try:
+        body, _ = clean_json(await request.json())
+    except TooDeep as exc:
+        raise ValidationFailed("body", "nested too deeply") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ValidationFailed("body", "not valid JSON") from exc
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ValidationFailed(field, first["msg"]) from exc
+
+
+def int_param(request: web.Request, name: str, *, default: int | None = None) -> int:
+    raw = request.match_info.get(name) or request.query.get(name)
+    if raw is None:
+        if default is None:
+            raise ValidationFailed(name, "is required")
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValidationFailed(name, "must be a whole number") from exc
+    if not 0 <= value <= MAX_ID:
+        raise ValidationFailed(name, f"must be between 0 and {MAX_ID}")
+    return value
+
+
+def services_of(request: web.Request) -> Services:
+    return request.config_dict[SERVICES]

@@ -1,0 +1,85 @@
+"""/api/leads: the way leads enter the system and move through the pipeline."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from bot.app.api import serialize
+from bot.app.api.common import Id, int_param, parse, services_of
+from bot.core.errors import NotFoundError
+from bot.domain import leads as lead_service
+from bot.storage.models import Lead
+
+routes = web.RouteTableDef()
+
+
+class LeadBody(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+    stage: str | None = None
+    expected_amount: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
+    currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$")
+    contact_id: Id | None = None
+    conversation_id: Id | None = None
+    owner_id: Id | None = None
+
+
+class StageBody(BaseModel):
+    stage: str = Field(min_length=1)
+
+
+@routes.get("/leads")
+async def list_leads(request: web.Request) -> web.Response:
+    query = (
+        select(Lead)
+        .order_by(Lead.id.desc())
+        .limit(min(int_param(request, "limit", default=50), 500))
+    )
+    if "stage" in request.query:
+        query = query.where(Lead.stage == request.query["stage"])
+    async with services_of(request).uow() as tx:
+        items = [serialize.lead(r) for r in await tx.session.scalars(query)]
+    return web.json_response({"items": items, "stages": services_of(request).pipeline.stages})
+
+
+@routes.post("/leads")
+async def create_lead(request: web.Request) -> web.Response:
+    body = await parse(request, LeadBody)
+    services = services_of(request)
+    async with services.uow() as tx:
+        lead = await lead_service.create_lead(
+            tx,
+            services.pipeline,
+            name=body.name,
+            stage=body.stage,
+            contact_id=body.contact_id,
+            conversation_id=body.conversation_id,
+            expected_amount=body.expected_amount,
+            currency=body.currency or services.settings.default_currency,
+            owner_id=body.owner_id,
+        )
+        result = serialize.lead(lead)
+    return web.json_response(result, status=201)
+
+
+@routes.get("/leads/{id}")
+async def read_lead(request: web.Request) -> web.Response:
+    async with services_of(request).uow() as tx:
+        lead = await tx.session.get(Lead, int_param(request, "id"))
+        if lead is None:
+            raise NotFoundError("lead not found")
+        return web.json_response(serialize.lead(lead))
+
+
+@routes.post("/leads/{id}/stage")
+async def change_stage(request: web.Request) -> web.Response:
+    body = await parse(request, StageBody)
+    services = services_of(request)
+    async with services.uow() as tx:
+        changed = await lead_service.change_stage(
+            tx, services.pipeline, int_param(request, "id"), body.stage, by="api"
+        )
+    return web.json_response({"changed": changed})

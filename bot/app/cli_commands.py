@@ -1,0 +1,9 @@
+"""Commands contributed by other parts (workflows, channels)."""
+
+from __future__ import annotations
+
+from bot.app import console_chat, workflow_cli
+from bot.app.commands import Registrar
+from channels.cli import register as telegram_commands
+
+REGISTRARS: list[Registrar] = [workflow_cli.register, console_chat.register, telegram_commands]

@@ -1,0 +1,130 @@
+"""One conversation's Slack thread work in one transaction, read as plain values.
+
+The thread mirror (:mod:`integrations.slack.mirror`) decides what a domain event means for
+the conversation's thread; :class:`ThreadWork` gives it what it reads (the summary, a
+message, an agent's Slack id) and queues what it decides (outbox items of kind
+``slack.thread``), all in the transaction :class:`ThreadWorkStore` opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.core.console_views import ConversationSummary
+from bot.domain import thread_outbox
+from bot.domain.contact_names import display_name, friendly_name
+from bot.domain.conversation_summaries import summarize
+from bot.domain.message_labels import shown_text
+from bot.storage.models import Agent, Contact, Conversation, Message
+from bot.storage.uow import Tx, UnitOfWork
+
+OFFER_NOTIFIED = "slack_offer_notified"
+"""``Conversation.attributes`` key: the agent whose offer was already sent as a DM."""
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A stored message as a thread shows it.
+
+    ``author`` is the customer's name for an inbound message and the agent's name for an
+    agent's (None when the agent is unknown); ``source`` is where an agent wrote it.
+    """
+
+    direction: str
+    sender_kind: str
+    source: str | None
+    author: str | None
+    text: str | None
+
+
+class ThreadWork:
+    """The open transaction of one conversation's thread work."""
+
+    def __init__(self, tx: Tx, row: Conversation) -> None:
+        self._tx = tx
+        self._row = row
+
+    @property
+    def conversation_id(self) -> int:
+        return self._row.id
+
+    @property
+    def thread_channel(self) -> str | None:
+        """The Slack channel of the conversation's thread, when it has one."""
+        return thread_outbox.thread_channel(self._row)
+
+    async def summary(self) -> ConversationSummary:
+        return await summarize(self._tx, self._row)
+
+    async def message(self, message_id: int) -> MessageView | None:
+        """The conversation's message ``message_id``; None when there is none."""
+        session = self._tx.session
+        message = await session.get(Message, message_id)
+        if message is None:
+            return None
+        author: str | None = None
+        if message.direction == "in":
+            contact = await session.get(Contact, self._row.contact_id)
+            author = display_name(contact) if contact else friendly_name(self._row.contact_id)
+        elif message.sender_kind == "agent" and message.agent_id:
+            agent = await session.get(Agent, message.agent_id)
+            author = agent.name if agent else None
+        source = (message.extra or {}).get("source")
+        return MessageView(
+            direction=message.direction,
+            sender_kind=message.sender_kind,
+            source=None if source is None else str(source),
+            author=author,
+            text=await shown_text(self._tx, message),
+        )
+
+    async def agent_slack_id(self, agent_id: int) -> str | None:
+        agent = await self._tx.session.get(Agent, agent_id)
+        return agent.slack_user_id if agent is not None else None
+
+    async def enqueue(
+        self, op: thread_outbox.Op, destination: str, *, key: str, **data: Any
+    ) -> bool:
+        """Queue one thread operation; False when ``key`` was queued before."""
+        return await thread_outbox.enqueue(self._tx, op, self._row.id, destination, key=key, **data)
+
+    async def offer_to_notify(self) -> str | None:
+        """The Slack user a workflow offered the conversation to (assign_to with a timeout),
+        once per offer: the offer is marked as sent in this transaction."""
+        row = self._row
+        offered = (row.attributes or {}).get("offered_to")
+        if offered is None or row.assignee_id is not None:
+            return None
+        session = self._tx.session
+        await session.refresh(row, with_for_update=True)  # attributes are read-modify-write
+        attributes = dict(row.attributes or {})
+        if attributes.get(OFFER_NOTIFIED) == offered:
+            return None
+        agent = await session.scalar(select(Agent).where(Agent.id == int(offered)))
+        if agent is None or not agent.slack_user_id:
+            return None
+        attributes[OFFER_NOTIFIED] = offered
+        row.attributes = attributes
+        return agent.slack_user_id
+
+
+class ThreadWorkStore:
+    """Opens :class:`ThreadWork` transactions."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    @asynccontextmanager
+    async def open(self, conversation_id: int) -> AsyncIterator[ThreadWork | None]:
+        """One transaction for ``conversation_id``'s thread work; None when it does not exist.
+
+        It commits when the block ends and rolls back when the block raises.
+        """
+        async with self.uow() as tx:
+            row = await tx.session.get(Conversation, conversation_id)
+            yield None if row is None else ThreadWork(tx, row)

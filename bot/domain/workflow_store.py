@@ -1,0 +1,185 @@
+"""Workflows in the database: import with versions, list, enable and disable."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from bot.core.errors import NotFoundError
+from bot.storage.models import Workflow as WorkflowRow
+from bot.storage.models import WorkflowRun, WorkflowVersion
+from bot.storage.uow import Tx, UnitOfWork
+from workflows.known import Known
+from workflows.loader import load_files, load_yaml, parse_text
+from workflows.schema import Workflow
+
+ImportAction = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Imported:
+    name: str
+    action: ImportAction
+    version: int
+
+
+@dataclass(frozen=True)
+class WorkflowInfo:
+    name: str
+    enabled: bool
+    trigger: str
+    version: int
+    description: str
+    runs: int
+
+
+def checksum(definition: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def raw_definition(path: Path) -> dict[str, Any]:
+    """The document as data (what we store; re-validated when loaded)."""
+    data = load_yaml(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+_generation = 0
+
+
+def generation() -> int:
+    """Counts the workflow changes made by this process (imports, enable, disable)."""
+    return _generation
+
+
+def _changed() -> None:
+    global _generation
+    _generation += 1
+
+
+async def import_files(
+    uow: UnitOfWork, paths: list[Path], known: Known | None = None
+) -> list[Imported]:
+    """Validate the files as a set (and against ``known`` stages and roles), then store
+    each (a new version when it changed)."""
+    workflows = load_files(paths, known)  # raises WorkflowLoadError naming file, step and field
+    results: list[Imported] = []
+    async with uow() as tx:
+        for path, workflow in zip(paths, workflows, strict=True):
+            results.append(
+                await _store(tx, workflow, raw_definition(path), path.read_text("utf-8"))
+            )
+    _changed()
+    return results
+
+
+def workflow_files(targets: list[str]) -> list[Path]:
+    """Files named, and the *.yaml / *.yml files of directories named."""
+    paths: list[Path] = []
+    for target in targets:
+        path = Path(target)
+        if path.is_dir():
+            paths.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]))
+        else:
+            paths.append(path)
+    return paths
+
+
+async def _store(tx: Tx, workflow: Workflow, definition: dict[str, Any], source: str) -> Imported:
+    digest = checksum(definition)
+    row = await tx.session.scalar(select(WorkflowRow).where(WorkflowRow.name == workflow.name))
+    if row is None:
+        row = WorkflowRow(
+            name=workflow.name,
+            enabled=workflow.enabled,
+            trigger_event=workflow.trigger.event,
+            created_at=tx.now,
+            updated_at=tx.now,
+        )
+        tx.session.add(row)
+        await tx.session.flush()
+        action: ImportAction = "created"
+        number = 1
+    else:
+        current = await tx.session.get(WorkflowVersion, row.current_version_id)
+        if current is not None and current.checksum == digest:
+            return Imported(workflow.name, "unchanged", current.version)
+        number = (current.version if current else 0) + 1
+        action = "updated"
+    version = WorkflowVersion(
+        workflow_id=row.id,
+        version=number,
+        definition=definition,
+        source=source,
+        checksum=digest,
+        created_at=tx.now,
+    )
+    tx.session.add(version)
+    await tx.session.flush()
+    row.current_version_id = version.id
+    row.trigger_event = workflow.trigger.event
+    row.updated_at = tx.now
+    return Imported(workflow.name, action, number)
+
+
+async def set_enabled(uow: UnitOfWork, name: str, enabled: bool) -> bool:
+    """Enable or disable by name; False when it already was. Unknown names raise."""
+    async with uow() as tx:
+        row = await tx.session.scalar(select(WorkflowRow).where(WorkflowRow.name == name))
+        if row is None:
+            raise NotFoundError(f"no workflow named {name!r}")
+        if row.enabled == enabled:
+            return False
+        row.enabled = enabled
+        row.updated_at = tx.now
+    _changed()
+    return True
+
+
+async def list_workflows(uow: UnitOfWork) -> list[WorkflowInfo]:
+    from sqlalchemy import func
+
+    async with uow() as tx:
+        rows = (
+            await tx.session.execute(
+                select(WorkflowRow, WorkflowVersion)
+                .join(WorkflowVersion, WorkflowVersion.id == WorkflowRow.current_version_id)
+                .order_by(WorkflowRow.name)
+            )
+        ).all()
+        counts = dict(
+            (
+                await tx.session.execute(
+                    select(WorkflowRun.workflow_id, func.count()).group_by(WorkflowRun.workflow_id)
+                )
+            ).all()
+        )
+    return [
+        WorkflowInfo(
+            name=w.name,
+            enabled=w.enabled,
+            trigger=w.trigger_event,
+            version=v.version,
+            description=str(v.definition.get("description", "")),
+            runs=int(counts.get(w.id, 0)),
+        )
+        for w, v in rows
+    ]
+
+
+def parse_stored(definition: dict[str, Any], name: str) -> Workflow:
+    """A stored version back into a Workflow (it was valid when imported)."""
+    from workflows.loader import parse_data
+
+    workflow, problems = parse_data(definition, source=f"stored workflow {name}")
+    if workflow is None:
+        raise NotFoundError("; ".join(str(p) for p in problems))
+    return workflow
+
+
+__all__ = ["import_files", "list_workflows", "parse_stored", "parse_text", "set_enabled"]

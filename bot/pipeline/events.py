@@ -1,0 +1,393 @@
+"""Domain events: delivered to subscribers after commit, in order per conversation.
+
+Events are rows written in the transaction that caused them. The dispatcher reads
+undelivered rows, gives each order key (a conversation, a lead) one worker that
+delivers the key's events one at a time in id order, and marks them delivered after
+every subscriber ran. A crash before the mark redelivers the event on the next start:
+delivery is at-least-once and subscribers are idempotent.
+
+A worker delivers only while its key is held (:mod:`bot.pipeline.event_claims`): with one
+process on the database every key is its own, and the events the dispatcher read go
+straight to the key's queue. With several processes on PostgreSQL a key is held with
+its advisory lock; the dispatcher then reads only which keys have undelivered events,
+and a worker reads its key's events once it holds the key (another process may have
+delivered them in between).
+
+A subscriber may say which events it acts on (:class:`EventInterest`); an event that
+no subscriber wants is stored as delivered already, so nobody reads or marks it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, case, func, select, update
+
+from bot.core.clock import Clock
+from bot.core.event_interest import EventInterest, Wants
+from bot.core.group_commit import GroupCommit
+from bot.core.signals import Signals
+from bot.pipeline.event_claims import EventClaims, InProcessClaims
+from bot.storage.claim_scope import ClaimScope, of_conversation
+from bot.storage.db import Database
+from bot.storage.models import Event
+from bot.storage.sql import table_of
+
+logger = logging.getLogger(__name__)
+
+
+def order_key(conversation_id: int | None, lead_id: int | None, event_id: int) -> str:
+    """The key of an event's order: its conversation's, else its lead's, else its own."""
+    if conversation_id is not None:
+        return f"conversation:{conversation_id}"
+    if lead_id is not None:
+        return f"lead:{lead_id}"
+    return f"event:{event_id}"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """What happened, as subscribers see it."""
+
+    id: int
+    type: str
+    occurred_at: datetime
+    conversation_id: int | None = None
+    contact_id: int | None = None
+    lead_id: int | None = None
+    message_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def order_key(self) -> str:
+        """Events sharing this key are handled one at a time, in order."""
+        return order_key(self.conversation_id, self.lead_id, self.id)
+
+    @classmethod
+    def from_row(cls, row: Any) -> DomainEvent:
+        """From a stored ``Event`` (or a row of its columns)."""
+        return cls(
+            id=row.id,
+            type=row.type,
+            occurred_at=row.occurred_at,
+            conversation_id=row.conversation_id,
+            contact_id=row.contact_id,
+            lead_id=row.lead_id,
+            message_id=row.message_id,
+            data=dict(row.data or {}),
+        )
+
+
+EVENTS = table_of(Event)
+MARK_DELIVERED = (
+    update(EVENTS)
+    .where(EVENTS.c.id.in_(bindparam("event_ids", expanding=True)), EVENTS.c.delivered_at.is_(None))
+    .values(delivered_at=bindparam("now"))
+)
+"""Mark the events ``event_ids`` delivered at ``now`` (an event delivered twice keeps its
+first time)."""
+Subscriber = Callable[[DomainEvent], Awaitable[None]]
+
+
+def _rows_of(key: str) -> ColumnElement[bool]:
+    """The events whose :attr:`DomainEvent.order_key` is ``key``."""
+    kind, _, raw = key.partition(":")
+    ident = int(raw)
+    if kind == "conversation":
+        return EVENTS.c.conversation_id == ident
+    if kind == "lead":
+        return EVENTS.c.conversation_id.is_(None) & (EVENTS.c.lead_id == ident)
+    return EVENTS.c.id == ident
+
+
+class EventDispatcher:
+    """Pumps stored events to subscribers, each key's in order, while ``claims`` holds the key."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        signals: Signals,
+        *,
+        claims: EventClaims | None = None,
+        batch: int = 500,
+        interest: EventInterest | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.signals = signals
+        self.claims: EventClaims = claims or InProcessClaims()
+        self.batch = batch
+        self.interest = interest or EventInterest()
+        self.scope = ClaimScope.SERVER
+        """Whose events this process delivers (a terminal chat sets its own)."""
+        self.delivered = 0
+        """Events handed to the subscribers so far."""
+        self._subscribers: list[Subscriber] = []
+        self._cursor = 0
+        self._queues: dict[str, asyncio.Queue[DomainEvent]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
+        """Keys whose worker reads under the claim and must read once more."""
+        self._inflight: set[int] = set()
+        self._unmarked: set[int] = set()
+        """Delivered events whose mark failed: marked with the next group, never redelivered
+        by this process (after a restart they are delivered again: at least once)."""
+        self._full = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._marks: GroupCommit[int, None] = GroupCommit(self._mark_delivered)
+
+    def subscribe(self, subscriber: Subscriber, wants: Wants | None = None) -> None:
+        """Call ``subscriber`` for every event (``wants``: every event it wants), after
+        the commit that stored it."""
+        self._subscribers.append(subscriber)
+        self.interest.add(wants)
+
+    async def pump(self) -> int:
+        """Look for undelivered events and hand them (or their keys) to the keys' workers;
+        returns how many were new to the workers."""
+        if self.claims.rereads:
+            return await self._pump_keys()
+        return await self._pump_events()
+
+    async def _pump_events(self) -> int:
+        """Queue the undelivered events after the cursor to their keys' workers."""
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(*EVENTS.c)
+                    .where(
+                        EVENTS.c.delivered_at.is_(None),
+                        EVENTS.c.id > self._cursor,
+                        of_conversation(EVENTS.c.conversation_id, self.scope),
+                    )
+                    .order_by(EVENTS.c.id)
+                    .limit(self.batch)
+                )
+            ).all()
+        self._full = len(rows) >= self.batch
+        new = 0
+        for row in rows:
+            self._cursor = max(self._cursor, row.id)
+            if row.id in self._inflight or row.id in self._unmarked:
+                continue
+            event = DomainEvent.from_row(row)
+            self._inflight.add(event.id)
+            self._queue_for(event.order_key).put_nowait(event)
+            new += 1
+        return new
+
+    async def _pump_keys(self) -> int:
+        """Start a worker for each key with undelivered events (one already at work reads
+        again); no cursor, as other processes' events may commit out of id order."""
+        first = func.min(EVENTS.c.id)
+        alone = case((EVENTS.c.conversation_id.is_(None) & EVENTS.c.lead_id.is_(None), EVENTS.c.id))
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(first, EVENTS.c.conversation_id, EVENTS.c.lead_id)
+                    .where(
+                        EVENTS.c.delivered_at.is_(None),
+                        of_conversation(EVENTS.c.conversation_id, self.scope),
+                    )
+                    .group_by(EVENTS.c.conversation_id, EVENTS.c.lead_id, alone)
+                    .order_by(first)
+                    .limit(self.batch)
+                )
+            ).all()
+        self._full = len(rows) >= self.batch
+        new = 0
+        for event_id, conversation_id, lead_id in rows:
+            key = order_key(conversation_id, lead_id, event_id)
+            if key in self._workers:
+                self._again.add(key)
+            else:
+                self._queue_for(key)
+                new += 1
+        return new
+
+    def _queue_for(self, key: str) -> asyncio.Queue[DomainEvent]:
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = asyncio.Queue()
+            self._queues[key] = queue
+            self._idle.clear()
+            self._workers[key] = asyncio.create_task(self._work(key, queue))
+        return queue
+
+    async def _work(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
+        """Hold the key and deliver its events; a key another process holds is left to it."""
+        try:
+            async with self.claims.hold(key) as held:
+                if held:
+                    await self._deliver_key(key, queue)
+                    return
+        except Exception:
+            logger.exception("event delivery failed", extra={"order_key": key})
+        self._give_back(key, queue)
+
+    async def _deliver_key(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
+        """Deliver the key's events in order; mark them delivered together once none are
+        waiting (a crash before the mark delivers them again: at least once)."""
+        delivered: list[int] = []
+        read = self.claims.rereads
+        while True:
+            if read:
+                if delivered:  # marked first: what the read finds is not delivered yet
+                    await self._mark(delivered)
+                    delivered = []
+                self._again.discard(key)
+                events, read = await self._read_key(key)
+            else:
+                events = _take_all(queue)
+            if not events:
+                if delivered:
+                    await self._mark(delivered)
+                    delivered = []
+                    continue  # more may have been queued meanwhile
+                if key in self._again:
+                    read = True
+                    continue
+                self._finish(key, queue)
+                return
+            for event in events:
+                await self._deliver(event)
+                delivered.append(event.id)
+                if len(delivered) >= self.batch:
+                    await self._mark(delivered)
+                    delivered = []
+
+    async def _read_key(self, key: str) -> tuple[list[DomainEvent], bool]:
+        """The key's undelivered events, read under its claim; and whether there may be more."""
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(*EVENTS.c)
+                    .where(EVENTS.c.delivered_at.is_(None), _rows_of(key))
+                    .order_by(EVENTS.c.id)
+                    .limit(self.batch)
+                )
+            ).all()
+        events = [DomainEvent.from_row(row) for row in rows if row.id not in self._unmarked]
+        return events, len(rows) >= self.batch
+
+    def _give_back(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
+        """Leave the key's queued events to a later pump."""
+        self._again.discard(key)
+        for event in _take_all(queue):
+            self._inflight.discard(event.id)
+            self._cursor = min(self._cursor, event.id - 1)
+        self._finish(key, queue)
+
+    def _finish(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
+        if self._queues.get(key) is queue:
+            del self._queues[key]
+            del self._workers[key]
+        if not self._workers:
+            self._idle.set()
+            if self._full:  # the last look took in no more than one batch: look again
+                self._full = False
+                self.signals.events.set()
+
+    async def _deliver(self, event: DomainEvent) -> None:
+        self.delivered += 1
+        for subscriber in self._subscribers:
+            try:
+                await subscriber(event)
+            except Exception:
+                logger.exception(
+                    "event subscriber failed", extra={"event_id": event.id, "event": event.type}
+                )
+
+    async def _mark(self, event_ids: list[int]) -> None:
+        """Mark the events delivered (in one group with what other keys mark meanwhile).
+
+        A failed mark (the database refused the write) is logged and tried again with the
+        next one; the key's worker goes on delivering."""
+        retried, self._unmarked = self._unmarked, set()
+        marking = [*event_ids, *retried]
+        results = await asyncio.gather(
+            *(self._marks.submit(event_id) for event_id in marking), return_exceptions=True
+        )
+        failed = [
+            i for i, result in zip(marking, results, strict=True) if isinstance(result, Exception)
+        ]
+        if failed:
+            logger.error(
+                "marking %d delivered events failed (%s); trying again with the next mark",
+                len(failed),
+                next(r for r in results if isinstance(r, Exception)),
+            )
+            self._unmarked.update(failed)
+        self._inflight.difference_update(event_ids)
+
+    async def _mark_delivered(self, event_ids: list[int]) -> list[None]:
+        """One UPDATE for the deliveries that finished together."""
+        async with self.db.session() as session:
+            await session.execute(MARK_DELIVERED, {"event_ids": event_ids, "now": self.clock.now()})
+        return [None] * len(event_ids)
+
+    def rewind(self) -> None:
+        """Make the next pump look at every undelivered event, not only those after the
+        last one seen: a slow transaction may commit an event below the cursor."""
+        self._cursor = 0
+
+    async def pending(self) -> int:
+        """How many stored events are not delivered yet."""
+        async with self.db.read() as session:
+            return int(
+                await session.scalar(
+                    select(func.count())
+                    .select_from(EVENTS)
+                    .where(
+                        EVENTS.c.delivered_at.is_(None),
+                        of_conversation(EVENTS.c.conversation_id, self.scope),
+                    )
+                )
+                or 0
+            )
+
+    async def drain(self) -> None:
+        """Deliver everything stored so far (and what those deliveries cause), but what
+        another process holds now."""
+        while True:
+            before = self.delivered
+            await self.pump()
+            await self._idle.wait()
+            if self.delivered == before:
+                if self._unmarked:
+                    await self._mark([])
+                return
+
+    async def run(self, poll_interval: float) -> None:
+        """Background loop: wake on a signal (local or NOTIFY) or every ``poll_interval``
+        seconds."""
+        self.interest.seal()
+        while True:
+            try:
+                await asyncio.wait_for(self.signals.events.wait(), poll_interval)
+            except TimeoutError:
+                self.rewind()
+            self.signals.events.clear()
+            try:
+                while await self.pump() >= self.batch:
+                    pass
+            except Exception:
+                logger.exception("event pump failed")
+
+    async def stop(self) -> None:
+        """Let queued deliveries finish."""
+        await self._idle.wait()
+
+
+def _take_all(queue: asyncio.Queue[DomainEvent]) -> list[DomainEvent]:
+    events: list[DomainEvent] = []
+    while not queue.empty():
+        events.append(queue.get_nowait())
+    return events

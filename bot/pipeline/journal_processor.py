@@ -1,0 +1,268 @@
+"""Turns journal entries into stored messages, in arrival order.
+
+Each channel that journals its webhooks registers how to read a payload (``normalize``)
+and, optionally, what to do once its message is stored (``after_stored``, e.g. stop a
+Telegram button's spinner). A batch of entries is stored through the inbox in one
+transaction with a handful of statements; if that fails, entry by entry (batches of
+one), each in its own savepoint, so a bad entry is set aside (kept, with its error)
+without holding up the rest. On PostgreSQL one process at a time processes the journal (an advisory
+lock), which keeps the order of every conversation across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BindParameter, Integer, bindparam, delete, select, text, update
+
+from bot.core.messages import InboundMessage
+from bot.pipeline.inbox import Inbox
+from bot.pipeline.journal import AfterStored, InboundJournal, Normalize
+from bot.storage.models import InboundJournalEntry
+from bot.storage.sql import table_of
+from bot.storage.uow import Tx, UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+
+PROCESS_LOCK = 0x72656C6179  # one journal processor at a time on PostgreSQL
+BATCH = 64
+KEEP_PROCESSED = timedelta(days=7)
+PRUNE_EVERY_S = 3600.0
+GIVE_WAY_STEP_S = 0.05
+FLOOD_BATCH = 16
+ACK_WAIT_LIMIT_S = 0.02
+FLOOD_RATE_PER_S = 500.0  # webhooks a second above which the door floods
+GIVE_WAY_MAX_S = 1.0
+
+_JOURNAL = table_of(InboundJournalEntry)
+_ENTRY_IDS: BindParameter[list[int]] = bindparam("entry_ids", expanding=True)
+_UNPROCESSED = (
+    select(_JOURNAL.c.id, _JOURNAL.c.channel, _JOURNAL.c.payload, _JOURNAL.c.received_at)
+    .where(
+        _JOURNAL.c.processed_at.is_(None),
+        _JOURNAL.c.channel.in_(bindparam("channels", expanding=True)),
+    )
+    .order_by(_JOURNAL.c.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+_STILL_UNPROCESSED = select(_JOURNAL.c.id).where(
+    _JOURNAL.c.id.in_(_ENTRY_IDS), _JOURNAL.c.processed_at.is_(None)
+)
+_MARK_PROCESSED = (
+    update(_JOURNAL).where(_JOURNAL.c.id.in_(_ENTRY_IDS)).values(processed_at=bindparam("now"))
+)
+
+
+@dataclass(frozen=True)
+class JournalReader:
+    """How one channel reads its journal entries."""
+
+    normalize: Normalize
+    after_stored: AfterStored | None = None
+
+
+class JournalProcessor:
+    """Stores journaled payloads as messages through the inbox."""
+
+    def __init__(
+        self, uow: UnitOfWork, inbox: Inbox, batch: int = BATCH, door: InboundJournal | None = None
+    ) -> None:
+        self.uow = uow
+        self.inbox = inbox
+        self.batch = batch
+        self.door = door
+        self.give_way_step_s = GIVE_WAY_STEP_S
+        self.give_way_max_s = GIVE_WAY_MAX_S
+        self.ack_wait_limit_s = ACK_WAIT_LIMIT_S
+        self.flood_rate_per_s = FLOOD_RATE_PER_S
+        self.readers: dict[str, JournalReader] = {}
+        self._after_tasks: set[asyncio.Task[None]] = set()
+
+    def register(
+        self, channel: str, normalize: Normalize, after_stored: AfterStored | None = None
+    ) -> None:
+        """Tell the processor how to read ``channel``'s entries."""
+        self.readers[channel] = JournalReader(normalize, after_stored)
+
+    async def run_once(self, limit: int | None = None) -> int | None:
+        """Process one batch; the number of entries, or None when another process holds the journal.
+
+        The entries are read and parsed before the write transaction, which then only
+        stores them: the write lock is held for as short a time as it can be.
+        """
+        async with self.uow.db.read() as session:
+            entries = (
+                await session.execute(
+                    _UNPROCESSED, {"channels": sorted(self.readers), "limit": limit or self.batch}
+                )
+            ).all()
+        if not entries:
+            return 0
+        errors: dict[int, str] = {}
+        readable: list[tuple[Any, JournalReader, InboundMessage]] = []
+        for entry in entries:
+            reader = self.readers[entry.channel]
+            try:
+                message = reader.normalize(entry.payload, entry.received_at)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                errors[entry.id] = f"unreadable payload: {type(exc).__name__}: {exc}"
+                logger.warning("journal entry %s (%s) unreadable: %s", entry.id, entry.channel, exc)
+                continue
+            if message is not None:
+                readable.append((entry, reader, message))
+        stored: list[tuple[JournalReader, dict[str, Any]]] = []
+        async with self.uow() as tx:
+            if tx.session.get_bind().dialect.name == "postgresql":
+                locked = await tx.session.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PROCESS_LOCK}
+                )
+                if not locked:
+                    return None
+            still = set(
+                await tx.session.scalars(_STILL_UNPROCESSED, {"entry_ids": [e.id for e in entries]})
+            )
+            readable = [item for item in readable if item[0].id in still]
+            fresh = await self._store(tx, readable, errors)
+            for (entry, reader, _), is_fresh in zip(readable, fresh, strict=True):
+                if is_fresh and reader.after_stored is not None:
+                    stored.append((reader, entry.payload))
+            errors = {i: e for i, e in errors.items() if i in still}
+            await self._mark(tx.session, [e.id for e in entries if e.id in still], errors, tx.now)
+        for reader, payload in stored:
+            assert reader.after_stored is not None
+            task = asyncio.create_task(reader.after_stored(payload))
+            self._after_tasks.add(task)
+            task.add_done_callback(self._after_tasks.discard)
+        return len(entries)
+
+    async def _store(
+        self,
+        tx: Tx,
+        readable: list[tuple[Any, JournalReader, InboundMessage]],
+        errors: dict[int, str],
+    ) -> list[bool]:
+        """All at once; when that fails, one by one so only the bad entries are set aside."""
+        if not readable:
+            return []
+        try:
+            async with tx.savepoint():
+                results = await self.inbox.store(tx, [message for _, _, message in readable])
+            return [not result.duplicate for result in results]
+        except Exception:
+            logger.warning(
+                "journal batch of %d failed; storing one by one", len(readable), exc_info=True
+            )
+        fresh: list[bool] = []
+        for entry, _, message in readable:
+            try:
+                async with tx.savepoint():
+                    (result,) = await self.inbox.store(tx, [message])
+            except Exception as exc:
+                errors[entry.id] = f"not stored: {type(exc).__name__}: {exc}"
+                logger.exception("journal entry %s (%s) not stored", entry.id, entry.channel)
+                fresh.append(False)
+                continue
+            fresh.append(not result.duplicate)
+        return fresh
+
+    async def _mark(
+        self, session: Any, ids: list[int], errors: dict[int, str], now: datetime
+    ) -> None:
+        table = InboundJournalEntry
+        if not ids:
+            return
+        clean = [i for i in ids if i not in errors]
+        if clean:
+            await session.execute(_MARK_PROCESSED, {"entry_ids": clean, "now": now})
+        for entry_id, error in errors.items():
+            await session.execute(
+                update(table).where(table.id == entry_id).values(processed_at=now, error=error)
+            )
+
+    async def drain(self) -> int:
+        """Process until the journal is empty (waiting while another process holds it)."""
+        return await self.catch_up()
+
+    async def prune(self, now: datetime) -> int:
+        """Forget entries processed more than a week ago (their delivery ids with them)."""
+        async with self.uow() as tx:
+            result = await tx.session.execute(
+                delete(InboundJournalEntry).where(
+                    InboundJournalEntry.processed_at < now - KEEP_PROCESSED
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    async def catch_up(self) -> int:
+        """Process until the journal is empty; while webhooks are kept waiting, they go first.
+
+        Storing a batch holds the event loop; when that makes acknowledgements wait
+        longer than ``ack_wait_limit_s`` (the door's moving average), the processor
+        waits while webhooks flood in (over ``flood_rate_per_s``), up to
+        ``give_way_max_s`` at a time, storing small batches in between until the flood
+        is over. The journal holds what arrives meanwhile; at ordinary rates nothing waits.
+        """
+        total = 0
+        flooded = False
+        while True:
+            arrived = self.door.arrived if self.door is not None else 0
+            limit = FLOOD_BATCH if flooded else self.batch
+            count = await self.run_once(limit)
+            if count is None:
+                await asyncio.sleep(0.05)
+                continue
+            total += count
+            if count and self.door is not None:
+                await asyncio.sleep(0)  # requests that came in meanwhile reach the door
+                busy = self.door.arrived != arrived
+                if busy and (flooded or self.door.ack_wait_s > self.ack_wait_limit_s):
+                    flooded = await self._give_way() >= self.give_way_max_s
+                    continue
+                flooded = False
+            if count < limit:
+                return total  # the journal held no more; what arrives later wakes the loop
+
+    async def _give_way(self) -> float:
+        """Wait while payloads flood in (over ``flood_rate_per_s``), at most ``give_way_max_s``.
+
+        Returns the seconds waited.
+        """
+        assert self.door is not None
+        waited = 0.0
+        while waited < self.give_way_max_s:
+            arrived = self.door.arrived
+            await asyncio.sleep(self.give_way_step_s)  # yielding to requests, not business time
+            waited += self.give_way_step_s
+            if self.door.arrived - arrived < self.flood_rate_per_s * self.give_way_step_s:
+                break
+        return waited
+
+    async def run(self, wake: asyncio.Event, poll_interval: float) -> None:
+        """Process whenever ``wake`` is set, and every ``poll_interval`` seconds."""
+        last_prune = asyncio.get_running_loop().time()
+        while True:
+            wake.clear()
+            try:
+                await self.catch_up()
+            except Exception:
+                logger.exception("journal processing failed; retrying")
+            loop_time = asyncio.get_running_loop().time()
+            if loop_time - last_prune > PRUNE_EVERY_S:
+                last_prune = loop_time
+                try:
+                    await self.prune(self.uow.clock.now())
+                except Exception:
+                    logger.exception("journal prune failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), poll_interval)
+
+    async def stop(self) -> None:
+        """Let the after-stored calls under way finish."""
+        if self._after_tasks:
+            await asyncio.gather(*self._after_tasks, return_exceptions=True)

@@ -1,0 +1,153 @@
+"""What happens in a conversation to the runs waiting in it.
+
+A customer's message answers the question a run asked (or the confirmation a hold
+asked for); an agent taking the conversation resumes runs waiting for an assignment
+and ends open questions, as an agent's reply does; a message that could not be
+delivered ends the question it carried. The runner calls these with the
+conversation's lock held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import Any, Protocol
+
+from sqlalchemy import Select, select
+
+from bot.core.read_batch import ReadBatch
+from bot.domain.replies import MESSAGE_SENT
+from bot.pipeline.events import DomainEvent
+from bot.pipeline.run_holds import HoldKeeper
+from bot.pipeline.run_store import ASKS_CUSTOMER, RUN_COLUMNS, RUNS, StoredRun, unpack, waiting_in
+from bot.pipeline.services import Services
+from bot.storage.models import Agent, Message
+from workflows.event_names import EventType
+from workflows.inputs import Answer, Assigned, DeliveryFailed, HumanTookOver, RunInput
+
+
+async def waiting_runs(
+    services: Services, conversation_id: int, *waiting_for: str
+) -> list[StoredRun]:
+    """The conversation's runs waiting for one of ``waiting_for``, oldest first."""
+    return (await waiting_runs_of(services, [conversation_id], *waiting_for)).get(
+        conversation_id, []
+    )
+
+
+@cache
+def _waiting_runs(waiting_for: tuple[str, ...]) -> Select[Any]:
+    return select(*RUN_COLUMNS).where(waiting_in(waiting_for)).order_by(RUNS.c.id)
+
+
+async def waiting_runs_of(
+    services: Services, conversation_ids: list[int], *waiting_for: str
+) -> dict[int, list[StoredRun]]:
+    """:func:`waiting_runs` for several conversations, in one query."""
+    async with services.db.read() as session:
+        rows = await session.execute(
+            _waiting_runs(waiting_for), {"conversation_ids": sorted(conversation_ids)}
+        )
+        found: dict[int, list[StoredRun]] = {}
+        for row in rows:
+            found.setdefault(int(row.conversation_id or 0), []).append(unpack(row))
+        return found
+
+
+class ReactionDriver(Protocol):
+    """What reacting to a conversation's events needs of the runner that drives its runs."""
+
+    services: Services
+    holds: HoldKeeper
+
+    async def load(self, run_id: int) -> StoredRun | None: ...
+
+    async def with_run(self, run_id: int, work: Callable[[StoredRun], Awaitable[None]]) -> None: ...
+
+    async def resume(self, run_id: int, run_input: RunInput, *, locked: bool = False) -> None: ...
+
+
+class RunReactions:
+    """Feeds a conversation's events and failed deliveries to its waiting runs."""
+
+    def __init__(self, runner: ReactionDriver) -> None:
+        self.runner = runner
+        self.services = runner.services
+        # every customer message asks this; a burst of them asks it once
+        self._asking: ReadBatch[int, list[StoredRun]] = ReadBatch(
+            lambda ids: waiting_runs_of(self.services, ids, *ASKS_CUSTOMER), list
+        )
+
+    async def on_event(self, event: DomainEvent) -> bool:
+        """React to ``event`` (the caller holds the conversation's lock); whether a waiting
+        run took it as the customer's answer."""
+        if event.conversation_id is None:
+            return False
+        if event.type == EventType.MESSAGE_RECEIVED and event.message_id is not None:
+            return await self._answer(event)
+        if event.type == EventType.CONVERSATION_ASSIGNED and not str(
+            event.data.get("by", "")
+        ).startswith("workflow:"):
+            await self._human_assigned(event)
+        elif event.type == MESSAGE_SENT and event.data.get("sender_kind") == "agent":
+            await self._stop_questions(event.conversation_id, "an agent replied")
+        return False
+
+    async def on_delivery_failed(
+        self, message_id: int, conversation_id: int | None, reason: str
+    ) -> None:
+        """A message that could not be delivered ends the question or confirmation it carried."""
+        async with self.services.uow() as tx:
+            message = await tx.session.get(Message, message_id)
+            extra = dict(message.extra or {}) if message is not None else {}
+        run_id, step_id = extra.get("run_id"), extra.get("step_id")
+        if run_id is None:
+            return
+        run = await self.runner.load(int(run_id))
+        if run is None or run.state.cursor != step_id:
+            return
+        if run.hold is not None and run.hold.kind == "confirmation":
+            await self.runner.with_run(
+                run.id, lambda held: self._undelivered(held, step_id, reason)
+            )
+        elif run.state.waiting_for == "answer":
+            await self.runner.resume(run.id, DeliveryFailed(reason=reason))
+
+    async def _undelivered(self, run: StoredRun, step_id: Any, reason: str) -> None:
+        if run.hold is not None and run.hold.kind == "confirmation" and run.state.cursor == step_id:
+            await self.runner.holds.undelivered(run, reason)
+
+    async def _answer(self, event: DomainEvent) -> bool:
+        assert event.conversation_id is not None
+        assert event.message_id is not None
+        for run in await self._asking.get(event.conversation_id):
+            if event.message_id <= run.asked_after_message_id:
+                continue
+            async with self.services.db.read() as session:
+                message = await session.get(Message, event.message_id)
+            if message is None:
+                return False
+            if run.hold is not None:
+                await self.runner.holds.answer(run, message)
+                return True
+            answer = Answer(text=message.text, payload=message.payload, message_id=str(message.id))
+            await self.runner.resume(run.id, answer, locked=True)
+            return True
+        return False
+
+    async def _human_assigned(self, event: DomainEvent) -> None:
+        assert event.conversation_id is not None
+        agent = await self._agent_name(event.data.get("agent_id"))
+        for run in await waiting_runs(self.services, event.conversation_id, "assignment"):
+            await self.runner.resume(run.id, Assigned(agent=agent), locked=True)
+        await self._stop_questions(event.conversation_id, "an agent took the conversation")
+
+    async def _agent_name(self, agent_id: Any) -> str:
+        """Who accepted an offer, as assign_to names them (the agent's name, else the id)."""
+        async with self.services.uow() as tx:
+            agent = await tx.session.get(Agent, int(agent_id)) if agent_id is not None else None
+        return agent.name if agent is not None else str(agent_id)
+
+    async def _stop_questions(self, conversation_id: int, reason: str) -> None:
+        for run in await waiting_runs(self.services, conversation_id, "answer"):
+            await self.runner.resume(run.id, HumanTookOver(reason=reason), locked=True)

@@ -1,0 +1,327 @@
+"""Starting runs: the run row, its first transition, and many events' starts at once.
+
+Every start writes the run's row and its first transition in one transaction, so a
+crash never leaves a run that exists (and so is not started again) without its first
+step. Events that arrive together (a burst of new conversations) are started
+together: their contexts are read with one query per table, their run rows inserted
+with one statement and their first transitions stored in one transaction. Each
+event's handler still holds its conversation's lock; the calls the first transitions
+make are performed afterwards by each event's own handler.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Protocol
+
+from sqlalchemy import select
+
+from bot.core.group_commit import GroupCommit
+from bot.domain.catalog import Catalog, CatalogEntry
+from bot.pipeline.events import DomainEvent
+from bot.pipeline.run_context import ContextTarget, build_contexts
+from bot.pipeline.run_store import (
+    ASKS_CUSTOMER,
+    RUNS,
+    StoredRun,
+    add_log,
+    load_conversations,
+    read_last_message_ids,
+    save,
+    waiting_in,
+    write_runs,
+)
+from bot.pipeline.services import Services
+from bot.storage.sql import dialect_insert
+from bot.storage.uow import Tx
+from workflows import engine
+from workflows.conditions import evaluate
+from workflows.schema import Workflow
+from workflows.state import Transition
+
+logger = logging.getLogger(__name__)
+
+ASKING_STEP = "ask_question"
+HELD = "not started: another run is waiting for this customer's answer"
+
+
+@dataclass
+class RunStart:
+    """One run to start: which workflow, what started it, and what it sees."""
+
+    entry: CatalogEntry
+    event: DomainEvent | None
+    ctx: dict[str, Any]
+    trigger_key: str | None = None
+    variables: dict[str, Any] | None = None
+    depth: int = 0
+    parent_run_id: int | None = None
+
+    @property
+    def definition(self) -> Workflow:
+        return self.entry.definition
+
+    @property
+    def key(self) -> str:
+        return self.trigger_key or f"event:{self.event.id if self.event else 'none'}"
+
+    @property
+    def conversation_id(self) -> int | None:
+        conversation = self.ctx.get("conversation")
+        return int(conversation["id"]) if conversation else None
+
+    @property
+    def lead_id(self) -> int | None:
+        lead = self.ctx.get("lead")
+        return int(lead["id"]) if lead else None
+
+
+@dataclass
+class Begun:
+    """A run whose row and first transition are stored; the transition's call is still to make."""
+
+    run: StoredRun
+    definition: Workflow
+    transition: Transition
+
+
+@dataclass
+class EventStarts:
+    """What starting an event's workflows did: runs begun, and workflows left to start alone.
+
+    ``took``: a workflow started on the event (now, or already when it was first delivered).
+    """
+
+    begun: list[Begun] = field(default_factory=list)
+    later: list[Workflow] = field(default_factory=list)
+    took: bool = False
+
+
+def asks(definition: Workflow) -> bool:
+    """Whether the workflow may wait for the customer's answer."""
+    return any(step.type == ASKING_STEP for step in definition.steps)
+
+
+_ASKING = select(RUNS.c.conversation_id).distinct().where(waiting_in(ASKS_CUSTOMER))
+
+
+async def asking_conversations(tx: Tx, conversation_ids: set[int]) -> set[int]:
+    """The conversations among ``conversation_ids`` where a run waits for the customer."""
+    if not conversation_ids:
+        return set()
+    rows = await tx.session.scalars(_ASKING, {"conversation_ids": sorted(conversation_ids)})
+    return {int(row) for row in rows if row is not None}
+
+
+async def insert_runs(tx: Tx, starts: list[RunStart]) -> list[int | None]:
+    """Insert the run rows in one statement; each start's run id, None where it exists already."""
+    if not starts:
+        return []
+    rows: list[dict[str, Any]] = [
+        {
+            "workflow_id": start.entry.workflow_id,
+            "version_id": start.entry.version_id,
+            "conversation_id": start.conversation_id,
+            "trigger_key": start.key,
+            "trigger_event_id": start.event.id if start.event else None,
+            "parent_run_id": start.parent_run_id,
+            "depth": start.depth,
+            "status": "running",
+            "state": {},
+            "lock_version": 0,
+            "started_at": tx.now,
+            "updated_at": tx.now,
+        }
+        for start in starts
+    ]
+    connection = await tx.session.connection()
+    # executed with many parameter sets, the statement is compiled once and sent as one
+    # multi-row INSERT (SQLAlchemy's "insertmanyvalues"); the rows come back in any order
+    result = await connection.execute(_run_insert(connection.dialect.name), rows)
+    inserted = {(w, k): i for i, w, k in result.all()}
+    return [inserted.get((start.entry.workflow_id, start.key)) for start in starts]
+
+
+@cache
+def _run_insert(dialect: str) -> Any:
+    """INSERT a run unless its workflow already has one for the trigger key; returns it."""
+    return (
+        dialect_insert(dialect, RUNS)
+        .on_conflict_do_nothing(index_elements=["workflow_id", "trigger_key"])
+        .returning(RUNS.c.id, RUNS.c.workflow_id, RUNS.c.trigger_key)
+    )
+
+
+async def begin(
+    tx: Tx, start: RunStart, run_id: int, *, deferred: list[dict[str, Any]] | None = None
+) -> Begun:
+    """The run's first transition, its trigger and condition log lines, stored with the row."""
+    definition, entry = start.definition, start.entry
+    transition = engine.start(
+        definition,
+        start.ctx,
+        tx.now,
+        variables=start.variables,
+        depth=start.depth,
+        run_id=str(run_id),
+    )
+    run = StoredRun(
+        id=run_id,
+        workflow_id=entry.workflow_id,
+        version_id=entry.version_id,
+        conversation_id=start.conversation_id,
+        lead_id=start.lead_id,
+        state=transition.state,
+        asked_after_message_id=0,
+        lock_version=0,
+    )
+    add_log(
+        tx,
+        run_id=run_id,
+        workflow_id=entry.workflow_id,
+        kind="trigger",
+        message=f"started by {start.event.type if start.event else 'trigger_workflow'}",
+        data={
+            "event": start.ctx.get("event"),
+            "depth": start.depth,
+            "parent_run_id": start.parent_run_id,
+            "variables": start.variables or {},
+        },
+    )
+    if definition.conditions is not None:
+        _, checks = evaluate(definition.conditions, start.ctx)
+        add_log(
+            tx,
+            run_id=run_id,
+            workflow_id=entry.workflow_id,
+            kind="condition",
+            message="conditions held",
+            data={"checks": [c.to_log() for c in checks]},
+        )
+    await save(tx, run, transition, deferred=deferred)
+    return Begun(run, definition, transition)
+
+
+class StartDriver(Protocol):
+    """What starting runs needs of the runner that drives them."""
+
+    services: Services
+    catalog: Catalog
+
+    async def event_context(self, event: DomainEvent) -> dict[str, Any]: ...
+
+    async def go_on(self, begun: Begun) -> None: ...
+
+    async def start(
+        self, definition: Workflow, event: DomainEvent | None, ctx: dict[str, Any]
+    ) -> int | None: ...
+
+
+class RunStarts:
+    """Starts the workflows events trigger, many events in one transaction."""
+
+    def __init__(self, runner: StartDriver) -> None:
+        self.runner = runner
+        self.services = runner.services
+        self._group: GroupCommit[DomainEvent, EventStarts] = GroupCommit(self.start_together)
+
+    async def on_event(self, event: DomainEvent) -> bool:
+        """Start what ``event`` triggers (the caller holds the conversation's lock); whether
+        a workflow started on it."""
+        if not self.runner.catalog.index.listening(event.type):
+            return False
+        try:
+            starts = await self._group.submit(event)
+        except Exception:
+            logger.warning(
+                "starting event %s's runs with others failed; starting them alone", event.id
+            )
+            starts = (await self.start_together([event]))[0]
+        for begun in starts.begun:
+            await self.runner.go_on(begun)
+        if starts.later:
+            ctx = await self.runner.event_context(event)
+            for definition in starts.later:
+                await self.runner.start(definition, event, ctx)
+        return starts.took
+
+    async def start_together(self, events: list[DomainEvent]) -> list[EventStarts]:
+        """Match the events and start, per event, the first workflow it may start.
+
+        An event that matches more workflows leaves the rest for its handler to start one
+        by one, after the first one's call: each such start sees what the ones before it did.
+        """
+        catalog = self.runner.catalog
+        async with self.services.db.read() as session:
+            reader = Tx(session, self.services.clock.now())
+            contexts = await build_contexts(
+                reader, [ContextTarget.of_event(event) for event in events]
+            )
+            reports = [
+                catalog.index.match(event.type, ctx)
+                for event, ctx in zip(events, contexts, strict=True)
+            ]
+            asking = {
+                ctx["conversation"]["id"]
+                for ctx, report in zip(contexts, reports, strict=True)
+                if ctx.get("conversation") and any(asks(d) for d in report.matched)
+            }
+            held = await asking_conversations(reader, asking)
+        results = [EventStarts() for _ in events]
+        async with self.services.uow() as tx:
+            tx.conversations.update(reader.conversations)  # who a conversation is never changes
+            starts: list[tuple[int, RunStart]] = []
+            for index, (event, ctx, report) in enumerate(
+                zip(events, contexts, reports, strict=True)
+            ):
+                for skipped in report.skipped:
+                    entry = catalog.by_name.get(skipped.workflow)
+                    if entry is not None:
+                        add_log(
+                            tx,
+                            run_id=None,
+                            workflow_id=entry.workflow_id,
+                            kind="skip",
+                            message=f"not started on {event.type} #{event.id}: {skipped.reason}",
+                            data={
+                                "event": ctx.get("event"),
+                                "checks": [c.to_log() for c in skipped.checks],
+                            },
+                        )
+                for position, definition in enumerate(report.matched):
+                    entry = catalog.by_name[definition.name]
+                    start = RunStart(entry, event, ctx)
+                    if asks(definition) and start.conversation_id in held:
+                        add_log(
+                            tx,
+                            run_id=None,
+                            workflow_id=entry.workflow_id,
+                            kind="skip",
+                            message=HELD,
+                        )
+                        continue
+                    starts.append((index, start))
+                    results[index].took = True
+                    results[index].later = list(report.matched[position + 1 :])
+                    break
+            run_ids = await insert_runs(tx, [start for _, start in starts])
+            await load_conversations(tx, (start.conversation_id for _, start in starts))
+            await read_last_message_ids(tx, (start.conversation_id for _, start in starts))
+            rows: list[dict[str, Any]] = []
+            with tx.session.no_autoflush:
+                for (index, start), run_id in zip(starts, run_ids, strict=True):
+                    if run_id is None:
+                        logger.info(
+                            "run for %s and %s exists: not started twice",
+                            start.definition.name,
+                            start.key,
+                        )
+                        continue
+                    results[index].begun.append(await begin(tx, start, run_id, deferred=rows))
+            await write_runs(tx, rows)
+        started = sum(len(result.begun) for result in results)
+        if started:
+            self.services.metrics.runs.labels("started").inc(started)
+        return results
