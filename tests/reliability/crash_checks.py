@@ -53,14 +53,18 @@ def _query(database: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         connection.close()
 
 
-def _busy(database: Path) -> tuple[int, int, int]:
-    """Undelivered events, pending outbox items, runs in the middle of a step."""
+def _busy(database: Path) -> tuple[int, int, int, int]:
+    """Unread journal entries, undelivered events, pending outbox items, runs in the
+    middle of a step."""
+    ((unread,),) = _query(
+        database, "SELECT count(*) FROM inbound_journal WHERE processed_at IS NULL"
+    )
     ((events,),) = _query(database, "SELECT count(*) FROM events WHERE delivered_at IS NULL")
     ((pending,),) = _query(database, "SELECT count(*) FROM outbox WHERE status = 'pending'")
     ((moving,),) = _query(
         database, "SELECT count(*) FROM workflow_runs WHERE status IN ('running', 'calling')"
     )
-    return int(events), int(pending), int(moving)
+    return int(unread), int(events), int(pending), int(moving)
 
 
 async def settle(database: Path, fake: TelegramFake, limit: float) -> bool:
@@ -71,7 +75,7 @@ async def settle(database: Path, fake: TelegramFake, limit: float) -> bool:
     while time.monotonic() < deadline:
         busy = await asyncio.to_thread(_busy, database)
         heard = len(fake.requests)
-        if busy == (0, 0, 0) and heard == seen:
+        if busy == (0, 0, 0, 0) and heard == seen:
             quiet_since = quiet_since or time.monotonic()
             if time.monotonic() - quiet_since >= 1.0:
                 return True

@@ -82,12 +82,14 @@ async def wait_until(lab: Cluster, query: str, check: Callable[[Any], bool]) -> 
 
 
 async def quiet(lab: Cluster) -> None:
-    """Wait until every event is delivered and every outbound item is done."""
+    """Wait until every acknowledged payload is read, every event delivered and every
+    outbound item done (an acknowledged payload may still be in the journal)."""
 
     async def poll() -> None:
         while True:
             busy = await lab.scalar(
-                "SELECT (SELECT count(*) FROM events WHERE delivered_at IS NULL)"
+                "SELECT (SELECT count(*) FROM inbound_journal WHERE processed_at IS NULL)"
+                " + (SELECT count(*) FROM events WHERE delivered_at IS NULL)"
                 " + (SELECT count(*) FROM outbox WHERE status = 'pending')"
             )
             if busy == 0:
