@@ -11,49 +11,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Update, or_, select, update
 
 from bot.core.clock import Clock
 from bot.core.metrics import Metrics
 from bot.core.signals import Signals
-from bot.storage.claim_scope import ClaimScope, timers_in
+from bot.storage.claim_scope import ClaimScope
 from bot.storage.db import Database
-from bot.storage.models import Timer
+from bot.storage.timer_store import DueTimer as DueTimer
+from bot.storage.timer_store import claim_due_timers, mark_timers_fired, next_due
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DueTimer:
-    id: int
-    kind: str
-    key: str
-    due_at: datetime
-    payload: dict[str, Any]
 
 
 TimerHandler = Callable[[DueTimer], Awaitable[None]]
 BatchTimerHandler = Callable[[list[DueTimer]], Awaitable[list[DueTimer]]]
 """Takes a kind's due timers together and returns those it could not handle."""
-
-
-def mark_fired(timer_ids: list[int], now: datetime) -> Update:
-    """Mark these timers fired, unless they were cancelled or replaced meanwhile.
-
-    The status is compared as ``status || ''``, which no index serves: given ``status =
-    'pending'``, SQLite's planner (it keeps no statistics) would walk the due index
-    through every waiting timer, a million of them with a million waiting runs, instead
-    of looking the ids up by primary key.
-    """
-    return (
-        update(Timer)
-        .where(Timer.id.in_(timer_ids), Timer.status.concat("") == "pending")
-        .values(status="fired", fired_at=now, claimed_until=None)
-    )
 
 
 class Scheduler:
@@ -88,28 +61,7 @@ class Scheduler:
 
     async def _claim(self, limit: int) -> list[DueTimer]:
         now = self.clock.now()
-        query = (
-            select(Timer.id, Timer.kind, Timer.key, Timer.due_at, Timer.payload)
-            .where(
-                Timer.status == "pending",
-                Timer.due_at <= now,
-                or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now),
-                timers_in(self.scope),
-            )
-            .order_by(Timer.due_at, Timer.id)
-            .limit(limit)
-        )
-        async with self.db.session() as session:
-            if self.db.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).all()
-            if rows:
-                await session.execute(
-                    update(Timer)
-                    .where(Timer.id.in_([r.id for r in rows]))
-                    .values(claimed_until=now + self.lease)
-                )
-            return [DueTimer(r.id, r.kind, r.key, r.due_at, dict(r.payload)) for r in rows]
+        return await claim_due_timers(self.db, now, now + self.lease, self.scope, limit)
 
     async def run_once(self, limit: int = 500, concurrency: int = 64) -> int:
         """Fire the timers due now; returns how many fired."""
@@ -133,8 +85,7 @@ class Scheduler:
         for kind, batch in batches.items():
             fired.extend(await self._fire_batch(kind, batch))
         if fired:
-            async with self.db.session() as session:
-                await session.execute(mark_fired(fired, self.clock.now()))
+            await mark_timers_fired(self.db, fired, self.clock.now())
         return len(fired)
 
     async def _fire(self, timer: DueTimer) -> int | None:
@@ -169,13 +120,7 @@ class Scheduler:
 
     async def next_due(self) -> datetime | None:
         """When the earliest pending timer this process fires is due (None: none pending)."""
-        async with self.db.read() as session:
-            return await session.scalar(
-                select(Timer.due_at)
-                .where(Timer.status == "pending", timers_in(self.scope))
-                .order_by(Timer.due_at)
-                .limit(1)
-            )
+        return await next_due(self.db, self.scope)
 
     async def run(self, poll_interval: float) -> None:
         """Background loop: sleep until the next due time, a signal, or the poll interval."""

@@ -9,9 +9,10 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.dialects import sqlite
 
 from bot.core.clock import FakeClock
-from bot.pipeline.scheduler import DueTimer, Scheduler, mark_fired
+from bot.pipeline.scheduler import DueTimer, Scheduler
 from bot.pipeline.services import Services, build_services
 from bot.storage.models import Base, Timer
+from bot.storage.timer_store import mark_fired
 
 
 async def test_timer_fires_once_across_restart(services: Services, clock: FakeClock) -> None:
