@@ -10,16 +10,9 @@ gets its answer only after its own payload is durable. The journal processor
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
-import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.errors import StorageTimeout
@@ -28,24 +21,10 @@ from bot.core.messages import InboundMessage
 from bot.core.metrics import Metrics
 from bot.core.signals import Signals
 from bot.storage.db import Database
-from bot.storage.models import InboundJournalEntry
-from bot.storage.sql import dialect_insert, table_of
-from bot.storage.sqlite_inline import unlocked
+from bot.storage.journal_store import JournalPayload, append_payloads
 
 MAX_GROUP = 1000
 ACK_WAIT_WEIGHT = 0.1  # of the newest wait in the moving average
-
-
-@dataclass(frozen=True)
-class _Entry:
-    channel: str
-    external_id: str
-    payload: dict[str, Any]
-    body: str | None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.channel, self.external_id
 
 
 class InboundJournal:
@@ -56,7 +35,7 @@ class InboundJournal:
         self.clock = clock
         self.signals = signals
         self.metrics = metrics
-        self._groups: GroupCommit[_Entry, bool] = GroupCommit(self._commit, MAX_GROUP)
+        self._groups: GroupCommit[JournalPayload, bool] = GroupCommit(self._commit, MAX_GROUP)
         self.arrived = 0
         """Payloads handed to :meth:`append` so far (the processor watches the inflow)."""
         self.ack_wait_s = 0.0
@@ -77,14 +56,14 @@ class InboundJournal:
         self.arrived += 1
         loop = asyncio.get_running_loop()
         started = loop.time()
-        fresh = await self._submit(_Entry(channel, external_id, payload, body))
+        fresh = await self._submit(JournalPayload(channel, external_id, payload, body))
         waited = loop.time() - started
         self.ack_wait_s += (waited - self.ack_wait_s) * ACK_WAIT_WEIGHT
         self.metrics.receive_seconds.observe(waited)
         self.metrics.inbound_messages.labels(channel, "stored" if fresh else "duplicate").inc()
         return fresh
 
-    async def _submit(self, entry: _Entry) -> bool:
+    async def _submit(self, entry: JournalPayload) -> bool:
         limit = self.db.settings.store_timeout_s
         timeout = asyncio.timeout(limit)
         try:
@@ -95,69 +74,18 @@ class InboundJournal:
                 raise
             raise StorageTimeout(limit) from exc
 
-    async def _commit(self, group: list[_Entry]) -> list[bool]:
+    async def _commit(self, group: list[JournalPayload]) -> list[bool]:
         now = self.clock.now()
-        rows: dict[tuple[str, str], _Entry] = {}
+        rows: dict[tuple[str, str], JournalPayload] = {}
         for entry in group:
             rows.setdefault(entry.key, entry)
-        async with self.db.sqlite_statement(urgent=True) as connection:
-            if connection is not None:  # one statement, its own transaction: safe to try again
-                insert = functools.partial(_insert_sqlite, connection, list(rows.values()), now)
-                inserted = await unlocked(insert)
-        if connection is None:
-            async with self.db.session(urgent=True) as session:
-                inserted = await _insert_core(session, list(rows.values()), now)
+        inserted = await append_payloads(self.db, list(rows.values()), now)
         self.signals.journal.set()
         fresh = []
         for entry in group:
             fresh.append(entry.key in inserted)
             inserted.discard(entry.key)  # a second copy in the same group is a redelivery
         return fresh
-
-
-_TABLE = table_of(InboundJournalEntry)
-
-
-async def _insert_core(
-    session: AsyncSession, entries: list[_Entry], now: datetime
-) -> set[tuple[str, str]]:
-    statement = (
-        dialect_insert(session, _TABLE)
-        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        .returning(_TABLE.c.channel, _TABLE.c.external_id)
-    )
-    values = [
-        {
-            "channel": e.channel,
-            "external_id": e.external_id,
-            "payload": e.payload,
-            "received_at": now,
-        }
-        for e in entries
-    ]
-    result = await session.execute(statement, values)
-    return {(row.channel, row.external_id) for row in result}
-
-
-def _insert_sqlite(
-    connection: sqlite3.Connection, entries: list[_Entry], now: datetime
-) -> set[tuple[str, str]]:
-    """One multi-row INSERT, a transaction of its own, whose payloads are the bodies as
-    they arrived (no encoding again)."""
-    stamp = _TABLE.c.received_at.type.bind_processor(sqlite.dialect())
-    received_at = stamp(now) if stamp is not None else now
-    params: list[Any] = []
-    for entry in entries:
-        body = entry.body if entry.body is not None else json.dumps(entry.payload)
-        params.extend((entry.channel, entry.external_id, body, received_at))
-    rows = ", ".join(["(?, ?, ?, ?)"] * len(entries))
-    statement = (
-        f"INSERT INTO inbound_journal (channel, external_id, payload, received_at) VALUES {rows} "
-        "ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id"
-    )
-    return {
-        (channel, external_id) for channel, external_id in connection.execute(statement, params)
-    }
 
 
 Intake = Callable[[str, str, dict[str, Any], str | None], Awaitable[bool]]

@@ -18,19 +18,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, bindparam, delete, select, text, update
-
 from bot.core.messages import InboundMessage
 from bot.pipeline.inbox import Inbox
 from bot.pipeline.journal import AfterStored, InboundJournal, Normalize
-from bot.storage.models import InboundJournalEntry
-from bot.storage.sql import table_of
+from bot.storage.journal_store import (
+    JournalEntry,
+    mark_processed,
+    prune_processed,
+    still_unprocessed,
+    try_hold_journal,
+    unprocessed_entries,
+)
 from bot.storage.uow import Tx, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 
-PROCESS_LOCK = 0x72656C6179  # one journal processor at a time on PostgreSQL
 BATCH = 64
 KEEP_PROCESSED = timedelta(days=7)
 PRUNE_EVERY_S = 3600.0
@@ -39,24 +42,6 @@ FLOOD_BATCH = 16
 ACK_WAIT_LIMIT_S = 0.02
 FLOOD_RATE_PER_S = 500.0  # webhooks a second above which the door floods
 GIVE_WAY_MAX_S = 1.0
-
-_JOURNAL = table_of(InboundJournalEntry)
-_ENTRY_IDS: BindParameter[list[int]] = bindparam("entry_ids", expanding=True)
-_UNPROCESSED = (
-    select(_JOURNAL.c.id, _JOURNAL.c.channel, _JOURNAL.c.payload, _JOURNAL.c.received_at)
-    .where(
-        _JOURNAL.c.processed_at.is_(None),
-        _JOURNAL.c.channel.in_(bindparam("channels", expanding=True)),
-    )
-    .order_by(_JOURNAL.c.id)
-    .limit(bindparam("limit", type_=Integer))
-)
-_STILL_UNPROCESSED = select(_JOURNAL.c.id).where(
-    _JOURNAL.c.id.in_(_ENTRY_IDS), _JOURNAL.c.processed_at.is_(None)
-)
-_MARK_PROCESSED = (
-    update(_JOURNAL).where(_JOURNAL.c.id.in_(_ENTRY_IDS)).values(processed_at=bindparam("now"))
-)
 
 
 @dataclass(frozen=True)
@@ -96,16 +81,11 @@ class JournalProcessor:
         The entries are read and parsed before the write transaction, which then only
         stores them: the write lock is held for as short a time as it can be.
         """
-        async with self.uow.db.read() as session:
-            entries = (
-                await session.execute(
-                    _UNPROCESSED, {"channels": sorted(self.readers), "limit": limit or self.batch}
-                )
-            ).all()
+        entries = await unprocessed_entries(self.uow.db, sorted(self.readers), limit or self.batch)
         if not entries:
             return 0
         errors: dict[int, str] = {}
-        readable: list[tuple[Any, JournalReader, InboundMessage]] = []
+        readable: list[tuple[JournalEntry, JournalReader, InboundMessage]] = []
         for entry in entries:
             reader = self.readers[entry.channel]
             try:
@@ -118,22 +98,16 @@ class JournalProcessor:
                 readable.append((entry, reader, message))
         stored: list[tuple[JournalReader, dict[str, Any]]] = []
         async with self.uow() as tx:
-            if tx.session.get_bind().dialect.name == "postgresql":
-                locked = await tx.session.scalar(
-                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PROCESS_LOCK}
-                )
-                if not locked:
-                    return None
-            still = set(
-                await tx.session.scalars(_STILL_UNPROCESSED, {"entry_ids": [e.id for e in entries]})
-            )
+            if not await try_hold_journal(tx):
+                return None
+            still = await still_unprocessed(tx, [e.id for e in entries])
             readable = [item for item in readable if item[0].id in still]
             fresh = await self._store(tx, readable, errors)
             for (entry, reader, _), is_fresh in zip(readable, fresh, strict=True):
                 if is_fresh and reader.after_stored is not None:
                     stored.append((reader, entry.payload))
             errors = {i: e for i, e in errors.items() if i in still}
-            await self._mark(tx.session, [e.id for e in entries if e.id in still], errors, tx.now)
+            await mark_processed(tx, [e.id for e in entries if e.id in still], errors, tx.now)
         for reader, payload in stored:
             assert reader.after_stored is not None
             task = asyncio.create_task(reader.after_stored(payload))
@@ -144,7 +118,7 @@ class JournalProcessor:
     async def _store(
         self,
         tx: Tx,
-        readable: list[tuple[Any, JournalReader, InboundMessage]],
+        readable: list[tuple[JournalEntry, JournalReader, InboundMessage]],
         errors: dict[int, str],
     ) -> list[bool]:
         """All at once; when that fails, one by one so only the bad entries are set aside."""
@@ -171,20 +145,6 @@ class JournalProcessor:
             fresh.append(not result.duplicate)
         return fresh
 
-    async def _mark(
-        self, session: Any, ids: list[int], errors: dict[int, str], now: datetime
-    ) -> None:
-        table = InboundJournalEntry
-        if not ids:
-            return
-        clean = [i for i in ids if i not in errors]
-        if clean:
-            await session.execute(_MARK_PROCESSED, {"entry_ids": clean, "now": now})
-        for entry_id, error in errors.items():
-            await session.execute(
-                update(table).where(table.id == entry_id).values(processed_at=now, error=error)
-            )
-
     async def drain(self) -> int:
         """Process until the journal is empty (waiting while another process holds it)."""
         return await self.catch_up()
@@ -192,12 +152,7 @@ class JournalProcessor:
     async def prune(self, now: datetime) -> int:
         """Forget entries processed more than a week ago (their delivery ids with them)."""
         async with self.uow() as tx:
-            result = await tx.session.execute(
-                delete(InboundJournalEntry).where(
-                    InboundJournalEntry.processed_at < now - KEEP_PROCESSED
-                )
-            )
-            return int(getattr(result, "rowcount", 0) or 0)
+            return await prune_processed(tx, now - KEEP_PROCESSED)
 
     async def catch_up(self) -> int:
         """Process until the journal is empty; while webhooks are kept waiting, they go first.
