@@ -15,11 +15,6 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
-
-from sqlalchemy import Integer, Select, bindparam, exists, func, or_, select, update
-from sqlalchemy.sql.dml import UpdateBase
 
 from bot.core.clock import Clock
 from bot.core.config import Settings
@@ -27,75 +22,15 @@ from bot.core.errors import PermanentDeliveryError, RetryableDeliveryError
 from bot.core.group_commit import GroupCommit
 from bot.core.metrics import Metrics
 from bot.core.signals import Signals
-from bot.storage.claim_scope import ClaimScope, of_conversation
+from bot.storage import outbox_queue
+from bot.storage.claim_scope import ClaimScope
 from bot.storage.db import Database
-from bot.storage.models import OutboxItem
-from bot.storage.outbox_items import DeadHandler, Delivery, Finish, FollowUpRow, Handler, Prepare
-from bot.storage.sql import execute_many, table_of
+from bot.storage.outbox_items import DeadHandler, Delivery, Handler, Prepare
+from bot.storage.outbox_queue import DoneItem
 
 logger = logging.getLogger(__name__)
 
-CLAIM_LOCK = 0x72656C61790001  # the transaction advisory lock that serializes claims on PostgreSQL
 CLAIM_LIMIT = 200
-_OUTBOX = table_of(OutboxItem)
-_MARK_DONE = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("done_id"))
-    .values(
-        status="done",
-        attempts=bindparam("done_attempts"),
-        done_at=bindparam("done_at"),
-        last_error=None,
-        claimed_until=None,
-    )
-)
-"""Items that went out, marked done (one executemany per group)."""
-
-
-_MARK_CLAIMED = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id.in_(bindparam("claimed_ids", expanding=True)))
-    .values(claimed_until=bindparam("claimed_until"))
-)
-
-
-@cache
-def claim_query(
-    kinds: tuple[str, ...], postgresql: bool, scope: ClaimScope = ClaimScope.SERVER
-) -> Select[Any]:
-    """Due items of these kinds in ``scope``, oldest first, none behind an earlier item of
-    its chat that still waits (``claim_now``, ``claim_limit``). Built once: building it
-    cost more than running it."""
-    item = _OUTBOX.c
-    earlier = _OUTBOX.alias("earlier").c
-    now = bindparam("claim_now", type_=item.next_attempt_at.type)
-    blocked_by_earlier = exists().where(
-        earlier.destination == item.destination,
-        earlier.status == "pending",
-        earlier.id < item.id,
-        or_(earlier.next_attempt_at > now, earlier.claimed_until > now),
-    )
-    query = (
-        select(_OUTBOX)
-        .where(
-            item.status == "pending",
-            item.next_attempt_at <= now,
-            or_(item.claimed_until.is_(None), item.claimed_until <= now),
-            or_(item.destination == "", ~blocked_by_earlier),
-            item.kind.in_(kinds),
-            of_conversation(item.conversation_id, scope),
-        )
-        .order_by(item.id)
-        .limit(bindparam("claim_limit", type_=Integer))
-    )
-    return query.with_for_update(skip_locked=True, of=_OUTBOX) if postgresql else query
-
-
-@dataclass(frozen=True)
-class _Done:
-    id: int
-    attempts: int
-    finish: Finish | None
 
 
 @dataclass
@@ -133,7 +68,7 @@ class Outbox:
         self._routes: dict[str, _Route] = {}
         self._last_sent: dict[str, float] = {}
         self.dead_listeners: list[DeadHandler] = []
-        self._done: GroupCommit[_Done, None] = GroupCommit(self._record_done)
+        self._done: GroupCommit[DoneItem, None] = GroupCommit(self._record_done)
         self._gate: tuple[int, asyncio.Semaphore] | None = None
         """Bounds the sends under way across claims (a crash repeats at most that many)."""
         self._claimed = 0
@@ -168,20 +103,14 @@ class Outbox:
 
     async def _claim(self, limit: int) -> list[Delivery]:
         now = self.clock.now()
-        postgresql = self.db.dialect == "postgresql"
-        query = claim_query(tuple(self._routes), postgresql, self.scope)
-        async with self.db.session() as session:
-            if postgresql:
-                # one claim at a time across processes: a claim in flight elsewhere has not
-                # marked its items yet, and a later item of the same chat must not overtake them
-                await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
-            rows = (await session.execute(query, {"claim_now": now, "claim_limit": limit})).all()
-            if rows:
-                await session.execute(
-                    _MARK_CLAIMED,
-                    {"claimed_ids": [r.id for r in rows], "claimed_until": now + self.lease},
-                )
-            return [Delivery.from_row(r) for r in rows]
+        return await outbox_queue.claim(
+            self.db,
+            tuple(self._routes),
+            self.scope,
+            now=now,
+            limit=limit,
+            lease_until=now + self.lease,
+        )
 
     async def run_once(self, limit: int = CLAIM_LIMIT) -> int:
         """Claim due items and deliver them; returns how many were attempted."""
@@ -232,11 +161,7 @@ class Outbox:
         return attempted
 
     async def _release(self, ids: list[int]) -> None:
-        if ids:
-            async with self.db.session() as session:
-                await session.execute(
-                    update(OutboxItem).where(OutboxItem.id.in_(ids)).values(claimed_until=None)
-                )
+        await outbox_queue.release(self.db, ids)
 
     async def _pace(self, delivery: Delivery, interval: float) -> None:
         if interval <= 0 or not delivery.destination:
@@ -269,7 +194,7 @@ class Outbox:
         self.metrics.delivery_seconds.labels(delivery.kind).observe(time.perf_counter() - started)
         self.metrics.outbound_sends.labels(delivery.kind, "ok").inc()
         try:
-            await self._done.submit(_Done(delivery.id, attempts, finish))
+            await self._done.submit(DoneItem(delivery.id, attempts, finish))
         except Exception:
             # sent but not recorded: the lease runs out and the item goes again (at least once)
             logger.exception(
@@ -278,26 +203,9 @@ class Outbox:
             return False
         return True
 
-    async def _record_done(self, done: list[_Done]) -> list[None]:
+    async def _record_done(self, done: list[DoneItem]) -> list[None]:
         """One transaction for the items that went out together: their follow-ups and done marks."""
-        now = self.clock.now()
-        async with self.db.session() as session:
-            rows: dict[UpdateBase, list[dict[str, Any]]] = {}
-            for item in done:
-                if isinstance(item.finish, FollowUpRow):
-                    rows.setdefault(item.finish.statement, []).append(item.finish.values)
-                elif item.finish is not None:
-                    await item.finish(session)
-            for statement, values in rows.items():
-                await execute_many(session, statement, values)
-            await execute_many(
-                session,
-                _MARK_DONE,
-                [
-                    {"done_id": item.id, "done_attempts": item.attempts, "done_at": now}
-                    for item in done
-                ],
-            )
+        await outbox_queue.record_done(self.db, self.clock.now(), done)
         return [None] * len(done)
 
     async def _retry_or_give_up(
@@ -321,7 +229,8 @@ class Outbox:
             reason,
             extra={"outbox_id": delivery.id, "conversation_id": delivery.conversation_id},
         )
-        await self._mark(
+        await outbox_queue.schedule_retry(
+            self.db,
             delivery.id,
             attempts=attempts,
             last_error=reason,
@@ -337,7 +246,7 @@ class Outbox:
             reason,
             extra={"outbox_id": delivery.id, "conversation_id": delivery.conversation_id},
         )
-        await self._mark(delivery.id, status="dead", attempts=attempts, last_error=reason)
+        await outbox_queue.mark_dead(self.db, delivery.id, attempts=attempts, last_error=reason)
         hooks = [route.on_dead] if route.on_dead is not None else []
         for hook in [*hooks, *self.dead_listeners]:
             try:
@@ -345,25 +254,9 @@ class Outbox:
             except Exception:
                 logger.exception("outbox dead-letter hook failed", extra={"outbox_id": delivery.id})
 
-    async def _mark(self, item_id: int, **values: Any) -> None:
-        values["claimed_until"] = None
-        async with self.db.session() as session:
-            await session.execute(
-                update(OutboxItem).where(OutboxItem.id == item_id).values(**values)
-            )
-
     async def next_due(self) -> datetime | None:
         """When the earliest pending item in this process's scope is due (None when none is)."""
-        async with self.db.session() as session:
-            return await session.scalar(
-                select(OutboxItem.next_attempt_at)
-                .where(
-                    OutboxItem.status == "pending",
-                    of_conversation(OutboxItem.conversation_id, self.scope),
-                )
-                .order_by(OutboxItem.next_attempt_at)
-                .limit(1)
-            )
+        return await outbox_queue.next_due(self.db, self.scope)
 
     async def drain(self) -> None:
         """Deliver until nothing is due now (tests and shutdown)."""

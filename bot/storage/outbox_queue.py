@@ -1,0 +1,173 @@
+"""The outbox queue's statements: claims and their leases, releases, done marks (with
+their handlers' follow-ups), retries and dead letters, and when the next item is due.
+
+:class:`bot.pipeline.outbox.Outbox` keeps the loop, the retries' timing, the metrics
+and the handlers; every read and write of ``outbox_items`` it makes is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Integer, Select, bindparam, exists, func, or_, select, update
+from sqlalchemy.sql.dml import UpdateBase
+
+from bot.storage.claim_scope import ClaimScope, of_conversation
+from bot.storage.db import Database
+from bot.storage.models import OutboxItem
+from bot.storage.outbox_items import Delivery, Finish, FollowUpRow
+from bot.storage.sql import execute_many, table_of
+
+CLAIM_LOCK = 0x72656C61790001  # the transaction advisory lock that serializes claims on PostgreSQL
+_OUTBOX = table_of(OutboxItem)
+_MARK_DONE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("done_id"))
+    .values(
+        status="done",
+        attempts=bindparam("done_attempts"),
+        done_at=bindparam("done_at"),
+        last_error=None,
+        claimed_until=None,
+    )
+)
+"""Items that went out, marked done (one executemany per group)."""
+
+
+_MARK_CLAIMED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("claimed_ids", expanding=True)))
+    .values(claimed_until=bindparam("claimed_until"))
+)
+
+
+@dataclass(frozen=True)
+class DoneItem:
+    """An item that went out: its attempts so far and what its handler still records."""
+
+    id: int
+    attempts: int
+    finish: Finish | None
+
+
+@cache
+def claim_query(
+    kinds: tuple[str, ...], postgresql: bool, scope: ClaimScope = ClaimScope.SERVER
+) -> Select[Any]:
+    """Due items of these kinds in ``scope``, oldest first, none behind an earlier item of
+    its chat that still waits (``claim_now``, ``claim_limit``). Built once: building it
+    cost more than running it."""
+    item = _OUTBOX.c
+    earlier = _OUTBOX.alias("earlier").c
+    now = bindparam("claim_now", type_=item.next_attempt_at.type)
+    blocked_by_earlier = exists().where(
+        earlier.destination == item.destination,
+        earlier.status == "pending",
+        earlier.id < item.id,
+        or_(earlier.next_attempt_at > now, earlier.claimed_until > now),
+    )
+    query = (
+        select(_OUTBOX)
+        .where(
+            item.status == "pending",
+            item.next_attempt_at <= now,
+            or_(item.claimed_until.is_(None), item.claimed_until <= now),
+            or_(item.destination == "", ~blocked_by_earlier),
+            item.kind.in_(kinds),
+            of_conversation(item.conversation_id, scope),
+        )
+        .order_by(item.id)
+        .limit(bindparam("claim_limit", type_=Integer))
+    )
+    return query.with_for_update(skip_locked=True, of=_OUTBOX) if postgresql else query
+
+
+async def claim(
+    db: Database,
+    kinds: tuple[str, ...],
+    scope: ClaimScope,
+    *,
+    now: datetime,
+    limit: int,
+    lease_until: datetime,
+) -> list[Delivery]:
+    """Claim up to ``limit`` due items of these kinds in ``scope``, leased until ``lease_until``."""
+    postgresql = db.dialect == "postgresql"
+    query = claim_query(kinds, postgresql, scope)
+    async with db.session() as session:
+        if postgresql:
+            # one claim at a time across processes: a claim in flight elsewhere has not
+            # marked its items yet, and a later item of the same chat must not overtake them
+            await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+        rows = (await session.execute(query, {"claim_now": now, "claim_limit": limit})).all()
+        if rows:
+            await session.execute(
+                _MARK_CLAIMED,
+                {"claimed_ids": [r.id for r in rows], "claimed_until": lease_until},
+            )
+        return [Delivery.from_row(r) for r in rows]
+
+
+async def release(db: Database, ids: list[int]) -> None:
+    """Give these claimed items back (their lease ends now)."""
+    if ids:
+        async with db.session() as session:
+            await session.execute(
+                update(OutboxItem).where(OutboxItem.id.in_(ids)).values(claimed_until=None)
+            )
+
+
+async def record_done(db: Database, now: datetime, done: Sequence[DoneItem]) -> None:
+    """One transaction for the items that went out together: their follow-ups and done marks."""
+    async with db.session() as session:
+        rows: dict[UpdateBase, list[dict[str, Any]]] = {}
+        for item in done:
+            if isinstance(item.finish, FollowUpRow):
+                rows.setdefault(item.finish.statement, []).append(item.finish.values)
+            elif item.finish is not None:
+                await item.finish(session)
+        for statement, values in rows.items():
+            await execute_many(session, statement, values)
+        await execute_many(
+            session,
+            _MARK_DONE,
+            [{"done_id": item.id, "done_attempts": item.attempts, "done_at": now} for item in done],
+        )
+
+
+async def schedule_retry(
+    db: Database, item_id: int, *, attempts: int, last_error: str, next_attempt_at: datetime
+) -> None:
+    """The item failed for now: it goes again at ``next_attempt_at`` (its lease ends)."""
+    await _mark(
+        db, item_id, attempts=attempts, last_error=last_error, next_attempt_at=next_attempt_at
+    )
+
+
+async def mark_dead(db: Database, item_id: int, *, attempts: int, last_error: str) -> None:
+    """The item failed for good (its lease ends)."""
+    await _mark(db, item_id, status="dead", attempts=attempts, last_error=last_error)
+
+
+async def _mark(db: Database, item_id: int, **values: Any) -> None:
+    values["claimed_until"] = None
+    async with db.session() as session:
+        await session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(**values))
+
+
+async def next_due(db: Database, scope: ClaimScope) -> datetime | None:
+    """When the earliest pending item in ``scope`` is due (None when none is)."""
+    async with db.session() as session:
+        return await session.scalar(
+            select(OutboxItem.next_attempt_at)
+            .where(
+                OutboxItem.status == "pending",
+                of_conversation(OutboxItem.conversation_id, scope),
+            )
+            .order_by(OutboxItem.next_attempt_at)
+            .limit(1)
+        )
