@@ -12,10 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, select
-
-from bot.domain.replies import mark_unreachable
-from bot.storage.models import Message, MessagePart
+from bot.storage import delivery_records
 from bot.storage.uow import UnitOfWork
 
 RANKS = {
@@ -70,30 +67,14 @@ async def apply_status(
     index lookups. For the status webhook: urgent (see :meth:`~bot.storage.uow.UnitOfWork.__call__`).
     """
     async with uow(urgent=True) as tx:
-        message = await tx.session.scalar(_newest(Message.external_id == external_id))
-        if message is None:
-            message = await tx.session.scalar(
-                _newest(MessagePart.external_id == external_id).join(
-                    MessagePart, MessagePart.message_id == Message.id
-                )
-            )
+        message = await delivery_records.sent_as(tx, external_id)
         if message is None or not moves_forward(message.delivery_status, status):
             return None
-        message.delivery_status = status
-        if status in FAILED:
-            message.error_code = (error_code or "unknown")[:64]
-        return StatusChange(message.id, message.conversation_id, status, message.error_code)
-
-
-def _newest(sent_as: ColumnElement[bool]) -> Select[Message]:
-    """The newest outbound message matching ``sent_as``, locked for the status change."""
-    return (
-        select(Message)
-        .where(sent_as, Message.direction == "out")
-        .order_by(Message.id.desc())
-        .limit(1)
-        .with_for_update(of=Message)
-    )
+        error = (error_code or "unknown")[:64] if status in FAILED else None
+        await delivery_records.store_status(tx, message.id, status, error_code=error)
+        return StatusChange(
+            message.id, message.conversation_id, status, error or message.error_code
+        )
 
 
 DeliveryFailed = Callable[[int, int | None, str], Awaitable[None]]
@@ -122,7 +103,7 @@ async def record_status(
         return change
     if report.unreachable:
         async with uow() as tx:
-            await mark_unreachable(tx, change.conversation_id)
+            await delivery_records.mark_unreachable(tx, change.conversation_id)
     logger.warning(
         "message %s %s",
         report.external_id,

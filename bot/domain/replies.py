@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import logging
-from functools import cache
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Update, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core.messages import OutboundMessage
-from bot.storage.models import Contact, Conversation, Message, MessagePart
-from bot.storage.outbox_items import FollowUpRow
-from bot.storage.sql import dialect_insert, table_of
+from bot.storage.delivery_records import delivery_status_row as delivery_status_row
+from bot.storage.delivery_records import mark_unreachable as mark_unreachable
+from bot.storage.delivery_records import set_delivery_status as set_delivery_status
+from bot.storage.delivery_records import write_delivery_status as write_delivery_status
 from bot.storage.uow import NewMessage, Tx
 from workflows.message_parts import Choice, Template
 
@@ -121,65 +118,8 @@ async def queue_reply(
     return row
 
 
-async def set_delivery_status(
-    tx: Tx,
-    message_id: int,
-    status: str,
-    *,
-    external_id: str | None = None,
-    error: str | None = None,
-) -> None:
-    await write_delivery_status(
-        tx.session, message_id, status, external_id=external_id, error=error
-    )
-
-
-async def write_delivery_status(
-    session: AsyncSession,
-    message_id: int,
-    status: str,
-    *,
-    external_id: str | None = None,
-    error: str | None = None,
-) -> None:
-    """Record how a message's delivery went (in ``session``'s transaction)."""
-    row = delivery_status_row(message_id, status, external_id=external_id, error=error)
-    connection = await session.connection()
-    await connection.execute(row.statement, row.values)
-    parts = dict.fromkeys(p for p in (external_id or "").split(",") if p)
-    if len(parts) > 1:  # sent in pieces: each piece's receipt must find the message
-        await connection.execute(
-            dialect_insert(session, MessagePart).on_conflict_do_nothing(),
-            [{"external_id": part, "message_id": message_id} for part in parts],
-        )
-
-
-def delivery_status_row(
-    message_id: int, status: str, *, external_id: str | None = None, error: str | None = None
-) -> FollowUpRow:
-    """:func:`write_delivery_status`'s update as a row, for the outbox to write with the
-    others of its group (a message sent in parts needs :func:`write_delivery_status`)."""
-    values: dict[str, Any] = {"delivery_status": status}
-    if external_id is not None:
-        values["external_id"] = external_id
-    if error is not None:
-        values["error_code"] = error[:64]
-    return FollowUpRow(_status_update(tuple(values)), {"message": message_id, **values})
-
-
-@cache
-def _status_update(columns: tuple[str, ...]) -> Update:
-    """The prepared UPDATE of a message's delivery columns (built once per set of columns)."""
-    table = table_of(Message)
-    return (
-        update(table)
-        .where(table.c.id == bindparam("message"))
-        .values({column: bindparam(column) for column in columns})
-    )
-
-
 def freeform_blocked(
-    conversation: Conversation, channel_allows: bool, message: OutboundMessage
+    conversation: ConversationRef, channel_allows: bool, message: OutboundMessage
 ) -> str | None:
     """Why a free-form message may not go out now (None when it may)."""
     if channel_allows or message.template is not None:
@@ -188,13 +128,3 @@ def freeform_blocked(
         f"outside {conversation.channel}'s customer-service window and no template named "
         "(add `template: {content_sid: ...}` to the step)"
     )
-
-
-async def mark_unreachable(tx: Tx, conversation_id: int) -> None:
-    contact_id = await tx.session.scalar(
-        select(Conversation.contact_id).where(Conversation.id == conversation_id)
-    )
-    if contact_id is not None:
-        await tx.session.execute(
-            update(Contact).where(Contact.id == contact_id).values(unreachable=True)
-        )
