@@ -41,10 +41,11 @@ def setup_channels(app: web.Application, services: Services) -> None:
             settings,
             lambda: services.http,
             services.clock,
-            services.inbox.receive,
+            services.journal.append,
             StatusTracker(services).on_status,
             services.refusals,
         )
+        services.journal_processor.register(whatsapp.name, whatsapp.normalize)
         services.add_channel(whatsapp)
         app.router.add_routes(whatsapp.routes())
         logger.info("whatsapp channel on")

@@ -22,6 +22,7 @@ from bot.core.errors import BadRequestError, ConfigError, StorageTimeout, Unavai
 from bot.core.messages import InboundMessage, OutboundMessage, SendResult
 from bot.core.metrics import Metrics
 from bot.core.refusals import Refusals
+from bot.pipeline.journal import Intake
 from channels.telegram.render import split_text
 from channels.twilio_whatsapp.errors import map_twilio_error
 from channels.twilio_whatsapp.http import SessionTwilioHttpClient, last_response_headers
@@ -42,12 +43,16 @@ WINDOW = timedelta(hours=24)
 MAX_BODY = 1600
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
-Receive = Callable[[InboundMessage], Awaitable[object]]
 OnStatus = Callable[[str, str, str | None], Awaitable[None]]
 
 
 class TwilioWhatsAppChannel:
-    """Customers on WhatsApp. ``receive`` is the inbox, ``on_status`` the delivery tracker."""
+    """Customers on WhatsApp.
+
+    The webhook hands each message's form to ``intake`` (the inbound journal) and
+    answers Twilio once it is durable; :meth:`normalize` turns a journaled form into a
+    message. ``on_status`` records Twilio's delivery receipts.
+    """
 
     name = CHANNEL
 
@@ -56,7 +61,7 @@ class TwilioWhatsAppChannel:
         settings: Settings,
         session: SessionSource,
         clock: Clock,
-        receive: Receive,
+        intake: Intake,
         on_status: OnStatus,
         refusals: Refusals | None = None,
     ) -> None:
@@ -67,7 +72,7 @@ class TwilioWhatsAppChannel:
             raise ConfigError("WhatsApp needs TWILIO_WHATSAPP_FROM or TWILIO_MESSAGING_SERVICE_SID")
         self._settings = settings
         self._clock = clock
-        self._receive = receive
+        self.intake = intake
         self._on_status = on_status
         self._refusals = refusals or Refusals(Metrics(), clock)
         self._validator = RequestValidator(token.get_secret_value())
@@ -87,22 +92,21 @@ class TwilioWhatsAppChannel:
         form = await self._verified_form(request)
         if form is None:
             return web.Response(status=401, text="bad signature")
-        inbound = form_to_inbound(form, self._clock.now())
-        if inbound is not None:
+        sid = form.get("MessageSid") or form.get("SmsMessageSid")
+        if sid and form.get("From"):
             try:
-                await self._receive(inbound)
+                await self.intake(CHANNEL, f"message:{sid}", form, None)
             except StorageTimeout as exc:
-                logger.warning(
-                    "twilio message %s not stored in time; Twilio will retry",
-                    inbound.external_message_id,
-                )
+                logger.warning("twilio message %s not stored in time; Twilio will retry", sid)
                 return _not_stored_in_time(exc)
             except Exception:
-                logger.exception(
-                    "twilio message %s not stored; Twilio will retry", inbound.external_message_id
-                )
+                logger.exception("twilio message %s not stored; Twilio will retry", sid)
                 return web.Response(status=500, text="not stored")
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+    def normalize(self, payload: dict[str, Any], received_at: datetime) -> InboundMessage | None:
+        """A journaled webhook form as a message (``None`` when it carries none)."""
+        return form_to_inbound(payload, received_at)
 
     async def handle_status(self, request: web.Request) -> web.StreamResponse:
         form = await self._verified_form(request)

@@ -13,25 +13,49 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.core.clock import FakeClock
 from bot.core.config import Settings
 from bot.core.messages import InboundMessage
-from bot.pipeline.journal import direct_intake
+from bot.pipeline.journal import AfterStored, Intake, Normalize
 from channels.telegram import TelegramChannel
 from tests.fakes.telegram import TelegramFake
 from tests.fakes.twilio import TwilioFake
 
 
 class RecordingInbox:
-    """Stands in for ``Inbox.receive`` and the status updater; can be told to fail."""
+    """Stands in for the inbound journal with its processor, and for the status tracker.
 
-    def __init__(self) -> None:
+    A payload a channel hands to :meth:`intake` is read at once with the channel's own
+    ``normalize`` and the message recorded, as the journal processor would store it (a
+    payload that cannot be read is set aside in :attr:`unreadable`); it can be told to fail.
+    """
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
         self.messages: list[InboundMessage] = []
+        self.payloads: list[tuple[str, str, dict[str, Any]]] = []
+        self.unreadable: list[str] = []
         self.statuses: list[tuple[str, str, str | None]] = []
         self.fail_with: Exception | None = None
 
-    async def receive(self, message: InboundMessage) -> object:
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.messages.append(message)
-        return None
+    def intake(self, normalize: Normalize, after_stored: AfterStored | None = None) -> Intake:
+        """An intake that records what ``normalize`` reads of each payload."""
+
+        async def intake(
+            channel: str, delivery_id: str, payload: dict[str, Any], _body: str | None = None
+        ) -> bool:
+            if self.fail_with is not None:
+                raise self.fail_with
+            self.payloads.append((channel, delivery_id, payload))
+            try:
+                message = normalize(payload, self.clock.now())
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                self.unreadable.append(f"{delivery_id}: {type(exc).__name__}: {exc}")
+                return True
+            if message is not None:
+                self.messages.append(message)
+                if after_stored is not None:
+                    await after_stored(payload)
+            return True
+
+        return intake
 
     async def on_status(self, sid: str, status: str, error_code: str | None) -> None:
         if self.fail_with is not None:
@@ -42,16 +66,16 @@ class RecordingInbox:
 def telegram_channel(
     settings: Settings, http: Any, clock: FakeClock, inbox: RecordingInbox
 ) -> TelegramChannel:
-    """A Telegram channel storing each update in its request, into ``inbox``."""
-    channel = TelegramChannel(settings, http, clock, _no_intake)
-    channel.intake = direct_intake(inbox.receive, clock, channel.normalize, channel.after_stored)
+    """A Telegram channel whose updates are read and recorded by ``inbox``."""
+    channel = TelegramChannel(settings, http, clock, no_intake)
+    channel.intake = inbox.intake(channel.normalize, channel.after_stored)
     return channel
 
 
-async def _no_intake(
+async def no_intake(
     _channel: str, _delivery_id: str, _payload: dict[str, Any], _body: str | None = None
 ) -> bool:
-    raise AssertionError("replaced by the direct intake")
+    raise AssertionError("replaced by the recording intake")
 
 
 def make_settings(**values: Any) -> Settings:
@@ -59,8 +83,8 @@ def make_settings(**values: Any) -> Settings:
 
 
 @pytest.fixture
-def inbox() -> RecordingInbox:
-    return RecordingInbox()
+def inbox(clock: FakeClock) -> RecordingInbox:
+    return RecordingInbox(clock)
 
 
 @pytest.fixture

@@ -218,13 +218,15 @@ async def test_inbox_failure_answers_500_so_telegram_redelivers(
     assert [m.external_message_id for m in inbox.messages] == ["update:31"]
 
 
-async def test_an_update_python_telegram_bot_cannot_read_is_400(
+async def test_an_update_python_telegram_bot_cannot_read_is_kept_aside(
     client: Any, inbox: RecordingInbox
 ) -> None:
+    """Acknowledged (Telegram would only send it again) and set aside as unreadable."""
     update = message_update(9, text="hi")
     del update["message"]["text"]
     update["message"]["photo"] = "not a list of sizes"
     response = await post(client, update)
-    assert response.status == 400
-    assert await response.text() == "unreadable update"
+    assert response.status == 200
     assert inbox.messages == []
+    [reason] = inbox.unreadable
+    assert reason.startswith("update:9: TypeError")

@@ -18,7 +18,7 @@ from tests.fakes.twilio import (
     sign,
     status_params,
 )
-from tests.integration.channels.conftest import RecordingInbox, make_settings
+from tests.integration.channels.conftest import RecordingInbox, make_settings, no_intake
 
 PUBLIC = "https://bot.example.com"
 PATH = "/webhooks/twilio"
@@ -38,7 +38,9 @@ def make_channel(
             **values,
         }
     )
-    return TwilioWhatsAppChannel(settings, http, clock, inbox.receive, inbox.on_status)
+    channel = TwilioWhatsAppChannel(settings, http, clock, no_intake, inbox.on_status)
+    channel.intake = inbox.intake(channel.normalize)
+    return channel
 
 
 @pytest.fixture
