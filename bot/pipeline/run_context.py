@@ -6,20 +6,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
-
 from bot.pipeline.events import DomainEvent
-from bot.storage.models import (
-    Agent,
-    Contact,
-    Conversation,
-    ConversationTag,
-    Lead,
-    Message,
-    Tag,
-    Team,
+from bot.storage.run_context_queries import (
+    AgentRow,
+    ContactRow,
+    ConversationRow,
+    LeadRow,
+    MessageRow,
+    TeamRow,
+    agents_by_id,
+    contacts_by_id,
+    conversations_by_id,
+    latest_leads_of,
+    leads_by_id,
+    messages_by_id,
+    tags_of,
+    teams_by_id,
 )
-from bot.storage.sql import records_by_id, table_of
 from bot.storage.uow import Tx
 
 
@@ -37,20 +40,6 @@ class ContextTarget:
     @classmethod
     def of_event(cls, event: DomainEvent) -> ContextTarget:
         return cls(event.conversation_id, event.lead_id, event.contact_id, event.message_id, event)
-
-
-_CONVERSATION_TAGS, _TAGS, _LEADS = table_of(ConversationTag), table_of(Tag), table_of(Lead)
-_TAGS_OF = (
-    select(_CONVERSATION_TAGS.c.conversation_id, _TAGS.c.name)
-    .join(_TAGS, _CONVERSATION_TAGS.c.tag_id == _TAGS.c.id)
-    .where(_CONVERSATION_TAGS.c.conversation_id.in_(bindparam("conversation_ids", expanding=True)))
-    .order_by(_TAGS.c.name)
-)
-_LATEST_LEADS_OF = (
-    select(_LEADS.c.conversation_id, func.max(_LEADS.c.id))
-    .where(_LEADS.c.conversation_id.in_(bindparam("conversation_ids", expanding=True)))
-    .group_by(_LEADS.c.conversation_id)
-)
 
 
 async def build_context(
@@ -73,14 +62,12 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
 
     Rows are read as plain records: the contexts are copies, nothing here is changed.
     The conversation rows are left in ``tx.conversations`` for replies to reuse."""
-    conversations = await records_by_id(
-        tx.session, Conversation, {t.conversation_id for t in targets}
-    )
+    conversations = await conversations_by_id(tx, {t.conversation_id for t in targets})
     tx.conversations.update(conversations)
-    agents = await records_by_id(tx.session, Agent, {c.assignee_id for c in conversations.values()})
-    teams = await records_by_id(tx.session, Team, {c.team_id for c in conversations.values()})
-    tags = await _tags(tx, set(conversations))
-    latest = await _latest_leads(
+    agents = await agents_by_id(tx, {c.assignee_id for c in conversations.values()})
+    teams = await teams_by_id(tx, {c.team_id for c in conversations.values()})
+    tags = await tags_of(tx, set(conversations))
+    latest = await latest_leads_of(
         tx,
         {
             t.conversation_id
@@ -91,7 +78,7 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
     lead_of = [
         t.lead_id if t.lead_id is not None else latest.get(t.conversation_id) for t in targets
     ]
-    leads = await records_by_id(tx.session, Lead, set(lead_of))
+    leads = await leads_by_id(tx, set(lead_of))
     contact_of: list[int | None] = []
     for target, lead_id in zip(targets, lead_of, strict=True):
         conversation = conversations.get(target.conversation_id)
@@ -101,8 +88,8 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
             or (lead.contact_id if lead is not None else None)
             or target.contact_id
         )
-    contacts = await records_by_id(tx.session, Contact, set(contact_of))
-    messages = await records_by_id(tx.session, Message, {t.message_id for t in targets})
+    contacts = await contacts_by_id(tx, set(contact_of))
+    messages = await messages_by_id(tx, {t.message_id for t in targets})
     contexts: list[dict[str, Any]] = []
     for target, lead_id, contact_id in zip(targets, lead_of, contact_of, strict=True):
         conversation = conversations.get(target.conversation_id)
@@ -126,7 +113,7 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
     return contexts
 
 
-def _message(row: Any) -> dict[str, Any] | None:
+def _message(row: MessageRow | None) -> dict[str, Any] | None:
     if row is None:
         return None
     return {
@@ -139,27 +126,11 @@ def _message(row: Any) -> dict[str, Any] | None:
     }
 
 
-async def _tags(tx: Tx, conversation_ids: set[int | None]) -> dict[int, list[str]]:
-    wanted = sorted(i for i in conversation_ids if i is not None)
-    tags: dict[int, list[str]] = {}
-    if wanted:
-        rows = await tx.session.execute(_TAGS_OF, {"conversation_ids": wanted})
-        for conversation_id, name in rows:
-            tags.setdefault(conversation_id, []).append(name)
-    return tags
-
-
-async def _latest_leads(tx: Tx, conversation_ids: set[int | None]) -> dict[int | None, int]:
-    """Each conversation's newest lead."""
-    wanted = sorted(i for i in conversation_ids if i is not None)
-    if not wanted:
-        return {}
-    rows = await tx.session.execute(_LATEST_LEADS_OF, {"conversation_ids": wanted})
-    return {conversation_id: lead_id for conversation_id, lead_id in rows}
-
-
 def _conversation(
-    row: Any, agents: dict[int | None, Any], teams: dict[int | None, Any], tags: list[str]
+    row: ConversationRow,
+    agents: dict[int | None, AgentRow],
+    teams: dict[int | None, TeamRow],
+    tags: list[str],
 ) -> dict[str, Any]:
     assignee = agents.get(row.assignee_id)
     team = teams.get(row.team_id)
@@ -180,7 +151,7 @@ def _conversation(
     }
 
 
-def _lead(row: Any) -> dict[str, Any]:
+def _lead(row: LeadRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -194,7 +165,7 @@ def _lead(row: Any) -> dict[str, Any]:
     }
 
 
-def _contact(row: Any) -> dict[str, Any]:
+def _contact(row: ContactRow) -> dict[str, Any]:
     attributes = dict(row.attributes or {})
     return {
         **attributes,
