@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import select
-
 from bot.core.console_views import ConditionCheck, RunLogView, RunStatus, StepLog
 from bot.domain.run_logs import LogLine, load_runs
-from bot.storage.models import Event
+from bot.storage import run_log_records
 from bot.storage.uow import Tx
 
 STATUSES = ("running", "waiting", "completed", "failed", "cancelled")
@@ -63,17 +61,7 @@ async def load_run_logs(
     """The newest runs (of ``workflow``), each with its trigger, conditions, steps and errors."""
     runs = await load_runs(tx, workflow=workflow or None, failed_only=failed_only, limit=limit)
     event_ids = [run.trigger_event_id for run in runs if run.trigger_event_id is not None]
-    event_types = (
-        dict(
-            (
-                await tx.session.execute(
-                    select(Event.id, Event.type).where(Event.id.in_(event_ids))
-                )
-            ).all()
-        )
-        if event_ids
-        else {}
-    )
+    event_types = await run_log_records.event_types(tx, event_ids) if event_ids else {}
     views: list[RunLogView] = []
     for run in runs:
         run_logs = run.lines

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from bot.core.errors import NotFoundError
-from bot.storage.models import RunLog, Workflow, WorkflowRun
+from bot.storage import run_log_records
+from bot.storage.run_log_records import RunLogRecord
 from bot.storage.uow import Tx, UnitOfWork
 
 
@@ -60,25 +59,15 @@ async def load_runs(
     limit: int = 10,
 ) -> list[RunView]:
     """:func:`recent_runs` inside the caller's transaction."""
-    query = (
-        select(WorkflowRun, Workflow.name)
-        .join(Workflow, Workflow.id == WorkflowRun.workflow_id)
-        .order_by(WorkflowRun.id.desc())
-        .limit(limit)
+    if workflow is not None and not await run_log_records.workflow_exists(tx, workflow):
+        raise NotFoundError(f"no workflow named {workflow!r}")
+    runs = await run_log_records.newest_runs(
+        tx, workflow=workflow, failed_only=failed_only, run_id=run_id, limit=limit
     )
-    if workflow is not None:
-        if await tx.session.scalar(select(Workflow.id).where(Workflow.name == workflow)) is None:
-            raise NotFoundError(f"no workflow named {workflow!r}")
-        query = query.where(Workflow.name == workflow)
-    if failed_only:
-        query = query.where(WorkflowRun.status == "failed")
-    if run_id is not None:
-        query = query.where(WorkflowRun.id == run_id)
-    rows = (await tx.session.execute(query)).all()
     views = [
         RunView(
             r.id,
-            name,
+            r.workflow,
             r.status,
             r.started_at,
             r.finished_at,
@@ -86,53 +75,30 @@ async def load_runs(
             r.error,
             r.trigger_event_id,
         )
-        for r, name in rows
+        for r in runs
     ]
     if views:
-        logs = await tx.session.scalars(
-            select(RunLog).where(RunLog.run_id.in_([v.id for v in views])).order_by(RunLog.id)
-        )
         by_run = {v.id: v for v in views}
-        for log in logs:
+        for log in await run_log_records.log_lines_of_runs(tx, [v.id for v in views]):
             assert log.run_id is not None
-            by_run[log.run_id].lines.append(
-                LogLine(
-                    log.kind,
-                    log.step_id,
-                    log.message,
-                    dict(log.data or {}),
-                    float(log.duration_ms) if log.duration_ms is not None else None,
-                    log.created_at,
-                )
-            )
+            by_run[log.run_id].lines.append(_line(log, log.duration_ms))
     return views
+
+
+def _line(log: RunLogRecord, duration_ms: float | None) -> LogLine:
+    return LogLine(log.kind, log.step_id, log.message, log.data, duration_ms, log.created_at)
 
 
 async def skipped(uow: UnitOfWork, workflow: str, limit: int = 10) -> list[LogLine]:
     """Why a workflow did not start, newest first."""
     async with uow() as tx:
-        rows = await tx.session.scalars(
-            select(RunLog)
-            .join(Workflow, Workflow.id == RunLog.workflow_id)
-            .where(Workflow.name == workflow, RunLog.kind == "skip")
-            .order_by(RunLog.id.desc())
-            .limit(limit)
-        )
-        return [
-            LogLine(r.kind, r.step_id, r.message, dict(r.data or {}), None, r.created_at)
-            for r in rows
-        ]
+        return [_line(r, None) for r in await run_log_records.newest_skips(tx, workflow, limit)]
 
 
 async def run_count(uow: UnitOfWork, workflow: str | None = None) -> int:
     """How many runs there are (of one workflow, or of all)."""
     async with uow() as tx:
-        query = select(func.count()).select_from(WorkflowRun)
-        if workflow is not None:
-            query = query.join(Workflow, Workflow.id == WorkflowRun.workflow_id).where(
-                Workflow.name == workflow
-            )
-        return int(await tx.session.scalar(query) or 0)
+        return await run_log_records.count_runs(tx, workflow)
 
 
 def render_text(view: RunView) -> str:
