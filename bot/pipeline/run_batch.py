@@ -26,7 +26,6 @@ from bot.pipeline.run_context import ContextTarget, build_contexts
 from bot.pipeline.run_store import (
     StaleRunError,
     StoredRun,
-    conversations_of_runs,
     load_conversations,
     load_runs,
     lock_key,
@@ -36,7 +35,7 @@ from bot.pipeline.run_store import (
 )
 from bot.pipeline.services import Services
 from bot.storage.advisory_locks import AdvisoryLocks
-from bot.storage.uow import Tx
+from bot.storage.run_records import conversations_of_runs, run_reader, without_autoflush
 from workflows import engine
 from workflows.inputs import RunInput
 from workflows.schema import Workflow
@@ -139,10 +138,10 @@ class RunResumer:
     async def _lock_keys(self, run_ids: list[int]) -> list[tuple[str, int]]:
         """Each run's lock key and id, in id order (read from the state only for runs
         without a conversation, whose key is their lead's)."""
-        async with self.services.db.read() as session:
-            rows = await conversations_of_runs(session, run_ids)
+        async with run_reader(self.services.db, self.services.clock) as reader:
+            rows = await conversations_of_runs(reader, run_ids)
             keyless = [run_id for run_id, conversation_id in rows if conversation_id is None]
-            keys = {run.id: run.lock_key for run in await load_runs(session, keyless)}
+            keys = {run.id: run.lock_key for run in await load_runs(reader, keyless)}
         return [
             (
                 lock_key(conversation_id, None) if conversation_id is not None else keys[run_id],
@@ -159,9 +158,8 @@ class RunResumer:
         built from."""
         if not run_ids:
             return [], {}
-        async with self.services.db.read() as session:
-            runs = [run for run in await load_runs(session, run_ids) if not run.state.finished]
-            reader = Tx(session, self.services.clock.now())
+        async with run_reader(self.services.db, self.services.clock) as reader:
+            runs = [run for run in await load_runs(reader, run_ids) if not run.state.finished]
             contexts = await build_contexts(
                 reader, [ContextTarget(run.conversation_id, run.lead_id) for run in runs]
             )
@@ -185,7 +183,7 @@ class RunResumer:
             if len(steps) > 1:  # one run reads its newest message only if it asks
                 await read_last_message_ids(tx, (run.conversation_id for run, _, _ in steps))
             rows: list[dict[str, Any]] = []
-            with tx.session.no_autoflush:
+            with without_autoflush(tx):
                 for run, _, transition in steps:
                     await save(tx, run, transition, deferred=rows)
             await write_runs(tx, rows)

@@ -9,14 +9,16 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter
-from sqlalchemy import and_, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import ColumnElement
 
 from bot.domain.holds import Grants, Hold, LastApproval, action_key
 from bot.domain.replies import queue_reply
-from bot.storage.models import Conversation, Message, WorkflowRun
-from bot.storage.sql import execute_many, records_by_id, table_of
+from bot.storage.run_context_queries import conversations_by_id
+from bot.storage.run_records import RUN_COLUMNS as RUN_COLUMNS
+from bot.storage.run_records import RUNS as RUNS
+from bot.storage.run_records import StaleRunError as StaleRunError
+from bot.storage.run_records import conversation_to_reply, newest_message_ids, runs_with_state
+from bot.storage.run_records import waiting_in as waiting_in
+from bot.storage.run_records import write_runs as write_runs
 from bot.storage.uow import Tx
 from workflows.effects import (
     Call,
@@ -31,8 +33,6 @@ from workflows.state import LogEntry, RunState, Transition
 
 logger = logging.getLogger(__name__)
 
-RUNS = table_of(WorkflowRun)
-"""Runs are updated through Core: an ORM update would look through the session for copies."""
 RUN_TIMER = "run.timer"
 AI_REPLY = "ai.reply"
 NOTIFY = "notify"
@@ -42,16 +42,6 @@ ASKS_CUSTOMER = ("answer", "confirmation")
 Also = Callable[[Tx], Awaitable[None]]
 """More work for the transaction that stores a run's transition."""
 """What a run may wait for that the customer's next message answers."""
-
-
-def waiting_in(waiting_for: Iterable[str]) -> ColumnElement[bool]:
-    """Runs of the conversations given as the ``conversation_ids`` parameter that wait for
-    one of ``waiting_for`` (for statements built once)."""
-    return and_(
-        RUNS.c.conversation_id.in_(bindparam("conversation_ids", expanding=True)),
-        RUNS.c.status == "waiting",
-        RUNS.c.waiting_for.in_(list(waiting_for)),
-    )
 
 
 @dataclass
@@ -112,7 +102,7 @@ def envelope(
 
 
 class RunRow(Protocol):
-    """What :func:`unpack` reads of a run: an ORM ``WorkflowRun`` or a row of :data:`RUN_COLUMNS`."""
+    """What :func:`unpack` reads of a run: a stored run's record (or its ORM row)."""
 
     @property
     def id(self) -> int: ...
@@ -128,52 +118,9 @@ class RunRow(Protocol):
     def lock_version(self) -> int: ...
 
 
-RUN_COLUMNS = (
-    RUNS.c.id,
-    RUNS.c.workflow_id,
-    RUNS.c.version_id,
-    RUNS.c.conversation_id,
-    RUNS.c.state,
-    RUNS.c.lock_version,
-)
-"""The columns :func:`unpack` needs, for reads of many runs that need no ORM objects."""
-
-
-_RUNS_BY_ID = (
-    select(*RUN_COLUMNS)
-    .where(RUNS.c.id.in_(bindparam("run_ids", expanding=True)))
-    .order_by(RUNS.c.id)
-)
-_CONVERSATIONS_OF_RUNS = (
-    select(RUNS.c.id, RUNS.c.conversation_id)
-    .where(RUNS.c.id.in_(bindparam("run_ids", expanding=True)))
-    .order_by(RUNS.c.id)
-)
-
-
-async def load_runs(session: AsyncSession, run_ids: Iterable[int]) -> list[StoredRun]:
+async def load_runs(tx: Tx, run_ids: Iterable[int]) -> list[StoredRun]:
     """The runs with these ids that have a state, in id order, in one query."""
-    wanted = sorted(set(run_ids))
-    if not wanted:
-        return []
-    rows = await session.execute(_RUNS_BY_ID, {"run_ids": wanted})
-    return [unpack(row) for row in rows if row.state]
-
-
-async def conversations_of_runs(
-    session: AsyncSession, run_ids: Iterable[int]
-) -> list[tuple[int, int | None]]:
-    """Each existing run's id and conversation id, in id order, in one query."""
-    wanted = sorted(set(run_ids))
-    if not wanted:
-        return []
-    rows = await session.execute(_CONVERSATIONS_OF_RUNS, {"run_ids": wanted})
-    return [(int(run_id), conversation_id) for run_id, conversation_id in rows]
-
-
-async def calling_runs(session: AsyncSession) -> list[WorkflowRun]:
-    """Runs a stopped process left in the middle of a call."""
-    return list(await session.scalars(select(WorkflowRun).where(WorkflowRun.status == "calling")))
+    return [unpack(record) for record in await runs_with_state(tx, run_ids)]
 
 
 def pending_call(row: RunRow) -> Call | None:
@@ -201,7 +148,7 @@ def unpack(row: RunRow) -> StoredRun:
     )
 
 
-def held(row: WorkflowRun) -> Hold | None:
+def held(row: RunRow) -> Hold | None:
     """The hold a stored run waits on, if any."""
     raw = (row.state or {}).get("hold")
     return Hold.model_validate(raw) if raw else None
@@ -272,23 +219,15 @@ async def last_message_id(tx: Tx, conversation_id: int) -> int:
     return tx.last_message_ids.pop(conversation_id)
 
 
-_MESSAGES = table_of(Message)
-_LAST_MESSAGE_IDS = (
-    select(_MESSAGES.c.conversation_id, func.max(_MESSAGES.c.id))
-    .where(_MESSAGES.c.conversation_id.in_(bindparam("conversation_ids", expanding=True)))
-    .group_by(_MESSAGES.c.conversation_id)
-)
-
-
 async def read_last_message_ids(tx: Tx, conversation_ids: Iterable[int | None]) -> None:
     """Read the newest stored message id of many conversations in one query, for
     :func:`last_message_id` to use once each."""
     wanted = sorted({i for i in conversation_ids if i is not None})
     if not wanted:
         return
-    rows = await tx.session.execute(_LAST_MESSAGE_IDS, {"conversation_ids": wanted})
+    newest = await newest_message_ids(tx, wanted)
     tx.last_message_ids.update({i: 0 for i in wanted})
-    tx.last_message_ids.update({conversation_id: int(newest) for conversation_id, newest in rows})
+    tx.last_message_ids.update(newest)
 
 
 async def save(
@@ -348,52 +287,12 @@ async def save(
     run.call = call
 
 
-RUN_UPDATE = (
-    update(RUNS)
-    .where(RUNS.c.id == bindparam("b_id"), RUNS.c.lock_version == bindparam("b_seen"))
-    .values(
-        {
-            name: bindparam(f"v_{name}")
-            for name in (
-                "state",
-                "status",
-                "waiting_for",
-                "lock_version",
-                "updated_at",
-                "error",
-                "finished_at",
-            )
-        }
-    )
-)
-"""One run's new state, if its lock version is still the one it was loaded with."""
-
-
-async def write_runs(tx: Tx, rows: list[dict[str, Any]]) -> None:
-    """Store runs' new states (rows from :func:`save`); StaleRunError if one changed meanwhile."""
-    if not rows:
-        return
-    connection = await tx.session.connection()
-    if len(rows) == 1 or not connection.dialect.supports_sane_multi_rowcount:
-        for row in rows:
-            if await execute_many(tx.session, RUN_UPDATE, [row]) != 1:
-                raise StaleRunError(f"run {row['b_id']} changed under us")
-        return
-    changed = await execute_many(tx.session, RUN_UPDATE, rows) or 0
-    if changed != len(rows):
-        raise StaleRunError(f"{len(rows) - changed} of {len(rows)} runs changed under us")
-
-
 async def load_conversations(tx: Tx, conversation_ids: Iterable[int | None]) -> None:
     """Read conversations ahead (plain rows) for the replies of the runs saved in ``tx``,
     which then find them without a read each; those already in ``tx.conversations`` (as
     :func:`~bot.pipeline.run_context.build_contexts` leaves them) are not read again."""
     missing = {i for i in conversation_ids if i is not None} - tx.conversations.keys()
-    tx.conversations.update(await records_by_id(tx.session, Conversation, missing))
-
-
-class StaleRunError(RuntimeError):
-    """Another worker advanced this run first; this transition is dropped."""
+    tx.conversations.update(await conversations_by_id(tx, missing))
 
 
 async def _apply_effect(tx: Tx, run: StoredRun, effect: Any) -> None:
@@ -447,9 +346,7 @@ async def _send(tx: Tx, run: StoredRun, effect: SendMessage) -> None:
             message="send_message: this run has no conversation to send to",
         )
         return
-    conversation = tx.conversations.get(run.conversation_id) or await tx.session.get(
-        Conversation, run.conversation_id
-    )
+    conversation = await conversation_to_reply(tx, run.conversation_id)
     assert conversation is not None
     if effect.ai is not None:
         tx.enqueue(

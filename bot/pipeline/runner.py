@@ -38,7 +38,6 @@ from bot.pipeline.run_store import (
     StaleRunError,
     StoredRun,
     add_log,
-    calling_runs,
     load_runs,
     lock_key,
     pending_call,
@@ -47,6 +46,7 @@ from bot.pipeline.run_store import (
 )
 from bot.pipeline.scheduler import DueTimer
 from bot.pipeline.services import Services
+from bot.storage.run_records import calling_runs, run_reader
 from bot.storage.uow import Tx
 from workflows import engine
 from workflows.actions import ActionContext, ActionRegistry
@@ -140,9 +140,9 @@ class WorkflowRunner:
 
     async def event_context(self, event: DomainEvent) -> dict[str, Any]:
         """What a run started by ``event`` sees."""
-        async with self.services.db.read() as session:
+        async with run_reader(self.services.db, self.services.clock) as reader:
             return await build_context(
-                Tx(session, self.services.clock.now()),
+                reader,
                 conversation_id=event.conversation_id,
                 lead_id=event.lead_id,
                 message_id=event.message_id,
@@ -173,8 +173,7 @@ class WorkflowRunner:
         )
         held = False
         if start.conversation_id is not None and asks(definition):
-            async with self.services.db.read() as session:
-                reader = Tx(session, self.services.clock.now())
+            async with run_reader(self.services.db, self.services.clock) as reader:
                 held = bool(await asking_conversations(reader, {start.conversation_id}))
         async with self.services.uow() as tx:
             if held:
@@ -316,16 +315,15 @@ class WorkflowRunner:
 
     async def context(self, run: StoredRun) -> dict[str, Any]:
         """What the run's conditions, templates and actions see now."""
-        async with self.services.db.read() as session:
-            reader = Tx(session, self.services.clock.now())
+        async with run_reader(self.services.db, self.services.clock) as reader:
             return await build_context(
                 reader, conversation_id=run.conversation_id, lead_id=run.lead_id
             )
 
     async def load(self, run_id: int) -> StoredRun | None:
         """The run as stored now (None if it does not exist)."""
-        async with self.services.db.read() as session:
-            found = await load_runs(session, [run_id])
+        async with run_reader(self.services.db, self.services.clock) as reader:
+            found = await load_runs(reader, [run_id])
         return found[0] if found else None
 
     async def recover(self) -> int:
@@ -335,7 +333,7 @@ class WorkflowRunner:
         idempotency key, so nothing happens twice.
         """
         async with self.services.uow() as tx:
-            rows = await calling_runs(tx.session)
+            rows = await calling_runs(tx)
         for row in rows:
             call = pending_call(row)
             run = unpack(row)

@@ -1,0 +1,186 @@
+"""Workflow run rows: reading runs as plain records, storing their new states.
+
+Runs are read and updated through Core statements built once: an ORM update would look
+through the session for copies, and ORM objects cost more to build than the query takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.sql import ColumnElement
+
+from bot.core.clock import Clock
+from bot.storage.db import Database
+from bot.storage.models import Conversation, Message, WorkflowRun
+from bot.storage.sql import execute_many, table_of
+from bot.storage.uow import Tx
+
+RUNS = table_of(WorkflowRun)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """A stored run's columns the runner works with (``state`` is the stored envelope)."""
+
+    id: int
+    workflow_id: int
+    version_id: int
+    conversation_id: int | None
+    state: dict[str, Any] | None
+    lock_version: int
+
+    @classmethod
+    def of(cls, row: Any) -> RunRecord:
+        """From a row of :data:`RUN_COLUMNS` or a ``WorkflowRun``."""
+        return cls(
+            row.id,
+            row.workflow_id,
+            row.version_id,
+            row.conversation_id,
+            row.state,
+            row.lock_version,
+        )
+
+
+class StaleRunError(RuntimeError):
+    """Another worker advanced this run first; this transition is dropped."""
+
+
+def waiting_in(waiting_for: Iterable[str]) -> ColumnElement[bool]:
+    """Runs of the conversations given as the ``conversation_ids`` parameter that wait for
+    one of ``waiting_for`` (for statements built once)."""
+    return and_(
+        RUNS.c.conversation_id.in_(bindparam("conversation_ids", expanding=True)),
+        RUNS.c.status == "waiting",
+        RUNS.c.waiting_for.in_(list(waiting_for)),
+    )
+
+
+RUN_COLUMNS = (
+    RUNS.c.id,
+    RUNS.c.workflow_id,
+    RUNS.c.version_id,
+    RUNS.c.conversation_id,
+    RUNS.c.state,
+    RUNS.c.lock_version,
+)
+"""The columns of a :class:`RunRecord`, for reads of many runs that need no ORM objects."""
+
+_RUNS_BY_ID = (
+    select(*RUN_COLUMNS)
+    .where(RUNS.c.id.in_(bindparam("run_ids", expanding=True)))
+    .order_by(RUNS.c.id)
+)
+_CONVERSATIONS_OF_RUNS = (
+    select(RUNS.c.id, RUNS.c.conversation_id)
+    .where(RUNS.c.id.in_(bindparam("run_ids", expanding=True)))
+    .order_by(RUNS.c.id)
+)
+
+
+@asynccontextmanager
+async def run_reader(db: Database, clock: Clock) -> AsyncIterator[Tx]:
+    """A transaction for reading only (commits nothing), for the reads of runs and their
+    contexts outside the unit of work."""
+    async with db.read() as session:
+        yield Tx(session, clock.now())
+
+
+async def runs_with_state(tx: Tx, run_ids: Iterable[int]) -> list[RunRecord]:
+    """The runs with these ids that have a state, in id order, in one query."""
+    wanted = sorted(set(run_ids))
+    if not wanted:
+        return []
+    rows = await tx.session.execute(_RUNS_BY_ID, {"run_ids": wanted})
+    return [RunRecord.of(row) for row in rows if row.state]
+
+
+async def conversations_of_runs(tx: Tx, run_ids: Iterable[int]) -> list[tuple[int, int | None]]:
+    """Each existing run's id and conversation id, in id order, in one query."""
+    wanted = sorted(set(run_ids))
+    if not wanted:
+        return []
+    rows = await tx.session.execute(_CONVERSATIONS_OF_RUNS, {"run_ids": wanted})
+    return [(int(run_id), conversation_id) for run_id, conversation_id in rows]
+
+
+async def calling_runs(tx: Tx) -> list[RunRecord]:
+    """Runs a stopped process left in the middle of a call."""
+    rows = await tx.session.scalars(select(WorkflowRun).where(WorkflowRun.status == "calling"))
+    return [RunRecord.of(row) for row in rows]
+
+
+RUN_UPDATE = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("b_id"), RUNS.c.lock_version == bindparam("b_seen"))
+    .values(
+        {
+            name: bindparam(f"v_{name}")
+            for name in (
+                "state",
+                "status",
+                "waiting_for",
+                "lock_version",
+                "updated_at",
+                "error",
+                "finished_at",
+            )
+        }
+    )
+)
+"""One run's new state, if its lock version is still the one it was loaded with: rows of
+``b_id``, ``b_seen`` and ``v_<column>`` for each column set."""
+
+
+async def write_runs(tx: Tx, rows: list[dict[str, Any]]) -> None:
+    """Store runs' new states (rows of :data:`RUN_UPDATE`'s parameters); StaleRunError if
+    one changed meanwhile."""
+    if not rows:
+        return
+    connection = await tx.session.connection()
+    if len(rows) == 1 or not connection.dialect.supports_sane_multi_rowcount:
+        for row in rows:
+            if await execute_many(tx.session, RUN_UPDATE, [row]) != 1:
+                raise StaleRunError(f"run {row['b_id']} changed under us")
+        return
+    changed = await execute_many(tx.session, RUN_UPDATE, rows) or 0
+    if changed != len(rows):
+        raise StaleRunError(f"{len(rows) - changed} of {len(rows)} runs changed under us")
+
+
+_MESSAGES = table_of(Message)
+_LAST_MESSAGE_IDS = (
+    select(_MESSAGES.c.conversation_id, func.max(_MESSAGES.c.id))
+    .where(_MESSAGES.c.conversation_id.in_(bindparam("conversation_ids", expanding=True)))
+    .group_by(_MESSAGES.c.conversation_id)
+)
+
+
+async def newest_message_ids(tx: Tx, conversation_ids: list[int]) -> dict[int, int]:
+    """The newest stored message id of each of these conversations that has one, in one
+    query (none for an empty list)."""
+    if not conversation_ids:
+        return {}
+    rows = await tx.session.execute(_LAST_MESSAGE_IDS, {"conversation_ids": conversation_ids})
+    return {conversation_id: int(newest) for conversation_id, newest in rows}
+
+
+async def conversation_to_reply(tx: Tx, conversation_id: int) -> Any:
+    """The conversation a run's message goes to: the one read ahead into
+    ``tx.conversations``, else the stored ``Conversation`` (None if there is none)."""
+    return tx.conversations.get(conversation_id) or await tx.session.get(
+        Conversation, conversation_id
+    )
+
+
+@contextmanager
+def without_autoflush(tx: Tx) -> Iterator[None]:
+    """Within the block, reads in ``tx`` do not flush pending ORM changes first (runs
+    saved together write nothing through the ORM until the end)."""
+    with tx.session.no_autoflush:
+        yield
