@@ -7,18 +7,16 @@ restart too). The first decision for a hold wins; later clicks are told who deci
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core.console_views import Verdict
 from bot.domain.holds import APPROVAL_DECIDED, APPROVAL_POSTED, Hold
-from bot.pipeline.run_store import held, unpack
-from bot.storage.models import Event, WorkflowRun
+from bot.pipeline.run_store import unpack
+from bot.storage.approval_records import ApprovalRun, approval_run, undelivered_decision
 from bot.storage.uow import UnitOfWork
 
 
-def _open_hold(row: WorkflowRun | None, key: str) -> Hold | None:
-    hold = held(row) if row is not None else None
+def _open_hold(run: ApprovalRun | None, key: str) -> Hold | None:
+    raw = (run.state or {}).get("hold") if run is not None else None
+    hold = Hold.model_validate(raw) if raw else None
     return hold if hold is not None and hold.kind == "approval" and hold.key == key else None
 
 
@@ -31,12 +29,12 @@ class RunApprovals:
 
     async def is_open(self, run_id: int, key: str) -> bool:
         async with self.uow() as tx:
-            return _open_hold(await tx.session.get(WorkflowRun, run_id), key) is not None
+            return _open_hold(await approval_run(tx, run_id), key) is not None
 
     async def posted(self, run_id: int, key: str, channel: str, ts: str) -> None:
         """The request is in Slack at ``(channel, ts)``: the runner keeps it to update later."""
         async with self.uow() as tx:
-            row = await tx.session.get(WorkflowRun, run_id)
+            row = await approval_run(tx, run_id)
             tx.record_event(
                 APPROVAL_POSTED,
                 conversation_id=row.conversation_id if row is not None else None,
@@ -55,14 +53,16 @@ class RunApprovals:
     ) -> Verdict:
         """Record the first decision on an open hold; anything later changes nothing."""
         async with self.uow() as tx:
-            row = await tx.session.get(WorkflowRun, run_id, with_for_update=True)
+            row = await approval_run(tx, run_id, lock=True)
             hold = _open_hold(row, key)
             if row is None or hold is None:
                 return Verdict(False, _closed(row, key))
-            earlier = await self._recorded(tx.session, row, key)
+            earlier = await undelivered_decision(
+                tx, APPROVAL_DECIDED, row.id, row.conversation_id, key
+            )
             if earlier is not None:
-                verb = "approved" if earlier.data.get("approve") is True else "rejected"
-                return Verdict(False, f"Already {verb} by <@{earlier.data.get('by')}>.")
+                verb = "approved" if earlier.get("approve") is True else "rejected"
+                return Verdict(False, f"Already {verb} by <@{earlier.get('by')}>.")
             data: dict[str, object] = {
                 "run_id": run_id,
                 "key": key,
@@ -76,26 +76,8 @@ class RunApprovals:
         verb = "approved" if approve else "rejected"
         return Verdict(True, f"You {verb}: {hold.summary}.")
 
-    @staticmethod
-    async def _recorded(session: AsyncSession, row: WorkflowRun, key: str) -> Event | None:
-        """A decision on this hold the runner has not taken in yet."""
-        same_conversation = (
-            Event.conversation_id.is_(None)
-            if row.conversation_id is None
-            else Event.conversation_id == row.conversation_id
-        )
-        events = await session.scalars(
-            select(Event)
-            .where(Event.type == APPROVAL_DECIDED, Event.delivered_at.is_(None), same_conversation)
-            .order_by(Event.id)
-        )
-        for event in events:
-            if event.data.get("run_id") == row.id and event.data.get("key") == key:
-                return event
-        return None
 
-
-def _closed(row: WorkflowRun | None, key: str) -> str:
+def _closed(row: ApprovalRun | None, key: str) -> str:
     last = unpack(row).last_approval if row is not None and row.state else None
     if last is not None and last.key == key:
         return f"This request is closed: {last.reason}."

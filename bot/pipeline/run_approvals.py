@@ -14,8 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from sqlalchemy import select
-
 from bot.domain.holds import (
     APPROVAL,
     APPROVAL_POSTED,
@@ -28,7 +26,7 @@ from bot.domain.holds import (
 from bot.pipeline.events import DomainEvent
 from bot.pipeline.run_store import Also, StoredRun, save
 from bot.pipeline.services import Services
-from bot.storage.models import OutboxItem
+from bot.storage.approval_records import outbox_key_taken
 from bot.storage.outbox_items import Delivery
 from bot.storage.uow import Tx
 from workflows.state import Transition
@@ -68,7 +66,7 @@ def request_approval(tx: Tx, run: StoredRun, hold: Hold) -> None:
 async def show_decision(tx: Tx, run: StoredRun, last: LastApproval, where: SlackMessage) -> None:
     """Queue the update of the posted request (once per hold)."""
     key = f"{last.key}:decided"
-    if await tx.session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)):
+    if await outbox_key_taken(tx, key):
         return
     payload = {
         "op": "decided",
