@@ -22,87 +22,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import ColumnElement, bindparam, case, func, select, update
 
 from bot.core.clock import Clock
 from bot.core.event_interest import EventInterest, Wants
 from bot.core.group_commit import GroupCommit
 from bot.core.signals import Signals
 from bot.pipeline.event_claims import EventClaims, InProcessClaims
-from bot.storage.claim_scope import ClaimScope, of_conversation
+from bot.storage.claim_scope import ClaimScope
 from bot.storage.db import Database
-from bot.storage.models import Event
-from bot.storage.sql import table_of
+from bot.storage.event_store import DomainEvent as DomainEvent
+from bot.storage.event_store import (
+    count_undelivered,
+    keys_with_undelivered,
+    mark_delivered,
+    undelivered_events,
+    undelivered_events_of,
+)
 
 logger = logging.getLogger(__name__)
 
 
-def order_key(conversation_id: int | None, lead_id: int | None, event_id: int) -> str:
-    """The key of an event's order: its conversation's, else its lead's, else its own."""
-    if conversation_id is not None:
-        return f"conversation:{conversation_id}"
-    if lead_id is not None:
-        return f"lead:{lead_id}"
-    return f"event:{event_id}"
-
-
-@dataclass(frozen=True)
-class DomainEvent:
-    """What happened, as subscribers see it."""
-
-    id: int
-    type: str
-    occurred_at: datetime
-    conversation_id: int | None = None
-    contact_id: int | None = None
-    lead_id: int | None = None
-    message_id: int | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def order_key(self) -> str:
-        """Events sharing this key are handled one at a time, in order."""
-        return order_key(self.conversation_id, self.lead_id, self.id)
-
-    @classmethod
-    def from_row(cls, row: Any) -> DomainEvent:
-        """From a stored ``Event`` (or a row of its columns)."""
-        return cls(
-            id=row.id,
-            type=row.type,
-            occurred_at=row.occurred_at,
-            conversation_id=row.conversation_id,
-            contact_id=row.contact_id,
-            lead_id=row.lead_id,
-            message_id=row.message_id,
-            data=dict(row.data or {}),
-        )
-
-
-EVENTS = table_of(Event)
-MARK_DELIVERED = (
-    update(EVENTS)
-    .where(EVENTS.c.id.in_(bindparam("event_ids", expanding=True)), EVENTS.c.delivered_at.is_(None))
-    .values(delivered_at=bindparam("now"))
-)
-"""Mark the events ``event_ids`` delivered at ``now`` (an event delivered twice keeps its
-first time)."""
 Subscriber = Callable[[DomainEvent], Awaitable[None]]
-
-
-def _rows_of(key: str) -> ColumnElement[bool]:
-    """The events whose :attr:`DomainEvent.order_key` is ``key``."""
-    kind, _, raw = key.partition(":")
-    ident = int(raw)
-    if kind == "conversation":
-        return EVENTS.c.conversation_id == ident
-    if kind == "lead":
-        return EVENTS.c.conversation_id.is_(None) & (EVENTS.c.lead_id == ident)
-    return EVENTS.c.id == ident
 
 
 class EventDispatcher:
@@ -158,26 +98,13 @@ class EventDispatcher:
 
     async def _pump_events(self) -> int:
         """Queue the undelivered events after the cursor to their keys' workers."""
-        async with self.db.read() as session:
-            rows = (
-                await session.execute(
-                    select(*EVENTS.c)
-                    .where(
-                        EVENTS.c.delivered_at.is_(None),
-                        EVENTS.c.id > self._cursor,
-                        of_conversation(EVENTS.c.conversation_id, self.scope),
-                    )
-                    .order_by(EVENTS.c.id)
-                    .limit(self.batch)
-                )
-            ).all()
-        self._full = len(rows) >= self.batch
+        events = await undelivered_events(self.db, self._cursor, self.scope, self.batch)
+        self._full = len(events) >= self.batch
         new = 0
-        for row in rows:
-            self._cursor = max(self._cursor, row.id)
-            if row.id in self._inflight or row.id in self._unmarked:
+        for event in events:
+            self._cursor = max(self._cursor, event.id)
+            if event.id in self._inflight or event.id in self._unmarked:
                 continue
-            event = DomainEvent.from_row(row)
             self._inflight.add(event.id)
             self._queue_for(event.order_key).put_nowait(event)
             new += 1
@@ -186,25 +113,10 @@ class EventDispatcher:
     async def _pump_keys(self) -> int:
         """Start a worker for each key with undelivered events (one already at work reads
         again); no cursor, as other processes' events may commit out of id order."""
-        first = func.min(EVENTS.c.id)
-        alone = case((EVENTS.c.conversation_id.is_(None) & EVENTS.c.lead_id.is_(None), EVENTS.c.id))
-        async with self.db.read() as session:
-            rows = (
-                await session.execute(
-                    select(first, EVENTS.c.conversation_id, EVENTS.c.lead_id)
-                    .where(
-                        EVENTS.c.delivered_at.is_(None),
-                        of_conversation(EVENTS.c.conversation_id, self.scope),
-                    )
-                    .group_by(EVENTS.c.conversation_id, EVENTS.c.lead_id, alone)
-                    .order_by(first)
-                    .limit(self.batch)
-                )
-            ).all()
-        self._full = len(rows) >= self.batch
+        keys = await keys_with_undelivered(self.db, self.scope, self.batch)
+        self._full = len(keys) >= self.batch
         new = 0
-        for event_id, conversation_id, lead_id in rows:
-            key = order_key(conversation_id, lead_id, event_id)
+        for key in keys:
             if key in self._workers:
                 self._again.add(key)
             else:
@@ -265,17 +177,9 @@ class EventDispatcher:
 
     async def _read_key(self, key: str) -> tuple[list[DomainEvent], bool]:
         """The key's undelivered events, read under its claim; and whether there may be more."""
-        async with self.db.read() as session:
-            rows = (
-                await session.execute(
-                    select(*EVENTS.c)
-                    .where(EVENTS.c.delivered_at.is_(None), _rows_of(key))
-                    .order_by(EVENTS.c.id)
-                    .limit(self.batch)
-                )
-            ).all()
-        events = [DomainEvent.from_row(row) for row in rows if row.id not in self._unmarked]
-        return events, len(rows) >= self.batch
+        read = await undelivered_events_of(self.db, key, self.batch)
+        events = [event for event in read if event.id not in self._unmarked]
+        return events, len(read) >= self.batch
 
     def _give_back(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
         """Leave the key's queued events to a later pump."""
@@ -329,8 +233,7 @@ class EventDispatcher:
 
     async def _mark_delivered(self, event_ids: list[int]) -> list[None]:
         """One UPDATE for the deliveries that finished together."""
-        async with self.db.session() as session:
-            await session.execute(MARK_DELIVERED, {"event_ids": event_ids, "now": self.clock.now()})
+        await mark_delivered(self.db, event_ids, self.clock.now())
         return [None] * len(event_ids)
 
     def rewind(self) -> None:
@@ -340,18 +243,7 @@ class EventDispatcher:
 
     async def pending(self) -> int:
         """How many stored events are not delivered yet."""
-        async with self.db.read() as session:
-            return int(
-                await session.scalar(
-                    select(func.count())
-                    .select_from(EVENTS)
-                    .where(
-                        EVENTS.c.delivered_at.is_(None),
-                        of_conversation(EVENTS.c.conversation_id, self.scope),
-                    )
-                )
-                or 0
-            )
+        return await count_undelivered(self.db, self.scope)
 
     async def drain(self) -> None:
         """Deliver everything stored so far (and what those deliveries cause), but what

@@ -1,0 +1,161 @@
+"""The events table as the dispatcher reads and marks it.
+
+Events are read as :class:`DomainEvent` values: the undelivered ones after a cursor,
+those of one order key (a conversation, a lead), or only which keys have any; and
+marked delivered in one statement per group of deliveries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, case, func, select, update
+
+from bot.storage.claim_scope import ClaimScope, of_conversation
+from bot.storage.db import Database
+from bot.storage.models import Event
+from bot.storage.sql import table_of
+
+
+def order_key(conversation_id: int | None, lead_id: int | None, event_id: int) -> str:
+    """The key of an event's order: its conversation's, else its lead's, else its own."""
+    if conversation_id is not None:
+        return f"conversation:{conversation_id}"
+    if lead_id is not None:
+        return f"lead:{lead_id}"
+    return f"event:{event_id}"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """What happened, as subscribers see it."""
+
+    id: int
+    type: str
+    occurred_at: datetime
+    conversation_id: int | None = None
+    contact_id: int | None = None
+    lead_id: int | None = None
+    message_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def order_key(self) -> str:
+        """Events sharing this key are handled one at a time, in order."""
+        return order_key(self.conversation_id, self.lead_id, self.id)
+
+    @classmethod
+    def from_row(cls, row: Any) -> DomainEvent:
+        """From a stored ``Event`` (or a row of its columns)."""
+        return cls(
+            id=row.id,
+            type=row.type,
+            occurred_at=row.occurred_at,
+            conversation_id=row.conversation_id,
+            contact_id=row.contact_id,
+            lead_id=row.lead_id,
+            message_id=row.message_id,
+            data=dict(row.data or {}),
+        )
+
+
+EVENTS = table_of(Event)
+MARK_DELIVERED = (
+    update(EVENTS)
+    .where(EVENTS.c.id.in_(bindparam("event_ids", expanding=True)), EVENTS.c.delivered_at.is_(None))
+    .values(delivered_at=bindparam("now"))
+)
+"""Mark the events ``event_ids`` delivered at ``now`` (an event delivered twice keeps its
+first time)."""
+
+
+def _rows_of(key: str) -> ColumnElement[bool]:
+    """The events whose :attr:`DomainEvent.order_key` is ``key``."""
+    kind, _, raw = key.partition(":")
+    ident = int(raw)
+    if kind == "conversation":
+        return EVENTS.c.conversation_id == ident
+    if kind == "lead":
+        return EVENTS.c.conversation_id.is_(None) & (EVENTS.c.lead_id == ident)
+    return EVENTS.c.id == ident
+
+
+async def undelivered_events(
+    db: Database, after: int, scope: ClaimScope, limit: int
+) -> list[DomainEvent]:
+    """The first ``limit`` undelivered events of ``scope`` with ids above ``after``, in id order."""
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(*EVENTS.c)
+                .where(
+                    EVENTS.c.delivered_at.is_(None),
+                    EVENTS.c.id > after,
+                    of_conversation(EVENTS.c.conversation_id, scope),
+                )
+                .order_by(EVENTS.c.id)
+                .limit(limit)
+            )
+        ).all()
+    return [DomainEvent.from_row(row) for row in rows]
+
+
+async def keys_with_undelivered(db: Database, scope: ClaimScope, limit: int) -> list[str]:
+    """The order keys of ``scope`` with undelivered events, by their first event's id
+    (at most ``limit``)."""
+    first = func.min(EVENTS.c.id)
+    alone = case((EVENTS.c.conversation_id.is_(None) & EVENTS.c.lead_id.is_(None), EVENTS.c.id))
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(first, EVENTS.c.conversation_id, EVENTS.c.lead_id)
+                .where(
+                    EVENTS.c.delivered_at.is_(None),
+                    of_conversation(EVENTS.c.conversation_id, scope),
+                )
+                .group_by(EVENTS.c.conversation_id, EVENTS.c.lead_id, alone)
+                .order_by(first)
+                .limit(limit)
+            )
+        ).all()
+    return [
+        order_key(conversation_id, lead_id, event_id) for event_id, conversation_id, lead_id in rows
+    ]
+
+
+async def undelivered_events_of(db: Database, key: str, limit: int) -> list[DomainEvent]:
+    """The first ``limit`` undelivered events of the order key ``key``, in id order."""
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(*EVENTS.c)
+                .where(EVENTS.c.delivered_at.is_(None), _rows_of(key))
+                .order_by(EVENTS.c.id)
+                .limit(limit)
+            )
+        ).all()
+    return [DomainEvent.from_row(row) for row in rows]
+
+
+async def mark_delivered(db: Database, event_ids: list[int], now: datetime) -> None:
+    """Mark these events delivered at ``now``, in one statement and transaction."""
+    async with db.session() as session:
+        await session.execute(MARK_DELIVERED, {"event_ids": event_ids, "now": now})
+
+
+async def count_undelivered(db: Database, scope: ClaimScope) -> int:
+    """How many stored events of ``scope`` are not delivered yet."""
+    async with db.read() as session:
+        return int(
+            await session.scalar(
+                select(func.count())
+                .select_from(EVENTS)
+                .where(
+                    EVENTS.c.delivered_at.is_(None),
+                    of_conversation(EVENTS.c.conversation_id, scope),
+                )
+            )
+            or 0
+        )
