@@ -8,11 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select
-
 from bot.core.errors import NotFoundError
-from bot.storage.models import Workflow as WorkflowRow
-from bot.storage.models import WorkflowRun, WorkflowVersion
+from bot.storage import workflow_records
 from bot.storage.uow import Tx, UnitOfWork
 from workflows.known import Known
 from workflows.loader import load_files, load_yaml, parse_text
@@ -91,84 +88,40 @@ def workflow_files(targets: list[str]) -> list[Path]:
 
 
 async def _store(tx: Tx, workflow: Workflow, definition: dict[str, Any], source: str) -> Imported:
-    digest = checksum(definition)
-    row = await tx.session.scalar(select(WorkflowRow).where(WorkflowRow.name == workflow.name))
-    if row is None:
-        row = WorkflowRow(
-            name=workflow.name,
-            enabled=workflow.enabled,
-            trigger_event=workflow.trigger.event,
-            created_at=tx.now,
-            updated_at=tx.now,
-        )
-        tx.session.add(row)
-        await tx.session.flush()
-        action: ImportAction = "created"
-        number = 1
-    else:
-        current = await tx.session.get(WorkflowVersion, row.current_version_id)
-        if current is not None and current.checksum == digest:
-            return Imported(workflow.name, "unchanged", current.version)
-        number = (current.version if current else 0) + 1
-        action = "updated"
-    version = WorkflowVersion(
-        workflow_id=row.id,
-        version=number,
+    saved = await workflow_records.save_version(
+        tx,
+        name=workflow.name,
+        enabled=workflow.enabled,
+        trigger_event=workflow.trigger.event,
         definition=definition,
         source=source,
-        checksum=digest,
-        created_at=tx.now,
+        checksum=checksum(definition),
     )
-    tx.session.add(version)
-    await tx.session.flush()
-    row.current_version_id = version.id
-    row.trigger_event = workflow.trigger.event
-    row.updated_at = tx.now
-    return Imported(workflow.name, action, number)
+    return Imported(workflow.name, saved.action, saved.version)
 
 
 async def set_enabled(uow: UnitOfWork, name: str, enabled: bool) -> bool:
     """Enable or disable by name; False when it already was. Unknown names raise."""
     async with uow() as tx:
-        row = await tx.session.scalar(select(WorkflowRow).where(WorkflowRow.name == name))
-        if row is None:
-            raise NotFoundError(f"no workflow named {name!r}")
-        if row.enabled == enabled:
+        if not await workflow_records.set_workflow_enabled(tx, name, enabled):
             return False
-        row.enabled = enabled
-        row.updated_at = tx.now
     _changed()
     return True
 
 
 async def list_workflows(uow: UnitOfWork) -> list[WorkflowInfo]:
-    from sqlalchemy import func
-
     async with uow() as tx:
-        rows = (
-            await tx.session.execute(
-                select(WorkflowRow, WorkflowVersion)
-                .join(WorkflowVersion, WorkflowVersion.id == WorkflowRow.current_version_id)
-                .order_by(WorkflowRow.name)
-            )
-        ).all()
-        counts = dict(
-            (
-                await tx.session.execute(
-                    select(WorkflowRun.workflow_id, func.count()).group_by(WorkflowRun.workflow_id)
-                )
-            ).all()
-        )
+        listings = await workflow_records.workflow_listings(tx)
     return [
         WorkflowInfo(
             name=w.name,
             enabled=w.enabled,
             trigger=w.trigger_event,
-            version=v.version,
-            description=str(v.definition.get("description", "")),
-            runs=int(counts.get(w.id, 0)),
+            version=w.version,
+            description=str(w.definition.get("description", "")),
+            runs=w.runs,
         )
-        for w, v in rows
+        for w in listings
     ]
 
 
