@@ -6,19 +6,26 @@ out in order and paced; a DM goes to ``slack:<user>``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import select
-
-from bot.domain.thread_registry import THREAD_KEY
-from bot.storage.models import Conversation, OutboxItem
+from bot.storage import thread_records
+from bot.storage.thread_records import THREAD_KEY
 from bot.storage.uow import Tx
 
 THREAD_KIND = "slack.thread"
 Op = Literal["open", "header", "post", "assigned", "offer"]
 
 
-def thread_channel(row: Conversation) -> str | None:
+class ThreadHolder(Protocol):
+    """What thread work reads of a conversation: its id and attributes."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def attributes(self) -> dict[str, Any]: ...
+
+
+def thread_channel(row: ThreadHolder) -> str | None:
     """The Slack channel of the conversation's thread, when it has one."""
     stored = (row.attributes or {}).get(THREAD_KEY)
     return str(stored["channel"]) if isinstance(stored, dict) and stored.get("channel") else None
@@ -28,12 +35,8 @@ async def enqueue(
     tx: Tx, op: Op, conversation_id: int, destination: str, *, key: str | None = None, **data: Any
 ) -> bool:
     """Queue one thread operation; False when ``key`` was queued before (a redelivered event)."""
-    if key is not None:
-        seen = await tx.session.scalar(
-            select(OutboxItem.id).where(OutboxItem.idempotency_key == key).limit(1)
-        )
-        if seen is not None:
-            return False
+    if key is not None and await thread_records.queued_before(tx, key):
+        return False
     tx.enqueue(
         THREAD_KIND,
         {"op": op, "conversation_id": str(conversation_id), **data},
@@ -44,7 +47,7 @@ async def enqueue(
     return True
 
 
-def refresh_header(tx: Tx, row: Conversation) -> None:
+def refresh_header(tx: Tx, row: ThreadHolder) -> None:
     """Queue a ``chat.update`` of the header, when the conversation has a thread."""
     channel = thread_channel(row)
     if channel is not None:
