@@ -9,14 +9,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.core.errors import PermanentDeliveryError
 from bot.pipeline.run_calls import find_agent
 from bot.pipeline.run_store import add_log
 from bot.pipeline.services import Services
-from bot.storage.models import Agent, Team, TeamMember, WorkflowRun
+from bot.storage.notify_queries import (
+    Recipient,
+    RecipientTeam,
+    recipients_with_role,
+    team_recipients,
+)
 from bot.storage.outbox_items import Delivery
+from bot.storage.run_workflow_ids import workflow_of_run
 from bot.storage.uow import Tx
 
 logger = logging.getLogger(__name__)
@@ -68,8 +72,8 @@ class Notifier:
         delivery: Delivery,
         key: str,
         text: str,
-        agents: list[Agent],
-        team: Team | None,
+        agents: list[Recipient],
+        team: RecipientTeam | None,
     ) -> str | None:
         """Queue the Slack posts; the reason when Slack cannot be used."""
         if not self.services.outbox.handles(SLACK_DM):
@@ -120,9 +124,7 @@ class Notifier:
         )
         if delivery.run_id is None:
             return
-        workflow_id = await tx.session.scalar(
-            select(WorkflowRun.workflow_id).where(WorkflowRun.id == delivery.run_id)
-        )
+        workflow_id = await workflow_of_run(tx, delivery.run_id)
         if workflow_id is not None:
             add_log(
                 tx,
@@ -134,23 +136,16 @@ class Notifier:
                 data={"via": channel},
             )
 
-    async def _recipients(self, tx: Tx, to: dict[str, str]) -> tuple[list[Agent], Team | None]:
+    async def _recipients(
+        self, tx: Tx, to: dict[str, str]
+    ) -> tuple[list[Recipient], RecipientTeam | None]:
         if "agent" in to:
             agent = await find_agent(tx, to["agent"])
-            return ([agent] if agent else []), None
+            return ([Recipient.of(agent)] if agent else []), None
         if "team" in to:
-            team = await tx.session.scalar(select(Team).where(Team.name == to["team"]))
-            if team is None:
-                return [], None
-            members = await tx.session.scalars(
-                select(Agent)
-                .join(TeamMember, TeamMember.agent_id == Agent.id)
-                .where(TeamMember.team_id == team.id)
-            )
-            return list(members), team
+            return await team_recipients(tx, to["team"])
         if "role" in to:
-            everyone = await tx.session.scalars(select(Agent))
-            return [a for a in everyone if to["role"] in (a.roles or [])], None
+            return await recipients_with_role(tx, to["role"]), None
         return [], None
 
 
