@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-from typing import get_args
-
-from sqlalchemy import select
+from dataclasses import replace
 
 from bot.core.console_views import (
     AgentRef,
-    ConversationStatus,
     ConversationSummary,
     RunLogView,
     WorkflowSummary,
@@ -19,17 +16,15 @@ from bot.domain import agents, conversations, thread_outbox, workflow_store
 from bot.domain.conversation_summaries import summarize
 from bot.domain.replies import queue_reply
 from bot.domain.run_log_views import load_run_logs
-from bot.storage.models import Agent, Conversation, Message
+from bot.storage import console_records
+from bot.storage.console_records import ConsoleAgent
 from bot.storage.uow import Tx, UnitOfWork
-
-NOT_CLOSED = tuple(status for status in get_args(ConversationStatus) if status != "closed")
-"""Listed by name, not as ``!= 'closed'``: an equality leads into the (status, assignee) index."""
 
 SOURCE = "slack"
 """``Message.extra["source"]`` of what agents wrote in Slack (never mirrored back)."""
 
 
-def agent_ref(agent: Agent) -> AgentRef:
+def agent_ref(agent: ConsoleAgent) -> AgentRef:
     return AgentRef(
         id=str(agent.id),
         name=agent.name,
@@ -46,8 +41,8 @@ def conversation_id(value: str) -> int:
     return int(cleaned)
 
 
-async def agent_by_slack_id(tx: Tx, slack_user_id: str) -> Agent:
-    agent = await tx.session.scalar(select(Agent).where(Agent.slack_user_id == slack_user_id))
+async def agent_by_slack_id(tx: Tx, slack_user_id: str) -> ConsoleAgent:
+    agent = await console_records.agent_with_slack_id(tx, slack_user_id)
     if agent is None:
         raise NotFoundError(f"<@{slack_user_id}> is not a relaybot agent")
     return agent
@@ -61,15 +56,7 @@ class StorageConsoleBackend:
 
     async def resolve_agent(self, slack_user_id: str, email: str | None = None) -> AgentRef | None:
         async with self.uow() as tx:
-            agent = await tx.session.scalar(
-                select(Agent).where(Agent.slack_user_id == slack_user_id)
-            )
-            if agent is None and email:
-                agent = await tx.session.scalar(
-                    select(Agent).where(Agent.email == email, Agent.slack_user_id.is_(None))
-                )
-                if agent is not None:
-                    agent.slack_user_id = slack_user_id
+            agent = await console_records.link_slack_user(tx, slack_user_id, email)
             return None if agent is None else agent_ref(agent)
 
     async def conversation(self, conversation_id_: str) -> ConversationSummary | None:
@@ -78,29 +65,20 @@ class StorageConsoleBackend:
         except NotFoundError:
             return None
         async with self.uow() as tx:
-            row = await tx.session.get(Conversation, number)
+            row = await console_records.conversation_row(tx, number)
             return None if row is None else await summarize(tx, row)
 
     async def queue(self, limit: int = 20) -> list[ConversationSummary]:
-        query = (
-            select(Conversation)
-            .where(Conversation.status == "open", Conversation.assignee_id.is_(None))
-            .order_by(Conversation.id)
-            .limit(limit)
-        )
         async with self.uow() as tx:
-            return [await summarize(tx, c) for c in await tx.session.scalars(query)]
+            return [
+                await summarize(tx, c) for c in await console_records.unassigned_open(tx, limit)
+            ]
 
     async def mine(self, slack_user_id: str, limit: int = 20) -> list[ConversationSummary]:
         async with self.uow() as tx:
             agent = await agent_by_slack_id(tx, slack_user_id)
-            query = (
-                select(Conversation)
-                .where(Conversation.assignee_id == agent.id, Conversation.status.in_(NOT_CLOSED))
-                .order_by(Conversation.last_activity_at.desc())
-                .limit(limit)
-            )
-            return [await summarize(tx, c) for c in await tx.session.scalars(query)]
+            held = await console_records.held_by(tx, agent.id, limit)
+            return [await summarize(tx, c) for c in held]
 
     async def claim(self, conversation_id_: str, slack_user_id: str) -> ConversationSummary:
         async with self.uow() as tx:
@@ -109,10 +87,9 @@ class StorageConsoleBackend:
             if row.status == "closed":
                 raise ValidationFailed("conversation", "it is closed; reopen it first")
             if row.assignee_id is not None and row.assignee_id != agent.id:
-                holder = await tx.session.get(Agent, row.assignee_id)
-                raise ValidationFailed(
-                    "conversation", f"already taken by {holder.name if holder else 'someone'}"
-                )
+                holder = await console_records.agent_name(tx, row.assignee_id)
+                taken_by = "someone" if holder is None else holder
+                raise ValidationFailed("conversation", f"already taken by {taken_by}")
             await conversations.assign(tx, row.id, agent.id, by=SOURCE)
             return await summarize(tx, row)
 
@@ -156,7 +133,7 @@ class StorageConsoleBackend:
         async with self.uow() as tx:
             agent = await agent_by_slack_id(tx, slack_user_id)
             await agents.set_availability(tx, agent.id, available)
-            return agent_ref(agent)
+            return agent_ref(replace(agent, available=available))
 
     async def workflows(self) -> list[WorkflowSummary]:
         return [
@@ -195,17 +172,4 @@ class StorageConsoleBackend:
         async with self.uow() as tx:
             agent = await agent_by_slack_id(tx, slack_user_id)
             row = await conversations.get(tx, conversation_id(conversation_id_))
-            tx.session.add(
-                Message(
-                    conversation_id=row.id,
-                    direction="note",
-                    sender_kind="agent",
-                    agent_id=agent.id,
-                    kind="text",
-                    text=text,
-                    media=[],
-                    extra={"source": SOURCE},
-                    delivery_status="internal",
-                    created_at=tx.now,
-                )
-            )
+            console_records.add_note(tx, row.id, agent.id, text, source=SOURCE)
