@@ -5,40 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select
-
 from bot.core.errors import NotFoundError, ValidationFailed
-from bot.storage.models import Agent, Conversation, Team, TeamMember
+from bot.storage.agent_records import AgentRecord, TeamRecord
+from bot.storage.records import Records
+from bot.storage.sql_records import records_of
 from bot.storage.uow import Tx
 
 Strategy = Literal["round_robin", "least_busy"]
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
-async def set_availability(tx: Tx, agent_id: int, available: bool) -> None:
-    agent = await tx.session.get(Agent, agent_id)
-    if agent is None:
+async def set_availability(source: Tx | Records, agent_id: int, available: bool) -> None:
+    if not await records_of(source).set_agent_available(agent_id, available):
         raise NotFoundError(f"agent {agent_id} not found")
-    agent.available = available
 
 
-async def open_load(tx: Tx) -> dict[int, int]:
+async def open_load(source: Tx | Records) -> dict[int, int]:
     """Open conversations per agent."""
-    rows = await tx.session.execute(
-        select(Conversation.assignee_id, func.count())
-        .where(Conversation.status == "open", Conversation.assignee_id.is_not(None))
-        .group_by(Conversation.assignee_id)
-    )
-    return {agent_id: count for agent_id, count in rows if agent_id is not None}
+    return await records_of(source).open_load()
 
 
-async def team_by_name(tx: Tx, name: str) -> Team | None:
-    return await tx.session.scalar(select(Team).where(Team.name == name))
+async def team_by_name(source: Tx | Records, name: str) -> TeamRecord | None:
+    return await records_of(source).team_named(name)
 
 
 async def select_agent(
-    tx: Tx, *, strategy: Strategy = "round_robin", team_id: int | None = None
-) -> Agent | None:
+    source: Tx | Records, *, strategy: Strategy = "round_robin", team_id: int | None = None
+) -> AgentRecord | None:
     """Pick an available agent with spare capacity (in ``team_id`` if given), or None.
 
     round_robin: the one assigned longest ago; least_busy: the fewest open conversations
@@ -46,18 +39,14 @@ async def select_agent(
     """
     if strategy not in ("round_robin", "least_busy"):
         raise ValidationFailed("strategy", f"unknown strategy {strategy!r}")
-    query = select(Agent).where(Agent.available.is_(True))
-    if team_id is not None:
-        query = query.join(TeamMember, TeamMember.agent_id == Agent.id).where(
-            TeamMember.team_id == team_id
-        )
-    agents = list(await tx.session.scalars(query.order_by(Agent.id)))
-    load = await open_load(tx)
+    records = records_of(source)
+    agents = await records.available_agents(team_id)
+    load = await records.open_load()
     candidates = [a for a in agents if load.get(a.id, 0) < a.capacity]
     if not candidates:
         return None
 
-    def recency(agent: Agent) -> tuple[datetime, int]:
+    def recency(agent: AgentRecord) -> tuple[datetime, int]:
         return (agent.last_assigned_at or EPOCH, agent.id)
 
     if strategy == "least_busy":

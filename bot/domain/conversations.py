@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
-
 from bot.core.errors import NotFoundError, ValidationFailed
-from bot.storage.models import Agent, Conversation, ConversationTag, Tag, Team
-from bot.storage.sql import upsert_ignore
+from bot.storage import conversation_records
+from bot.storage.conversation_records import ConversationRecord
+from bot.storage.models import Conversation
+from bot.storage.records import Records
+from bot.storage.sql_records import records_of
 from bot.storage.uow import Tx
 from workflows.event_names import EventType
 
 
 async def get(tx: Tx, conversation_id: int, *, lock: bool = False) -> Conversation:
     """The conversation row (locked for update on PostgreSQL when ``lock``)."""
-    query = select(Conversation).where(Conversation.id == conversation_id)
-    if lock:
-        query = query.with_for_update()
-    row = await tx.session.scalar(query)
+    row = await conversation_records.conversation_row(tx, conversation_id, lock=lock)
     if row is None:
         raise NotFoundError(f"conversation {conversation_id} not found")
     return row
 
 
+async def _found(records: Records, conversation_id: int, *, lock: bool) -> ConversationRecord:
+    conversation = await records.conversation(conversation_id, lock=lock)
+    if conversation is None:
+        raise NotFoundError(f"conversation {conversation_id} not found")
+    return conversation
+
+
 async def assign(
-    tx: Tx,
+    source: Tx | Records,
     conversation_id: int,
     agent_id: int | None,
     *,
@@ -31,57 +36,51 @@ async def assign(
     by: str = "system",
 ) -> bool:
     """Assign to an agent (and/or team); False when it already was. Records conversation.assigned."""
-    conversation = await get(tx, conversation_id, lock=True)
-    if agent_id is not None and await tx.session.get(Agent, agent_id) is None:
+    records = records_of(source)
+    conversation = await _found(records, conversation_id, lock=True)
+    if agent_id is not None and not await records.agent_exists(agent_id):
         raise ValidationFailed("agent_id", f"no agent {agent_id}")
-    if team_id is not None and await tx.session.get(Team, team_id) is None:
+    if team_id is not None and not await records.team_exists(team_id):
         raise ValidationFailed("team_id", f"no team {team_id}")
     if conversation.assignee_id == agent_id and (
         team_id is None or conversation.team_id == team_id
     ):
         return False
-    previous = conversation.assignee_id
-    conversation.assignee_id = agent_id
-    if team_id is not None:
-        conversation.team_id = team_id
-    conversation.last_activity_at = tx.now
+    await records.set_assignee(conversation_id, agent_id, team_id=team_id, at=records.now)
     if agent_id is not None:
-        agent = await tx.session.get(Agent, agent_id)
-        assert agent is not None
-        agent.last_assigned_at = tx.now
-        tx.record_event(
+        await records.set_agent_assigned_at(agent_id, records.now)
+        records.record_event(
             EventType.CONVERSATION_ASSIGNED,
             conversation_id=conversation.id,
             contact_id=conversation.contact_id,
             data={
                 "agent_id": agent_id,
-                "previous_agent_id": previous,
-                "team_id": conversation.team_id,
+                "previous_agent_id": conversation.assignee_id,
+                "team_id": conversation.team_id if team_id is None else team_id,
                 "by": by,
             },
         )
     return True
 
 
-async def unassign(tx: Tx, conversation_id: int, *, by: str = "system") -> bool:
+async def unassign(source: Tx | Records, conversation_id: int, *, by: str = "system") -> bool:
     """Remove the assignee; False when there was none."""
-    conversation = await get(tx, conversation_id, lock=True)
+    records = records_of(source)
+    conversation = await _found(records, conversation_id, lock=True)
     if conversation.assignee_id is None:
         return False
-    conversation.assignee_id = None
-    conversation.last_activity_at = tx.now
+    await records.set_assignee(conversation_id, None, team_id=None, at=records.now)
     return True
 
 
-async def close(tx: Tx, conversation_id: int, *, by: str = "system") -> bool:
+async def close(source: Tx | Records, conversation_id: int, *, by: str = "system") -> bool:
     """Close (resolve) the conversation; False when it already was. Records conversation.closed."""
-    conversation = await get(tx, conversation_id, lock=True)
+    records = records_of(source)
+    conversation = await _found(records, conversation_id, lock=True)
     if conversation.status == "closed":
         return False
-    conversation.status = "closed"
-    conversation.closed_at = tx.now
-    conversation.last_activity_at = tx.now
-    tx.record_event(
+    await records.set_status(conversation_id, "closed", closed_at=records.now, at=records.now)
+    records.record_event(
         EventType.CONVERSATION_CLOSED,
         conversation_id=conversation.id,
         contact_id=conversation.contact_id,
@@ -90,15 +89,14 @@ async def close(tx: Tx, conversation_id: int, *, by: str = "system") -> bool:
     return True
 
 
-async def reopen(tx: Tx, conversation_id: int, *, by: str = "system") -> bool:
+async def reopen(source: Tx | Records, conversation_id: int, *, by: str = "system") -> bool:
     """Reopen a closed conversation; False when it was open."""
-    conversation = await get(tx, conversation_id, lock=True)
+    records = records_of(source)
+    conversation = await _found(records, conversation_id, lock=True)
     if conversation.status != "closed":
         return False
-    conversation.status = "open"
-    conversation.closed_at = None
-    conversation.last_activity_at = tx.now
-    tx.record_event(
+    await records.set_status(conversation_id, "open", closed_at=None, at=records.now)
+    records.record_event(
         EventType.CONVERSATION_REOPENED,
         conversation_id=conversation.id,
         contact_id=conversation.contact_id,
@@ -114,26 +112,16 @@ def _clean_tag(tag: str) -> str:
     return cleaned
 
 
-async def _tag_id(tx: Tx, name: str) -> int:
-    await upsert_ignore(tx.session, Tag, {"name": name}, ["name"])
-    tag_id = await tx.session.scalar(select(Tag.id).where(Tag.name == name))
-    assert tag_id is not None
-    return tag_id
-
-
-async def add_tag(tx: Tx, conversation_id: int, tag: str, *, by: str = "system") -> bool:
+async def add_tag(
+    source: Tx | Records, conversation_id: int, tag: str, *, by: str = "system"
+) -> bool:
     """Tag the conversation; False when it already had the tag. Records tag.added."""
     name = _clean_tag(tag)
-    conversation = await get(tx, conversation_id)
-    tag_id = await _tag_id(tx, name)
-    added = await upsert_ignore(
-        tx.session,
-        ConversationTag,
-        {"conversation_id": conversation_id, "tag_id": tag_id},
-        ["conversation_id", "tag_id"],
-    )
+    records = records_of(source)
+    conversation = await _found(records, conversation_id, lock=False)
+    added = await records.add_conversation_tag(conversation_id, await records.ensure_tag(name))
     if added:
-        tx.record_event(
+        records.record_event(
             EventType.TAG_ADDED,
             conversation_id=conversation_id,
             contact_id=conversation.contact_id,
@@ -142,21 +130,19 @@ async def add_tag(tx: Tx, conversation_id: int, tag: str, *, by: str = "system")
     return added
 
 
-async def remove_tag(tx: Tx, conversation_id: int, tag: str, *, by: str = "system") -> bool:
+async def remove_tag(
+    source: Tx | Records, conversation_id: int, tag: str, *, by: str = "system"
+) -> bool:
     """Untag the conversation; False when it did not have the tag."""
     name = _clean_tag(tag)
-    conversation = await get(tx, conversation_id)
-    tag_id = await tx.session.scalar(select(Tag.id).where(Tag.name == name))
+    records = records_of(source)
+    conversation = await _found(records, conversation_id, lock=False)
+    tag_id = await records.tag_id(name)
     if tag_id is None:
         return False
-    result = await tx.session.execute(
-        delete(ConversationTag).where(
-            ConversationTag.conversation_id == conversation_id, ConversationTag.tag_id == tag_id
-        )
-    )
-    removed = bool(getattr(result, "rowcount", 0))
+    removed = await records.remove_conversation_tag(conversation_id, tag_id)
     if removed:
-        tx.record_event(
+        records.record_event(
             EventType.TAG_REMOVED,
             conversation_id=conversation_id,
             contact_id=conversation.contact_id,
@@ -165,11 +151,5 @@ async def remove_tag(tx: Tx, conversation_id: int, tag: str, *, by: str = "syste
     return removed
 
 
-async def tags_of(tx: Tx, conversation_id: int) -> list[str]:
-    rows = await tx.session.scalars(
-        select(Tag.name)
-        .join(ConversationTag, ConversationTag.tag_id == Tag.id)
-        .where(ConversationTag.conversation_id == conversation_id)
-        .order_by(Tag.name)
-    )
-    return list(rows)
+async def tags_of(source: Tx | Records, conversation_id: int) -> list[str]:
+    return await records_of(source).tags_of(conversation_id)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.core.errors import NotFoundError, UnknownStageError, ValidationFailed
-from bot.storage.models import Lead
+from bot.storage.lead_records import LeadRecord, NewLead
+from bot.storage.records import Records
+from bot.storage.sql_records import records_of
 from bot.storage.uow import Tx
 from workflows.event_names import EventType
 
@@ -29,7 +31,7 @@ class Pipeline:
 
 
 async def create_lead(
-    tx: Tx,
+    source: Tx | Records,
     pipeline: Pipeline,
     *,
     name: str,
@@ -39,24 +41,24 @@ async def create_lead(
     expected_amount: Decimal | None = None,
     currency: str = "USD",
     owner_id: int | None = None,
-) -> Lead:
+) -> LeadRecord:
     """Create a lead (first stage by default). Records lead.created."""
-    lead = Lead(
-        name=name,
-        stage=pipeline.check(stage or pipeline.stages[0]),
-        contact_id=contact_id,
-        conversation_id=conversation_id,
-        expected_amount=expected_amount.quantize(CENTS) if expected_amount is not None else None,
-        currency=currency.upper(),
-        owner_id=owner_id,
-        tags=[],
-        attributes={},
-        created_at=tx.now,
-        updated_at=tx.now,
+    records = records_of(source)
+    lead = await records.add_lead(
+        NewLead(
+            name=name,
+            stage=pipeline.check(stage or pipeline.stages[0]),
+            contact_id=contact_id,
+            conversation_id=conversation_id,
+            expected_amount=(
+                expected_amount.quantize(CENTS) if expected_amount is not None else None
+            ),
+            currency=currency.upper(),
+            owner_id=owner_id,
+        ),
+        records.now,
     )
-    tx.session.add(lead)
-    await tx.session.flush()
-    tx.record_event(
+    records.record_event(
         EventType.LEAD_CREATED,
         conversation_id=conversation_id,
         contact_id=contact_id,
@@ -67,23 +69,22 @@ async def create_lead(
 
 
 async def change_stage(
-    tx: Tx, pipeline: Pipeline, lead_id: int, stage: str, *, by: str = "system"
+    source: Tx | Records, pipeline: Pipeline, lead_id: int, stage: str, *, by: str = "system"
 ) -> bool:
     """Move a lead to ``stage``; False when it was there. Records lead.stage_changed."""
-    lead = await tx.session.get(Lead, lead_id, with_for_update=True)
+    records = records_of(source)
+    lead = await records.lead(lead_id, lock=True)
     if lead is None:
         raise NotFoundError(f"lead {lead_id} not found")
     pipeline.check(stage)
     if lead.stage == stage:
         return False
-    previous = lead.stage
-    lead.stage = stage
-    lead.updated_at = tx.now
-    tx.record_event(
+    await records.set_lead_stage(lead_id, stage, records.now)
+    records.record_event(
         EventType.LEAD_STAGE_CHANGED,
         conversation_id=lead.conversation_id,
         contact_id=lead.contact_id,
         lead_id=lead.id,
-        data={"from_stage": previous, "to_stage": stage, "by": by},
+        data={"from_stage": lead.stage, "to_stage": stage, "by": by},
     )
     return True

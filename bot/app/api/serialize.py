@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.contact_names import display_name
+from bot.storage.lead_records import LeadRecord
 from bot.storage.models import Agent, Contact, Conversation, Lead, Message, Team
 
 
@@ -57,7 +58,7 @@ def contact(row: Contact) -> dict[str, Any]:
     }
 
 
-def lead(row: Lead) -> dict[str, Any]:
+def lead(row: Lead | LeadRecord) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -67,7 +68,7 @@ def lead(row: Lead) -> dict[str, Any]:
         "contact_id": row.contact_id,
         "conversation_id": row.conversation_id,
         "owner_id": row.owner_id,
-        "tags": row.tags,
+        "tags": list(row.tags),
         "created_at": row.created_at.isoformat(),
     }
 
