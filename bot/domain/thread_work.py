@@ -13,18 +13,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.core.console_views import ConversationSummary
 from bot.domain import thread_outbox
 from bot.domain.contact_names import display_name, friendly_name
 from bot.domain.conversation_summaries import summarize
 from bot.domain.message_labels import shown_text
-from bot.storage.models import Agent, Contact, Conversation, Message
+from bot.storage import console_records, thread_records
+from bot.storage.models import Conversation
 from bot.storage.uow import Tx, UnitOfWork
-
-OFFER_NOTIFIED = "slack_offer_notified"
-"""``Conversation.attributes`` key: the agent whose offer was already sent as a DM."""
 
 
 @dataclass(frozen=True)
@@ -63,17 +59,15 @@ class ThreadWork:
 
     async def message(self, message_id: int) -> MessageView | None:
         """The conversation's message ``message_id``; None when there is none."""
-        session = self._tx.session
-        message = await session.get(Message, message_id)
+        message = await console_records.message_row(self._tx, message_id)
         if message is None:
             return None
         author: str | None = None
         if message.direction == "in":
-            contact = await session.get(Contact, self._row.contact_id)
+            contact = await console_records.contact_row(self._tx, self._row.contact_id)
             author = display_name(contact) if contact else friendly_name(self._row.contact_id)
         elif message.sender_kind == "agent" and message.agent_id:
-            agent = await session.get(Agent, message.agent_id)
-            author = agent.name if agent else None
+            author = await console_records.agent_name(self._tx, message.agent_id)
         source = (message.extra or {}).get("source")
         return MessageView(
             direction=message.direction,
@@ -84,8 +78,7 @@ class ThreadWork:
         )
 
     async def agent_slack_id(self, agent_id: int) -> str | None:
-        agent = await self._tx.session.get(Agent, agent_id)
-        return agent.slack_user_id if agent is not None else None
+        return await console_records.agent_slack_id(self._tx, agent_id)
 
     async def enqueue(
         self, op: thread_outbox.Op, destination: str, *, key: str, **data: Any
@@ -100,17 +93,7 @@ class ThreadWork:
         offered = (row.attributes or {}).get("offered_to")
         if offered is None or row.assignee_id is not None:
             return None
-        session = self._tx.session
-        await session.refresh(row, with_for_update=True)  # attributes are read-modify-write
-        attributes = dict(row.attributes or {})
-        if attributes.get(OFFER_NOTIFIED) == offered:
-            return None
-        agent = await session.scalar(select(Agent).where(Agent.id == int(offered)))
-        if agent is None or not agent.slack_user_id:
-            return None
-        attributes[OFFER_NOTIFIED] = offered
-        row.attributes = attributes
-        return agent.slack_user_id
+        return await thread_records.claim_offer_notice(self._tx, row, offered)
 
 
 class ThreadWorkStore:
@@ -126,5 +109,5 @@ class ThreadWorkStore:
         It commits when the block ends and rolls back when the block raises.
         """
         async with self.uow() as tx:
-            row = await tx.session.get(Conversation, conversation_id)
+            row = await console_records.conversation_row(tx, conversation_id)
             yield None if row is None else ThreadWork(tx, row)
