@@ -20,6 +20,13 @@ async def get(tx: Tx, conversation_id: int, *, lock: bool = False) -> Conversati
     return row
 
 
+async def get_record(
+    source: Tx | Records, conversation_id: int, *, lock: bool = False
+) -> ConversationRecord:
+    """The conversation as a plain value (locked for update on PostgreSQL when ``lock``)."""
+    return await _found(records_of(source), conversation_id, lock=lock)
+
+
 async def _found(records: Records, conversation_id: int, *, lock: bool) -> ConversationRecord:
     conversation = await records.conversation(conversation_id, lock=lock)
     if conversation is None:

@@ -125,3 +125,18 @@ async def test_lead_pipeline(services: Services) -> None:
     assert [e[0] for e in events] == ["lead.created", "lead.stage_changed"]
     assert events[1][1]["from_stage"] == "new" and events[1][1]["to_stage"] == "qualified"
     assert stored is not None and stored.expected_amount == Decimal("7500.50")
+
+
+async def test_rows_read_before_in_the_transaction_show_the_changes(services: Services) -> None:
+    """Callers that hold a conversation or agent row see what the services changed."""
+    (a,) = await add_agents(services, ("A", True, 5))
+    conversation_id = await new_conversation(services, 1)
+    async with services.uow() as tx:
+        row = await conversations.get(tx, conversation_id, lock=True)
+        agent = await tx.session.get(Agent, a)
+        assert agent is not None
+        await conversations.assign(tx, conversation_id, a)
+        await conversations.close(tx, conversation_id)
+        await agents.set_availability(tx, a, False)
+        assert (row.assignee_id, row.status, row.closed_at) == (a, "closed", tx.now)
+        assert (agent.available, agent.last_assigned_at) == (False, tx.now)
