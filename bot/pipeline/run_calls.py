@@ -6,11 +6,15 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy import or_, select
-
 from bot.core.errors import RelaybotError, ValidationFailed
 from bot.domain import agents, conversations, leads
-from bot.storage.models import Agent, Contact, Conversation, Lead
+from bot.storage.run_call_records import (
+    NamedAgent,
+    agent_by_ref,
+    conversation_to_change,
+    set_contact_field,
+    tag_lead,
+)
 from bot.storage.uow import Tx
 from workflows.actions import ActionContext, ActionRegistry
 from workflows.effects import (
@@ -92,17 +96,10 @@ async def _tag(
         return ok(changed=await conversations.remove_tag(tx, conversation_id, call.tag, by=by))
     if lead_id is None:
         return failed("nothing to tag: no conversation and no lead")
-    lead = await tx.session.get(Lead, lead_id)
-    if lead is None:
+    changed = await tag_lead(tx, lead_id, call.tag, add=isinstance(call, AddTag))
+    if changed is None:
         return failed(f"lead {lead_id} not found")
-    tags = list(lead.tags or [])
-    if isinstance(call, AddTag) and call.tag not in tags:
-        lead.tags = [*tags, call.tag]
-        return ok(changed=True)
-    if isinstance(call, RemoveTag) and call.tag in tags:
-        lead.tags = [t for t in tags if t != call.tag]
-        return ok(changed=True)
-    return ok(changed=False)
+    return ok(changed=changed)
 
 
 async def _set_contact_field(
@@ -111,29 +108,26 @@ async def _set_contact_field(
     if conversation_id is None:
         return failed("this run has no conversation, so no contact")
     conversation = await conversations.get(tx, conversation_id)
-    contact = await tx.session.get(Contact, conversation.contact_id)
-    assert contact is not None
-    if call.field in CONTACT_COLUMNS:
-        setattr(contact, call.field, None if call.value is None else str(call.value))
-    else:
-        contact.attributes = {**(contact.attributes or {}), call.field: call.value}
+    await set_contact_field(
+        tx,
+        conversation.contact_id,
+        call.field,
+        call.value,
+        column=call.field in CONTACT_COLUMNS,
+    )
     return ok(field=call.field)
 
 
-async def find_agent(tx: Tx, ref: str) -> Agent | None:
+async def find_agent(tx: Tx, ref: str) -> NamedAgent | None:
     """An agent by id, e-mail, Slack user id or name."""
-    ref = ref.strip().lstrip("@")
-    conditions = [Agent.email == ref, Agent.slack_user_id == ref, Agent.name == ref]
-    if ref.isdigit():
-        conditions.append(Agent.id == int(ref))
-    return await tx.session.scalar(select(Agent).where(or_(*conditions)).limit(1))
+    return await agent_by_ref(tx, ref.strip().lstrip("@"))
 
 
 async def _assign(tx: Tx, call: Assign, conversation_id: int, by: str) -> CallResult:
-    conversation = await tx.session.get(Conversation, conversation_id)
+    conversation = await conversation_to_change(tx, conversation_id)
     assert conversation is not None
     if call.ai_agent is not None:
-        conversation.attributes = {**(conversation.attributes or {}), "ai_agent": call.ai_agent}
+        conversation.hand_to_ai(call.ai_agent)
         return ok(agent=f"ai:{call.ai_agent}", ai_agent=call.ai_agent)
     team_id: int | None = None
     if call.team is not None:
@@ -142,29 +136,25 @@ async def _assign(tx: Tx, call: Assign, conversation_id: int, by: str) -> CallRe
             return failed(f"no team named {call.team!r}")
         team_id = team.id
     if call.agent is not None:
-        agent = await find_agent(tx, call.agent)
-        if agent is None:
+        named = await find_agent(tx, call.agent)
+        if named is None:
             return failed(f"no agent {call.agent!r}")
-        if not agent.available:
-            return declined(f"{agent.name} is away")
+        if not named.available:
+            return declined(f"{named.name} is away")
+        agent_id, agent_name = named.id, named.name
     else:
-        agent = await agents.select_agent(
+        chosen = await agents.select_agent(
             tx, strategy=call.strategy or "round_robin", team_id=team_id
         )
-        if agent is None:
+        if chosen is None:
             where = f" in team {call.team}" if call.team else ""
             return declined(f"no available agent with spare capacity{where}")
+        agent_id, agent_name = chosen.id, chosen.name
     if call.offer_timeout_seconds:
-        conversation.attributes = {
-            **(conversation.attributes or {}),
-            "offered_to": agent.id,
-            "offered_team": team_id,
-        }
-        if team_id is not None:
-            conversation.team_id = team_id
-        return ok(offered=True, agent=agent.name, agent_id=agent.id)
-    await conversations.assign(tx, conversation_id, agent.id, team_id=team_id, by=by)
-    return ok(agent=agent.name, agent_id=agent.id)
+        conversation.offer(agent_id, team_id)
+        return ok(offered=True, agent=agent_name, agent_id=agent_id)
+    await conversations.assign(tx, conversation_id, agent_id, team_id=team_id, by=by)
+    return ok(agent=agent_name, agent_id=agent_id)
 
 
 async def perform_action(
