@@ -39,7 +39,8 @@ from bot.pipeline.run_approvals import ApprovalKeeper, request_approval
 from bot.pipeline.run_store import Also, StoredRun, add_log, save, timer_key
 from bot.pipeline.scheduler import DueTimer
 from bot.pipeline.services import Services
-from bot.storage.models import Conversation, Message
+from bot.storage.hold_records import reply_conversation
+from bot.storage.run_reaction_queries import RunMessage
 from bot.storage.uow import Tx
 from workflows import engine
 from workflows.effects import RunAction
@@ -143,7 +144,8 @@ class HoldKeeper:
         return None
 
     async def _ask(self, tx: Tx, run: StoredRun, text: str) -> None:
-        conversation = await tx.session.get(Conversation, run.conversation_id)
+        assert run.conversation_id is not None
+        conversation = await reply_conversation(tx, run.conversation_id)
         assert conversation is not None
         await queue_reply(
             tx,
@@ -158,7 +160,7 @@ class HoldKeeper:
 
     # ------------------------------------------------------------------ confirmation
 
-    async def answer(self, run: StoredRun, message: Message) -> None:
+    async def answer(self, run: StoredRun, message: RunMessage) -> None:
         """The customer wrote while the run waits for their confirmation (under the run's lock)."""
         hold = run.hold
         assert hold is not None

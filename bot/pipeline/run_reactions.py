@@ -10,18 +10,16 @@ conversation's lock held.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import cache
 from typing import Any, Protocol
-
-from sqlalchemy import Select, select
 
 from bot.core.read_batch import ReadBatch
 from bot.domain.replies import MESSAGE_SENT
 from bot.pipeline.events import DomainEvent
 from bot.pipeline.run_holds import HoldKeeper
-from bot.pipeline.run_store import ASKS_CUSTOMER, RUN_COLUMNS, RUNS, StoredRun, unpack, waiting_in
+from bot.pipeline.run_store import ASKS_CUSTOMER, StoredRun, unpack
 from bot.pipeline.services import Services
-from bot.storage.models import Agent, Message
+from bot.storage.run_reaction_queries import agent_name, run_message, waiting_run_records
+from bot.storage.run_records import run_reader
 from workflows.event_names import EventType
 from workflows.inputs import Answer, Assigned, DeliveryFailed, HumanTookOver, RunInput
 
@@ -35,23 +33,16 @@ async def waiting_runs(
     )
 
 
-@cache
-def _waiting_runs(waiting_for: tuple[str, ...]) -> Select[Any]:
-    return select(*RUN_COLUMNS).where(waiting_in(waiting_for)).order_by(RUNS.c.id)
-
-
 async def waiting_runs_of(
     services: Services, conversation_ids: list[int], *waiting_for: str
 ) -> dict[int, list[StoredRun]]:
     """:func:`waiting_runs` for several conversations, in one query."""
-    async with services.db.read() as session:
-        rows = await session.execute(
-            _waiting_runs(waiting_for), {"conversation_ids": sorted(conversation_ids)}
-        )
-        found: dict[int, list[StoredRun]] = {}
-        for row in rows:
-            found.setdefault(int(row.conversation_id or 0), []).append(unpack(row))
-        return found
+    async with run_reader(services.db, services.clock) as reader:
+        records = await waiting_run_records(reader, conversation_ids, waiting_for)
+    found: dict[int, list[StoredRun]] = {}
+    for record in records:
+        found.setdefault(int(record.conversation_id or 0), []).append(unpack(record))
+    return found
 
 
 class ReactionDriver(Protocol):
@@ -98,8 +89,8 @@ class RunReactions:
     ) -> None:
         """A message that could not be delivered ends the question or confirmation it carried."""
         async with self.services.uow() as tx:
-            message = await tx.session.get(Message, message_id)
-            extra = dict(message.extra or {}) if message is not None else {}
+            message = await run_message(tx, message_id)
+            extra = message.extra if message is not None else {}
         run_id, step_id = extra.get("run_id"), extra.get("step_id")
         if run_id is None:
             return
@@ -123,8 +114,8 @@ class RunReactions:
         for run in await self._asking.get(event.conversation_id):
             if event.message_id <= run.asked_after_message_id:
                 continue
-            async with self.services.db.read() as session:
-                message = await session.get(Message, event.message_id)
+            async with run_reader(self.services.db, self.services.clock) as reader:
+                message = await run_message(reader, event.message_id)
             if message is None:
                 return False
             if run.hold is not None:
@@ -145,8 +136,8 @@ class RunReactions:
     async def _agent_name(self, agent_id: Any) -> str:
         """Who accepted an offer, as assign_to names them (the agent's name, else the id)."""
         async with self.services.uow() as tx:
-            agent = await tx.session.get(Agent, int(agent_id)) if agent_id is not None else None
-        return agent.name if agent is not None else str(agent_id)
+            name = await agent_name(tx, int(agent_id)) if agent_id is not None else None
+        return name if name is not None else str(agent_id)
 
     async def _stop_questions(self, conversation_id: int, reason: str) -> None:
         for run in await waiting_runs(self.services, conversation_id, "answer"):
