@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Protocol
-
-from sqlalchemy import select
 
 from bot.core.group_commit import GroupCommit
 from bot.domain.catalog import Catalog, CatalogEntry
@@ -24,17 +21,16 @@ from bot.pipeline.events import DomainEvent
 from bot.pipeline.run_context import ContextTarget, build_contexts
 from bot.pipeline.run_store import (
     ASKS_CUSTOMER,
-    RUNS,
     StoredRun,
     add_log,
     load_conversations,
     read_last_message_ids,
     save,
-    waiting_in,
     write_runs,
 )
 from bot.pipeline.services import Services
-from bot.storage.sql import dialect_insert
+from bot.storage.run_records import run_reader, without_autoflush
+from bot.storage.run_start_queries import conversations_waiting, insert_run_rows
 from bot.storage.uow import Tx
 from workflows import engine
 from workflows.conditions import evaluate
@@ -104,15 +100,9 @@ def asks(definition: Workflow) -> bool:
     return any(step.type == ASKING_STEP for step in definition.steps)
 
 
-_ASKING = select(RUNS.c.conversation_id).distinct().where(waiting_in(ASKS_CUSTOMER))
-
-
 async def asking_conversations(tx: Tx, conversation_ids: set[int]) -> set[int]:
     """The conversations among ``conversation_ids`` where a run waits for the customer."""
-    if not conversation_ids:
-        return set()
-    rows = await tx.session.scalars(_ASKING, {"conversation_ids": sorted(conversation_ids)})
-    return {int(row) for row in rows if row is not None}
+    return await conversations_waiting(tx, conversation_ids, ASKS_CUSTOMER)
 
 
 async def insert_runs(tx: Tx, starts: list[RunStart]) -> list[int | None]:
@@ -136,22 +126,8 @@ async def insert_runs(tx: Tx, starts: list[RunStart]) -> list[int | None]:
         }
         for start in starts
     ]
-    connection = await tx.session.connection()
-    # executed with many parameter sets, the statement is compiled once and sent as one
-    # multi-row INSERT (SQLAlchemy's "insertmanyvalues"); the rows come back in any order
-    result = await connection.execute(_run_insert(connection.dialect.name), rows)
-    inserted = {(w, k): i for i, w, k in result.all()}
+    inserted = await insert_run_rows(tx, rows)
     return [inserted.get((start.entry.workflow_id, start.key)) for start in starts]
-
-
-@cache
-def _run_insert(dialect: str) -> Any:
-    """INSERT a run unless its workflow already has one for the trigger key; returns it."""
-    return (
-        dialect_insert(dialect, RUNS)
-        .on_conflict_do_nothing(index_elements=["workflow_id", "trigger_key"])
-        .returning(RUNS.c.id, RUNS.c.workflow_id, RUNS.c.trigger_key)
-    )
 
 
 async def begin(
@@ -254,8 +230,7 @@ class RunStarts:
         by one, after the first one's call: each such start sees what the ones before it did.
         """
         catalog = self.runner.catalog
-        async with self.services.db.read() as session:
-            reader = Tx(session, self.services.clock.now())
+        async with run_reader(self.services.db, self.services.clock) as reader:
             contexts = await build_contexts(
                 reader, [ContextTarget.of_event(event) for event in events]
             )
@@ -310,7 +285,7 @@ class RunStarts:
             await load_conversations(tx, (start.conversation_id for _, start in starts))
             await read_last_message_ids(tx, (start.conversation_id for _, start in starts))
             rows: list[dict[str, Any]] = []
-            with tx.session.no_autoflush:
+            with without_autoflush(tx):
                 for (index, start), run_id in zip(starts, run_ids, strict=True):
                     if run_id is None:
                         logger.info(
