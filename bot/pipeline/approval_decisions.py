@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from bot.core.console_views import Verdict
 from bot.domain.holds import APPROVAL_DECIDED, APPROVAL_POSTED, Hold
-from bot.pipeline.run_store import unpack
-from bot.storage.approval_records import ApprovalRun, approval_run, undelivered_decision
+from bot.pipeline.run_store import held, unpack
+from bot.storage.approval_records import approval_run, undelivered_decision
+from bot.storage.run_records import RunRecord
 from bot.storage.uow import UnitOfWork
 
 
-def _open_hold(run: ApprovalRun | None, key: str) -> Hold | None:
-    raw = (run.state or {}).get("hold") if run is not None else None
-    hold = Hold.model_validate(raw) if raw else None
+def _open_hold(row: RunRecord | None, key: str) -> Hold | None:
+    hold = held(row) if row is not None else None
     return hold if hold is not None and hold.kind == "approval" and hold.key == key else None
 
 
@@ -77,7 +77,7 @@ class RunApprovals:
         return Verdict(True, f"You {verb}: {hold.summary}.")
 
 
-def _closed(row: ApprovalRun | None, key: str) -> str:
+def _closed(row: RunRecord | None, key: str) -> str:
     last = unpack(row).last_approval if row is not None and row.state else None
     if last is not None and last.key == key:
         return f"This request is closed: {last.reason}."

@@ -3,43 +3,22 @@ in, and whether a decision's update was queued."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.storage.models import Event, OutboxItem, WorkflowRun
+from bot.storage.run_records import RunRecord
 from bot.storage.uow import Tx
 
 
-@dataclass(frozen=True)
-class ApprovalRun:
-    """A stored run as approvals read it (the columns a run's state is unpacked from)."""
-
-    id: int
-    workflow_id: int
-    version_id: int
-    conversation_id: int | None
-    state: dict[str, Any] | None
-    lock_version: int
-
-
-async def approval_run(tx: Tx, run_id: int, *, lock: bool = False) -> ApprovalRun | None:
+async def approval_run(tx: Tx, run_id: int, *, lock: bool = False) -> RunRecord | None:
     """The run ``run_id`` (locked for update when ``lock``), None when there is none."""
     if lock:
         row = await tx.session.get(WorkflowRun, run_id, with_for_update=True)
     else:
         row = await tx.session.get(WorkflowRun, run_id)
-    if row is None:
-        return None
-    return ApprovalRun(
-        id=row.id,
-        workflow_id=row.workflow_id,
-        version_id=row.version_id,
-        conversation_id=row.conversation_id,
-        state=row.state,
-        lock_version=row.lock_version,
-    )
+    return None if row is None else RunRecord.of(row)
 
 
 async def undelivered_decision(
