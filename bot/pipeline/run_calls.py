@@ -107,7 +107,7 @@ async def _set_contact_field(
 ) -> CallResult:
     if conversation_id is None:
         return failed("this run has no conversation, so no contact")
-    conversation = await conversations.get(tx, conversation_id)
+    conversation = await conversations.get_record(tx, conversation_id)
     await set_contact_field(
         tx,
         conversation.contact_id,
