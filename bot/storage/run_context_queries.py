@@ -116,7 +116,8 @@ async def _by_id(
     return {key: make(row) for key, row in rows.items()}
 
 
-def _conversation(row: Any) -> ConversationRow:
+def conversation_row(row: Any) -> ConversationRow:
+    """From a row of the conversations table (or a ``Conversation``)."""
     return ConversationRow(
         row.id,
         row.contact_id,
@@ -137,7 +138,7 @@ def _conversation(row: Any) -> ConversationRow:
 async def conversations_by_id(
     tx: Tx, ids: Iterable[int | None]
 ) -> dict[int | None, ConversationRow]:
-    return await _by_id(tx, Conversation, ids, _conversation)
+    return await _by_id(tx, Conversation, ids, conversation_row)
 
 
 async def agents_by_id(tx: Tx, ids: Iterable[int | None]) -> dict[int | None, AgentRow]:

@@ -17,6 +17,7 @@ from sqlalchemy.sql import ColumnElement
 from bot.core.clock import Clock
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Message, WorkflowRun
+from bot.storage.run_context_queries import ConversationRow, conversation_row
 from bot.storage.sql import execute_many, table_of
 from bot.storage.uow import Tx
 
@@ -170,12 +171,14 @@ async def newest_message_ids(tx: Tx, conversation_ids: list[int]) -> dict[int, i
     return {conversation_id: int(newest) for conversation_id, newest in rows}
 
 
-async def conversation_to_reply(tx: Tx, conversation_id: int) -> Any:
+async def conversation_to_reply(tx: Tx, conversation_id: int) -> ConversationRow | None:
     """The conversation a run's message goes to: the one read ahead into
-    ``tx.conversations``, else the stored ``Conversation`` (None if there is none)."""
-    return tx.conversations.get(conversation_id) or await tx.session.get(
-        Conversation, conversation_id
-    )
+    ``tx.conversations``, else the stored one (None if there is none)."""
+    known: ConversationRow | None = tx.conversations.get(conversation_id)
+    if known is not None:
+        return known
+    row = await tx.session.get(Conversation, conversation_id)
+    return conversation_row(row) if row is not None else None
 
 
 @contextmanager

@@ -189,6 +189,9 @@ async def test_a_reply_goes_to_the_conversation_read_ahead(services: Services) -
     conversation_id = ids["conversation"]
     async with services.uow() as tx:
         stored = await conversation_to_reply(tx, conversation_id)
+        assert isinstance(stored, ConversationRow)
         assert stored.external_id == "chat-1"
-        tx.conversations.update(await conversations_by_id(tx, [conversation_id]))
-        assert isinstance(await conversation_to_reply(tx, conversation_id), ConversationRow)
+        assert await conversation_to_reply(tx, 10**6) is None
+        read_ahead = await conversations_by_id(tx, [conversation_id])
+        tx.conversations.update(read_ahead)
+        assert await conversation_to_reply(tx, conversation_id) is read_ahead[conversation_id]
