@@ -8,8 +8,7 @@ channel id such as a widget visitor's ``v_hg26…``.
 from __future__ import annotations
 
 import hashlib
-
-from bot.storage.models import Contact
+from typing import Protocol
 
 ADJECTIVES = (
     "Amber",
@@ -105,7 +104,20 @@ def friendly_name(contact_id: int) -> str:
     return f"{ADJECTIVES[adjective]} {ANIMALS[animal]}"
 
 
-def display_name(contact: Contact) -> str:
+class Nameable(Protocol):
+    """What a contact is called by: a stored contact or a plain value with these fields."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+
+
+def display_name(contact: Nameable) -> str:
     """What to call ``contact``: name, else e-mail, else phone, else :func:`friendly_name`."""
     for known in (contact.name, contact.email, contact.phone):
         if known and known.strip():

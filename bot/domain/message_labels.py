@@ -8,16 +8,31 @@ found on the choices of the question that offered the button.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Protocol
 
-from bot.storage.models import Message
+from bot.storage.message_records import outbound_extras_before
 from bot.storage.uow import Tx
 
 LOOK_BACK = 10
 """How many of the conversation's outbound messages before a press are searched for its choice."""
 
 
-async def shown_text(tx: Tx, message: Message) -> str | None:
+class ShownMessage(Protocol):
+    """The parts of a stored message its shown text depends on."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def conversation_id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def payload(self) -> str | None: ...
+
+
+async def shown_text(tx: Tx, message: ShownMessage) -> str | None:
     """The text to show for ``message``; None when it has neither text nor payload."""
     text = message.text or message.payload
     if message.kind != "button" or not message.payload or text != message.payload:
@@ -29,18 +44,8 @@ async def shown_text(tx: Tx, message: Message) -> str | None:
 async def choice_label(tx: Tx, conversation_id: int, before_id: int, value: str) -> str | None:
     """The label of the choice ``value`` on the newest outbound message before ``before_id``
     that offered it."""
-    offered = await tx.session.scalars(
-        select(Message.extra)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.direction == "out",
-            Message.id < before_id,
-        )
-        .order_by(Message.id.desc())
-        .limit(LOOK_BACK)
-    )
-    for extra in offered:
-        for choice in (extra or {}).get("choices") or []:
+    for extra in await outbound_extras_before(tx, conversation_id, before_id, LOOK_BACK):
+        for choice in extra.get("choices") or []:
             if isinstance(choice, dict) and choice.get("value") == value and choice.get("label"):
                 return str(choice["label"])
     return None
