@@ -39,8 +39,8 @@ from bot.pipeline.run_approvals import ApprovalKeeper, request_approval
 from bot.pipeline.run_store import Also, StoredRun, add_log, save, timer_key
 from bot.pipeline.scheduler import DueTimer
 from bot.pipeline.services import Services
-from bot.storage.hold_records import reply_conversation
 from bot.storage.run_reaction_queries import RunMessage
+from bot.storage.run_records import conversation_to_reply
 from bot.storage.uow import Tx
 from workflows import engine
 from workflows.effects import RunAction
@@ -145,7 +145,7 @@ class HoldKeeper:
 
     async def _ask(self, tx: Tx, run: StoredRun, text: str) -> None:
         assert run.conversation_id is not None
-        conversation = await reply_conversation(tx, run.conversation_id)
+        conversation = await conversation_to_reply(tx, run.conversation_id)
         assert conversation is not None
         await queue_reply(
             tx,

@@ -6,7 +6,6 @@ from typing import Any
 
 from bot.pipeline.services import Services
 from bot.storage.approval_records import approval_run, outbox_key_taken, undelivered_decision
-from bot.storage.hold_records import ReplyConversation, reply_conversation
 from bot.storage.models import (
     Agent,
     Contact,
@@ -176,10 +175,6 @@ async def test_reactions_read_waiting_runs_and_messages(services: Services) -> N
         message = await run_message(tx, ids["message"])
         assert message == RunMessage(ids["message"], "yes", "YES", {"run_id": 7, "step_id": "ask"})
         assert await run_message(tx, 10**6) is None
-        assert await reply_conversation(tx, conversation) == ReplyConversation(
-            conversation, "test", "chat-1", ids["contact"]
-        )
-        assert await reply_conversation(tx, 10**6) is None
 
 
 async def test_run_rows_are_inserted_once_per_trigger_key(services: Services) -> None:
