@@ -1,8 +1,9 @@
 """Agents and teams as the assignment rules read them, and the changes those rules make.
 
 Each function takes the open transaction; values come out as frozen dataclasses. The
-changes are made on the session's own rows (found in its identity map when the caller
-read them before), so a row someone else holds in the same transaction shows them too.
+changes are made on the session's own rows (kept in it once read, see
+:mod:`bot.storage.record_rows`), so a row someone else holds in the same transaction
+shows them too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from bot.storage.models import Agent, Conversation, Team, TeamMember
+from bot.storage.record_rows import keep
 from bot.storage.uow import Tx
 
 
@@ -53,7 +55,9 @@ async def available_agents(tx: Tx, team_id: int | None = None) -> list[AgentReco
         query = query.join(TeamMember, TeamMember.agent_id == Agent.id).where(
             TeamMember.team_id == team_id
         )
-    return [agent_record(a) for a in await tx.session.scalars(query.order_by(Agent.id))]
+    agents = list(await tx.session.scalars(query.order_by(Agent.id)))
+    keep(tx, agents)
+    return [agent_record(a) for a in agents]
 
 
 async def open_load(tx: Tx) -> dict[int, int]:
@@ -68,20 +72,34 @@ async def open_load(tx: Tx) -> dict[int, int]:
 
 async def team_named(tx: Tx, name: str) -> TeamRecord | None:
     team = await tx.session.scalar(select(Team).where(Team.name == name))
-    return None if team is None else TeamRecord(team.id, team.name, team.slack_channel)
+    if team is None:
+        return None
+    keep(tx, [team])
+    return TeamRecord(team.id, team.name, team.slack_channel)
+
+
+async def _agent(tx: Tx, agent_id: int) -> Agent | None:
+    agent = await tx.session.get(Agent, agent_id)
+    if agent is not None:
+        keep(tx, [agent])
+    return agent
 
 
 async def agent_exists(tx: Tx, agent_id: int) -> bool:
-    return await tx.session.get(Agent, agent_id) is not None
+    return await _agent(tx, agent_id) is not None
 
 
 async def team_exists(tx: Tx, team_id: int) -> bool:
-    return await tx.session.get(Team, team_id) is not None
+    team = await tx.session.get(Team, team_id)
+    if team is None:
+        return False
+    keep(tx, [team])
+    return True
 
 
 async def set_agent_available(tx: Tx, agent_id: int, available: bool) -> bool:
     """Mark the agent available or away; False when there is no such agent."""
-    agent = await tx.session.get(Agent, agent_id)
+    agent = await _agent(tx, agent_id)
     if agent is None:
         return False
     agent.available = available
@@ -90,6 +108,6 @@ async def set_agent_available(tx: Tx, agent_id: int, available: bool) -> bool:
 
 async def set_agent_assigned_at(tx: Tx, agent_id: int, at: datetime) -> None:
     """Note when the agent last got a conversation (round-robin order)."""
-    agent = await tx.session.get(Agent, agent_id)
+    agent = await _agent(tx, agent_id)
     assert agent is not None, f"agent {agent_id} vanished"
     agent.last_assigned_at = at

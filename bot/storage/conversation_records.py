@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from bot.storage.models import Conversation, ConversationTag, Tag
+from bot.storage.record_rows import keep
 from bot.storage.sql import upsert_ignore
 from bot.storage.uow import Tx
 
@@ -60,7 +61,10 @@ async def conversation(
     tx: Tx, conversation_id: int, *, lock: bool = False
 ) -> ConversationRecord | None:
     row = await conversation_row(tx, conversation_id, lock=lock)
-    return None if row is None else conversation_record(row)
+    if row is None:
+        return None
+    keep(tx, [row])
+    return conversation_record(row)
 
 
 async def _loaded(tx: Tx, conversation_id: int) -> Conversation:

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.storage.models import Lead
+from bot.storage.record_rows import keep
 from bot.storage.uow import Tx
 
 
@@ -71,13 +72,17 @@ async def add_lead(tx: Tx, new: NewLead, at: datetime) -> LeadRecord:
     )
     tx.session.add(row)
     await tx.session.flush()
+    keep(tx, [row])
     return lead_record(row)
 
 
 async def lead(tx: Tx, lead_id: int, *, lock: bool = False) -> LeadRecord | None:
     """The lead (locked for update on PostgreSQL when ``lock``)."""
     row = await tx.session.get(Lead, lead_id, with_for_update=lock or None)
-    return None if row is None else lead_record(row)
+    if row is None:
+        return None
+    keep(tx, [row])
+    return lead_record(row)
 
 
 async def set_lead_stage(tx: Tx, lead_id: int, stage: str, at: datetime) -> None:
