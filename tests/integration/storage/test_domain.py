@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.core.clock import FakeClock
 from bot.core.errors import UnknownStageError
@@ -140,3 +140,27 @@ async def test_rows_read_before_in_the_transaction_show_the_changes(services: Se
         await agents.set_availability(tx, a, False)
         assert (row.assignee_id, row.status, row.closed_at) == (a, "closed", tx.now)
         assert (agent.available, agent.last_assigned_at) == (False, tx.now)
+
+
+async def test_choosing_then_assigning_reads_each_row_once(services: Services) -> None:
+    """The repositories keep the rows they read for the transaction: assigning the agent
+    just chosen does not read the agent again."""
+    (a,) = await add_agents(services, ("A", True, 5))
+    conversation_id = await new_conversation(services, 1)
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with services.uow() as tx:
+            agent = await agents.select_agent(tx)
+            assert agent is not None and agent.id == a
+            assert await conversations.assign(tx, conversation_id, agent.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert sum("FROM agents" in s for s in selects) == 1
+    assert sum("FROM conversations" in s for s in selects) == 2  # the open load, the locked read
