@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from bot.storage.agent_records import AgentRecord, TeamRecord
@@ -42,7 +41,7 @@ class MemoryRecords:
     conversation_tags: set[tuple[int, int]] = field(default_factory=set)
     """(conversation id, tag id) pairs."""
     leads: dict[int, LeadRecord] = field(default_factory=dict)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _ids: itertools.count[int] = field(init=False, default_factory=lambda: itertools.count(1))
 
     # what a test puts in place first
 
@@ -189,14 +188,13 @@ class MemoryRecords:
     # LeadRecords
 
     async def add_lead(self, new: NewLead, at: datetime) -> LeadRecord:
-        amount = None if new.expected_amount is None else Decimal(new.expected_amount)
         lead = LeadRecord(
             id=next(self._ids),
             name=new.name,
             stage=new.stage,
             contact_id=new.contact_id,
             conversation_id=new.conversation_id,
-            expected_amount=amount,
+            expected_amount=new.expected_amount,
             currency=new.currency,
             owner_id=new.owner_id,
             tags=(),
