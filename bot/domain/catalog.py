@@ -6,12 +6,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
 from bot.domain.workflow_store import generation, parse_stored
+from bot.storage.catalog_records import Stamp, current_versions_if_changed, version_definition
 from bot.storage.db import Database
-from bot.storage.models import Workflow as WorkflowRow
-from bot.storage.models import WorkflowVersion
 from workflows.schema import Workflow
 from workflows.triggers import TriggerIndex
 
@@ -47,7 +44,7 @@ class Catalog:
         self.index = TriggerIndex()
         self.by_name: dict[str, CatalogEntry] = {}
         self._versions: dict[int, Workflow] = {}
-        self._stamp: tuple[object, ...] | None = None
+        self._stamp: Stamp | None = None
         self._looked: tuple[int, float] | None = None  # (generation, monotonic time)
 
     async def refresh(self) -> None:
@@ -57,31 +54,17 @@ class Catalog:
             if seen == generation() and self._monotonic() - at < RECHECK_S:
                 return
         self._looked = (generation(), self._monotonic())
-        async with self.db.read() as session:
-            stamp = tuple(
-                (
-                    await session.execute(
-                        select(func.count(WorkflowRow.id), func.max(WorkflowRow.updated_at))
-                    )
-                ).one()
-            )
-            if stamp == self._stamp:
-                return
-            rows = (
-                await session.execute(
-                    select(WorkflowRow, WorkflowVersion)
-                    .join(WorkflowVersion, WorkflowVersion.id == WorkflowRow.current_version_id)
-                    .order_by(WorkflowRow.id)  # equal priorities start in import order
-                )
-            ).all()
+        stamp, rows = await current_versions_if_changed(self.db, self._stamp)
+        if rows is None:
+            return
         by_name: dict[str, CatalogEntry] = {}
-        for row, version in rows:
-            definition = self._versions.get(version.id) or self._adapt(
-                parse_stored(version.definition, row.name)
+        for row in rows:
+            definition = self._versions.get(row.version_id) or self._adapt(
+                parse_stored(row.definition, row.name)
             )
             definition = definition.model_copy(update={"enabled": row.enabled})
-            self._versions.setdefault(version.id, definition)
-            by_name[row.name] = CatalogEntry(row.id, version.id, definition)
+            self._versions.setdefault(row.version_id, definition)
+            by_name[row.name] = CatalogEntry(row.workflow_id, row.version_id, definition)
         self.by_name = by_name
         self.index = TriggerIndex(entry.definition for entry in by_name.values())
         self._stamp = stamp
@@ -91,10 +74,9 @@ class Catalog:
         cached = self._versions.get(version_id)
         if cached is not None:
             return cached
-        async with self.db.session() as session:
-            row = await session.get(WorkflowVersion, version_id)
-            assert row is not None, f"workflow version {version_id} missing"
-            name = str(row.definition.get("name", version_id))
-            definition = self._adapt(parse_stored(row.definition, name))
+        stored = await version_definition(self.db, version_id)
+        assert stored is not None, f"workflow version {version_id} missing"
+        name = str(stored.get("name", version_id))
+        definition = self._adapt(parse_stored(stored, name))
         self._versions[version_id] = definition
         return definition
