@@ -7,14 +7,11 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from bot.core.config import Settings
 from bot.core.errors import RelaybotError
 from bot.core.log_redaction import redact_everywhere
 from bot.storage.db import Database
-from bot.storage.models import InstanceSetting
-from bot.storage.sql import upsert_ignore
+from bot.storage.secret_key_records import store_once_and_read
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +53,7 @@ async def load_or_create(db: Database) -> tuple[str, bool]:
     and everyone reads the row back. True when this call created it.
     """
     candidate = secrets.token_urlsafe(48)
-    async with db.session() as session:
-        values = {"name": SETTING_NAME, "value": candidate}
-        created = await upsert_ignore(session, InstanceSetting, values, ["name"])
-        stored = await session.scalar(
-            select(InstanceSetting.value).where(InstanceSetting.name == SETTING_NAME)
-        )
+    stored, created = await store_once_and_read(db, SETTING_NAME, candidate)
     if stored is None:
         raise SecretKeyUnresolved("the stored secret key could not be read back")
     return stored, created
