@@ -16,6 +16,7 @@ from bot.pipeline.run_store import NOTIFY, add_log
 from bot.pipeline.runner import WorkflowRunner
 from bot.pipeline.services import Services
 from bot.storage.outbox_items import Delivery
+from bot.storage.run_log_records import workflow_of_run
 from workflows.problems import WorkflowLoadError
 
 logger = logging.getLogger(__name__)
@@ -33,15 +34,13 @@ def build_runner(services: Services) -> WorkflowRunner:
     async def log_dead(delivery: Delivery, reason: str) -> None:
         if delivery.run_id is None:
             return
-        from bot.storage.models import WorkflowRun
-
         async with services.uow() as tx:
-            run = await tx.session.get(WorkflowRun, delivery.run_id)
-            if run is not None:
+            workflow_id = await workflow_of_run(tx, delivery.run_id)
+            if workflow_id is not None:
                 add_log(
                     tx,
-                    run_id=run.id,
-                    workflow_id=run.workflow_id,
+                    run_id=delivery.run_id,
+                    workflow_id=workflow_id,
                     kind="error",
                     step_id=delivery.step_id,
                     message=f"{delivery.kind} failed for good: {reason}",

@@ -129,3 +129,9 @@ async def event_types(tx: Tx, event_ids: list[int]) -> dict[int, str]:
         await tx.session.execute(select(Event.id, Event.type).where(Event.id.in_(event_ids)))
     ).all()
     return {event_id: event_type for event_id, event_type in rows}
+
+
+async def workflow_of_run(tx: Tx, run_id: int) -> int | None:
+    """The workflow id of a run (None when the run is gone), for a log line about it."""
+    run = await tx.session.get(WorkflowRun, run_id)
+    return None if run is None else run.workflow_id
