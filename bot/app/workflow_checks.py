@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
-
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.config import Settings
 from bot.pipeline.services import build_services
-from bot.storage.models import Agent
 from bot.storage.uow import UnitOfWork
+from bot.storage.workflow_check_records import UNREADABLE, role_lists, sqlite_file_exists
 from workflows.known import Known
 
 logger = logging.getLogger(__name__)
@@ -23,7 +18,7 @@ logger = logging.getLogger(__name__)
 async def agent_roles(uow: UnitOfWork) -> frozenset[str] | None:
     """Every role some agent carries; None while there are no agents (roles unknown)."""
     async with uow() as tx:
-        rows = list(await tx.session.scalars(select(Agent.roles)))
+        rows = await role_lists(tx)
     if not rows:
         return None
     return frozenset(role for roles in rows for role in (roles or []))
@@ -37,10 +32,8 @@ async def known_from_database(settings: Settings, uow: UnitOfWork) -> Known:
 def known_for_validation(settings: Settings) -> tuple[Known, str | None]:
     """The stages, and the roles when the database can be read; else a note why not."""
     stages = tuple(settings.lead_stages)
-    if settings.is_sqlite:
-        database = make_url(settings.database_url).database
-        if not database or database == ":memory:" or not Path(database).is_file():
-            return Known(stages), "roles not checked: no database yet"
+    if settings.is_sqlite and not sqlite_file_exists(settings.database_url):
+        return Known(stages), "roles not checked: no database yet"
 
     async def read() -> frozenset[str] | None:
         services = build_services(settings)
@@ -51,7 +44,7 @@ def known_for_validation(settings: Settings) -> tuple[Known, str | None]:
 
     try:
         roles = asyncio.run(read())
-    except (SQLAlchemyError, OSError) as exc:
+    except UNREADABLE as exc:
         logger.debug("agents' roles not read: %s", exc)
         return Known(
             stages
