@@ -20,7 +20,8 @@ from bot.domain import conversations as convs
 from bot.domain.demo import demo_agents, seed_demo
 from bot.domain.replies import queue_reply
 from bot.pipeline.services import SERVICES, Services
-from bot.storage.models import Agent, Conversation, Message
+from bot.storage.demo_records import DemoAgent
+from bot.storage.models import Conversation, Message
 from bot.storage.uow import Tx
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ async def state(request: web.Request) -> web.Response:
     )
 
 
-def _handler(conversation: Conversation, agents: dict[int, Agent]) -> Agent | None:
+def _handler(conversation: Conversation, agents: dict[int, DemoAgent]) -> DemoAgent | None:
     """The demo agent who has (or is offered) the conversation."""
     if conversation.assignee_id is not None:
         return agents.get(conversation.assignee_id)
@@ -86,7 +87,9 @@ def _handler(conversation: Conversation, agents: dict[int, Agent]) -> Agent | No
     )
 
 
-async def _summary(tx: Tx, conversation: Conversation, agents: dict[int, Agent]) -> dict[str, Any]:
+async def _summary(
+    tx: Tx, conversation: Conversation, agents: dict[int, DemoAgent]
+) -> dict[str, Any]:
     agent = _handler(conversation, agents)
     assert agent is not None
     messages = list(
@@ -116,7 +119,7 @@ async def _summary(tx: Tx, conversation: Conversation, agents: dict[int, Agent])
     }
 
 
-async def _conversation_and_agent(tx: Tx, request: web.Request) -> tuple[Conversation, Agent]:
+async def _conversation_and_agent(tx: Tx, request: web.Request) -> tuple[Conversation, DemoAgent]:
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="send JSON")
     try:

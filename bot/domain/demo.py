@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
-from bot.storage.models import Agent, Team, TeamMember
+from bot.storage.demo_records import DemoAgent, agents_by_email, ensure_team_agents
 from bot.storage.uow import Tx
 from workflows.business_hours import DAYS
 from workflows.schema import Workflow
@@ -27,33 +25,17 @@ DEMO_AGENTS = (
 """Name and e-mail of each demo agent; the e-mail marks an agent as demo data."""
 
 
-async def seed_demo(tx: Tx) -> list[Agent]:
+async def seed_demo(tx: Tx) -> list[DemoAgent]:
     """Create the demo agents and team where missing (idempotent); the demo agents."""
-    team = await tx.session.scalar(select(Team).where(Team.name == DEMO_TEAM))
-    if team is None:
-        team = Team(name=DEMO_TEAM)
-        tx.session.add(team)
-        await tx.session.flush()
-    agents: list[Agent] = []
-    for name, email in DEMO_AGENTS:
-        agent = await tx.session.scalar(select(Agent).where(Agent.email == email))
-        if agent is None:
-            agent = Agent(name=name, email=email, roles=["agent"], available=True, capacity=10)
-            tx.session.add(agent)
-            await tx.session.flush()
-            logger.info("demo agent %s added to team %s", name, DEMO_TEAM)
-        member = await tx.session.get(TeamMember, (team.id, agent.id))
-        if member is None:
-            tx.session.add(TeamMember(team_id=team.id, agent_id=agent.id))
-        agents.append(agent)
+    agents, added = await ensure_team_agents(tx, DEMO_TEAM, DEMO_AGENTS)
+    for agent in added:
+        logger.info("demo agent %s added to team %s", agent.name, DEMO_TEAM)
     return agents
 
 
-async def demo_agents(tx: Tx) -> list[Agent]:
+async def demo_agents(tx: Tx) -> list[DemoAgent]:
     """The demo agents that exist, in seeding order."""
-    emails = [email for _, email in DEMO_AGENTS]
-    rows = await tx.session.scalars(select(Agent).where(Agent.email.in_(emails)).order_by(Agent.id))
-    return list(rows)
+    return await agents_by_email(tx, [email for _, email in DEMO_AGENTS])
 
 
 AROUND_THE_CLOCK = {day: ["00:00-24:00"] for day in DAYS}
