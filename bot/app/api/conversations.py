@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from bot.app.api import serialize
 from bot.app.api.common import Id, int_param, parse, services_of
-from bot.core.errors import ValidationFailed
+from bot.core.errors import NotFoundError, ValidationFailed
 from bot.domain import conversations as convs
 from bot.domain.replies import queue_reply
-from bot.storage.models import Conversation, ConversationTag, Message, Tag
+from bot.storage import conversation_queries
+from bot.storage.conversation_queries import ConversationView
+from bot.storage.uow import Tx
 
 routes = web.RouteTableDef()
 
@@ -36,34 +37,37 @@ class ReplyBody(BaseModel):
 async def list_conversations(request: web.Request) -> web.Response:
     services = services_of(request)
     limit = min(int_param(request, "limit", default=50), 500)
-    query = select(Conversation).order_by(Conversation.last_activity_at.desc()).limit(limit)
     status = request.query.get("status")
-    if status is not None:
-        if status not in STATUSES:
-            raise ValidationFailed("status", f"must be one of {sorted(STATUSES)}")
-        query = query.where(Conversation.status == status)
-    if "channel" in request.query:
-        query = query.where(Conversation.channel == request.query["channel"])
-    if "assignee_id" in request.query:
-        query = query.where(Conversation.assignee_id == int_param(request, "assignee_id"))
-    if request.query.get("unassigned") == "true":
-        query = query.where(Conversation.assignee_id.is_(None))
-    if "tag" in request.query:
-        query = query.join(ConversationTag).join(Tag).where(Tag.name == request.query["tag"])
+    if status is not None and status not in STATUSES:
+        raise ValidationFailed("status", f"must be one of {sorted(STATUSES)}")
+    assignee_id = int_param(request, "assignee_id") if "assignee_id" in request.query else None
     async with services.uow() as tx:
-        rows = list(await tx.session.scalars(query))
+        rows = await conversation_queries.recent_conversations(
+            tx,
+            limit=limit,
+            status=status,
+            channel=request.query.get("channel"),
+            assignee_id=assignee_id,
+            unassigned=request.query.get("unassigned") == "true",
+            tag=request.query.get("tag"),
+        )
         items = [serialize.conversation(r, await convs.tags_of(tx, r.id)) for r in rows]
     return web.json_response({"items": items})
+
+
+async def _conversation(tx: Tx, conversation_id: int) -> ConversationView:
+    conversation = await conversation_queries.find_conversation(tx, conversation_id)
+    if conversation is None:
+        raise NotFoundError(f"conversation {conversation_id} not found")
+    return conversation
 
 
 @routes.get("/conversations/{id}")
 async def read_conversation(request: web.Request) -> web.Response:
     conversation_id = int_param(request, "id")
     async with services_of(request).uow() as tx:
-        row = await convs.get(tx, conversation_id)
-        messages = await tx.session.scalars(
-            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
-        )
+        row = await _conversation(tx, conversation_id)
+        messages = await conversation_queries.conversation_messages(tx, conversation_id)
         body = serialize.conversation(row, await convs.tags_of(tx, conversation_id))
         body["messages"] = [serialize.message(m) for m in messages]
     return web.json_response(body)
@@ -118,7 +122,7 @@ async def remove_tag(request: web.Request) -> web.Response:
 async def reply(request: web.Request) -> web.Response:
     body = await parse(request, ReplyBody)
     async with services_of(request).uow() as tx:
-        conversation = await convs.get(tx, int_param(request, "id"))
+        conversation = await _conversation(tx, int_param(request, "id"))
         row = await queue_reply(
             tx, conversation, body.text, sender_kind="agent", agent_id=body.agent_id
         )

@@ -6,13 +6,12 @@ from decimal import Decimal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from bot.app.api import serialize
 from bot.app.api.common import Id, int_param, parse, services_of
 from bot.core.errors import NotFoundError
 from bot.domain import leads as lead_service
-from bot.storage.models import Lead
+from bot.storage import lead_queries, lead_records
 
 routes = web.RouteTableDef()
 
@@ -33,15 +32,10 @@ class StageBody(BaseModel):
 
 @routes.get("/leads")
 async def list_leads(request: web.Request) -> web.Response:
-    query = (
-        select(Lead)
-        .order_by(Lead.id.desc())
-        .limit(min(int_param(request, "limit", default=50), 500))
-    )
-    if "stage" in request.query:
-        query = query.where(Lead.stage == request.query["stage"])
+    limit = min(int_param(request, "limit", default=50), 500)
     async with services_of(request).uow() as tx:
-        items = [serialize.lead(r) for r in await tx.session.scalars(query)]
+        rows = await lead_queries.recent_leads(tx, limit=limit, stage=request.query.get("stage"))
+        items = [serialize.lead(r) for r in rows]
     return web.json_response({"items": items, "stages": services_of(request).pipeline.stages})
 
 
@@ -68,7 +62,7 @@ async def create_lead(request: web.Request) -> web.Response:
 @routes.get("/leads/{id}")
 async def read_lead(request: web.Request) -> web.Response:
     async with services_of(request).uow() as tx:
-        lead = await tx.session.get(Lead, int_param(request, "id"))
+        lead = await lead_records.lead(tx, int_param(request, "id"))
         if lead is None:
             raise NotFoundError("lead not found")
         return web.json_response(serialize.lead(lead))

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 from pydantic import BaseModel, EmailStr, Field
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from bot.app.api import serialize
 from bot.app.api.common import Id, int_param, parse, services_of
 from bot.core.errors import NotFoundError, ValidationFailed
-from bot.storage.models import Agent, Contact, Team, TeamMember
-from bot.storage.sql import upsert_ignore
+from bot.storage import people_queries
+from bot.storage.people_queries import AlreadyStored
 
 routes = web.RouteTableDef()
 
@@ -42,22 +40,19 @@ class MemberBody(BaseModel):
 
 @routes.get("/contacts")
 async def list_contacts(request: web.Request) -> web.Response:
-    query = (
-        select(Contact)
-        .order_by(Contact.id.desc())
-        .limit(min(int_param(request, "limit", default=50), 500))
-    )
-    if "email" in request.query:
-        query = query.where(Contact.email == request.query["email"])
+    limit = min(int_param(request, "limit", default=50), 500)
     async with services_of(request).uow() as tx:
-        items = [serialize.contact(r) for r in await tx.session.scalars(query)]
+        rows = await people_queries.recent_contacts(
+            tx, limit=limit, email=request.query.get("email")
+        )
+        items = [serialize.contact(r) for r in rows]
     return web.json_response({"items": items})
 
 
 @routes.get("/contacts/{id}")
 async def read_contact(request: web.Request) -> web.Response:
     async with services_of(request).uow() as tx:
-        row = await tx.session.get(Contact, int_param(request, "id"))
+        row = await people_queries.find_contact(tx, int_param(request, "id"))
         if row is None:
             raise NotFoundError("contact not found")
         return web.json_response(serialize.contact(row))
@@ -66,22 +61,26 @@ async def read_contact(request: web.Request) -> web.Response:
 @routes.get("/agents")
 async def list_agents(request: web.Request) -> web.Response:
     async with services_of(request).uow() as tx:
-        items = [
-            serialize.agent(r) for r in await tx.session.scalars(select(Agent).order_by(Agent.id))
-        ]
+        items = [serialize.agent(r) for r in await people_queries.all_agents(tx)]
     return web.json_response({"items": items})
 
 
 @routes.post("/agents")
 async def create_agent(request: web.Request) -> web.Response:
     body = await parse(request, AgentBody)
-    row = Agent(**body.model_dump())
     try:
         async with services_of(request).uow() as tx:
-            tx.session.add(row)
-            await tx.session.flush()
+            row = await people_queries.add_agent(
+                tx,
+                name=body.name,
+                email=body.email,
+                slack_user_id=body.slack_user_id,
+                roles=body.roles,
+                available=body.available,
+                capacity=body.capacity,
+            )
             result = serialize.agent(row)
-    except IntegrityError as exc:
+    except AlreadyStored as exc:
         raise ValidationFailed("email", "an agent with this e-mail or Slack user exists") from exc
     return web.json_response(result, status=201)
 
@@ -90,11 +89,15 @@ async def create_agent(request: web.Request) -> web.Response:
 async def update_agent(request: web.Request) -> web.Response:
     body = await parse(request, AgentPatch)
     async with services_of(request).uow() as tx:
-        row = await tx.session.get(Agent, int_param(request, "id"))
+        row = await people_queries.update_agent(
+            tx,
+            int_param(request, "id"),
+            available=body.available,
+            capacity=body.capacity,
+            roles=body.roles,
+        )
         if row is None:
             raise NotFoundError("agent not found")
-        for name, value in body.model_dump(exclude_none=True).items():
-            setattr(row, name, value)
         result = serialize.agent(row)
     return web.json_response(result)
 
@@ -102,12 +105,8 @@ async def update_agent(request: web.Request) -> web.Response:
 @routes.get("/teams")
 async def list_teams(request: web.Request) -> web.Response:
     async with services_of(request).uow() as tx:
-        teams = list(await tx.session.scalars(select(Team).order_by(Team.id)))
-        members = await tx.session.execute(select(TeamMember.team_id, TeamMember.agent_id))
-        by_team: dict[int, list[int]] = {}
-        for team_id, agent_id in members:
-            by_team.setdefault(team_id, []).append(agent_id)
-        items = [serialize.team(t, sorted(by_team.get(t.id, []))) for t in teams]
+        teams = await people_queries.teams_with_members(tx)
+        items = [serialize.team(team, members) for team, members in teams]
     return web.json_response({"items": items})
 
 
@@ -116,11 +115,9 @@ async def create_team(request: web.Request) -> web.Response:
     body = await parse(request, TeamBody)
     try:
         async with services_of(request).uow() as tx:
-            row = Team(name=body.name, slack_channel=body.slack_channel)
-            tx.session.add(row)
-            await tx.session.flush()
+            row = await people_queries.add_team(tx, body.name, body.slack_channel)
             result = serialize.team(row, [])
-    except IntegrityError as exc:
+    except AlreadyStored as exc:
         raise ValidationFailed("name", "a team with this name exists") from exc
     return web.json_response(result, status=201)
 
@@ -130,14 +127,9 @@ async def add_member(request: web.Request) -> web.Response:
     body = await parse(request, MemberBody)
     team_id = int_param(request, "id")
     async with services_of(request).uow() as tx:
-        if await tx.session.get(Team, team_id) is None:
+        if not await people_queries.team_exists(tx, team_id):
             raise NotFoundError("team not found")
-        if await tx.session.get(Agent, body.agent_id) is None:
+        if not await people_queries.agent_exists(tx, body.agent_id):
             raise ValidationFailed("agent_id", f"no agent {body.agent_id}")
-        added = await upsert_ignore(
-            tx.session,
-            TeamMember,
-            {"team_id": team_id, "agent_id": body.agent_id},
-            ["team_id", "agent_id"],
-        )
+        added = await people_queries.add_team_member(tx, team_id, body.agent_id)
     return web.json_response({"changed": added})

@@ -1,15 +1,16 @@
-"""Rows to JSON-ready dicts for the API (and the Slack console)."""
+"""Stored values to JSON-ready dicts for the admin API."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.domain.contact_names import display_name
+from bot.storage.conversation_queries import ConversationView, MessageView
 from bot.storage.lead_records import LeadRecord
-from bot.storage.models import Agent, Contact, Conversation, Lead, Message, Team
+from bot.storage.people_queries import AgentView, ContactView, TeamView
 
 
-def conversation(row: Conversation, tags: list[str]) -> dict[str, Any]:
+def conversation(row: ConversationView, tags: list[str]) -> dict[str, Any]:
     return {
         "id": row.id,
         "contact_id": row.contact_id,
@@ -26,7 +27,7 @@ def conversation(row: Conversation, tags: list[str]) -> dict[str, Any]:
     }
 
 
-def message(row: Message) -> dict[str, Any]:
+def message(row: MessageView) -> dict[str, Any]:
     return {
         "id": row.id,
         "direction": row.direction,
@@ -44,7 +45,7 @@ def message(row: Message) -> dict[str, Any]:
     }
 
 
-def contact(row: Contact) -> dict[str, Any]:
+def contact(row: ContactView) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -58,7 +59,7 @@ def contact(row: Contact) -> dict[str, Any]:
     }
 
 
-def lead(row: Lead | LeadRecord) -> dict[str, Any]:
+def lead(row: LeadRecord) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -73,7 +74,7 @@ def lead(row: Lead | LeadRecord) -> dict[str, Any]:
     }
 
 
-def agent(row: Agent) -> dict[str, Any]:
+def agent(row: AgentView) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -85,7 +86,7 @@ def agent(row: Agent) -> dict[str, Any]:
     }
 
 
-def team(row: Team, member_ids: list[int]) -> dict[str, Any]:
+def team(row: TeamView, member_ids: list[int]) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
