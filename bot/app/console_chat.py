@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy import select, update
 
 from bot.app.commands import run_async
 from bot.app.engine_component import build_runner, import_workflow_dir
@@ -29,7 +28,7 @@ from bot.pipeline.delivery import ChannelSender
 from bot.pipeline.services import Services, build_services
 from bot.pipeline.settle import settle
 from bot.storage.claim_scope import CONSOLE_CHANNEL, ClaimScope
-from bot.storage.models import Contact, ContactIdentity
+from bot.storage.console_chat_queries import rename_contact_of
 from integrations.component import install_integrations, subscribe_ai_agent
 
 logger = logging.getLogger(__name__)
@@ -178,13 +177,8 @@ class ChatSession:
 
     async def rename(self, name: str) -> None:
         """Give a returning customer of this conversation id the name ``name``."""
-        contact = select(ContactIdentity.contact_id).where(
-            ContactIdentity.channel == CHANNEL, ContactIdentity.external_id == self.conversation
-        )
         async with self.services.uow() as tx:
-            await tx.session.execute(
-                update(Contact).where(Contact.id.in_(contact)).values(name=name, updated_at=tx.now)
-            )
+            await rename_contact_of(tx, CHANNEL, self.conversation, name)
 
     async def say(self, text: str) -> None:
         """The customer writes ``text``; everything it causes now runs."""
