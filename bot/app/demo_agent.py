@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from bot.domain import conversations as convs
 from bot.domain.demo import demo_agents, seed_demo
 from bot.domain.replies import queue_reply
 from bot.pipeline.services import SERVICES, Services
+from bot.storage.conversation_queries import ConversationView
+from bot.storage.demo_agent_queries import demo_conversation, latest_messages, open_conversations
 from bot.storage.demo_records import DemoAgent
-from bot.storage.models import Conversation, Message
 from bot.storage.uow import Tx
 
 logger = logging.getLogger(__name__)
@@ -63,19 +63,14 @@ async def state(request: web.Request) -> web.Response:
     """Open conversations offered or assigned to a demo agent, with their recent messages."""
     async with request.app[SERVICES].uow() as tx:
         agents = {a.id: a for a in await demo_agents(tx)}
-        rows = await tx.session.scalars(
-            select(Conversation)
-            .where(Conversation.status == "open")
-            .order_by(Conversation.last_activity_at.desc())
-            .limit(50)
-        )
+        rows = await open_conversations(tx, limit=50)
         listed = [await _summary(tx, c, agents) for c in rows if _handler(c, agents) is not None]
     return web.json_response(
         {"agents": [{"id": a.id, "name": a.name} for a in agents.values()], "conversations": listed}
     )
 
 
-def _handler(conversation: Conversation, agents: dict[int, DemoAgent]) -> DemoAgent | None:
+def _handler(conversation: ConversationView, agents: dict[int, DemoAgent]) -> DemoAgent | None:
     """The demo agent who has (or is offered) the conversation."""
     if conversation.assignee_id is not None:
         return agents.get(conversation.assignee_id)
@@ -88,18 +83,11 @@ def _handler(conversation: Conversation, agents: dict[int, DemoAgent]) -> DemoAg
 
 
 async def _summary(
-    tx: Tx, conversation: Conversation, agents: dict[int, DemoAgent]
+    tx: Tx, conversation: ConversationView, agents: dict[int, DemoAgent]
 ) -> dict[str, Any]:
     agent = _handler(conversation, agents)
     assert agent is not None
-    messages = list(
-        await tx.session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation.id)
-            .order_by(Message.id.desc())
-            .limit(RECENT_MESSAGES)
-        )
-    )
+    messages = await latest_messages(tx, conversation.id, limit=RECENT_MESSAGES)
     names = {a.id: a.name for a in agents.values()}
     return {
         "id": conversation.id,
@@ -114,19 +102,21 @@ async def _summary(
                 "sender_name": names.get(m.agent_id) if m.agent_id is not None else None,
                 "text": m.text or "",
             }
-            for m in reversed(messages)
+            for m in messages
         ],
     }
 
 
-async def _conversation_and_agent(tx: Tx, request: web.Request) -> tuple[Conversation, DemoAgent]:
+async def _conversation_and_agent(
+    tx: Tx, request: web.Request
+) -> tuple[ConversationView, DemoAgent]:
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="send JSON")
     try:
         conversation_id = int(request.match_info["id"])
     except ValueError as exc:
         raise web.HTTPNotFound from exc
-    conversation = await tx.session.get(Conversation, conversation_id)
+    conversation = await demo_conversation(tx, conversation_id)
     agent = (
         _handler(conversation, {a.id: a for a in await demo_agents(tx)}) if conversation else None
     )
