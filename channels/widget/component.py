@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -41,11 +42,14 @@ class AppWidgetChannel(WidgetChannel):
         )
 
     async def _receive(self, message: InboundMessage) -> object:
-        """Store the visitor's message; the typing indicator shows while workflows answer."""
-        result = await self._services.inbox.receive(message)
-        if not result.duplicate:
+        """Commit the visitor's message to the journal (the processor stores it, as it does
+        every channel's); the typing indicator shows while workflows answer."""
+        fresh = await self._services.journal.append(
+            CHANNEL, message.external_message_id, message.model_dump(mode="json")
+        )
+        if fresh:
             await self.typing(message.external_conversation_id)
-        return result
+        return fresh
 
     async def _visitor_event(self, visitor_id: str, event_type: str, data: dict[str, Any]) -> None:
         await self._services.inbox.visitor_event(CHANNEL, visitor_id, event_type, data)
@@ -66,9 +70,15 @@ class AppWidgetChannel(WidgetChannel):
         return await super().send(message)
 
 
+def read_journaled(payload: dict[str, Any], _received_at: datetime) -> InboundMessage:
+    """A journaled widget message: the message itself, as the widget built it."""
+    return InboundMessage.model_validate(payload)
+
+
 def setup_widget(app: web.Application, services: Services) -> None:
     """The widget's routes, the demo page at ``/`` and its channel (outbound via the outbox)."""
     widget = AppWidgetChannel(services)
+    services.journal_processor.register(CHANNEL, read_journaled)
     services.add_channel(widget)
     app[WIDGET] = widget
     app.router.add_routes(widget.routes())
