@@ -29,6 +29,7 @@ from bot.storage.journal_store import (
     try_hold_journal,
     unprocessed_entries,
 )
+from bot.storage.transient import is_transient
 from bot.storage.uow import Tx, UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -121,14 +122,21 @@ class JournalProcessor:
         readable: list[tuple[JournalEntry, JournalReader, InboundMessage]],
         errors: dict[int, str],
     ) -> list[bool]:
-        """All at once; when that fails, one by one so only the bad entries are set aside."""
+        """All at once; when that fails, one by one so only the bad entries are set aside.
+
+        A database that cannot store them now (a lock, a deadlock, a lost connection) is
+        no fault of the entries: that error ends the batch, and the entries stay in the
+        journal for the next try.
+        """
         if not readable:
             return []
         try:
             async with tx.savepoint():
                 results = await self.inbox.store(tx, [message for _, _, message in readable])
             return [not result.duplicate for result in results]
-        except Exception:
+        except Exception as exc:
+            if is_transient(exc):
+                raise
             logger.warning(
                 "journal batch of %d failed; storing one by one", len(readable), exc_info=True
             )
@@ -138,6 +146,8 @@ class JournalProcessor:
                 async with tx.savepoint():
                     (result,) = await self.inbox.store(tx, [message])
             except Exception as exc:
+                if is_transient(exc):
+                    raise
                 errors[entry.id] = f"not stored: {type(exc).__name__}: {exc}"
                 logger.exception("journal entry %s (%s) not stored", entry.id, entry.channel)
                 fresh.append(False)

@@ -181,6 +181,12 @@ async def test_killing_a_process_mid_load_loses_nothing(
         assert not victim.alive
         await quiet(lab)
 
+        # nothing acknowledged was set aside: a process dying is no reason to give up on
+        # a payload
+        assert (
+            await lab.sql("SELECT external_id, error FROM inbound_journal WHERE error IS NOT NULL")
+            == []
+        )
         # every acknowledged message is stored once and answered (at least once: the
         # killed process may have sent a reply it had no time to mark as sent)
         stored = await lab.sql(
