@@ -118,13 +118,11 @@ async def queue_reply(
     return row
 
 
-def freeform_blocked(
-    conversation: ConversationRef, channel_allows: bool, message: OutboundMessage
-) -> str | None:
-    """Why a free-form message may not go out now (None when it may)."""
+def freeform_blocked(channel: str, channel_allows: bool, message: OutboundMessage) -> str | None:
+    """Why a free-form message may not go out on ``channel`` now (None when it may)."""
     if channel_allows or message.template is not None:
         return None
     return (
-        f"outside {conversation.channel}'s customer-service window and no template named "
+        f"outside {channel}'s customer-service window and no template named "
         "(add `template: {content_sid: ...}` to the step)"
     )

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from bot.core.errors import PermanentDeliveryError
+from bot.core.errors import NotFoundError, PermanentDeliveryError
 from bot.core.messages import OutboundMessage
-from bot.domain import conversations
 from bot.domain.replies import (
     SEND_KIND,
     delivery_status_row,
@@ -17,15 +16,13 @@ from bot.domain.replies import (
     write_delivery_status,
 )
 from bot.pipeline.services import Services
-from bot.storage.models import Conversation
+from bot.storage.delivery_records import sending_conversations
 from bot.storage.outbox_items import Delivery, Finish
-from bot.storage.sql import records_by_id
-from bot.storage.uow import Tx
 
 logger = logging.getLogger(__name__)
 
 CONVERSATION = "conversation"
-"""Key of the conversation row ``prepare`` read for a delivery."""
+"""Key of the conversation ``prepare`` read for a delivery."""
 
 
 class ChannelSender:
@@ -44,8 +41,7 @@ class ChannelSender:
         ids = {d.conversation_id for d in deliveries} - {None}
         if not ids:
             return
-        async with self.services.db.read() as session:
-            rows = await records_by_id(session, Conversation, ids)
+        rows = await sending_conversations(self.services.db, ids)
         for delivery in deliveries:
             if delivery.conversation_id in rows:
                 delivery.context[CONVERSATION] = rows[delivery.conversation_id]
@@ -62,13 +58,13 @@ class ChannelSender:
         if message.conversation_id is not None:
             conversation = delivery.context.get(CONVERSATION)
             if conversation is None or conversation.id != message.conversation_id:
-                async with self.services.db.read() as session:
-                    conversation = await conversations.get(
-                        Tx(session, self.services.clock.now()), message.conversation_id
-                    )
+                found = await sending_conversations(self.services.db, [message.conversation_id])
+                conversation = found.get(message.conversation_id)
+                if conversation is None:
+                    raise NotFoundError(f"conversation {message.conversation_id} not found")
             last = conversation.last_customer_message_at
             allowed = channel.can_send_freeform(last, self.services.clock.now())
-            blocked = freeform_blocked(conversation, allowed, message)
+            blocked = freeform_blocked(conversation.channel, allowed, message)
             if blocked:
                 raise PermanentDeliveryError(blocked)
             # the channel picks text or template from the same decision

@@ -3,16 +3,19 @@ ids of the parts a message was sent in, and the contacts a channel cannot reach.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.db import Database
 from bot.storage.models import Contact, Conversation, Message, MessagePart
 from bot.storage.outbox_items import FollowUpRow
-from bot.storage.sql import dialect_insert, table_of
+from bot.storage.sql import dialect_insert, records_by_id, table_of
 from bot.storage.uow import Tx
 
 
@@ -24,6 +27,28 @@ class SentMessage:
     conversation_id: int
     delivery_status: str
     error_code: str | None
+
+
+@dataclass(frozen=True)
+class SendingConversation:
+    """What sending into a conversation needs of it: its channel and the customer's
+    last message (the channel's window)."""
+
+    id: int
+    channel: str
+    last_customer_message_at: datetime | None
+
+
+async def sending_conversations(
+    db: Database, ids: Iterable[int | None]
+) -> dict[int, SendingConversation]:
+    """The conversations with these ids, by id, read in one query."""
+    async with db.read() as session:
+        rows = await records_by_id(session, Conversation, ids)
+    return {
+        row.id: SendingConversation(row.id, row.channel, row.last_customer_message_at)
+        for row in rows.values()
+    }
 
 
 async def set_delivery_status(
