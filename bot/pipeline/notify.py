@@ -20,7 +20,7 @@ from bot.storage.notify_queries import (
     team_recipients,
 )
 from bot.storage.outbox_items import Delivery
-from bot.storage.run_workflow_ids import workflow_of_run
+from bot.storage.run_log_records import workflow_of_run
 from bot.storage.uow import Tx
 
 logger = logging.getLogger(__name__)
