@@ -95,42 +95,7 @@ Intake = Callable[[str, str, dict[str, Any], str | None], Awaitable[bool]]
 """
 
 
-class UnreadablePayload(ValueError):
-    """A payload that passed the door's checks but could not be read as a message."""
-
-
 Normalize = Callable[[dict[str, Any], datetime], InboundMessage | None]
 """normalize(payload, received_at): the channel's reading of one payload (None: not a message)."""
-Receive = Callable[[InboundMessage], Awaitable[object]]
 AfterStored = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 """after_stored(payload): what the channel does once the payload's message is stored."""
-
-
-def direct_intake(
-    receive: Receive, clock: Clock, normalize: Normalize, after_stored: AfterStored | None = None
-) -> Intake:
-    """An intake that reads and stores each payload at once, in the request, with no
-    journal: one transaction per payload.
-
-    The app journals on both databases; this one serves where no journal processor
-    runs (a channel's own tests). On PostgreSQL it was the app's intake until the
-    journal measured faster there too: 78 against 64 greetings/s with one process, 96
-    against 64 with two, and 2,000 webhooks acknowledged in 0.8 s against 11 s
-    (``bench/e2e.py --db postgres``).
-    """
-
-    async def intake(
-        _channel: str, _delivery_id: str, payload: dict[str, Any], _body: str | None = None
-    ) -> bool:
-        try:
-            message = normalize(payload, clock.now())
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise UnreadablePayload(f"{type(exc).__name__}: {exc}") from exc
-        if message is None:
-            return False
-        await receive(message)
-        if after_stored is not None:
-            await after_stored(payload)
-        return True
-
-    return intake

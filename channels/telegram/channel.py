@@ -21,7 +21,7 @@ from bot.core.errors import BadRequestError, ConfigError, StorageTimeout
 from bot.core.messages import InboundMessage, OutboundMessage, SendResult
 from bot.core.metrics import Metrics
 from bot.core.refusals import Refusals
-from bot.pipeline.journal import Intake, UnreadablePayload
+from bot.pipeline.journal import Intake
 from channels.telegram.errors import map_telegram_error
 from channels.telegram.parse import CHANNEL, plain_text_to_inbound, shape_problem, update_to_inbound
 from channels.telegram.render import MAX_CAPTION, inline_keyboard, is_photo, split_text
@@ -39,8 +39,8 @@ MAX_TEXT = 4096
 class TelegramChannel:
     """Customers on Telegram.
 
-    The webhook hands each update to ``intake`` (the inbound journal, or a direct
-    store) and answers once it is durable; :meth:`normalize` turns an update
+    The webhook hands each update to ``intake`` (the inbound journal) and answers once
+    it is durable; :meth:`normalize` turns an update
     into a message.
     """
 
@@ -92,10 +92,6 @@ class TelegramChannel:
             return self._refuse(request, 400, "too_deep", "unreadable update")
         try:
             await self.intake(CHANNEL, f"update:{update_id}", data, None if changed else _text(raw))
-        except UnreadablePayload as exc:
-            return self._refuse(
-                request, 400, "unreadable", "unreadable update", f"{update_id}: {exc}"
-            )
         except StorageTimeout as exc:
             logger.warning(
                 "telegram update %s not stored in time; Telegram will redeliver", update_id
