@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -104,6 +105,12 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return run_async(_main(settings, clock, args))
 
 
+def read_journaled(payload: dict[str, Any], _received_at: datetime) -> InboundMessage:
+    """A journaled terminal message: the message itself. Only a chat session reads these
+    (a server has no reader for the console channel)."""
+    return InboundMessage.model_validate(payload)
+
+
 async def _main(settings: Settings, clock: Clock, args: argparse.Namespace) -> int:
     chat = await ChatSession.open(settings, clock, args.conversation, args.name, speed=args.speed)
     try:
@@ -163,6 +170,7 @@ class ChatSession:
         services.outbox.scope = ClaimScope.TERMINAL
         services.scheduler.scope = ClaimScope.TERMINAL
         services.add_channel(ConsoleChannel(write))
+        services.journal_processor.register(CHANNEL, read_journaled)
         ChannelSender(services).register()
         subscribe_ai_agent(services)
         runner = build_runner(services)
@@ -183,14 +191,16 @@ class ChatSession:
     async def say(self, text: str) -> None:
         """The customer writes ``text``; everything it causes now runs."""
         async with self._busy:
-            await self.services.inbox.receive(
-                InboundMessage(
-                    channel=CHANNEL,
-                    external_conversation_id=self.conversation,
-                    external_message_id=f"console-{next(self._ids)}",
-                    sender=SenderProfile(external_id=self.conversation, name=self.name),
-                    text=text,
-                )
+            message = InboundMessage(
+                channel=CHANNEL,
+                external_conversation_id=self.conversation,
+                external_message_id=f"console-{next(self._ids)}",
+                sender=SenderProfile(external_id=self.conversation, name=self.name),
+                text=text,
+                received_at=self.services.clock.now(),
+            )
+            await self.services.journal.append(
+                CHANNEL, message.external_message_id, message.model_dump(mode="json")
             )
             await settle(self.services)
         self._typed.set()
