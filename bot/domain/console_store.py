@@ -17,7 +17,7 @@ from bot.domain.conversation_summaries import summarize
 from bot.domain.replies import queue_reply
 from bot.domain.run_log_views import load_run_logs
 from bot.storage import console_records
-from bot.storage.console_records import ConsoleAgent
+from bot.storage.console_records import ConsoleAgent, ConsoleConversation
 from bot.storage.uow import Tx, UnitOfWork
 
 SOURCE = "slack"
@@ -48,8 +48,20 @@ async def agent_by_slack_id(tx: Tx, slack_user_id: str) -> ConsoleAgent:
     return agent
 
 
+async def current(tx: Tx, conversation_id_: int) -> ConsoleConversation:
+    """The conversation as it stands in the transaction (after the changes made in it)."""
+    conversation = await console_records.conversation(tx, conversation_id_)
+    if conversation is None:
+        raise NotFoundError(f"conversation {conversation_id_} not found")
+    return conversation
+
+
 class StorageConsoleBackend:
-    """Every console operation is one transaction; the events it records do the rest."""
+    """Every console operation is one transaction; the events it records do the rest.
+
+    An operation that changes the conversation summarizes it as it stands after the
+    change: read again by id, which the transaction answers without a query.
+    """
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
@@ -65,8 +77,8 @@ class StorageConsoleBackend:
         except NotFoundError:
             return None
         async with self.uow() as tx:
-            row = await console_records.conversation_row(tx, number)
-            return None if row is None else await summarize(tx, row)
+            found = await console_records.conversation(tx, number)
+            return None if found is None else await summarize(tx, found)
 
     async def queue(self, limit: int = 20) -> list[ConversationSummary]:
         async with self.uow() as tx:
@@ -83,51 +95,56 @@ class StorageConsoleBackend:
     async def claim(self, conversation_id_: str, slack_user_id: str) -> ConversationSummary:
         async with self.uow() as tx:
             agent = await agent_by_slack_id(tx, slack_user_id)
-            row = await conversations.get(tx, conversation_id(conversation_id_), lock=True)
-            if row.status == "closed":
+            number = conversation_id(conversation_id_)
+            before = await conversations.get_record(tx, number, lock=True)
+            if before.status == "closed":
                 raise ValidationFailed("conversation", "it is closed; reopen it first")
-            if row.assignee_id is not None and row.assignee_id != agent.id:
-                holder = await console_records.agent_name(tx, row.assignee_id)
+            if before.assignee_id is not None and before.assignee_id != agent.id:
+                holder = await console_records.agent_name(tx, before.assignee_id)
                 taken_by = "someone" if holder is None else holder
                 raise ValidationFailed("conversation", f"already taken by {taken_by}")
-            await conversations.assign(tx, row.id, agent.id, by=SOURCE)
-            return await summarize(tx, row)
+            await conversations.assign(tx, number, agent.id, by=SOURCE)
+            return await summarize(tx, await current(tx, number))
 
     async def assign(
         self, conversation_id_: str, target_slack_user_id: str, by: str
     ) -> ConversationSummary:
         async with self.uow() as tx:
             agent = await agent_by_slack_id(tx, target_slack_user_id)
-            row = await conversations.get(tx, conversation_id(conversation_id_), lock=True)
-            if row.status == "closed":
+            number = conversation_id(conversation_id_)
+            before = await conversations.get_record(tx, number, lock=True)
+            if before.status == "closed":
                 raise ValidationFailed("conversation", "it is closed; reopen it first")
-            await conversations.assign(tx, row.id, agent.id, by=SOURCE)
-            return await summarize(tx, row)
+            await conversations.assign(tx, number, agent.id, by=SOURCE)
+            return await summarize(tx, await current(tx, number))
 
     async def unassign(self, conversation_id_: str, by: str) -> ConversationSummary:
+        number = conversation_id(conversation_id_)
         async with self.uow() as tx:
-            row = await conversations.get(tx, conversation_id(conversation_id_))
-            if await conversations.unassign(tx, row.id, by=SOURCE):
-                thread_outbox.refresh_header(tx, row)
-            return await summarize(tx, row)
+            unassigned = await conversations.unassign(tx, number, by=SOURCE)
+            after = await current(tx, number)
+            if unassigned:
+                thread_outbox.refresh_header(tx, after)
+            return await summarize(tx, after)
 
     async def close(self, conversation_id_: str, by: str) -> ConversationSummary:
+        number = conversation_id(conversation_id_)
         async with self.uow() as tx:
-            row = await conversations.get(tx, conversation_id(conversation_id_))
-            await conversations.close(tx, row.id, by=SOURCE)
-            return await summarize(tx, row)
+            await conversations.close(tx, number, by=SOURCE)
+            return await summarize(tx, await current(tx, number))
 
     async def reopen(self, conversation_id_: str, by: str) -> ConversationSummary:
+        number = conversation_id(conversation_id_)
         async with self.uow() as tx:
-            row = await conversations.get(tx, conversation_id(conversation_id_))
-            await conversations.reopen(tx, row.id, by=SOURCE)
-            return await summarize(tx, row)
+            await conversations.reopen(tx, number, by=SOURCE)
+            return await summarize(tx, await current(tx, number))
 
     async def tag(self, conversation_id_: str, tag: str, by: str) -> ConversationSummary:
+        number = conversation_id(conversation_id_)
         async with self.uow() as tx:
-            row = await conversations.get(tx, conversation_id(conversation_id_))
-            await conversations.add_tag(tx, row.id, tag, by=SOURCE)
-            return await summarize(tx, row)
+            await conversations.get_record(tx, number)  # an unknown conversation before a bad tag
+            await conversations.add_tag(tx, number, tag, by=SOURCE)
+            return await summarize(tx, await current(tx, number))
 
     async def set_availability(self, slack_user_id: str, available: bool) -> AgentRef:
         async with self.uow() as tx:
@@ -165,11 +182,13 @@ class StorageConsoleBackend:
             raise ValidationFailed("text", "empty reply")
         async with self.uow() as tx:
             agent = await agent_by_slack_id(tx, slack_user_id)
-            row = await conversations.get(tx, conversation_id(conversation_id_))
-            await queue_reply(tx, row, text, sender_kind="agent", agent_id=agent.id, source=SOURCE)
+            conversation = await current(tx, conversation_id(conversation_id_))
+            await queue_reply(
+                tx, conversation, text, sender_kind="agent", agent_id=agent.id, source=SOURCE
+            )
 
     async def internal_note(self, conversation_id_: str, slack_user_id: str, text: str) -> None:
         async with self.uow() as tx:
             agent = await agent_by_slack_id(tx, slack_user_id)
-            row = await conversations.get(tx, conversation_id(conversation_id_))
-            console_records.add_note(tx, row.id, agent.id, text, source=SOURCE)
+            conversation = await current(tx, conversation_id(conversation_id_))
+            console_records.add_note(tx, conversation.id, agent.id, text, source=SOURCE)

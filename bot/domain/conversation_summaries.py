@@ -13,7 +13,7 @@ from bot.storage.uow import Tx
 
 
 class Summarized(Protocol):
-    """The parts of a conversation its summary starts from (a stored row or a record)."""
+    """The parts of a conversation its summary starts from (a record of it)."""
 
     @property
     def id(self) -> int: ...
@@ -30,7 +30,10 @@ class Summarized(Protocol):
 
 
 async def summarize(tx: Tx, row: Summarized) -> ConversationSummary:
-    """``row`` with its customer, assignee, team, tags, newest lead and newest inbound text."""
+    """``row`` with its customer, assignee, team, tags, newest lead and newest inbound text.
+
+    ``row`` is a plain value: to show a change made in the transaction, read the
+    conversation after it."""
     parts = await summary_parts(tx, row.id, row.contact_id, row.assignee_id, row.team_id)
     status = row.status if row.status in ("open", "pending", "closed") else "open"
     newest = parts.newest_inbound

@@ -23,7 +23,7 @@ SenderKind = Literal["bot", "agent", "system"]
 
 
 class ConversationRef(Protocol):
-    """What a reply needs of its conversation: an ORM ``Conversation`` or a plain row."""
+    """What a reply needs of its conversation (any record of it with these fields)."""
 
     @property
     def id(self) -> int: ...

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, Literal, Protocol
 
 from bot.storage import thread_records
-from bot.storage.thread_records import THREAD_KEY
 from bot.storage.uow import Tx
 
 THREAD_KIND = "slack.thread"
@@ -17,18 +16,12 @@ Op = Literal["open", "header", "post", "assigned", "offer"]
 
 
 class ThreadHolder(Protocol):
-    """What thread work reads of a conversation: its id and attributes."""
+    """What thread work reads of a conversation: its id and its thread's Slack channel."""
 
     @property
     def id(self) -> int: ...
     @property
-    def attributes(self) -> dict[str, Any]: ...
-
-
-def thread_channel(row: ThreadHolder) -> str | None:
-    """The Slack channel of the conversation's thread, when it has one."""
-    stored = (row.attributes or {}).get(THREAD_KEY)
-    return str(stored["channel"]) if isinstance(stored, dict) and stored.get("channel") else None
+    def thread_channel(self) -> str | None: ...
 
 
 async def enqueue(
@@ -47,13 +40,13 @@ async def enqueue(
     return True
 
 
-def refresh_header(tx: Tx, row: ThreadHolder) -> None:
+def refresh_header(tx: Tx, conversation: ThreadHolder) -> None:
     """Queue a ``chat.update`` of the header, when the conversation has a thread."""
-    channel = thread_channel(row)
+    channel = conversation.thread_channel
     if channel is not None:
         tx.enqueue(
             THREAD_KIND,
-            {"op": "header", "conversation_id": str(row.id)},
+            {"op": "header", "conversation_id": str(conversation.id)},
             destination=f"slack:{channel}",
-            conversation_id=row.id,
+            conversation_id=conversation.id,
         )

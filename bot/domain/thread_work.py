@@ -19,7 +19,7 @@ from bot.domain.contact_names import display_name, friendly_name
 from bot.domain.conversation_summaries import summarize
 from bot.domain.message_labels import shown_text
 from bot.storage import console_records, thread_records
-from bot.storage.models import Conversation
+from bot.storage.console_records import ConsoleConversation
 from bot.storage.uow import Tx, UnitOfWork
 
 
@@ -39,40 +39,44 @@ class MessageView:
 
 
 class ThreadWork:
-    """The open transaction of one conversation's thread work."""
+    """The open transaction of one conversation's thread work.
 
-    def __init__(self, tx: Tx, row: Conversation) -> None:
+    ``conversation`` is the conversation as the transaction opened: thread work queues
+    outbox items and changes nothing of it but the offer mark.
+    """
+
+    def __init__(self, tx: Tx, conversation: ConsoleConversation) -> None:
         self._tx = tx
-        self._row = row
+        self._conversation = conversation
 
     @property
     def conversation_id(self) -> int:
-        return self._row.id
+        return self._conversation.id
 
     @property
     def thread_channel(self) -> str | None:
         """The Slack channel of the conversation's thread, when it has one."""
-        return thread_outbox.thread_channel(self._row)
+        return self._conversation.thread_channel
 
     async def summary(self) -> ConversationSummary:
-        return await summarize(self._tx, self._row)
+        return await summarize(self._tx, self._conversation)
 
     async def message(self, message_id: int) -> MessageView | None:
         """The conversation's message ``message_id``; None when there is none."""
-        message = await console_records.message_row(self._tx, message_id)
+        message = await console_records.thread_message(self._tx, message_id)
         if message is None:
             return None
         author: str | None = None
         if message.direction == "in":
-            contact = await console_records.contact_row(self._tx, self._row.contact_id)
-            author = display_name(contact) if contact else friendly_name(self._row.contact_id)
+            contact_id = self._conversation.contact_id
+            contact = await console_records.contact_name(self._tx, contact_id)
+            author = display_name(contact) if contact else friendly_name(contact_id)
         elif message.sender_kind == "agent" and message.agent_id:
             author = await console_records.agent_name(self._tx, message.agent_id)
-        source = (message.extra or {}).get("source")
         return MessageView(
             direction=message.direction,
             sender_kind=message.sender_kind,
-            source=None if source is None else str(source),
+            source=message.source,
             author=author,
             text=await shown_text(self._tx, message),
         )
@@ -84,16 +88,17 @@ class ThreadWork:
         self, op: thread_outbox.Op, destination: str, *, key: str, **data: Any
     ) -> bool:
         """Queue one thread operation; False when ``key`` was queued before."""
-        return await thread_outbox.enqueue(self._tx, op, self._row.id, destination, key=key, **data)
+        return await thread_outbox.enqueue(
+            self._tx, op, self._conversation.id, destination, key=key, **data
+        )
 
     async def offer_to_notify(self) -> str | None:
         """The Slack user a workflow offered the conversation to (assign_to with a timeout),
         once per offer: the offer is marked as sent in this transaction."""
-        row = self._row
-        offered = (row.attributes or {}).get("offered_to")
-        if offered is None or row.assignee_id is not None:
+        offered = self._conversation.offered_to
+        if offered is None or self._conversation.assignee_id is not None:
             return None
-        return await thread_records.claim_offer_notice(self._tx, row, offered)
+        return await thread_records.claim_offer_notice(self._tx, self._conversation.id, offered)
 
 
 class ThreadWorkStore:
@@ -109,5 +114,5 @@ class ThreadWorkStore:
         It commits when the block ends and rolls back when the block raises.
         """
         async with self.uow() as tx:
-            row = await console_records.conversation_row(tx, conversation_id)
-            yield None if row is None else ThreadWork(tx, row)
+            conversation = await console_records.conversation(tx, conversation_id)
+            yield None if conversation is None else ThreadWork(tx, conversation)

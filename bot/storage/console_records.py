@@ -1,20 +1,21 @@
 """What the agents' console (and the Slack threads it keeps) reads and writes: agents by
-their Slack id, the conversations of the queue and of an agent, internal notes.
-
-Conversation, message and contact rows are still handed out as ORM rows where the
-console summarizes or names them (:mod:`bot.domain.conversation_summaries`,
-:mod:`bot.domain.message_labels`, :mod:`bot.domain.contact_names` read rows).
+their Slack id, a conversation, the conversations of the queue and of an agent, a message
+and a contact as a thread shows them, internal notes. Everything is handed out as plain
+values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import get_args
+from typing import Any, get_args
 
 from sqlalchemy import select
 
 from bot.core.console_views import ConversationStatus
+from bot.storage.conversation_summary_records import ContactName
 from bot.storage.models import Agent, Contact, Conversation, Message
+from bot.storage.record_rows import keep
+from bot.storage.thread_records import thread_channel
 from bot.storage.uow import Tx
 
 NOT_CLOSED = tuple(status for status in get_args(ConversationStatus) if status != "closed")
@@ -30,6 +31,55 @@ class ConsoleAgent:
     slack_user_id: str | None
     email: str | None
     available: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleConversation:
+    """A conversation as the console summarizes, answers and threads it.
+
+    ``thread_channel`` is the Slack channel of its thread (None: no thread yet);
+    ``offered_to`` the agent a workflow offered it to, when one did.
+    """
+
+    id: int
+    contact_id: int
+    channel: str
+    external_id: str
+    status: str
+    assignee_id: int | None
+    team_id: int | None
+    thread_channel: str | None
+    offered_to: Any
+
+
+def console_conversation(row: Conversation) -> ConsoleConversation:
+    attributes = row.attributes or {}
+    return ConsoleConversation(
+        id=row.id,
+        contact_id=row.contact_id,
+        channel=row.channel,
+        external_id=row.external_id,
+        status=row.status,
+        assignee_id=row.assignee_id,
+        team_id=row.team_id,
+        thread_channel=thread_channel(attributes),
+        offered_to=attributes.get("offered_to"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMessage:
+    """A stored message as a thread shows it (``source``: where an agent wrote it)."""
+
+    id: int
+    conversation_id: int
+    direction: str
+    sender_kind: str
+    agent_id: int | None
+    kind: str
+    text: str | None
+    payload: str | None
+    source: str | None
 
 
 _KEPT = "console_records.kept"
@@ -74,19 +124,47 @@ async def agent_slack_id(tx: Tx, agent_id: int) -> str | None:
     return None if agent is None else agent.slack_user_id
 
 
-async def conversation_row(tx: Tx, conversation_id: int) -> Conversation | None:
-    return await tx.session.get(Conversation, conversation_id)
+async def conversation(tx: Tx, conversation_id: int) -> ConsoleConversation | None:
+    """The conversation as it stands in the transaction, changes made in it included.
+
+    Read by id: once the transaction has read the conversation (a locked read, an
+    assignment), it is answered from the session without a query. The row is kept for
+    the rest of the transaction, so a later look-up by id is free as well.
+    """
+    row = await tx.session.get(Conversation, conversation_id)
+    if row is None:
+        return None
+    keep(tx, [row])
+    return console_conversation(row)
 
 
-async def message_row(tx: Tx, message_id: int) -> Message | None:
-    return await tx.session.get(Message, message_id)
+async def thread_message(tx: Tx, message_id: int) -> ThreadMessage | None:
+    message = await tx.session.get(Message, message_id)
+    if message is None:
+        return None
+    source = (message.extra or {}).get("source")
+    return ThreadMessage(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        direction=message.direction,
+        sender_kind=message.sender_kind,
+        agent_id=message.agent_id,
+        kind=message.kind,
+        text=message.text,
+        payload=message.payload,
+        source=None if source is None else str(source),
+    )
 
 
-async def contact_row(tx: Tx, contact_id: int) -> Contact | None:
-    return await tx.session.get(Contact, contact_id)
+async def contact_name(tx: Tx, contact_id: int) -> ContactName | None:
+    """What the contact is called by; None when there is no such contact."""
+    contact = await tx.session.get(Contact, contact_id)
+    if contact is None:
+        return None
+    return ContactName(contact.id, contact.name, contact.email, contact.phone)
 
 
-async def unassigned_open(tx: Tx, limit: int) -> list[Conversation]:
+async def unassigned_open(tx: Tx, limit: int) -> list[ConsoleConversation]:
     """Open conversations nobody holds, oldest first."""
     query = (
         select(Conversation)
@@ -94,10 +172,10 @@ async def unassigned_open(tx: Tx, limit: int) -> list[Conversation]:
         .order_by(Conversation.id)
         .limit(limit)
     )
-    return list(await tx.session.scalars(query))
+    return [console_conversation(row) for row in await tx.session.scalars(query)]
 
 
-async def held_by(tx: Tx, agent_id: int, limit: int) -> list[Conversation]:
+async def held_by(tx: Tx, agent_id: int, limit: int) -> list[ConsoleConversation]:
     """The agent's conversations that are not closed, most recently active first."""
     query = (
         select(Conversation)
@@ -105,7 +183,7 @@ async def held_by(tx: Tx, agent_id: int, limit: int) -> list[Conversation]:
         .order_by(Conversation.last_activity_at.desc())
         .limit(limit)
     )
-    return list(await tx.session.scalars(query))
+    return [console_conversation(row) for row in await tx.session.scalars(query)]
 
 
 def add_note(tx: Tx, conversation_id: int, agent_id: int, text: str, *, source: str) -> None:

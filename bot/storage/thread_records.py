@@ -18,6 +18,12 @@ OFFER_NOTIFIED = "slack_offer_notified"
 """``Conversation.attributes`` key: the agent whose offer was already sent as a DM."""
 
 
+def thread_channel(attributes: dict[str, Any]) -> str | None:
+    """The Slack channel of the thread kept in a conversation's ``attributes``, when any."""
+    stored = attributes.get(THREAD_KEY)
+    return str(stored["channel"]) if isinstance(stored, dict) and stored.get("channel") else None
+
+
 async def stored_thread(tx: Tx, conversation_id: int) -> Any:
     """What the conversation keeps under :data:`THREAD_KEY` (None when nothing, or no
     such conversation)."""
@@ -55,10 +61,16 @@ async def queued_before(tx: Tx, key: str) -> bool:
     return seen is not None
 
 
-async def claim_offer_notice(tx: Tx, row: Conversation, offered: Any) -> str | None:
-    """Mark the offer of ``row`` to agent ``offered`` as sent, under a row lock; the
-    agent's Slack id, or None when it was marked before or the agent has no Slack id."""
-    await tx.session.refresh(row, with_for_update=True)  # attributes are read-modify-write
+async def claim_offer_notice(tx: Tx, conversation_id: int, offered: Any) -> str | None:
+    """Mark the offer of the conversation to agent ``offered`` as sent, under a row lock;
+    the agent's Slack id, or None when it was marked before or the agent has no Slack id.
+
+    The conversation is looked up by id (free when the transaction has read it) and read
+    again locked: its attributes are read-modify-write."""
+    row = await tx.session.get(Conversation, conversation_id)
+    if row is None:
+        raise NotFoundError(f"conversation {conversation_id} not found")
+    await tx.session.refresh(row, with_for_update=True)
     attributes = dict(row.attributes or {})
     if attributes.get(OFFER_NOTIFIED) == offered:
         return None
