@@ -22,12 +22,12 @@ from sqlalchemy import func, select
 from bot.core.clock import FakeClock
 from bot.core.config import Settings
 from bot.core.messages import InboundMessage, SenderProfile
-from bot.domain import conversations
 from bot.domain.replies import queue_reply
 from bot.pipeline.delivery import ChannelSender
 from bot.pipeline.notify import SLACK_POST
 from bot.pipeline.run_store import WEBHOOK
 from bot.pipeline.services import Services, build_services
+from bot.storage.conversation_queries import find_conversation
 from bot.storage.models import OutboxItem
 from channels.component import setup_channels
 from integrations.component import install_integrations
@@ -85,7 +85,8 @@ async def customer_chats(
         assert result.conversation_id is not None
         expected[chat] = [f"reply {n} to {chat}" for n in range(PER_CHAT)]
         async with services.uow() as tx:
-            conversation = await conversations.get(tx, result.conversation_id)
+            conversation = await find_conversation(tx, result.conversation_id)
+            assert conversation is not None
             for text in expected[chat]:
                 await queue_reply(tx, conversation, text)
     return expected

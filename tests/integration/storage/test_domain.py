@@ -12,6 +12,7 @@ from bot.core.clock import FakeClock
 from bot.core.errors import UnknownStageError
 from bot.domain import agents, conversations, leads
 from bot.pipeline.services import Services
+from bot.storage import console_records
 from bot.storage.models import Agent, Event, Lead, Team, TeamMember
 from tests.integration.storage.test_inbox import inbound
 
@@ -127,19 +128,37 @@ async def test_lead_pipeline(services: Services) -> None:
     assert stored is not None and stored.expected_amount == Decimal("7500.50")
 
 
-async def test_rows_read_before_in_the_transaction_show_the_changes(services: Services) -> None:
-    """Callers that hold a conversation or agent row see what the services changed."""
+async def test_a_conversation_read_after_the_changes_shows_them_without_a_query(
+    services: Services,
+) -> None:
+    """Repositories hand out values, not rows: a caller reads the conversation again after
+    the services change it, and that read by id is answered by the transaction."""
     (a,) = await add_agents(services, ("A", True, 5))
     conversation_id = await new_conversation(services, 1)
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = services.db.engine.sync_engine
     async with services.uow() as tx:
-        row = await conversations.get(tx, conversation_id, lock=True)
-        agent = await tx.session.get(Agent, a)
-        assert agent is not None
+        before = await conversations.get_record(tx, conversation_id, lock=True)
         await conversations.assign(tx, conversation_id, a)
         await conversations.close(tx, conversation_id)
         await agents.set_availability(tx, a, False)
-        assert (row.assignee_id, row.status, row.closed_at) == (a, "closed", tx.now)
-        assert (agent.available, agent.last_assigned_at) == (False, tx.now)
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            after = await console_records.conversation(tx, conversation_id)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        closed = await conversations.get_record(tx, conversation_id)
+    assert (before.assignee_id, before.status, before.closed_at) == (None, "open", None)
+    assert after is not None and (after.assignee_id, after.status) == (a, "closed")
+    assert statements == []
+    assert closed.closed_at == tx.now
+    async with services.db.session() as session:
+        agent = await session.get(Agent, a)
+    assert agent is not None and (agent.available, agent.last_assigned_at) == (False, tx.now)
 
 
 async def test_choosing_then_assigning_reads_each_row_once(services: Services) -> None:

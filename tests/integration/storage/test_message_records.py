@@ -12,6 +12,7 @@ from bot.domain.conversation_summaries import summarize
 from bot.domain.message_labels import shown_text
 from bot.domain.stored_messages import Sender, StoredMessages
 from bot.pipeline.services import Services
+from bot.storage import console_records
 from bot.storage.message_records import MessageText
 from bot.storage.models import Agent, Contact, Conversation, Message, Team
 
@@ -121,7 +122,9 @@ async def test_summary(services: Services, clock: FakeClock) -> None:
         )
         await leads.create_lead(tx, services.pipeline, name="Acme", conversation_id=conversation_id)
     async with services.uow() as tx:
-        summary = await summarize(tx, await conversations.get(tx, conversation_id))
+        console = await console_records.conversation(tx, conversation_id)
+        assert console is not None
+        summary = await summarize(tx, console)
         from_record = await summarize(tx, await conversations.get_record(tx, conversation_id))
     assert summary == from_record
     assert (summary.id, summary.channel, summary.status) == (str(conversation_id), "widget", "open")
