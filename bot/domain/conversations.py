@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from bot.core.errors import NotFoundError, ValidationFailed
-from bot.storage import conversation_records
 from bot.storage.conversation_records import ConversationRecord
-from bot.storage.models import Conversation
 from bot.storage.records import Records
 from bot.storage.sql_records import records_of
 from bot.storage.uow import Tx
 from workflows.event_names import EventType
-
-
-async def get(tx: Tx, conversation_id: int, *, lock: bool = False) -> Conversation:
-    """The conversation row (locked for update on PostgreSQL when ``lock``)."""
-    row = await conversation_records.conversation_row(tx, conversation_id, lock=lock)
-    if row is None:
-        raise NotFoundError(f"conversation {conversation_id} not found")
-    return row
 
 
 async def get_record(

@@ -1,8 +1,9 @@
 """Conversations and their tags: the rows the conversation services read and change.
 
 Each function takes the open transaction. Reads hand out :class:`ConversationRecord`;
-changes are made on the session's own row (read before with :func:`conversation`), so a
-row a caller holds in the same transaction shows them, and they are written at flush.
+changes are made on the session's own row (read before with :func:`conversation`, which
+keeps it for the transaction), so a record read after them in the same transaction shows
+them, and they are written at flush.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def conversation_record(row: Conversation) -> ConversationRecord:
     )
 
 
-async def conversation_row(
+async def _conversation_row(
     tx: Tx, conversation_id: int, *, lock: bool = False
 ) -> Conversation | None:
     """The conversation's ORM row (locked for update on PostgreSQL when ``lock``)."""
@@ -60,7 +61,7 @@ async def conversation_row(
 async def conversation(
     tx: Tx, conversation_id: int, *, lock: bool = False
 ) -> ConversationRecord | None:
-    row = await conversation_row(tx, conversation_id, lock=lock)
+    row = await _conversation_row(tx, conversation_id, lock=lock)
     if row is None:
         return None
     keep(tx, [row])
