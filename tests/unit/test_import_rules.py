@@ -8,9 +8,10 @@ also those inside functions and under ``TYPE_CHECKING``).
 - ``bot`` is layered, lowest first: ``core`` (the shared words, no storage), ``storage``,
   ``domain``, ``pipeline``, ``app``; a layer imports only itself and the layers below.
 - No import circles: a part that needs something of the part above it declares what it
-  needs as a small protocol (the run helpers' drivers in ``bot/run_*.py``).
-- Channels and the AI integrations import no SQLAlchemy: they use repositories of
-  ``bot`` that hand out plain values.
+  needs as a small protocol (the run helpers' drivers in ``bot/pipeline/run_*.py``).
+- SQLAlchemy and the database drivers only in ``bot.storage``: everything else uses its
+  repositories, which hand out plain values; no ORM row class and no ``tx.session``
+  outside it.
 """
 
 from __future__ import annotations
@@ -215,26 +216,62 @@ def sqlalchemy_users(names: list[str]) -> list[str]:
     )
 
 
-def test_no_channel_imports_sqlalchemy() -> None:
-    channels = [name for name in modules() if top(name) == "channels"]
-    assert channels
-    assert sqlalchemy_users(channels) == []
+def outside_storage() -> list[str]:
+    names = [
+        name for name in modules() if name != "bot.storage" and not name.startswith("bot.storage.")
+    ]
+    assert {"bot.domain.agents", "bot.pipeline.outbox", "channels.widget.store"} <= set(names)
+    return names
 
 
-def test_the_ai_integrations_do_not_import_sqlalchemy() -> None:
-    ai = [name for name in modules() if name.startswith("integrations.ai")]
-    assert {"integrations.ai_replies", "integrations.ai_agent_runtime"} <= set(ai)
-    assert sqlalchemy_users(ai) == []
+def test_sqlalchemy_only_in_storage() -> None:
+    assert sqlalchemy_users(outside_storage()) == []
+    assert "bot.storage.uow" in sqlalchemy_users(list(modules()))  # the test sees imports
+
+
+def test_no_database_driver_outside_storage() -> None:
+    drivers = {"asyncpg", "aiosqlite", "sqlite3"}
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name in outside_storage()
+        for target in imported_names(modules()[name])
+        if top(target) in drivers
+    )
+    assert not wrong
+
+
+def test_orm_rows_stay_in_storage() -> None:
+    """Repositories hand out plain values: the ORM classes are storage's own."""
+    wrong = sorted(
+        name for name in outside_storage() if "bot.storage.models" in project_imports(name)
+    )
+    assert not wrong
+
+
+def session_uses(path: Path) -> list[int]:
+    """Lines where ``path`` reaches for a unit of work's SQLAlchemy session (``tx.session``)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute)
+        and node.attr == "session"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "tx"
+    ]
+
+
+def test_no_session_outside_storage() -> None:
+    wrong = sorted(
+        f"{name}:{line}" for name in outside_storage() for line in session_uses(modules()[name])
+    )
+    assert not wrong
+    assert session_uses(modules()["bot.storage.inbox_store"])  # the test sees uses
 
 
 def slack_console() -> list[str]:
     names = [name for name in modules() if name.startswith("integrations.slack")]
     assert {"integrations.slack.component", "integrations.slack.mirror"} <= set(names)
     return names
-
-
-def test_the_slack_console_does_not_import_sqlalchemy() -> None:
-    assert sqlalchemy_users(slack_console()) == []
 
 
 def test_the_slack_console_holds_no_orm_row_session_or_unit_of_work() -> None:
