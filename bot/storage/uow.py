@@ -1,50 +1,32 @@
-"""Unit of work: one transaction, the events it records, the work it enqueues.
+"""Unit of work: one transaction, what it causes written with it, the workers woken after.
 
-Everything a change causes (domain events, outbound items, timers) is written in
-the same transaction as the change; the background workers are woken after commit.
+Everything a change causes (domain events, outbound items, timers) is written in the
+same transaction as the change (see :mod:`bot.storage.write_buffer`); the background
+workers are woken after commit.
 """
 
 from __future__ import annotations
 
-import itertools
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, inspect, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core.clock import Clock
 from bot.core.event_interest import EventInterest
 from bot.core.signals import Signals
 from bot.storage.db import Database
-from bot.storage.models import Conversation, Event, Message, OutboxItem, RunLog, Timer
-from bot.storage.sql import dialect_insert, execute_many, insert_many, insert_with_ids, table_of
-
-
-@dataclass(eq=False)
-class NewMessage:
-    """A message row inserted when its transaction ends, with the others in one statement.
-
-    ``values`` holds every column but ``id`` (the same keys for every new message), and
-    may still be changed until then; ``id`` is set when the row is written.
-    """
-
-    values: dict[str, Any]
-    id: int | None = None
+from bot.storage.write_buffer import NewMessage as NewMessage
+from bot.storage.write_buffer import WriteBuffer
 
 
 class Tx:
-    """An open transaction plus what it will announce once committed.
+    """An open transaction: its session, its time, its savepoints.
 
-    Events, outbound items, timers and run log lines are gathered and written just
-    before commit, each kind in one statement: a transaction that causes many of them
-    (a batch of messages, of started runs) pays for one write, not one each.
+    What it causes is gathered in :attr:`writes` and written just before commit; the
+    methods that gather hand on to it.
     """
 
     def __init__(
@@ -52,46 +34,19 @@ class Tx:
     ) -> None:
         self.session = session
         self.now = now
-        self.interest = interest
-        """Which events a subscriber wants; the others are stored as delivered (None: all)."""
-        self.events: list[dict[str, Any]] = []
-        self.outbox: list[dict[str, Any]] = []
-        self.enqueued = 0
-        self.scheduled = 0
-        self.first_due: datetime | None = None
-        """The earliest due time of the timers set in this transaction."""
-        self.run_logs: list[dict[str, Any]] = []
-        self.timers: dict[str, dict[str, Any]] = {}
-        self.messages: list[NewMessage] = []
-        self.written_events = 0
+        self.writes = WriteBuffer(now, interest)
         self.last_message_ids: dict[int, int] = {}
         """Newest stored message id per conversation, read ahead for a batch of runs."""
-        self.active: dict[int, datetime] = {}
-        """Conversations made active now, whose ``last_activity_at`` is written at the end."""
         self.conversations: dict[int | None, Any] = {}
         """Conversations read ahead as plain rows for a batch's replies, by id."""
 
     def touch(self, conversation: Any) -> None:
-        """Set the conversation's ``last_activity_at`` to now (an ORM ``Conversation`` or a
-        row of :attr:`conversations`).
-
-        A stored conversation's row is updated when the transaction ends, with the other
-        conversations touched in it, in one statement: flushing each changed ORM object
-        costs far more. An ORM object shows the new value at once.
-        """
-        if isinstance(conversation, Conversation):
-            if not inspect(conversation).persistent:
-                conversation.last_activity_at = self.now
-                return
-            set_committed_value(conversation, "last_activity_at", self.now)
-        self.active[conversation.id] = self.now
+        """See :meth:`WriteBuffer.touch`."""
+        self.writes.touch(conversation)
 
     def add_message(self, values: dict[str, Any]) -> NewMessage:
-        """A new message row (every column but ``id``), inserted with the others when the
-        transaction ends, before the rows that name it."""
-        message = NewMessage(values)
-        self.messages.append(message)
-        return message
+        """See :meth:`WriteBuffer.add_message`."""
+        return self.writes.add_message(values)
 
     def record_event(
         self,
@@ -104,23 +59,15 @@ class Tx:
         message: NewMessage | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        """Store a domain event with this change; subscribers see it after commit.
-
-        ``message``: a message added with :meth:`add_message`; the event takes its id when
-        both are written.
-        """
-        self.events.append(
-            {
-                "type": str(type_),
-                "conversation_id": conversation_id,
-                "contact_id": contact_id,
-                "lead_id": lead_id,
-                "message_id": message_id,
-                "data": data or {},
-                "occurred_at": self.now,
-                "delivered_at": None,
-                _MESSAGE: message,
-            }
+        """See :meth:`WriteBuffer.record_event`."""
+        self.writes.record_event(
+            type_,
+            conversation_id=conversation_id,
+            contact_id=contact_id,
+            lead_id=lead_id,
+            message_id=message_id,
+            message=message,
+            data=data,
         )
 
     def enqueue(
@@ -137,175 +84,44 @@ class Tx:
         message: NewMessage | None = None,
         not_before: datetime | None = None,
     ) -> None:
-        """Add outbound work, delivered by the dispatcher after commit (``message`` as for
-        :meth:`record_event`)."""
-        self.outbox.append(
-            {
-                "kind": kind,
-                "destination": destination,
-                "payload": payload,
-                "idempotency_key": key or f"{_PROCESS_KEY}:{next(_ITEM_NUMBERS)}",
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": not_before or self.now,
-                "claimed_until": None,
-                "last_error": None,
-                "conversation_id": conversation_id,
-                "run_id": run_id,
-                "step_id": step_id,
-                "message_id": message_id,
-                "created_at": self.now,
-                "done_at": None,
-                _MESSAGE: message,
-            }
+        """See :meth:`WriteBuffer.enqueue`."""
+        self.writes.enqueue(
+            kind,
+            payload,
+            destination=destination,
+            key=key,
+            conversation_id=conversation_id,
+            run_id=run_id,
+            step_id=step_id,
+            message_id=message_id,
+            message=message,
+            not_before=not_before,
         )
-        self.enqueued += 1
 
     async def schedule(
         self, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
     ) -> None:
-        """Set the timer ``key`` to fire at ``due_at`` (replacing a pending one)."""
-        self.timers[key] = {
-            "kind": kind,
-            "key": key,
-            "due_at": due_at,
-            "payload": payload or {},
-            "status": "pending",
-            "created_at": self.now,
-        }
-        self.scheduled += 1
-        if self.first_due is None or due_at < self.first_due:
-            self.first_due = due_at
+        """See :meth:`WriteBuffer.schedule`."""
+        self.writes.schedule(kind, key, due_at, payload)
+
+    async def cancel_timer(self, key: str) -> None:
+        """See :meth:`WriteBuffer.cancel_timer`."""
+        await self.writes.cancel_timer(self.session, key)
+
+    def add_run_log(self, values: dict[str, Any]) -> None:
+        """See :meth:`WriteBuffer.add_run_log`."""
+        self.writes.add_run_log(values)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """A savepoint: when the block fails, what it wrote and gathered is undone."""
-        kept = (
-            len(self.events),
-            len(self.outbox),
-            len(self.run_logs),
-            len(self.messages),
-            dict(self.timers),
-        )
-        counts, active = (self.enqueued, self.scheduled), dict(self.active)
+        mark = self.writes.mark()
         try:
             async with self.session.begin_nested():
                 yield
         except BaseException:
-            events, outbox, logs, messages, self.timers = kept
-            self.active = active
-            del (
-                self.events[events:],
-                self.outbox[outbox:],
-                self.run_logs[logs:],
-                self.messages[messages:],
-            )
-            self.enqueued, self.scheduled = counts
+            self.writes.undo(mark)
             raise
-
-    def add_run_log(self, values: dict[str, Any]) -> None:
-        """A run log line, written with the others in one statement when the transaction ends."""
-        self.run_logs.append(values)
-
-    async def write_buffered(self) -> None:
-        """Write what was gathered so far (the unit of work calls this before commit)."""
-        await self._write_timers()
-        await self._write_messages()
-        await self._write_activity()
-        rows: dict[Table, list[dict[str, Any]]] = {
-            _EVENTS: self.events,
-            _OUTBOX: self.outbox,
-            _RUN_LOGS: self.run_logs,
-        }
-        if not any(rows.values()):
-            return
-        self._settle_unwanted()
-        for table, gathered in rows.items():
-            await insert_many(self.session, table, [_without_message(row) for row in gathered])
-        self.events, self.outbox, self.run_logs = [], [], []
-
-    def _settle_unwanted(self) -> None:
-        """Store the events no subscriber wants as delivered; count the others."""
-        for row in self.events:
-            if self.interest is None or self.interest.wants(row["type"], row["data"]):
-                self.written_events += 1
-            else:
-                row["delivered_at"] = self.now
-
-    async def _write_messages(self) -> None:
-        if self.messages:
-            messages, self.messages = self.messages, []
-            rows = [message.values for message in messages]
-            for message, new_id in zip(
-                messages, await insert_with_ids(self.session, Message, rows), strict=True
-            ):
-                message.id = new_id
-
-    async def _write_activity(self) -> None:
-        if self.active:
-            rows = [{"b_id": id_, "b_at": at} for id_, at in self.active.items()]
-            self.active = {}
-            await execute_many(self.session, _TOUCH, rows)
-
-    async def _write_timers(self) -> None:
-        if self.timers:
-            rows, self.timers = list(self.timers.values()), {}
-            connection = await self.session.connection()
-            await connection.execute(_timer_upsert(connection.dialect.name), rows)
-
-    async def cancel_timer(self, key: str) -> None:
-        """Cancel the timer ``key`` if it has not fired."""
-        await self._write_timers()
-        await self.session.execute(
-            update(Timer)
-            .where(Timer.key == key, Timer.status == "pending")
-            .values(status="cancelled")
-        )
-
-
-_PROCESS_KEY = uuid.uuid4().hex
-_ITEM_NUMBERS = itertools.count(1)
-"""Unkeyed outbound items are keyed by this process's random key and a running number:
-unique like a random key per item, without drawing one each time."""
-_TIMERS = table_of(Timer)
-_EVENTS = table_of(Event)
-_OUTBOX = table_of(OutboxItem)
-_RUN_LOGS = table_of(RunLog)
-_CONVERSATIONS = table_of(Conversation)
-_TOUCH = (
-    update(_CONVERSATIONS)
-    .where(_CONVERSATIONS.c.id == bindparam("b_id"))
-    .values(last_activity_at=bindparam("b_at"))
-)
-_MESSAGE = "_message"
-"""Key of a gathered row's new message, whose id the row takes when written."""
-
-
-def _without_message(row: dict[str, Any]) -> dict[str, Any]:
-    """The gathered row as written: its new message's id in place of the message (the
-    row is changed in place; it is written once)."""
-    message = row.pop(_MESSAGE, None)
-    if message is not None:
-        row["message_id"] = message.id
-    return row
-
-
-@cache
-def _timer_upsert(dialect: str) -> Any:
-    """Insert timers; one whose key exists is set to the new due time, pending again."""
-    statement = dialect_insert(dialect, _TIMERS)
-    fresh = statement.excluded
-    return statement.on_conflict_do_update(
-        index_elements=["key"],
-        set_={
-            "kind": fresh.kind,
-            "due_at": fresh.due_at,
-            "payload": fresh.payload,
-            "status": fresh.status,
-            "claimed_until": None,
-            "fired_at": None,
-        },
-    )
 
 
 class UnitOfWork:
@@ -327,10 +143,11 @@ class UnitOfWork:
             async with session.begin():
                 tx = Tx(session, self.clock.now(), self.interest)
                 yield tx
-                await tx.write_buffered()
-            if tx.written_events:
+                await tx.writes.write(session)
+            writes = tx.writes
+            if writes.written_events:
                 self.signals.events.set()
-            if tx.enqueued:
+            if writes.enqueued:
                 self.signals.outbox.set()
-            if tx.scheduled:
-                self.signals.timers_changed(tx.first_due)
+            if writes.scheduled:
+                self.signals.timers_changed(writes.first_due)
