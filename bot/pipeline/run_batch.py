@@ -170,7 +170,7 @@ class RunResumer:
             steps.append(
                 (run, definition, engine.advance(definition, run.state, inputs[run.id], ctx, now))
             )
-        return steps, reader.conversations
+        return steps, reader.read_ahead.conversations
 
     async def _store(self, steps: list[Step], conversations: dict[int | None, Any]) -> None:
         """Store the transitions in one transaction; their inserts go out together at commit.
@@ -178,7 +178,7 @@ class RunResumer:
         conversation is never changes)."""
         started = time.perf_counter()
         async with self.services.uow() as tx:
-            tx.conversations.update(conversations)
+            tx.read_ahead.conversations.update(conversations)
             await load_conversations(tx, (run.conversation_id for run, _, _ in steps))
             if len(steps) > 1:  # one run reads its newest message only if it asks
                 await read_last_message_ids(tx, (run.conversation_id for run, _, _ in steps))

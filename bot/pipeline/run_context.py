@@ -61,9 +61,9 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
     """The contexts of many targets (contact, conversation, lead), one query per table.
 
     Rows are read as plain records: the contexts are copies, nothing here is changed.
-    The conversation rows are left in ``tx.conversations`` for replies to reuse."""
+    The conversation rows are left in ``tx.read_ahead.conversations`` for replies to reuse."""
     conversations = await conversations_by_id(tx, {t.conversation_id for t in targets})
-    tx.conversations.update(conversations)
+    tx.read_ahead.conversations.update(conversations)
     agents = await agents_by_id(tx, {c.assignee_id for c in conversations.values()})
     teams = await teams_by_id(tx, {c.team_id for c in conversations.values()})
     tags = await tags_of(tx, set(conversations))

@@ -246,7 +246,8 @@ class RunStarts:
             held = await asking_conversations(reader, asking)
         results = [EventStarts() for _ in events]
         async with self.services.uow() as tx:
-            tx.conversations.update(reader.conversations)  # who a conversation is never changes
+            # who a conversation is never changes
+            tx.read_ahead.conversations.update(reader.read_ahead.conversations)
             starts: list[tuple[int, RunStart]] = []
             for index, (event, ctx, report) in enumerate(
                 zip(events, contexts, reports, strict=True)

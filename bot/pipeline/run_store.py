@@ -211,9 +211,9 @@ def _jsonable(value: Any) -> Any:
 async def last_message_id(tx: Tx, conversation_id: int) -> int:
     """The id of the conversation's newest stored message (0 for none); read ahead by
     :func:`read_last_message_ids` when a batch asked for it."""
-    if conversation_id not in tx.last_message_ids:
+    if conversation_id not in tx.read_ahead.last_message_ids:
         await read_last_message_ids(tx, [conversation_id])
-    return tx.last_message_ids.pop(conversation_id)
+    return tx.read_ahead.last_message_ids.pop(conversation_id)
 
 
 async def read_last_message_ids(tx: Tx, conversation_ids: Iterable[int | None]) -> None:
@@ -223,8 +223,8 @@ async def read_last_message_ids(tx: Tx, conversation_ids: Iterable[int | None]) 
     if not wanted:
         return
     newest = await newest_message_ids(tx, wanted)
-    tx.last_message_ids.update({i: 0 for i in wanted})
-    tx.last_message_ids.update(newest)
+    tx.read_ahead.last_message_ids.update({i: 0 for i in wanted})
+    tx.read_ahead.last_message_ids.update(newest)
 
 
 async def save(
@@ -286,10 +286,11 @@ async def save(
 
 async def load_conversations(tx: Tx, conversation_ids: Iterable[int | None]) -> None:
     """Read conversations ahead (plain rows) for the replies of the runs saved in ``tx``,
-    which then find them without a read each; those already in ``tx.conversations`` (as
+    which then find them without a read each; those already read ahead (as
     :func:`~bot.pipeline.run_context.build_contexts` leaves them) are not read again."""
-    missing = {i for i in conversation_ids if i is not None} - tx.conversations.keys()
-    tx.conversations.update(await conversations_by_id(tx, missing))
+    known = tx.read_ahead.conversations
+    missing = {i for i in conversation_ids if i is not None} - known.keys()
+    known.update(await conversations_by_id(tx, missing))
 
 
 async def _apply_effect(tx: Tx, run: StoredRun, effect: Any) -> None:

@@ -173,8 +173,8 @@ async def newest_message_ids(tx: Tx, conversation_ids: list[int]) -> dict[int, i
 
 async def conversation_to_reply(tx: Tx, conversation_id: int) -> ConversationRow | None:
     """The conversation a run's message goes to: the one read ahead into
-    ``tx.conversations``, else the stored one (None if there is none)."""
-    known: ConversationRow | None = tx.conversations.get(conversation_id)
+    ``tx.read_ahead.conversations``, else the stored one (None if there is none)."""
+    known: ConversationRow | None = tx.read_ahead.conversations.get(conversation_id)
     if known is not None:
         return known
     row = await tx.session.get(Conversation, conversation_id)

@@ -18,6 +18,7 @@ from bot.core.clock import Clock
 from bot.core.event_interest import EventInterest
 from bot.core.signals import Signals
 from bot.storage.db import Database
+from bot.storage.read_ahead import ReadAhead
 from bot.storage.write_buffer import NewMessage as NewMessage
 from bot.storage.write_buffer import WriteBuffer
 
@@ -25,8 +26,9 @@ from bot.storage.write_buffer import WriteBuffer
 class Tx:
     """An open transaction: its session, its time, its savepoints.
 
-    What it causes is gathered in :attr:`writes` and written just before commit; the
-    methods that gather hand on to it.
+    What it causes is gathered in :attr:`writes` and written just before commit; rows
+    read ahead for a batch wait in :attr:`read_ahead`. The methods that gather hand on
+    to :attr:`writes`.
     """
 
     def __init__(
@@ -35,10 +37,7 @@ class Tx:
         self.session = session
         self.now = now
         self.writes = WriteBuffer(now, interest)
-        self.last_message_ids: dict[int, int] = {}
-        """Newest stored message id per conversation, read ahead for a batch of runs."""
-        self.conversations: dict[int | None, Any] = {}
-        """Conversations read ahead as plain rows for a batch's replies, by id."""
+        self.read_ahead = ReadAhead()
 
     def touch(self, conversation: Any) -> None:
         """See :meth:`WriteBuffer.touch`."""

@@ -193,5 +193,5 @@ async def test_a_reply_goes_to_the_conversation_read_ahead(services: Services) -
         assert stored.external_id == "chat-1"
         assert await conversation_to_reply(tx, 10**6) is None
         read_ahead = await conversations_by_id(tx, [conversation_id])
-        tx.conversations.update(read_ahead)
+        tx.read_ahead.conversations.update(read_ahead)
         assert await conversation_to_reply(tx, conversation_id) is read_ahead[conversation_id]
