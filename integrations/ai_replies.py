@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.core.errors import PermanentDeliveryError, UnavailableError
 from bot.pipeline.ai_conversations import AiConversations, AiTurn
-from bot.storage.outbox_items import Delivery
+from bot.storage.pipeline.outbox_items import Delivery
 from integrations.ai import AIProvider, AIReply, generate_reply
 from integrations.ai_agent_runtime import MAX_FAILURES, hand_over
 from integrations.deliveries import AiReplyJob, parse_job

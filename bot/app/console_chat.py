@@ -28,8 +28,8 @@ from bot.core.messages import InboundMessage, OutboundMessage, SenderProfile, Se
 from bot.pipeline.delivery import ChannelSender
 from bot.pipeline.services import Services, build_services
 from bot.pipeline.settle import settle
+from bot.storage.app.console_chat_queries import rename_contact_of
 from bot.storage.claim_scope import CONSOLE_CHANNEL, ClaimScope
-from bot.storage.console_chat_queries import rename_contact_of
 from integrations.component import install_integrations, subscribe_ai_agent
 
 logger = logging.getLogger(__name__)

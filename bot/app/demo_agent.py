@@ -19,9 +19,13 @@ from bot.domain import conversations as convs
 from bot.domain.demo import demo_agents, seed_demo
 from bot.domain.replies import queue_reply
 from bot.pipeline.services import SERVICES, Services
-from bot.storage.conversation_queries import ConversationView
-from bot.storage.demo_agent_queries import demo_conversation, latest_messages, open_conversations
-from bot.storage.demo_records import DemoAgent
+from bot.storage.app.conversation_queries import ConversationView
+from bot.storage.app.demo_agent_queries import (
+    demo_conversation,
+    latest_messages,
+    open_conversations,
+)
+from bot.storage.domain.demo_records import DemoAgent
 from bot.storage.uow import Tx
 
 logger = logging.getLogger(__name__)

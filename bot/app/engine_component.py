@@ -15,8 +15,8 @@ from bot.pipeline.notify import Notifier
 from bot.pipeline.run_store import NOTIFY, add_log
 from bot.pipeline.runner import WorkflowRunner
 from bot.pipeline.services import Services
-from bot.storage.outbox_items import Delivery
-from bot.storage.run_log_records import workflow_of_run
+from bot.storage.domain.run_log_records import workflow_of_run
+from bot.storage.pipeline.outbox_items import Delivery
 from workflows.problems import WorkflowLoadError
 
 logger = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ import logging
 
 from bot.core.config import Settings
 from bot.pipeline.services import build_services
+from bot.storage.app.workflow_check_records import UNREADABLE, role_lists, sqlite_file_exists
 from bot.storage.uow import UnitOfWork
-from bot.storage.workflow_check_records import UNREADABLE, role_lists, sqlite_file_exists
 from workflows.known import Known
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Literal
 
 from bot.core.errors import NotFoundError, ValidationFailed
-from bot.storage.agent_records import AgentRecord, TeamRecord
-from bot.storage.records import Records
-from bot.storage.sql_records import records_of
+from bot.storage.domain.agent_records import AgentRecord, TeamRecord
+from bot.storage.domain.records import Records
+from bot.storage.domain.sql_records import records_of
 from bot.storage.uow import Tx
 
 Strategy = Literal["round_robin", "least_busy"]

@@ -7,8 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain.workflow_store import generation, parse_stored
-from bot.storage.catalog_records import Stamp, current_versions_if_changed, version_definition
 from bot.storage.db import Database
+from bot.storage.domain.catalog_records import (
+    Stamp,
+    current_versions_if_changed,
+    version_definition,
+)
 from workflows.schema import Workflow
 from workflows.triggers import TriggerIndex
 

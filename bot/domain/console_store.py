@@ -16,8 +16,8 @@ from bot.domain import agents, conversations, thread_outbox, workflow_store
 from bot.domain.conversation_summaries import summarize
 from bot.domain.replies import queue_reply
 from bot.domain.run_log_views import load_run_logs
-from bot.storage import console_records
-from bot.storage.console_records import ConsoleAgent, ConsoleConversation
+from bot.storage.domain import console_records
+from bot.storage.domain.console_records import ConsoleAgent, ConsoleConversation
 from bot.storage.uow import Tx, UnitOfWork
 
 SOURCE = "slack"

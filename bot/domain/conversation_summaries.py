@@ -8,7 +8,7 @@ from bot.core.console_views import ConversationStatus, ConversationSummary
 from bot.domain import conversations
 from bot.domain.contact_names import display_name, friendly_name
 from bot.domain.message_labels import shown_text
-from bot.storage.conversation_summary_records import summary_parts
+from bot.storage.domain.conversation_summary_records import summary_parts
 from bot.storage.uow import Tx
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.core.errors import NotFoundError, ValidationFailed
-from bot.storage.conversation_records import ConversationRecord
-from bot.storage.records import Records
-from bot.storage.sql_records import records_of
+from bot.storage.domain.conversation_records import ConversationRecord
+from bot.storage.domain.records import Records
+from bot.storage.domain.sql_records import records_of
 from bot.storage.uow import Tx
 from workflows.event_names import EventType
 

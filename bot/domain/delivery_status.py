@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.storage import delivery_records
+from bot.storage.pipeline import delivery_records
 from bot.storage.uow import UnitOfWork
 
 RANKS = {

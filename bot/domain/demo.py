@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.storage.demo_records import DemoAgent, agents_by_email, ensure_team_agents
+from bot.storage.domain.demo_records import DemoAgent, agents_by_email, ensure_team_agents
 from bot.storage.uow import Tx
 from workflows.business_hours import DAYS
 from workflows.schema import Workflow

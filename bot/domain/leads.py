@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.core.errors import NotFoundError, UnknownStageError, ValidationFailed
-from bot.storage.lead_records import LeadRecord, NewLead
-from bot.storage.records import Records
-from bot.storage.sql_records import records_of
+from bot.storage.domain.lead_records import LeadRecord, NewLead
+from bot.storage.domain.records import Records
+from bot.storage.domain.sql_records import records_of
 from bot.storage.uow import Tx
 from workflows.event_names import EventType
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.storage.message_records import outbound_extras_before
+from bot.storage.domain.message_records import outbound_extras_before
 from bot.storage.uow import Tx
 
 LOOK_BACK = 10

@@ -6,10 +6,10 @@ import logging
 from typing import Any, Literal, Protocol
 
 from bot.core.messages import OutboundMessage
-from bot.storage.delivery_records import delivery_status_row as delivery_status_row
-from bot.storage.delivery_records import mark_unreachable as mark_unreachable
-from bot.storage.delivery_records import set_delivery_status as set_delivery_status
-from bot.storage.delivery_records import write_delivery_status as write_delivery_status
+from bot.storage.pipeline.delivery_records import delivery_status_row as delivery_status_row
+from bot.storage.pipeline.delivery_records import mark_unreachable as mark_unreachable
+from bot.storage.pipeline.delivery_records import set_delivery_status as set_delivery_status
+from bot.storage.pipeline.delivery_records import write_delivery_status as write_delivery_status
 from bot.storage.uow import NewMessage, Tx
 from workflows.message_parts import Choice, Template
 

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from bot.core.console_views import ConditionCheck, RunLogView, RunStatus, StepLog
 from bot.domain.run_logs import LogLine, load_runs
-from bot.storage import run_log_records
+from bot.storage.domain import run_log_records
 from bot.storage.uow import Tx
 
 STATUSES = ("running", "waiting", "completed", "failed", "cancelled")

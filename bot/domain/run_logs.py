@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.errors import NotFoundError
-from bot.storage import run_log_records
-from bot.storage.run_log_records import RunLogRecord
+from bot.storage.domain import run_log_records
+from bot.storage.domain.run_log_records import RunLogRecord
 from bot.storage.uow import Tx, UnitOfWork
 
 

@@ -11,7 +11,7 @@ from bot.core.config import Settings
 from bot.core.errors import RelaybotError
 from bot.core.log_redaction import redact_everywhere
 from bot.storage.db import Database
-from bot.storage.secret_key_records import store_once_and_read
+from bot.storage.domain.secret_key_records import store_once_and_read
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from bot.core.clock import Clock
 from bot.core.console_views import SlackRequest
-from bot.storage import slack_receipt_records as records
 from bot.storage.db import Database
+from bot.storage.domain import slack_receipt_records as records
 
 LEASE = timedelta(minutes=2)
 """How long a claim holds: well over Slack's 3 s answer and a few API calls after it."""

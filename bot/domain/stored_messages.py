@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from bot.storage.db import Database
-from bot.storage.message_records import Sender, StoredMessage, latest_messages, message_sender
+from bot.storage.domain.message_records import (
+    Sender,
+    StoredMessage,
+    latest_messages,
+    message_sender,
+)
 
 __all__ = ["Sender", "StoredMessage", "StoredMessages"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Protocol
 
-from bot.storage import thread_records
+from bot.storage.domain import thread_records
 from bot.storage.uow import Tx
 
 THREAD_KIND = "slack.thread"

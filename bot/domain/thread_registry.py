@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.core.console_views import ThreadRef
 from bot.core.errors import NotFoundError
-from bot.storage import thread_records
-from bot.storage.thread_records import THREAD_KEY as THREAD_KEY
+from bot.storage.domain import thread_records
+from bot.storage.domain.thread_records import THREAD_KEY as THREAD_KEY
 from bot.storage.uow import UnitOfWork
 
 

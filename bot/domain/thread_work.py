@@ -18,8 +18,8 @@ from bot.domain import thread_outbox
 from bot.domain.contact_names import display_name, friendly_name
 from bot.domain.conversation_summaries import summarize
 from bot.domain.message_labels import shown_text
-from bot.storage import console_records, thread_records
-from bot.storage.console_records import ConsoleConversation
+from bot.storage.domain import console_records, thread_records
+from bot.storage.domain.console_records import ConsoleConversation
 from bot.storage.uow import Tx, UnitOfWork
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.core.errors import NotFoundError
-from bot.storage import workflow_records
+from bot.storage.domain import workflow_records
 from bot.storage.uow import Tx, UnitOfWork
 from workflows.known import Known
 from workflows.loader import load_files, load_yaml, parse_text

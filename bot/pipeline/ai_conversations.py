@@ -15,10 +15,10 @@ from typing import Any
 from bot.domain import conversations
 from bot.domain.replies import queue_reply
 from bot.pipeline.run_store import AI_REPLY, ASKS_CUSTOMER, add_log
-from bot.storage import ai_conversation_records as records
-from bot.storage.ai_conversation_records import AgentChat
 from bot.storage.db import Database
-from bot.storage.run_log_records import workflow_of_run
+from bot.storage.domain.run_log_records import workflow_of_run
+from bot.storage.pipeline import ai_conversation_records as records
+from bot.storage.pipeline.ai_conversation_records import AgentChat
 from bot.storage.uow import Tx, UnitOfWork
 from workflows.message_parts import Choice
 

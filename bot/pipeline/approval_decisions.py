@@ -10,8 +10,8 @@ from __future__ import annotations
 from bot.core.console_views import Verdict
 from bot.domain.holds import APPROVAL_DECIDED, APPROVAL_POSTED, Hold
 from bot.pipeline.run_store import held, unpack
-from bot.storage.approval_records import approval_run, undelivered_decision
-from bot.storage.run_records import RunRecord
+from bot.storage.pipeline.approval_records import approval_run, undelivered_decision
+from bot.storage.pipeline.run_records import RunRecord
 from bot.storage.uow import UnitOfWork
 
 

@@ -16,8 +16,8 @@ from bot.domain.replies import (
     write_delivery_status,
 )
 from bot.pipeline.services import Services
-from bot.storage.delivery_records import sending_conversations
-from bot.storage.outbox_items import Delivery, Finish
+from bot.storage.pipeline.delivery_records import sending_conversations
+from bot.storage.pipeline.outbox_items import Delivery, Finish
 
 logger = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from bot.core.signals import Signals
 from bot.pipeline.event_claims import EventClaims, InProcessClaims
 from bot.storage.claim_scope import ClaimScope
 from bot.storage.db import Database
-from bot.storage.event_store import DomainEvent as DomainEvent
-from bot.storage.event_store import (
+from bot.storage.pipeline.event_store import DomainEvent as DomainEvent
+from bot.storage.pipeline.event_store import (
     count_undelivered,
     keys_with_undelivered,
     mark_delivered,

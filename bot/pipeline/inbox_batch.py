@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.core.messages import InboundMessage, SenderProfile
-from bot.storage.inbox_store import (
+from bot.storage.pipeline.inbox_store import (
     ContactDetails,
     Pair,
     claim_delivery_keys,

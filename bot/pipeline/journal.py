@@ -21,7 +21,7 @@ from bot.core.messages import InboundMessage
 from bot.core.metrics import Metrics
 from bot.core.signals import Signals
 from bot.storage.db import Database
-from bot.storage.journal_store import JournalPayload, append_payloads
+from bot.storage.pipeline.journal_store import JournalPayload, append_payloads
 
 MAX_GROUP = 1000
 ACK_WAIT_WEIGHT = 0.1  # of the newest wait in the moving average

@@ -21,7 +21,7 @@ from typing import Any
 from bot.core.messages import InboundMessage
 from bot.pipeline.inbox import Inbox
 from bot.pipeline.journal import AfterStored, InboundJournal, Normalize
-from bot.storage.journal_store import (
+from bot.storage.pipeline.journal_store import (
     JournalEntry,
     mark_processed,
     prune_processed,

@@ -13,14 +13,14 @@ from bot.core.errors import PermanentDeliveryError
 from bot.pipeline.run_calls import find_agent
 from bot.pipeline.run_store import add_log
 from bot.pipeline.services import Services
-from bot.storage.notify_queries import (
+from bot.storage.domain.run_log_records import workflow_of_run
+from bot.storage.pipeline.notify_queries import (
     Recipient,
     RecipientTeam,
     recipients_with_role,
     team_recipients,
 )
-from bot.storage.outbox_items import Delivery
-from bot.storage.run_log_records import workflow_of_run
+from bot.storage.pipeline.outbox_items import Delivery
 from bot.storage.uow import Tx
 
 logger = logging.getLogger(__name__)

@@ -22,11 +22,11 @@ from bot.core.errors import PermanentDeliveryError, RetryableDeliveryError
 from bot.core.group_commit import GroupCommit
 from bot.core.metrics import Metrics
 from bot.core.signals import Signals
-from bot.storage import outbox_queue
 from bot.storage.claim_scope import ClaimScope
 from bot.storage.db import Database
-from bot.storage.outbox_items import DeadHandler, Delivery, Handler, Prepare
-from bot.storage.outbox_queue import DoneItem
+from bot.storage.pipeline import outbox_queue
+from bot.storage.pipeline.outbox_items import DeadHandler, Delivery, Handler, Prepare
+from bot.storage.pipeline.outbox_queue import DoneItem
 
 logger = logging.getLogger(__name__)
 

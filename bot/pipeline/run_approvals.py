@@ -26,8 +26,8 @@ from bot.domain.holds import (
 from bot.pipeline.events import DomainEvent
 from bot.pipeline.run_store import Also, StoredRun, save
 from bot.pipeline.services import Services
-from bot.storage.approval_records import outbox_key_taken
-from bot.storage.outbox_items import Delivery
+from bot.storage.pipeline.approval_records import outbox_key_taken
+from bot.storage.pipeline.outbox_items import Delivery
 from bot.storage.uow import Tx
 from workflows.state import Transition
 

@@ -35,7 +35,7 @@ from bot.pipeline.run_store import (
 )
 from bot.pipeline.services import Services
 from bot.storage.advisory_locks import AdvisoryLocks
-from bot.storage.run_records import conversations_of_runs, run_reader, without_autoflush
+from bot.storage.pipeline.run_records import conversations_of_runs, run_reader, without_autoflush
 from workflows import engine
 from workflows.inputs import RunInput
 from workflows.schema import Workflow

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.core.errors import RelaybotError, ValidationFailed
 from bot.domain import agents, conversations, leads
-from bot.storage.run_call_records import (
+from bot.storage.pipeline.run_call_records import (
     NamedAgent,
     agent_by_ref,
     conversation_to_change,

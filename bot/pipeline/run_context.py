@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.pipeline.events import DomainEvent
-from bot.storage.run_context_queries import (
+from bot.storage.pipeline.run_context_queries import (
     AgentRow,
     ContactRow,
     ConversationRow,

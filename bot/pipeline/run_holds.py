@@ -39,8 +39,8 @@ from bot.pipeline.run_approvals import ApprovalKeeper, request_approval
 from bot.pipeline.run_store import Also, StoredRun, add_log, save, timer_key
 from bot.pipeline.scheduler import DueTimer
 from bot.pipeline.services import Services
-from bot.storage.run_reaction_queries import RunMessage
-from bot.storage.run_records import conversation_to_reply
+from bot.storage.pipeline.run_reaction_queries import RunMessage
+from bot.storage.pipeline.run_records import conversation_to_reply
 from bot.storage.uow import Tx
 from workflows import engine
 from workflows.effects import RunAction

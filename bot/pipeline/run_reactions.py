@@ -18,8 +18,8 @@ from bot.pipeline.events import DomainEvent
 from bot.pipeline.run_holds import HoldKeeper
 from bot.pipeline.run_store import ASKS_CUSTOMER, StoredRun, unpack
 from bot.pipeline.services import Services
-from bot.storage.run_reaction_queries import agent_name, run_message, waiting_run_records
-from bot.storage.run_records import run_reader
+from bot.storage.pipeline.run_reaction_queries import agent_name, run_message, waiting_run_records
+from bot.storage.pipeline.run_records import run_reader
 from workflows.event_names import EventType
 from workflows.inputs import Answer, Assigned, DeliveryFailed, HumanTookOver, RunInput
 

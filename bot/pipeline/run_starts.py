@@ -29,8 +29,8 @@ from bot.pipeline.run_store import (
     write_runs,
 )
 from bot.pipeline.services import Services
-from bot.storage.run_records import run_reader, without_autoflush
-from bot.storage.run_start_queries import conversations_waiting, insert_run_rows
+from bot.storage.pipeline.run_records import run_reader, without_autoflush
+from bot.storage.pipeline.run_start_queries import conversations_waiting, insert_run_rows
 from bot.storage.uow import Tx
 from workflows import engine
 from workflows.conditions import evaluate

@@ -12,10 +12,14 @@ from pydantic import TypeAdapter
 
 from bot.domain.holds import Grants, Hold, LastApproval, action_key
 from bot.domain.replies import queue_reply
-from bot.storage.run_context_queries import conversations_by_id
-from bot.storage.run_records import StaleRunError as StaleRunError
-from bot.storage.run_records import conversation_to_reply, newest_message_ids, runs_with_state
-from bot.storage.run_records import write_runs as write_runs
+from bot.storage.pipeline.run_context_queries import conversations_by_id
+from bot.storage.pipeline.run_records import StaleRunError as StaleRunError
+from bot.storage.pipeline.run_records import (
+    conversation_to_reply,
+    newest_message_ids,
+    runs_with_state,
+)
+from bot.storage.pipeline.run_records import write_runs as write_runs
 from bot.storage.uow import Tx
 from workflows.effects import (
     Call,

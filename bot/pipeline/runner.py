@@ -46,7 +46,7 @@ from bot.pipeline.run_store import (
 )
 from bot.pipeline.scheduler import DueTimer
 from bot.pipeline.services import Services
-from bot.storage.run_records import calling_runs, run_reader
+from bot.storage.pipeline.run_records import calling_runs, run_reader
 from bot.storage.uow import Tx
 from workflows import engine
 from workflows.actions import ActionContext, ActionRegistry

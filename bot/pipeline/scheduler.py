@@ -18,8 +18,8 @@ from bot.core.metrics import Metrics
 from bot.core.signals import Signals
 from bot.storage.claim_scope import ClaimScope
 from bot.storage.db import Database
-from bot.storage.timer_store import DueTimer as DueTimer
-from bot.storage.timer_store import claim_due_timers, mark_timers_fired, next_due
+from bot.storage.pipeline.timer_store import DueTimer as DueTimer
+from bot.storage.pipeline.timer_store import claim_due_timers, mark_timers_fired, next_due
 
 logger = logging.getLogger(__name__)
 

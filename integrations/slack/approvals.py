@@ -18,7 +18,7 @@ from bot.core.errors import PermanentDeliveryError
 from bot.domain.holds import APPROVAL
 from bot.pipeline.approval_decisions import RunApprovals
 from bot.pipeline.outbox import Outbox
-from bot.storage.outbox_items import Delivery
+from bot.storage.pipeline.outbox_items import Delivery
 from integrations.slack import senders
 from integrations.slack.approval_blocks import (
     approval_decided,

@@ -18,7 +18,7 @@ from bot.core.errors import (
 from bot.domain.thread_outbox import THREAD_KIND
 from bot.pipeline.notify import SLACK_DM, SLACK_POST
 from bot.pipeline.outbox import Outbox
-from bot.storage.outbox_items import Delivery
+from bot.storage.pipeline.outbox_items import Delivery
 from integrations.slack import senders
 from integrations.slack.blocks import conversation_title, offer_dm
 from integrations.slack.console import SlackConsole

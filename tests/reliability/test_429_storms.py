@@ -27,7 +27,7 @@ from bot.pipeline.delivery import ChannelSender
 from bot.pipeline.notify import SLACK_POST
 from bot.pipeline.run_store import WEBHOOK
 from bot.pipeline.services import Services, build_services
-from bot.storage.conversation_queries import find_conversation
+from bot.storage.app.conversation_queries import find_conversation
 from bot.storage.models import OutboxItem
 from channels.component import setup_channels
 from integrations.component import install_integrations

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.core.clock import FakeClock
 from bot.pipeline.scheduler import DueTimer
 from bot.pipeline.services import Services, build_services
-from bot.storage.outbox_items import Delivery
+from bot.storage.pipeline.outbox_items import Delivery
 from tests.conftest import make_settings
 from tests.integration.runner.flows import start
 

@@ -265,7 +265,7 @@ def test_no_session_outside_storage() -> None:
         f"{name}:{line}" for name in outside_storage() for line in session_uses(modules()[name])
     )
     assert not wrong
-    assert session_uses(modules()["bot.storage.inbox_store"])  # the test sees uses
+    assert session_uses(modules()["bot.storage.pipeline.inbox_store"])  # the test sees uses
 
 
 def slack_console() -> list[str]:

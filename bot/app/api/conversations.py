@@ -10,8 +10,8 @@ from bot.app.api.common import Id, int_param, parse, services_of
 from bot.core.errors import NotFoundError, ValidationFailed
 from bot.domain import conversations as convs
 from bot.domain.replies import queue_reply
-from bot.storage import conversation_queries
-from bot.storage.conversation_queries import ConversationView
+from bot.storage.app import conversation_queries
+from bot.storage.app.conversation_queries import ConversationView
 from bot.storage.uow import Tx
 
 routes = web.RouteTableDef()

@@ -11,7 +11,8 @@ from bot.app.api import serialize
 from bot.app.api.common import Id, int_param, parse, services_of
 from bot.core.errors import NotFoundError
 from bot.domain import leads as lead_service
-from bot.storage import lead_queries, lead_records
+from bot.storage.app import lead_queries
+from bot.storage.domain import lead_records
 
 routes = web.RouteTableDef()
 

@@ -8,8 +8,8 @@ from pydantic import BaseModel, EmailStr, Field
 from bot.app.api import serialize
 from bot.app.api.common import Id, int_param, parse, services_of
 from bot.core.errors import NotFoundError, ValidationFailed
-from bot.storage import people_queries
-from bot.storage.people_queries import AlreadyStored
+from bot.storage.app import people_queries
+from bot.storage.app.people_queries import AlreadyStored
 
 routes = web.RouteTableDef()
 

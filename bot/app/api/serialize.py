@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.contact_names import display_name
-from bot.storage.conversation_queries import ConversationView, MessageView
-from bot.storage.lead_records import LeadRecord
-from bot.storage.people_queries import AgentView, ContactView, TeamView
+from bot.storage.app.conversation_queries import ConversationView, MessageView
+from bot.storage.app.people_queries import AgentView, ContactView, TeamView
+from bot.storage.domain.lead_records import LeadRecord
 
 
 def conversation(row: ConversationView, tags: list[str]) -> dict[str, Any]:

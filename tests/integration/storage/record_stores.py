@@ -13,10 +13,10 @@ from sqlalchemy import select
 from bot.core.clock import FakeClock
 from bot.core.signals import Signals
 from bot.storage.db import Database
-from bot.storage.memory_records import MemoryRecords
+from bot.storage.domain.memory_records import MemoryRecords
+from bot.storage.domain.records import Records
+from bot.storage.domain.sql_records import SqlRecords
 from bot.storage.models import Agent, Contact, Conversation, Event, Team, TeamMember
-from bot.storage.records import Records
-from bot.storage.sql_records import SqlRecords
 from bot.storage.uow import UnitOfWork
 
 StoredEvent = tuple[str, int | None, int | None, int | None, dict[str, Any]]

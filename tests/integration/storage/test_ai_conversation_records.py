@@ -9,8 +9,8 @@ from bot.core.errors import NotFoundError
 from bot.core.messages import InboundMessage, SenderProfile
 from bot.pipeline.ai_conversations import AiConversations
 from bot.pipeline.services import Services
-from bot.storage.ai_conversation_records import AGENT_KEY, FAILURES_KEY, AgentChat
 from bot.storage.models import Conversation, ConversationTag, Message, OutboxItem, Tag
+from bot.storage.pipeline.ai_conversation_records import AGENT_KEY, FAILURES_KEY, AgentChat
 
 
 async def conversation_with_ai(services: Services, instructions: str | None) -> tuple[int, int]:

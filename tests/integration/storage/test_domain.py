@@ -12,7 +12,7 @@ from bot.core.clock import FakeClock
 from bot.core.errors import UnknownStageError
 from bot.domain import agents, conversations, leads
 from bot.pipeline.services import Services
-from bot.storage import console_records
+from bot.storage.domain import console_records
 from bot.storage.models import Agent, Event, Lead, Team, TeamMember
 from tests.integration.storage.test_inbox import inbound
 

@@ -12,8 +12,8 @@ from bot.domain.conversation_summaries import summarize
 from bot.domain.message_labels import shown_text
 from bot.domain.stored_messages import Sender, StoredMessages
 from bot.pipeline.services import Services
-from bot.storage import console_records
-from bot.storage.message_records import MessageText
+from bot.storage.domain import console_records
+from bot.storage.domain.message_records import MessageText
 from bot.storage.models import Agent, Contact, Conversation, Message, Team
 
 YES_NO = {"choices": [{"value": "y", "label": "Yes"}, {"value": "n", "label": "No"}]}

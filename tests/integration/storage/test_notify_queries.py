@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.pipeline.services import Services
 from bot.storage.models import Agent, Team, TeamMember
-from bot.storage.notify_queries import (
+from bot.storage.pipeline.notify_queries import (
     Recipient,
     RecipientTeam,
     recipients_with_role,

@@ -16,7 +16,7 @@ from bot.core.signals import Signals
 from bot.pipeline.outbox import Outbox
 from bot.pipeline.services import Services
 from bot.storage.models import OutboxItem
-from bot.storage.outbox_items import Delivery, Finish
+from bot.storage.pipeline.outbox_items import Delivery, Finish
 from bot.storage.uow import UnitOfWork
 
 

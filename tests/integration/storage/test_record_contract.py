@@ -13,7 +13,7 @@ from bot.core.clock import FakeClock
 from bot.core.errors import NotFoundError, UnknownStageError, ValidationFailed
 from bot.domain import agents, conversations, leads
 from bot.storage.db import Database
-from bot.storage.lead_records import NewLead
+from bot.storage.domain.lead_records import NewLead
 from tests.conftest import make_settings
 from tests.db_support import PostgresDatabase, SqliteTemplate, postgres_url
 from tests.integration.storage.record_stores import MemoryStore, RecordStore, SqlStore

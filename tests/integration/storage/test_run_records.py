@@ -20,7 +20,7 @@ from bot.storage.models import (
     WorkflowRun,
     WorkflowVersion,
 )
-from bot.storage.run_context_queries import (
+from bot.storage.pipeline.run_context_queries import (
     AgentRow,
     ConversationRow,
     MessageRow,
@@ -34,7 +34,7 @@ from bot.storage.run_context_queries import (
     tags_of,
     teams_by_id,
 )
-from bot.storage.run_records import (
+from bot.storage.pipeline.run_records import (
     RunRecord,
     StaleRunError,
     calling_runs,

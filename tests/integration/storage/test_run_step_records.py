@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.pipeline.services import Services
-from bot.storage.approval_records import approval_run, outbox_key_taken, undelivered_decision
 from bot.storage.models import (
     Agent,
     Contact,
@@ -18,21 +17,26 @@ from bot.storage.models import (
     WorkflowRun,
     WorkflowVersion,
 )
-from bot.storage.run_call_records import (
+from bot.storage.pipeline.approval_records import (
+    approval_run,
+    outbox_key_taken,
+    undelivered_decision,
+)
+from bot.storage.pipeline.run_call_records import (
     NamedAgent,
     agent_by_ref,
     conversation_to_change,
     set_contact_field,
     tag_lead,
 )
-from bot.storage.run_reaction_queries import (
+from bot.storage.pipeline.run_reaction_queries import (
     RunMessage,
     agent_name,
     run_message,
     waiting_run_records,
 )
-from bot.storage.run_records import RunRecord
-from bot.storage.run_start_queries import conversations_waiting, insert_run_rows
+from bot.storage.pipeline.run_records import RunRecord
+from bot.storage.pipeline.run_start_queries import conversations_waiting, insert_run_rows
 
 DECIDED = "approval.decided"
 

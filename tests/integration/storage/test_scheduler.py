@@ -12,7 +12,7 @@ from bot.core.clock import FakeClock
 from bot.pipeline.scheduler import DueTimer, Scheduler
 from bot.pipeline.services import Services, build_services
 from bot.storage.models import Base, Timer
-from bot.storage.timer_store import mark_fired
+from bot.storage.pipeline.timer_store import mark_fired
 
 
 async def test_timer_fires_once_across_restart(services: Services, clock: FakeClock) -> None:

@@ -12,10 +12,10 @@ from sqlalchemy import event
 
 from bot.domain.workflow_store import checksum
 from bot.pipeline.services import Services
-from bot.storage import catalog_records, run_log_records, workflow_records
-from bot.storage.catalog_records import CurrentVersion
-from bot.storage.workflow_check_records import role_lists, sqlite_file_exists
-from bot.storage.workflow_records import SavedVersion, WorkflowListing
+from bot.storage.app.workflow_check_records import role_lists, sqlite_file_exists
+from bot.storage.domain import catalog_records, run_log_records, workflow_records
+from bot.storage.domain.catalog_records import CurrentVersion
+from bot.storage.domain.workflow_records import SavedVersion, WorkflowListing
 
 DEFINITION: dict[str, Any] = {"name": "greeter", "description": "says hi", "steps": []}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from bot.storage.run_records import RUNS, waiting_in
+from bot.storage.pipeline.run_records import RUNS, waiting_in
 from bot.storage.sql import dialect_insert
 from bot.storage.uow import Tx
 

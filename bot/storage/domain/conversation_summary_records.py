@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.storage.message_records import MessageText, newest_inbound
+from bot.storage.domain.message_records import MessageText, newest_inbound
 from bot.storage.models import Agent, Contact, Lead, Team
 from bot.storage.uow import Tx
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.db import Database
 from bot.storage.models import Contact, Conversation, Message, MessagePart
-from bot.storage.outbox_items import FollowUpRow
+from bot.storage.pipeline.outbox_items import FollowUpRow
 from bot.storage.sql import dialect_insert, records_by_id, table_of
 from bot.storage.uow import Tx
 

@@ -19,7 +19,7 @@ from sqlalchemy.sql.dml import UpdateBase
 from bot.storage.claim_scope import ClaimScope, of_conversation
 from bot.storage.db import Database
 from bot.storage.models import OutboxItem
-from bot.storage.outbox_items import Delivery, Finish, FollowUpRow
+from bot.storage.pipeline.outbox_items import Delivery, Finish, FollowUpRow
 from bot.storage.sql import execute_many, table_of
 
 CLAIM_LOCK = 0x72656C61790001  # the transaction advisory lock that serializes claims on PostgreSQL

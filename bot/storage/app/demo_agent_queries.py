@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.storage.conversation_queries import (
+from bot.storage.app.conversation_queries import (
     ConversationView,
     MessageView,
     conversation_view,

@@ -1,4 +1,4 @@
-"""The in-memory twin of :class:`~bot.storage.sql_records.SqlRecords`, for tests.
+"""The in-memory twin of :class:`~bot.storage.domain.sql_records.SqlRecords`, for tests.
 
 It keeps agents, teams, conversations, tags and leads in dictionaries and the events
 it is told in :attr:`MemoryRecords.events`; ``tests/integration/storage/
@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from bot.storage.agent_records import AgentRecord, TeamRecord
-from bot.storage.conversation_records import ConversationRecord
-from bot.storage.lead_records import LeadRecord, NewLead
+from bot.storage.domain.agent_records import AgentRecord, TeamRecord
+from bot.storage.domain.conversation_records import ConversationRecord
+from bot.storage.domain.lead_records import LeadRecord, NewLead
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ class RecordedEvent:
 
 @dataclass
 class MemoryRecords:
-    """:class:`~bot.storage.records.Records` in dictionaries; set :attr:`now` to move time."""
+    """:class:`~bot.storage.domain.records.Records` in dictionaries; set :attr:`now` to move time."""
 
     now: datetime
     events: list[RecordedEvent] = field(default_factory=list)

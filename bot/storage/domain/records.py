@@ -1,8 +1,8 @@
 """The repositories the domain's agents, conversations and leads work through.
 
 Each is a protocol with two implementations that pass the same contract tests
-(``tests/integration/storage/test_record_contract.py``): :class:`~bot.storage.sql_records.
-SqlRecords`, bound to an open transaction, and :class:`~bot.storage.memory_records.
+(``tests/integration/storage/test_record_contract.py``): :class:`~bot.storage.domain.sql_records.
+SqlRecords`, bound to an open transaction, and :class:`~bot.storage.domain.memory_records.
 MemoryRecords`, its in-memory twin. Values come out as frozen dataclasses; changes go
 in through named update methods. A change's domain events are recorded through the
 same object, so they are kept with the change.
@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.storage.agent_records import AgentRecord, TeamRecord
-from bot.storage.conversation_records import ConversationRecord
-from bot.storage.lead_records import LeadRecord, NewLead
+from bot.storage.domain.agent_records import AgentRecord, TeamRecord
+from bot.storage.domain.conversation_records import ConversationRecord
+from bot.storage.domain.lead_records import LeadRecord, NewLead
 
 
 class Changes(Protocol):

@@ -12,10 +12,10 @@ from typing import Any, get_args
 from sqlalchemy import select
 
 from bot.core.console_views import ConversationStatus
-from bot.storage.conversation_summary_records import ContactName
+from bot.storage.domain.conversation_summary_records import ContactName
+from bot.storage.domain.thread_records import thread_channel
 from bot.storage.models import Agent, Contact, Conversation, Message
 from bot.storage.record_rows import keep
-from bot.storage.thread_records import thread_channel
 from bot.storage.uow import Tx
 
 NOT_CLOSED = tuple(status for status in get_args(ConversationStatus) if status != "closed")

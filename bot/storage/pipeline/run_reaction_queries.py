@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from bot.storage.models import Agent, Message
-from bot.storage.run_records import RUN_COLUMNS, RUNS, RunRecord, waiting_in
+from bot.storage.pipeline.run_records import RUN_COLUMNS, RUNS, RunRecord, waiting_in
 from bot.storage.uow import Tx
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.storage.models import Event, OutboxItem, WorkflowRun
-from bot.storage.run_records import RunRecord
+from bot.storage.pipeline.run_records import RunRecord
 from bot.storage.uow import Tx
 
 

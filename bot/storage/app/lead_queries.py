@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.storage.lead_records import LeadRecord, lead_record
+from bot.storage.domain.lead_records import LeadRecord, lead_record
 from bot.storage.models import Lead
 from bot.storage.uow import Tx
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.storage import agent_records, conversation_records, lead_records
-from bot.storage.agent_records import AgentRecord, TeamRecord
-from bot.storage.conversation_records import ConversationRecord
-from bot.storage.lead_records import LeadRecord, NewLead
-from bot.storage.records import Records
+from bot.storage.domain import agent_records, conversation_records, lead_records
+from bot.storage.domain.agent_records import AgentRecord, TeamRecord
+from bot.storage.domain.conversation_records import ConversationRecord
+from bot.storage.domain.lead_records import LeadRecord, NewLead
+from bot.storage.domain.records import Records
 from bot.storage.uow import Tx
 
 
 class SqlRecords:
-    """:class:`~bot.storage.records.Records` in the transaction ``tx``; its events are
+    """:class:`~bot.storage.domain.records.Records` in the transaction ``tx``; its events are
     stored with the transaction."""
 
     __slots__ = ("tx",)

@@ -1,0 +1,1 @@
+"""The read models and writes of the shell (bot/app): the admin API, the demo pages, the CLI."""

@@ -1,0 +1,1 @@
+"""The statements of the message path (bot/pipeline): journal, inbox, events, runs, outbox, timers."""
