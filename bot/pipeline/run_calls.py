@@ -20,6 +20,7 @@ from workflows.actions import ActionContext, ActionRegistry
 from workflows.effects import (
     AddTag,
     Assign,
+    Call,
     ChangeLeadStage,
     CloseConversation,
     RemoveTag,
@@ -64,7 +65,7 @@ async def perform_domain_call(
 
 async def _domain_call(
     tx: Tx,
-    call: Any,
+    call: Call,
     conversation_id: int | None,
     lead_id: int | None,
     pipeline: leads.Pipeline,

@@ -10,7 +10,7 @@ conversation's lock held.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.core.read_batch import ReadBatch
 from bot.domain.replies import MESSAGE_SENT
@@ -104,7 +104,7 @@ class RunReactions:
         elif run.state.waiting_for == "answer":
             await self.runner.resume(run.id, DeliveryFailed(reason=reason))
 
-    async def _undelivered(self, run: StoredRun, step_id: Any, reason: str) -> None:
+    async def _undelivered(self, run: StoredRun, step_id: str | None, reason: str) -> None:
         if run.hold is not None and run.hold.kind == "confirmation" and run.state.cursor == step_id:
             await self.runner.holds.undelivered(run, reason)
 
@@ -133,7 +133,7 @@ class RunReactions:
             await self.runner.resume(run.id, Assigned(agent=agent), locked=True)
         await self._stop_questions(event.conversation_id, "an agent took the conversation")
 
-    async def _agent_name(self, agent_id: Any) -> str:
+    async def _agent_name(self, agent_id: int | str | None) -> str:
         """Who accepted an offer, as assign_to names them (the agent's name, else the id)."""
         async with self.services.uow() as tx:
             name = await agent_name(tx, int(agent_id)) if agent_id is not None else None

@@ -24,6 +24,7 @@ from bot.storage.uow import Tx
 from workflows.effects import (
     Call,
     CancelTimer,
+    Effect,
     Notify,
     RunAction,
     ScheduleTimer,
@@ -297,7 +298,7 @@ async def load_conversations(tx: Tx, conversation_ids: Iterable[int | None]) -> 
     known.update(await conversations_by_id(tx, missing))
 
 
-async def _apply_effect(tx: Tx, run: StoredRun, effect: Any) -> None:
+async def _apply_effect(tx: Tx, run: StoredRun, effect: Effect) -> None:
     if isinstance(effect, ScheduleTimer):
         await tx.schedule(
             RUN_TIMER,

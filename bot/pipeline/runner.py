@@ -237,6 +237,7 @@ class WorkflowRunner:
                 if call is None:
                     break
                 if result is None:
+                    assert isinstance(call, RunAction | TriggerWorkflow)  # domain calls answered
                     result = await self._external(run, call)
                 if result is None:  # held until a person clears it
                     break
@@ -251,7 +252,9 @@ class WorkflowRunner:
         if run.state.finished:
             self.services.metrics.runs.labels(run.state.status).inc()
 
-    async def _external(self, run: StoredRun, call: Any) -> CallResult | None:
+    async def _external(
+        self, run: StoredRun, call: RunAction | TriggerWorkflow
+    ) -> CallResult | None:
         """The call's result, or None when the action's safeguard now holds the run."""
         started = time.perf_counter()
         if isinstance(call, TriggerWorkflow):
