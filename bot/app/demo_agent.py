@@ -19,12 +19,12 @@ from bot.domain import conversations as convs
 from bot.domain.demo import demo_agents, seed_demo
 from bot.domain.replies import queue_reply
 from bot.pipeline.services import SERVICES, Services
-from bot.storage.app.conversation_queries import ConversationView
 from bot.storage.app.demo_agent_queries import (
     demo_conversation,
     latest_messages,
     open_conversations,
 )
+from bot.storage.domain.conversation_records import ConversationRow
 from bot.storage.domain.demo_records import DemoAgent
 from bot.storage.uow import Tx
 
@@ -74,7 +74,7 @@ async def state(request: web.Request) -> web.Response:
     )
 
 
-def _handler(conversation: ConversationView, agents: dict[int, DemoAgent]) -> DemoAgent | None:
+def _handler(conversation: ConversationRow, agents: dict[int, DemoAgent]) -> DemoAgent | None:
     """The demo agent who has (or is offered) the conversation."""
     if conversation.assignee_id is not None:
         return agents.get(conversation.assignee_id)
@@ -87,7 +87,7 @@ def _handler(conversation: ConversationView, agents: dict[int, DemoAgent]) -> De
 
 
 async def _summary(
-    tx: Tx, conversation: ConversationView, agents: dict[int, DemoAgent]
+    tx: Tx, conversation: ConversationRow, agents: dict[int, DemoAgent]
 ) -> dict[str, Any]:
     agent = _handler(conversation, agents)
     assert agent is not None
@@ -113,7 +113,7 @@ async def _summary(
 
 async def _conversation_and_agent(
     tx: Tx, request: web.Request
-) -> tuple[ConversationView, DemoAgent]:
+) -> tuple[ConversationRow, DemoAgent]:
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(text="send JSON")
     try:

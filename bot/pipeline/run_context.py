@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.pipeline.events import DomainEvent
+from bot.storage.domain.conversation_records import ConversationRow
 from bot.storage.pipeline.run_context_queries import (
     AgentRow,
     ContactRow,
-    ConversationRow,
     LeadRow,
     MessageRow,
     TeamRow,

@@ -11,7 +11,7 @@ from bot.core.errors import NotFoundError, ValidationFailed
 from bot.domain import conversations as convs
 from bot.domain.replies import queue_reply
 from bot.storage.app import conversation_queries
-from bot.storage.app.conversation_queries import ConversationView
+from bot.storage.domain.conversation_records import ConversationRow
 from bot.storage.uow import Tx
 
 routes = web.RouteTableDef()
@@ -55,7 +55,7 @@ async def list_conversations(request: web.Request) -> web.Response:
     return web.json_response({"items": items})
 
 
-async def _conversation(tx: Tx, conversation_id: int) -> ConversationView:
+async def _conversation(tx: Tx, conversation_id: int) -> ConversationRow:
     conversation = await conversation_queries.find_conversation(tx, conversation_id)
     if conversation is None:
         raise NotFoundError(f"conversation {conversation_id} not found")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.contact_names import display_name
-from bot.storage.app.conversation_queries import ConversationView, MessageView
+from bot.storage.app.conversation_queries import MessageView
 from bot.storage.app.people_queries import AgentView, ContactView, TeamView
+from bot.storage.domain.conversation_records import ConversationRow
 from bot.storage.domain.lead_records import LeadRecord
 
 
-def conversation(row: ConversationView, tags: list[str]) -> dict[str, Any]:
+def conversation(row: ConversationRow, tags: list[str]) -> dict[str, Any]:
     return {
         "id": row.id,
         "contact_id": row.contact_id,

@@ -1,7 +1,8 @@
 """The conversations and messages the admin API and the demo agent page read.
 
 Each function takes the open transaction and hands out plain values: a
-:class:`ConversationView` or :class:`MessageView` carries every column its readers show.
+:class:`~bot.storage.domain.conversation_records.ConversationRow` or
+:class:`MessageView` carries every column its readers show.
 """
 
 from __future__ import annotations
@@ -12,26 +13,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.storage.domain.conversation_records import ConversationRow, conversation_row
 from bot.storage.models import Conversation, ConversationTag, Message, Tag
 from bot.storage.uow import Tx
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationView:
-    """One conversation as a reader sees it."""
-
-    id: int
-    contact_id: int
-    channel: str
-    external_id: str
-    status: str
-    assignee_id: int | None
-    team_id: int | None
-    message_count: int
-    attributes: dict[str, Any]
-    last_activity_at: datetime
-    created_at: datetime
-    closed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,23 +35,6 @@ class MessageView:
     delivery_status: str
     error_code: str | None
     created_at: datetime
-
-
-def conversation_view(row: Conversation) -> ConversationView:
-    return ConversationView(
-        id=row.id,
-        contact_id=row.contact_id,
-        channel=row.channel,
-        external_id=row.external_id,
-        status=row.status,
-        assignee_id=row.assignee_id,
-        team_id=row.team_id,
-        message_count=row.message_count,
-        attributes=row.attributes or {},
-        last_activity_at=row.last_activity_at,
-        created_at=row.created_at,
-        closed_at=row.closed_at,
-    )
 
 
 def message_view(row: Message) -> MessageView:
@@ -97,7 +64,7 @@ async def recent_conversations(
     assignee_id: int | None = None,
     unassigned: bool = False,
     tag: str | None = None,
-) -> list[ConversationView]:
+) -> list[ConversationRow]:
     """The most recently active conversations (at most ``limit``), narrowed by each filter
     given: status, channel, assignee, no assignee, a tag's name."""
     query = select(Conversation).order_by(Conversation.last_activity_at.desc()).limit(limit)
@@ -111,13 +78,13 @@ async def recent_conversations(
         query = query.where(Conversation.assignee_id.is_(None))
     if tag is not None:
         query = query.join(ConversationTag).join(Tag).where(Tag.name == tag)
-    return [conversation_view(row) for row in await tx.session.scalars(query)]
+    return [conversation_row(row) for row in await tx.session.scalars(query)]
 
 
-async def find_conversation(tx: Tx, conversation_id: int) -> ConversationView | None:
+async def find_conversation(tx: Tx, conversation_id: int) -> ConversationRow | None:
     """The conversation with this id, if any."""
     row = await tx.session.scalar(select(Conversation).where(Conversation.id == conversation_id))
-    return conversation_view(row) if row is not None else None
+    return conversation_row(row) if row is not None else None
 
 
 async def conversation_messages(tx: Tx, conversation_id: int) -> list[MessageView]:

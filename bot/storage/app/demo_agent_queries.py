@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.storage.app.conversation_queries import (
-    ConversationView,
-    MessageView,
-    conversation_view,
-    message_view,
-)
+from bot.storage.app.conversation_queries import MessageView, message_view
+from bot.storage.domain.conversation_records import ConversationRow, conversation_row
 from bot.storage.models import Conversation, Message
 from bot.storage.record_rows import keep
 from bot.storage.uow import Tx
 
 
-async def open_conversations(tx: Tx, *, limit: int) -> list[ConversationView]:
+async def open_conversations(tx: Tx, *, limit: int) -> list[ConversationRow]:
     """The most recently active open conversations, at most ``limit``."""
     rows = await tx.session.scalars(
         select(Conversation)
@@ -23,7 +19,7 @@ async def open_conversations(tx: Tx, *, limit: int) -> list[ConversationView]:
         .order_by(Conversation.last_activity_at.desc())
         .limit(limit)
     )
-    return [conversation_view(row) for row in rows]
+    return [conversation_row(row) for row in rows]
 
 
 async def latest_messages(tx: Tx, conversation_id: int, *, limit: int) -> list[MessageView]:
@@ -39,11 +35,11 @@ async def latest_messages(tx: Tx, conversation_id: int, *, limit: int) -> list[M
     return [message_view(row) for row in reversed(rows)]
 
 
-async def demo_conversation(tx: Tx, conversation_id: int) -> ConversationView | None:
+async def demo_conversation(tx: Tx, conversation_id: int) -> ConversationRow | None:
     """The conversation with this id, if any; its row stays in the session for the
     assignment that may follow in the same transaction."""
     row = await tx.session.get(Conversation, conversation_id)
     if row is None:
         return None
     keep(tx, [row])
-    return conversation_view(row)
+    return conversation_row(row)

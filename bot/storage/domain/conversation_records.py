@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 
@@ -17,6 +18,45 @@ from bot.storage.models import Conversation, ConversationTag, Tag
 from bot.storage.record_rows import keep
 from bot.storage.sql import upsert_ignore
 from bot.storage.uow import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    """A stored conversation, every column: what workflow contexts, replies, sending, the
+    admin API and the demo pages read."""
+
+    id: int
+    contact_id: int
+    channel: str
+    external_id: str
+    status: str
+    assignee_id: int | None
+    team_id: int | None
+    message_count: int
+    attributes: dict[str, Any]
+    last_activity_at: datetime
+    last_customer_message_at: datetime | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+def conversation_row(row: Any) -> ConversationRow:
+    """From a row of the conversations table (or a ``Conversation``)."""
+    return ConversationRow(
+        row.id,
+        row.contact_id,
+        row.channel,
+        row.external_id,
+        row.status,
+        row.assignee_id,
+        row.team_id,
+        row.message_count,
+        row.attributes or {},
+        row.last_activity_at,
+        row.last_customer_message_at,
+        row.created_at,
+        row.closed_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)

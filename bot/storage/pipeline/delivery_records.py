@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -13,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.db import Database
+from bot.storage.domain.conversation_records import ConversationRow, conversation_row
 from bot.storage.models import Contact, Conversation, Message, MessagePart
 from bot.storage.pipeline.outbox_items import FollowUpRow
 from bot.storage.sql import dialect_insert, records_by_id, table_of
@@ -29,26 +29,13 @@ class SentMessage:
     error_code: str | None
 
 
-@dataclass(frozen=True)
-class SendingConversation:
-    """What sending into a conversation needs of it: its channel and the customer's
-    last message (the channel's window)."""
-
-    id: int
-    channel: str
-    last_customer_message_at: datetime | None
-
-
 async def sending_conversations(
     db: Database, ids: Iterable[int | None]
-) -> dict[int, SendingConversation]:
+) -> dict[int, ConversationRow]:
     """The conversations with these ids, by id, read in one query."""
     async with db.read() as session:
         rows = await records_by_id(session, Conversation, ids)
-    return {
-        row.id: SendingConversation(row.id, row.channel, row.last_customer_message_at)
-        for row in rows.values()
-    }
+    return {row.id: conversation_row(row) for row in rows.values()}
 
 
 async def set_delivery_status(

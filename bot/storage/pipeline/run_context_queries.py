@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, select
 
+from bot.storage.domain.conversation_records import ConversationRow, conversation_row
 from bot.storage.models import (
     Agent,
     Base,
@@ -29,25 +30,6 @@ from bot.storage.sql import records_by_id, table_of
 from bot.storage.uow import Tx
 
 _Record = TypeVar("_Record")
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationRow:
-    """A stored conversation (every column): the context reads it, replies reuse it."""
-
-    id: int
-    contact_id: int
-    channel: str
-    external_id: str
-    status: str
-    assignee_id: int | None
-    team_id: int | None
-    message_count: int
-    attributes: dict[str, Any]
-    last_activity_at: datetime
-    last_customer_message_at: datetime | None
-    created_at: datetime
-    closed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,25 +96,6 @@ async def _by_id(
 ) -> dict[int | None, _Record]:
     rows = await records_by_id(tx.session, model, ids)
     return {key: make(row) for key, row in rows.items()}
-
-
-def conversation_row(row: Any) -> ConversationRow:
-    """From a row of the conversations table (or a ``Conversation``)."""
-    return ConversationRow(
-        row.id,
-        row.contact_id,
-        row.channel,
-        row.external_id,
-        row.status,
-        row.assignee_id,
-        row.team_id,
-        row.message_count,
-        row.attributes,
-        row.last_activity_at,
-        row.last_customer_message_at,
-        row.created_at,
-        row.closed_at,
-    )
 
 
 async def conversations_by_id(

@@ -16,8 +16,8 @@ from sqlalchemy.sql import ColumnElement
 
 from bot.core.clock import Clock
 from bot.storage.db import Database
+from bot.storage.domain.conversation_records import ConversationRow, conversation_row
 from bot.storage.models import Conversation, Message, WorkflowRun
-from bot.storage.pipeline.run_context_queries import ConversationRow, conversation_row
 from bot.storage.sql import execute_many, table_of
 from bot.storage.uow import Tx
 

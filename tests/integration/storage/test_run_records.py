@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.pipeline.services import Services
+from bot.storage.domain.conversation_records import ConversationRow
 from bot.storage.models import (
     Agent,
     Contact,
@@ -22,7 +23,6 @@ from bot.storage.models import (
 )
 from bot.storage.pipeline.run_context_queries import (
     AgentRow,
-    ConversationRow,
     MessageRow,
     TeamRow,
     agents_by_id,
