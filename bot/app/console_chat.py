@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 
@@ -26,6 +25,7 @@ from bot.core.clock import Clock, SpeedClock, SystemClock
 from bot.core.config import Settings
 from bot.core.messages import InboundMessage, OutboundMessage, SenderProfile, SendResult
 from bot.pipeline.delivery import ChannelSender
+from bot.pipeline.journal import message_payload, read_message_payload
 from bot.pipeline.services import Services, build_services
 from bot.pipeline.settle import settle
 from bot.storage.app.console_chat_queries import rename_contact_of
@@ -105,12 +105,6 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return run_async(_main(settings, clock, args))
 
 
-def read_journaled(payload: dict[str, Any], _received_at: datetime) -> InboundMessage:
-    """A journaled terminal message: the message itself. Only a chat session reads these
-    (a server has no reader for the console channel)."""
-    return InboundMessage.model_validate(payload)
-
-
 async def _main(settings: Settings, clock: Clock, args: argparse.Namespace) -> int:
     chat = await ChatSession.open(settings, clock, args.conversation, args.name, speed=args.speed)
     try:
@@ -170,7 +164,7 @@ class ChatSession:
         services.outbox.scope = ClaimScope.TERMINAL
         services.scheduler.scope = ClaimScope.TERMINAL
         services.add_channel(ConsoleChannel(write))
-        services.journal_processor.register(CHANNEL, read_journaled)
+        services.journal_processor.register(CHANNEL, read_message_payload)
         ChannelSender(services).register()
         subscribe_ai_agent(services)
         runner = build_runner(services)
@@ -200,7 +194,7 @@ class ChatSession:
                 received_at=self.services.clock.now(),
             )
             await self.services.journal.append(
-                CHANNEL, message.external_message_id, message.model_dump(mode="json")
+                CHANNEL, message.external_message_id, message_payload(message)
             )
             await settle(self.services)
         self._typed.set()

@@ -99,3 +99,14 @@ Normalize = Callable[[dict[str, Any], datetime], InboundMessage | None]
 """normalize(payload, received_at): the channel's reading of one payload (None: not a message)."""
 AfterStored = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 """after_stored(payload): what the channel does once the payload's message is stored."""
+
+
+def message_payload(message: InboundMessage) -> dict[str, Any]:
+    """The journal's payload for a channel that builds its messages itself (the widget,
+    the terminal chat): the message as JSON; :func:`read_message_payload` reads it back."""
+    return message.model_dump(mode="json")
+
+
+def read_message_payload(payload: dict[str, Any], _received_at: datetime) -> InboundMessage:
+    """The :data:`Normalize` of such a channel: the message, as it was built."""
+    return InboundMessage.model_validate(payload)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from bot.core.messages import InboundMessage, OutboundMessage, SendResult
 from bot.domain.stored_messages import StoredMessages
+from bot.pipeline.journal import message_payload, read_message_payload
 from bot.pipeline.services import Services
 from channels.widget.broadcast import WidgetBroadcast
 from channels.widget.channel import WidgetChannel
@@ -45,7 +45,7 @@ class AppWidgetChannel(WidgetChannel):
         """Commit the visitor's message to the journal (the processor stores it, as it does
         every channel's); the typing indicator shows while workflows answer."""
         fresh = await self._services.journal.append(
-            CHANNEL, message.external_message_id, message.model_dump(mode="json")
+            CHANNEL, message.external_message_id, message_payload(message)
         )
         if fresh:
             await self.typing(message.external_conversation_id)
@@ -70,15 +70,10 @@ class AppWidgetChannel(WidgetChannel):
         return await super().send(message)
 
 
-def read_journaled(payload: dict[str, Any], _received_at: datetime) -> InboundMessage:
-    """A journaled widget message: the message itself, as the widget built it."""
-    return InboundMessage.model_validate(payload)
-
-
 def setup_widget(app: web.Application, services: Services) -> None:
     """The widget's routes, the demo page at ``/`` and its channel (outbound via the outbox)."""
     widget = AppWidgetChannel(services)
-    services.journal_processor.register(CHANNEL, read_journaled)
+    services.journal_processor.register(CHANNEL, read_message_payload)
     services.add_channel(widget)
     app[WIDGET] = widget
     app.router.add_routes(widget.routes())
