@@ -70,7 +70,7 @@ async def queue_reply(
         extra["step_id"] = step_id
     if source is not None:
         extra["source"] = source
-    row = tx.add_message(
+    row = tx.writes.add_message(
         {
             "conversation_id": conversation.id,
             "direction": "out",
@@ -87,7 +87,7 @@ async def queue_reply(
             "created_at": tx.now,
         }
     )
-    tx.touch(conversation)
+    tx.writes.touch(conversation)
     outbound = OutboundMessage(
         channel=conversation.channel,
         external_conversation_id=conversation.external_id,
@@ -98,7 +98,7 @@ async def queue_reply(
         input_type=input_type,
         conversation_id=conversation.id,
     )
-    tx.enqueue(
+    tx.writes.enqueue(
         SEND_KIND,
         outbound.model_dump(mode="json"),
         destination=f"{conversation.channel}:{conversation.external_id}",
@@ -108,7 +108,7 @@ async def queue_reply(
         step_id=step_id,
         message=row,
     )
-    tx.record_event(
+    tx.writes.record_event(
         MESSAGE_SENT,
         conversation_id=conversation.id,
         contact_id=conversation.contact_id,

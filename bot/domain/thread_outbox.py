@@ -30,7 +30,7 @@ async def enqueue(
     """Queue one thread operation; False when ``key`` was queued before (a redelivered event)."""
     if key is not None and await thread_records.queued_before(tx, key):
         return False
-    tx.enqueue(
+    tx.writes.enqueue(
         THREAD_KIND,
         {"op": op, "conversation_id": str(conversation_id), **data},
         destination=f"slack:{destination}",
@@ -44,7 +44,7 @@ def refresh_header(tx: Tx, conversation: ThreadHolder) -> None:
     """Queue a ``chat.update`` of the header, when the conversation has a thread."""
     channel = conversation.thread_channel
     if channel is not None:
-        tx.enqueue(
+        tx.writes.enqueue(
             THREAD_KIND,
             {"op": "header", "conversation_id": str(conversation.id)},
             destination=f"slack:{channel}",

@@ -71,7 +71,7 @@ class AiTurn:
 
     def ask_ai(self, conversation_id: int, job: dict[str, Any], *, key: str) -> None:
         """Queue an ``ai.reply`` item (``job`` is its payload) for this conversation."""
-        self._tx.enqueue(
+        self._tx.writes.enqueue(
             AI_REPLY,
             job,
             destination=f"ai:{conversation_id}",

@@ -35,7 +35,7 @@ class RunApprovals:
         """The request is in Slack at ``(channel, ts)``: the runner keeps it to update later."""
         async with self.uow() as tx:
             row = await approval_run(tx, run_id)
-            tx.record_event(
+            tx.writes.record_event(
                 APPROVAL_POSTED,
                 conversation_id=row.conversation_id if row is not None else None,
                 data={"run_id": run_id, "key": key, "channel": channel, "ts": ts},
@@ -72,7 +72,7 @@ class RunApprovals:
             }
             if where is not None:
                 data["channel"], data["ts"] = where
-            tx.record_event(APPROVAL_DECIDED, conversation_id=row.conversation_id, data=data)
+            tx.writes.record_event(APPROVAL_DECIDED, conversation_id=row.conversation_id, data=data)
         verb = "approved" if approve else "rejected"
         return Verdict(True, f"You {verb}: {hold.summary}.")
 

@@ -71,7 +71,7 @@ class Inbox:
             conversation_id, contact_id = await open_conversation(
                 tx, channel, external_conversation_id
             )
-            tx.record_event(
+            tx.writes.record_event(
                 event_type, conversation_id=conversation_id, contact_id=contact_id, data=data
             )
             return conversation_id

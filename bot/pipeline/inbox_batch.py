@@ -183,7 +183,7 @@ async def _messages(batch: _Batch) -> list[ReceiveResult]:
     for message, chat, message_id in zip(batch.messages, chat_of, ids, strict=True):
         opened = chat.announce
         if opened:
-            tx.record_event(
+            tx.writes.record_event(
                 EventType.CONVERSATION_CREATED,
                 conversation_id=chat.id,
                 contact_id=chat.contact_id,
@@ -191,7 +191,7 @@ async def _messages(batch: _Batch) -> list[ReceiveResult]:
             )
             chat.announce = False
         contact_id = batch.contacts[sender_key(message)]
-        tx.record_event(
+        tx.writes.record_event(
             EventType.MESSAGE_RECEIVED,
             conversation_id=chat.id,
             contact_id=contact_id,

@@ -80,7 +80,7 @@ class Notifier:
             return _not_configured("slack")
         common = _common(delivery)
         if team is not None and team.slack_channel:
-            tx.enqueue(
+            tx.writes.enqueue(
                 SLACK_POST,
                 {"channel": team.slack_channel, "text": text},
                 destination=f"slack:{team.slack_channel}",
@@ -92,7 +92,7 @@ class Notifier:
         if not with_slack:
             return "no Slack user to notify (agents need a Slack user id)"
         for agent in with_slack:
-            tx.enqueue(
+            tx.writes.enqueue(
                 SLACK_DM,
                 {"user": agent.slack_user_id, "text": text},
                 destination=f"slack:{agent.slack_user_id}",
@@ -109,7 +109,7 @@ class Notifier:
             return _not_configured("email")
         if not emails:
             return "no e-mail address to notify (agents need an e-mail address)"
-        tx.enqueue(
+        tx.writes.enqueue(
             EMAIL,
             {"to": sorted(set(emails)), "subject": _subject(text), "text": text},
             key=f"{key}:email",

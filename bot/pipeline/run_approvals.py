@@ -52,7 +52,7 @@ def request_approval(tx: Tx, run: StoredRun, hold: Hold) -> None:
         **_about(run, hold.key, hold.summary, hold.details),
         "due_at": hold.due_at.isoformat(),
     }
-    tx.enqueue(
+    tx.writes.enqueue(
         APPROVAL,
         payload,
         destination=f"slack:approval:{run.id}",
@@ -77,7 +77,7 @@ async def show_decision(tx: Tx, run: StoredRun, last: LastApproval, where: Slack
         "by": last.by,
         "reason": last.reason,
     }
-    tx.enqueue(
+    tx.writes.enqueue(
         APPROVAL,
         payload,
         destination=f"slack:approval:{run.id}",

@@ -162,7 +162,7 @@ def timer_key(run_id: int, token: str) -> str:
 
 def log_rows(tx: Tx, entries: list[LogEntry], *, run_id: int | None, workflow_id: int) -> None:
     for entry in entries:
-        tx.add_run_log(
+        tx.writes.add_run_log(
             {
                 "run_id": run_id,
                 "workflow_id": workflow_id,
@@ -187,7 +187,7 @@ def add_log(
     data: dict[str, Any] | None = None,
     duration_ms: float | None = None,
 ) -> None:
-    tx.add_run_log(
+    tx.writes.add_run_log(
         {
             "run_id": run_id,
             "workflow_id": workflow_id,
@@ -311,7 +311,7 @@ async def _apply_effect(tx: Tx, run: StoredRun, effect: Effect) -> None:
     elif isinstance(effect, SendMessage):
         await _send(tx, run, effect)
     elif isinstance(effect, Notify):
-        tx.enqueue(
+        tx.writes.enqueue(
             NOTIFY,
             {"to": effect.to, "via": effect.via, "text": effect.text},
             key=f"run:{run.id}:{effect.step_id}:notify:{run.state.steps_total}",
@@ -320,7 +320,7 @@ async def _apply_effect(tx: Tx, run: StoredRun, effect: Effect) -> None:
             step_id=effect.step_id,
         )
     elif isinstance(effect, Webhook):
-        tx.enqueue(
+        tx.writes.enqueue(
             WEBHOOK,
             {
                 "url": effect.url,
@@ -352,7 +352,7 @@ async def _send(tx: Tx, run: StoredRun, effect: SendMessage) -> None:
     conversation = await conversation_to_reply(tx, run.conversation_id)
     assert conversation is not None
     if effect.ai is not None:
-        tx.enqueue(
+        tx.writes.enqueue(
             AI_REPLY,
             {
                 "conversation_id": conversation.id,

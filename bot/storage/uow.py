@@ -26,9 +26,10 @@ from bot.storage.write_buffer import WriteBuffer
 class Tx:
     """An open transaction: its session, its time, its savepoints.
 
-    What it causes is gathered in :attr:`writes` and written just before commit; rows
-    read ahead for a batch wait in :attr:`read_ahead`. The methods that gather hand on
-    to :attr:`writes`.
+    What it causes is gathered in :attr:`writes` (``tx.writes.record_event(...)``,
+    ``enqueue``, ``add_message``, ``add_run_log``, ``touch``) and written just before
+    commit; timers go through :meth:`schedule` and :meth:`cancel_timer`; rows read ahead
+    for a batch wait in :attr:`read_ahead`.
     """
 
     def __init__(
@@ -39,64 +40,6 @@ class Tx:
         self.writes = WriteBuffer(now, interest)
         self.read_ahead = ReadAhead()
 
-    def touch(self, conversation: Any) -> None:
-        """See :meth:`WriteBuffer.touch`."""
-        self.writes.touch(conversation)
-
-    def add_message(self, values: dict[str, Any]) -> NewMessage:
-        """See :meth:`WriteBuffer.add_message`."""
-        return self.writes.add_message(values)
-
-    def record_event(
-        self,
-        type_: str,
-        *,
-        conversation_id: int | None = None,
-        contact_id: int | None = None,
-        lead_id: int | None = None,
-        message_id: int | None = None,
-        message: NewMessage | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        """See :meth:`WriteBuffer.record_event`."""
-        self.writes.record_event(
-            type_,
-            conversation_id=conversation_id,
-            contact_id=contact_id,
-            lead_id=lead_id,
-            message_id=message_id,
-            message=message,
-            data=data,
-        )
-
-    def enqueue(
-        self,
-        kind: str,
-        payload: dict[str, Any],
-        *,
-        destination: str = "",
-        key: str | None = None,
-        conversation_id: int | None = None,
-        run_id: int | None = None,
-        step_id: str | None = None,
-        message_id: int | None = None,
-        message: NewMessage | None = None,
-        not_before: datetime | None = None,
-    ) -> None:
-        """See :meth:`WriteBuffer.enqueue`."""
-        self.writes.enqueue(
-            kind,
-            payload,
-            destination=destination,
-            key=key,
-            conversation_id=conversation_id,
-            run_id=run_id,
-            step_id=step_id,
-            message_id=message_id,
-            message=message,
-            not_before=not_before,
-        )
-
     async def schedule(
         self, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
     ) -> None:
@@ -106,10 +49,6 @@ class Tx:
     async def cancel_timer(self, key: str) -> None:
         """See :meth:`WriteBuffer.cancel_timer`."""
         await self.writes.cancel_timer(self.session, key)
-
-    def add_run_log(self, values: dict[str, Any]) -> None:
-        """See :meth:`WriteBuffer.add_run_log`."""
-        self.writes.add_run_log(values)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

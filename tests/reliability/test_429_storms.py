@@ -168,7 +168,7 @@ async def slack(url: str, clock: FakeClock) -> Platform:
                 channel = f"C{n}"
                 expected[channel] = [f"note {i} in {channel}" for i in range(PER_CHAT)]
                 for text in expected[channel]:
-                    tx.enqueue(
+                    tx.writes.enqueue(
                         SLACK_POST,
                         {"channel": channel, "text": text},
                         destination=f"slack:{channel}",
@@ -189,7 +189,7 @@ async def webhook(url: str, clock: FakeClock) -> Platform:
         texts = [f"event {n}" for n in range(CHATS * PER_CHAT)]
         async with services.uow() as tx:
             for text in texts:
-                tx.enqueue(
+                tx.writes.enqueue(
                     WEBHOOK,
                     {
                         "url": f"{fake.url}/hook",

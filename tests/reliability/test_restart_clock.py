@@ -128,8 +128,8 @@ async def test_an_item_claimed_by_a_dead_process_goes_out_after_the_lease(
 
     dead.outbox.register("test", handler)
     async with dead.uow() as tx:
-        tx.enqueue("test", {"text": "hello"}, destination="chat-1")
-        tx.enqueue("test", {"text": "again"}, destination="chat-1")
+        tx.writes.enqueue("test", {"text": "hello"}, destination="chat-1")
+        tx.writes.enqueue("test", {"text": "again"}, destination="chat-1")
     claimed = await dead.outbox._claim(10)  # the process claims both, then dies
     assert len(claimed) == 2
     await dead.close()

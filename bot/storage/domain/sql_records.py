@@ -35,7 +35,7 @@ class SqlRecords:
         lead_id: int | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        self.tx.record_event(
+        self.tx.writes.record_event(
             type_,
             conversation_id=conversation_id,
             contact_id=contact_id,

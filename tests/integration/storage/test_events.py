@@ -65,7 +65,7 @@ async def test_rolled_back_change_publishes_nothing(services: Services) -> None:
     services.events.subscribe(subscriber)
     try:
         async with services.uow() as tx:
-            tx.record_event("tag.added", data={"tag": "x"})
+            tx.writes.record_event("tag.added", data={"tag": "x"})
             raise RuntimeError("abort")
     except RuntimeError:
         pass

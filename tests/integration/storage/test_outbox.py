@@ -23,7 +23,7 @@ from bot.storage.uow import UnitOfWork
 async def enqueue(services: Services, kind: str, destination: str = "", **payload: object) -> int:
     key = uuid.uuid4().hex
     async with services.uow() as tx:
-        tx.enqueue(kind, dict(payload), destination=destination, key=key)
+        tx.writes.enqueue(kind, dict(payload), destination=destination, key=key)
     async with services.db.read() as session:
         item_id = await session.scalar(
             select(OutboxItem.id).where(OutboxItem.idempotency_key == key)
@@ -369,7 +369,7 @@ async def test_a_claim_that_ends_with_nothing_queued_meanwhile_does_not_claim_ag
             await asyncio.wait_for(outbox.changed.wait(), 10)
         before = outbox.claims
         async with uow() as tx:
-            tx.enqueue("chat", {"text": "only"}, destination="chat-1")
+            tx.writes.enqueue("chat", {"text": "only"}, destination="chat-1")
         assert await asyncio.wait_for(sent.get(), 10) == "only"
         await asyncio.wait_for(outbox.between_claims(), 10)  # the claim's delivery has ended
         for _ in range(20):  # a look it set off would have begun by now

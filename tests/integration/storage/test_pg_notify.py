@@ -50,8 +50,8 @@ async def test_a_process_ignores_its_own_notifications(
         woken.outbox.clear()
 
         async with services.uow() as tx:  # this process stores work
-            tx.record_event("tag.added", data={"tag": "mine"})
-            tx.enqueue("test.kind", {"n": 1})
+            tx.writes.record_event("tag.added", data={"tag": "mine"})
+            tx.writes.enqueue("test.kind", {"n": 1})
         for queue in heard.values():
             assert await asyncio.wait_for(queue.get(), 10) == services.db.origin
         assert not woken.events.is_set()
@@ -59,8 +59,8 @@ async def test_a_process_ignores_its_own_notifications(
 
         other = UnitOfWork(other_process, services.clock, Signals())
         async with other() as tx:  # another process stores work
-            tx.record_event("tag.added", data={"tag": "theirs"})
-            tx.enqueue("test.kind", {"n": 2})
+            tx.writes.record_event("tag.added", data={"tag": "theirs"})
+            tx.writes.enqueue("test.kind", {"n": 2})
         for queue in heard.values():
             assert await asyncio.wait_for(queue.get(), 10) == other_process.origin
         assert woken.events.is_set()

@@ -226,7 +226,7 @@ async def test_approvals_read_runs_decisions_and_queued_updates(services: Servic
 
     async with services.uow() as tx:
         tx.session.add_all([event("k", delivered=True), event("other"), event("k", by="U1")])
-        tx.enqueue("approval", {}, key="k:decided")
+        tx.writes.enqueue("approval", {}, key="k:decided")
     async with services.uow() as tx:
         for lock in (False, True):
             run = await approval_run(tx, run_id, lock=lock)

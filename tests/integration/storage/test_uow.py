@@ -21,7 +21,7 @@ async def count(services: Services, model: type[Event | OutboxItem | Timer | Run
 
 
 def log(tx: Tx, message: str) -> None:
-    tx.add_run_log(
+    tx.writes.add_run_log(
         {
             "run_id": None,
             "workflow_id": None,
@@ -37,8 +37,8 @@ def log(tx: Tx, message: str) -> None:
 
 async def failing_part(tx: Tx) -> None:
     async with tx.savepoint():
-        tx.record_event("dropped")
-        tx.enqueue("test", {"text": "dropped"})
+        tx.writes.record_event("dropped")
+        tx.writes.enqueue("test", {"text": "dropped"})
         log(tx, "dropped")
         await tx.schedule("test", "kept", tx.now + timedelta(hours=9))  # replaced, then put back
         await tx.schedule("test", "dropped", tx.now)
@@ -47,13 +47,13 @@ async def failing_part(tx: Tx) -> None:
 
 async def test_a_failed_savepoint_takes_back_what_it_gathered(services: Services) -> None:
     async with services.uow() as tx:
-        tx.record_event("kept")
+        tx.writes.record_event("kept")
         log(tx, "kept")
         await tx.schedule("test", "kept", tx.now + timedelta(hours=1))
         with pytest.raises(RuntimeError):
             await failing_part(tx)
         async with tx.savepoint():
-            tx.enqueue("test", {"text": "kept"})
+            tx.writes.enqueue("test", {"text": "kept"})
     async with services.db.read() as session:
         assert list(await session.scalars(select(Event.type))) == ["kept"]
         assert list(await session.scalars(select(OutboxItem.payload))) == [{"text": "kept"}]
