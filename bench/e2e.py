@@ -1,14 +1,20 @@
-"""End to end: a signed Telegram update in, the support flow's greeting out at a fake Bot API.
+"""End to end: a signed Telegram update in, the support flow's greeting and question out at a fake Bot API.
 
     .venv/bin/python bench/e2e.py --messages 2000                       # SQLite, one process
     .venv/bin/python bench/e2e.py --messages 2000 --rate 500            # latency at a fixed rate
     .venv/bin/python bench/e2e.py --db postgres --processes 2 --messages 2000
 
 Starts N real ``relaybot serve`` processes (free ports; PostgreSQL for N > 1) with only
-``support.yaml`` (and the survey it calls) imported, and a lean fake Telegram Bot API in this process. Each message
-opens a new chat, so each one starts the support flow, whose first ``send_message`` (the
-greeting) is what the fake waits for. Latency is webhook sent -> greeting received by the
-fake. Messages are spread round-robin over the processes. Prints JSON.
+``support.yaml`` (and the survey it calls) imported, and a lean fake Telegram Bot API in
+this process. Each message opens a new chat, so each one starts the support flow, which
+sends a greeting and then asks a question: a user is answered when both have arrived at
+the fake. Latency is webhook sent -> question received. Messages are spread round-robin
+over the processes. The servers' CPU time (from ``/proc``) is reported per message.
+
+Unless ``--no-bare``, the same load then drives ``relay_server.py`` (the same webhook in
+and the same two sends out, with no database or workflow: the machine's ceiling) in the
+same invocation, and the JSON holds both and ``ratio_to_bare``. ``--bare`` drives only
+that. Prints JSON.
 """
 
 from __future__ import annotations
@@ -39,15 +45,18 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:BENCH-token"
 SECRET = "bench-secret"
 GREETING = "Hi "
+QUESTION = "What can I help"
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 FIRST_CHAT = 10_000_000
 
 
 class FakeTelegram:
-    """The few Bot API methods the support flow calls; records when each greeting arrived."""
+    """The few Bot API methods the support flow calls; records when each greeting and
+    each question arrived, per chat."""
 
     def __init__(self) -> None:
         self.greetings: dict[int, list[float]] = {}
+        self.questions: dict[int, list[float]] = {}
         self.calls = 0
         self.arrived = asyncio.Event()
         self._ids = itertools.count(1)
@@ -89,6 +98,8 @@ class FakeTelegram:
         self.calls += 1
         if text.startswith(GREETING):
             self.greetings.setdefault(chat_id, []).append(time.perf_counter())
+        elif text.startswith(QUESTION):
+            self.questions.setdefault(chat_id, []).append(time.perf_counter())
             self.arrived.set()
         return _ok(
             {
@@ -175,9 +186,9 @@ async def servers(
     folder: Path,
     extra_env: dict[str, str],
     bare: bool = False,
-) -> AsyncIterator[list[str]]:
+) -> AsyncIterator[tuple[list[str], list[int]]]:
     """Start ``count`` ``relaybot serve`` processes (``bare``: ``relay_server.py``, the
-    machine's ceiling) and wait until each answers /healthz."""
+    machine's ceiling) and wait until each answers /healthz; their URLs and pids."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -212,7 +223,7 @@ async def servers(
         async with aiohttp.ClientSession() as session:
             for base, proc in zip(bases, procs, strict=True):
                 await _wait_healthy(session, base, proc)
-        yield bases
+        yield bases, [proc.pid for proc in procs]
     finally:
         for proc in procs:
             if proc.returncode is None:
@@ -240,19 +251,31 @@ async def _wait_healthy(
     raise RuntimeError(f"relaybot serve at {base} did not become healthy")
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds the processes have used so far (``/proc/PID/stat``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
+
+
 async def load(
     bases: list[str],
+    pids: list[int],
     fake: FakeTelegram,
     messages: int,
     rate: float | None,
     concurrency: int,
     wait: float,
 ) -> dict[str, Any]:
-    """Send the updates, wait for the greetings, and summarise."""
+    """Send the updates, wait until every chat has its greeting and question, and summarise."""
     sent_at: dict[int, float] = {}
     failed = 0
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     connector = aiohttp.TCPConnector(limit=concurrency)
+    cpu_before = cpu_seconds(pids)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def send(i: int) -> None:
@@ -289,23 +312,26 @@ async def load(
             await asyncio.gather(*tasks)
         sent_done = time.perf_counter()
         deadline = sent_done + wait
-        while len(fake.greetings) < messages - failed and time.perf_counter() < deadline:
+        while len(fake.questions) < messages - failed and time.perf_counter() < deadline:
             fake.arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(fake.arrived.wait(), 0.5)
+        cpu_used = cpu_seconds(pids) - cpu_before
         # a short grace period so late duplicates are counted too
         await asyncio.sleep(min(1.0, wait))
-    finished = max((times[0] for times in fake.greetings.values()), default=sent_done)
-    latencies = sorted(
-        times[0] - sent_at[chat] for chat, times in fake.greetings.items() if chat in sent_at
-    )
+    answered_chats = [chat for chat in fake.questions if chat in fake.greetings]
+    finished = max((fake.questions[chat][0] for chat in answered_chats), default=sent_done)
+    latencies = sorted(fake.questions[chat][0] - sent_at[chat] for chat in answered_chats)
     elapsed = finished - started
-    answered = len(fake.greetings)
+    answered = len(answered_chats)
+    duplicates = sum(len(t) - 1 for t in fake.greetings.values()) + sum(
+        len(t) - 1 for t in fake.questions.values()
+    )
     return {
         "sent": messages,
         "failed_requests": failed,
         "answered": answered,
-        "duplicates": sum(len(times) - 1 for times in fake.greetings.values()),
+        "duplicates": duplicates,
         "seconds": round(elapsed, 3),
         "send_seconds": round(sent_done - started, 3),
         "messages_per_second": round(answered / elapsed, 1) if elapsed > 0 else None,
@@ -313,35 +339,53 @@ async def load(
         "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000, 2)
         if latencies
         else None,
+        "server_cpu_ms_per_message": round(cpu_used * 1000 / answered, 2) if answered else None,
     }
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def measure(args: argparse.Namespace, bare: bool) -> dict[str, Any]:
+    """One load against relaybot (or, ``bare``, against the bare relay) with a fresh fake."""
     fake = FakeTelegram()
     await fake.start()
     extra_env = {"RELAYBOT_POLL_INTERVAL": str(args.poll_interval)}
+    processes = 1 if bare else args.processes
     try:
         with tempfile.TemporaryDirectory() as tmp, workflows_folder() as folder:
             async with (
-                database(args.db, args.postgres_url, Path(tmp), bare=args.bare) as url,
-                servers(args.processes, url, fake, folder, extra_env, bare=args.bare) as bases,
+                database(args.db, args.postgres_url, Path(tmp), bare=bare) as url,
+                servers(processes, url, fake, folder, extra_env, bare=bare) as (bases, pids),
             ):
                 result = await load(
-                    bases, fake, args.messages, args.rate, args.concurrency, args.wait
+                    bases, pids, fake, args.messages, args.rate, args.concurrency, args.wait
                 )
     finally:
         await fake.stop()
     return {
-        "benchmark": "e2e.telegram_greeting",
         "server": "relay_server.py (no relaybot: the machine's ceiling)"
-        if args.bare
+        if bare
         else "relaybot serve",
-        "database": None if args.bare else args.db,
-        "processes": args.processes,
-        "rate": args.rate or "unlimited",
-        "concurrency": args.concurrency,
+        "database": None if bare else args.db,
+        "processes": processes,
         **result,
     }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    head = {
+        "benchmark": "e2e.telegram_greeting_and_question",
+        "rate": args.rate or "unlimited",
+        "concurrency": args.concurrency,
+    }
+    if args.bare:
+        return {**head, **await measure(args, bare=True)}
+    result = {**head, **await measure(args, bare=False)}
+    if args.no_bare:
+        return result
+    bare = await measure(args, bare=True)
+    ratio = None
+    if result["messages_per_second"] and bare["messages_per_second"]:
+        ratio = round(result["messages_per_second"] / bare["messages_per_second"], 3)
+    return {**result, "ratio_to_bare": ratio, "bare": bare}
 
 
 def main() -> None:
@@ -355,10 +399,10 @@ def main() -> None:
         "--rate", type=float, default=None, help="offered messages/s (default: unlimited)"
     )
     parser.add_argument(
-        "--concurrency", type=int, default=64, help="requests in flight when unlimited"
+        "--concurrency", type=int, default=32, help="requests in flight when unlimited"
     )
     parser.add_argument(
-        "--wait", type=float, default=120.0, help="seconds to wait for the last greetings"
+        "--wait", type=float, default=120.0, help="seconds to wait for the last questions"
     )
     parser.add_argument("--poll-interval", type=float, default=1.0, help="RELAYBOT_POLL_INTERVAL")
     parser.add_argument(
@@ -366,10 +410,14 @@ def main() -> None:
         default=os.environ.get("RELAYBOT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES,
         help="server to create the temporary database on",
     )
-    parser.add_argument(
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
         "--bare",
         action="store_true",
-        help="drive bench/relay_server.py instead: the same sends with no database or workflow",
+        help="drive only bench/relay_server.py: the same sends with no database or workflow",
+    )
+    group.add_argument(
+        "--no-bare", action="store_true", help="drive only relaybot (no bare relay after it)"
     )
     args = parser.parse_args()
     if args.processes > 1 and args.db == "sqlite":
