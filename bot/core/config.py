@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     store_timeout_s: float = Field(5.0, alias="RELAYBOT_STORE_TIMEOUT", gt=0)
     dispatcher_workers: int = Field(64, alias="RELAYBOT_DISPATCHER_WORKERS", ge=1)
     event_workers: int = Field(32, alias="RELAYBOT_EVENT_WORKERS", ge=1)
+    journal_lanes: int = Field(64, alias="RELAYBOT_JOURNAL_LANES", ge=1)
     outbox_max_attempts: int = Field(8, alias="RELAYBOT_OUTBOX_MAX_ATTEMPTS", ge=1)
     outbox_base_backoff_s: float = Field(1.0, alias="RELAYBOT_OUTBOX_BASE_BACKOFF", gt=0)
     outbox_max_backoff_s: float = Field(600.0, alias="RELAYBOT_OUTBOX_MAX_BACKOFF", gt=0)

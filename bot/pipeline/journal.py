@@ -3,8 +3,10 @@
 A webhook handler calls :meth:`InboundJournal.append` and answers the platform once it
 returns. Requests that arrive while a commit is under way wait for the next one, so
 under load one transaction carries many payloads (group commit) and each request still
-gets its answer only after its own payload is durable. The journal processor
-(:mod:`bot.pipeline.journal_processor`) turns the entries into messages afterwards.
+gets its answer only after its own payload is durable. Each payload is journaled in its
+conversation's lane (:attr:`InboundJournal.lane_of`, the journal processor's reading).
+The journal processor (:mod:`bot.pipeline.journal_processor`) turns the entries into
+messages afterwards.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bot.core.group_commit import GroupCommit
 from bot.core.messages import InboundMessage
 from bot.core.metrics import Metrics
 from bot.core.signals import Signals
+from bot.pipeline.journal_lanes import LaneOf, no_lanes
 from bot.storage.db import Database
 from bot.storage.pipeline.journal_store import JournalPayload, append_payloads
 
@@ -40,6 +43,8 @@ class InboundJournal:
         """Payloads handed to :meth:`append` so far (the processor watches the inflow)."""
         self.ack_wait_s = 0.0
         """Moving average of how long an append waits for its commit (the processor watches it)."""
+        self.lane_of: LaneOf = no_lanes
+        """The lane of a payload (the processor's :meth:`~bot.pipeline.journal_processor.JournalProcessor.lane_of`)."""
 
     async def append(
         self, channel: str, external_id: str, payload: dict[str, Any], body: str | None = None
@@ -56,7 +61,8 @@ class InboundJournal:
         self.arrived += 1
         loop = asyncio.get_running_loop()
         started = loop.time()
-        fresh = await self._submit(JournalPayload(channel, external_id, payload, body))
+        lane = self.lane_of(channel, payload)
+        fresh = await self._submit(JournalPayload(channel, external_id, payload, body, lane))
         waited = loop.time() - started
         self.ack_wait_s += (waited - self.ack_wait_s) * ACK_WAIT_WEIGHT
         self.metrics.receive_seconds.observe(waited)

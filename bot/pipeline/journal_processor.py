@@ -5,8 +5,13 @@ and, optionally, what to do once its message is stored (``after_stored``, e.g. s
 Telegram button's spinner). A batch of entries is stored through the inbox in one
 transaction with a handful of statements; if that fails, entry by entry (batches of
 one), each in its own savepoint, so a bad entry is set aside (kept, with its error)
-without holding up the rest. On PostgreSQL one process at a time processes the journal (an advisory
-lock), which keeps the order of every conversation across processes.
+without holding up the rest.
+
+Every entry is in its conversation's lane (:mod:`bot.pipeline.journal_lanes`). On
+PostgreSQL a processing transaction first holds some of the lanes that have work (an
+advisory lock each, skipping lanes another process holds), then reads and stores only
+their entries: several processes store different conversations at once, and each
+conversation in arrival order. On SQLite the one process holds every lane.
 """
 
 from __future__ import annotations
@@ -14,20 +19,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from bot.core.messages import InboundMessage
 from bot.pipeline.inbox import Inbox
 from bot.pipeline.journal import AfterStored, InboundJournal, Normalize
+from bot.pipeline.journal_lanes import ConversationOf, LaneTurns, lane_number
 from bot.storage.pipeline.journal_store import (
     JournalEntry,
     mark_processed,
+    pending_lanes,
     prune_processed,
     still_unprocessed,
-    try_hold_journal,
+    try_hold_lanes,
     unprocessed_entries,
+    unprocessed_in_lanes,
 )
 from bot.storage.transient import is_transient
 from bot.storage.uow import Tx, UnitOfWork
@@ -43,6 +52,8 @@ FLOOD_BATCH = 16
 ACK_WAIT_LIMIT_S = 0.02
 FLOOD_RATE_PER_S = 500.0  # webhooks a second above which the door floods
 GIVE_WAY_MAX_S = 1.0
+LANES_BUSY_WAIT_S = 0.05  # another process holds the lanes with work: look again after this
+_READ_AT = datetime(2000, 1, 1, tzinfo=UTC)  # a payload read at the door for its conversation
 
 
 @dataclass(frozen=True)
@@ -51,18 +62,45 @@ class JournalReader:
 
     normalize: Normalize
     after_stored: AfterStored | None = None
+    conversation: ConversationOf | None = None
+    """The payload's conversation id, read cheaply (None: read with ``normalize``)."""
+
+    def conversation_of(self, payload: dict[str, Any]) -> str | None:
+        if self.conversation is not None:
+            return self.conversation(payload)
+        message = self.normalize(payload, _READ_AT)
+        return message.external_conversation_id if message is not None else None
+
+
+class Round(NamedTuple):
+    """What one processing transaction did."""
+
+    processed: int
+    """Entries processed."""
+    left: bool
+    """Whether lanes with work were left (held by another process, or beyond this
+    transaction's share)."""
 
 
 class JournalProcessor:
     """Stores journaled payloads as messages through the inbox."""
 
     def __init__(
-        self, uow: UnitOfWork, inbox: Inbox, batch: int = BATCH, door: InboundJournal | None = None
+        self,
+        uow: UnitOfWork,
+        inbox: Inbox,
+        batch: int = BATCH,
+        door: InboundJournal | None = None,
+        lanes: int = 1,
     ) -> None:
         self.uow = uow
         self.inbox = inbox
         self.batch = batch
         self.door = door
+        self.lanes = lanes
+        self.turns = LaneTurns(lanes, start=random.randrange(lanes))
+        self.locks_lanes = uow.db.dialect == "postgresql"
+        """Whether lanes are held against other processes (PostgreSQL)."""
         self.give_way_step_s = GIVE_WAY_STEP_S
         self.give_way_max_s = GIVE_WAY_MAX_S
         self.ack_wait_limit_s = ACK_WAIT_LIMIT_S
@@ -71,21 +109,82 @@ class JournalProcessor:
         self._after_tasks: set[asyncio.Task[None]] = set()
 
     def register(
-        self, channel: str, normalize: Normalize, after_stored: AfterStored | None = None
+        self,
+        channel: str,
+        normalize: Normalize,
+        after_stored: AfterStored | None = None,
+        conversation: ConversationOf | None = None,
     ) -> None:
-        """Tell the processor how to read ``channel``'s entries."""
-        self.readers[channel] = JournalReader(normalize, after_stored)
+        """Tell the processor how to read ``channel``'s entries (and, optionally, how to
+        read a payload's conversation id more cheaply than ``normalize`` does)."""
+        self.readers[channel] = JournalReader(normalize, after_stored, conversation)
+
+    def lane_of(self, channel: str, payload: dict[str, Any]) -> int:
+        """The lane ``payload`` is journaled in: its conversation's, or lane 0 when it
+        cannot be read (the processor sets it aside later)."""
+        reader = self.readers.get(channel)
+        if reader is None or self.lanes == 1:
+            return 0
+        try:
+            conversation = reader.conversation_of(payload)
+        except Exception:
+            return 0
+        return lane_number(channel, conversation, self.lanes) if conversation is not None else 0
 
     async def run_once(self, limit: int | None = None) -> int | None:
-        """Process one batch; the number of entries, or None when another process holds the journal.
+        """Process one batch; the number of entries, or None when other processes hold
+        every lane with work."""
+        count, left = await self._round(limit or self.batch)
+        return None if left and not count else count
 
-        The entries are read and parsed before the write transaction, which then only
-        stores them: the write lock is held for as short a time as it can be.
-        """
-        entries = await unprocessed_entries(self.uow.db, sorted(self.readers), limit or self.batch)
+    async def _round(self, limit: int) -> Round:
+        if self.locks_lanes:
+            return await self._round_in_lanes(limit)
+        return await self._round_alone(limit)
+
+    async def _round_alone(self, limit: int) -> Round:
+        """One process on the database: the entries are read and parsed before the write
+        transaction, which then only stores them (SQLite's write lock is held as briefly
+        as it can be)."""
+        entries = await unprocessed_entries(self.uow.db, sorted(self.readers), limit)
         if not entries:
-            return 0
+            return Round(0, left=False)
         errors: dict[int, str] = {}
+        readable = self._read(entries, errors)
+        async with self.uow() as tx:
+            still = await still_unprocessed(tx, [e.id for e in entries])
+            readable = [item for item in readable if item[0].id in still]
+            errors = {i: e for i, e in errors.items() if i in still}
+            stored = await self._store_all(
+                tx, [e for e in entries if e.id in still], readable, errors
+            )
+        self._after(stored)
+        return Round(len(entries), left=False)
+
+    async def _round_in_lanes(self, limit: int) -> Round:
+        """Several processes on the database: hold a share of the lanes with work, then
+        read and store their first entries, all in one transaction."""
+        channels = sorted(self.readers)
+        async with self.uow() as tx:
+            pending = await pending_lanes(tx, channels)
+            if not pending:
+                return Round(0, left=False)
+            held = await try_hold_lanes(tx, self.turns.order(pending), self.turns.share(pending))
+            self.turns.taken(held)
+            left = len(held) < len(pending)
+            if not held:
+                return Round(0, left)
+            entries = await unprocessed_in_lanes(tx, channels, held, limit)
+            errors: dict[int, str] = {}
+            readable = self._read(entries, errors)
+            stored = await self._store_all(tx, entries, readable, errors)
+        self._after(stored)
+        return Round(len(entries), left)
+
+    def _read(
+        self, entries: list[JournalEntry], errors: dict[int, str]
+    ) -> list[tuple[JournalEntry, JournalReader, InboundMessage]]:
+        """The entries read as messages; the unreadable ones go to ``errors``."""
         readable: list[tuple[JournalEntry, JournalReader, InboundMessage]] = []
         for entry in entries:
             reader = self.readers[entry.channel]
@@ -97,24 +196,31 @@ class JournalProcessor:
                 continue
             if message is not None:
                 readable.append((entry, reader, message))
+        return readable
+
+    async def _store_all(
+        self,
+        tx: Tx,
+        entries: list[JournalEntry],
+        readable: list[tuple[JournalEntry, JournalReader, InboundMessage]],
+        errors: dict[int, str],
+    ) -> list[tuple[JournalReader, dict[str, Any]]]:
+        """Store the readable entries and mark every one of ``entries`` processed; the
+        after-stored calls the fresh ones are owed."""
+        fresh = await self._store(tx, readable, errors)
         stored: list[tuple[JournalReader, dict[str, Any]]] = []
-        async with self.uow() as tx:
-            if not await try_hold_journal(tx):
-                return None
-            still = await still_unprocessed(tx, [e.id for e in entries])
-            readable = [item for item in readable if item[0].id in still]
-            fresh = await self._store(tx, readable, errors)
-            for (entry, reader, _), is_fresh in zip(readable, fresh, strict=True):
-                if is_fresh and reader.after_stored is not None:
-                    stored.append((reader, entry.payload))
-            errors = {i: e for i, e in errors.items() if i in still}
-            await mark_processed(tx, [e.id for e in entries if e.id in still], errors, tx.now)
+        for (entry, reader, _), is_fresh in zip(readable, fresh, strict=True):
+            if is_fresh and reader.after_stored is not None:
+                stored.append((reader, entry.payload))
+        await mark_processed(tx, [e.id for e in entries], errors, tx.now)
+        return stored
+
+    def _after(self, stored: list[tuple[JournalReader, dict[str, Any]]]) -> None:
         for reader, payload in stored:
             assert reader.after_stored is not None
             task = asyncio.create_task(reader.after_stored(payload))
             self._after_tasks.add(task)
             task.add_done_callback(self._after_tasks.discard)
-        return len(entries)
 
     async def _store(
         self,
@@ -156,7 +262,7 @@ class JournalProcessor:
         return fresh
 
     async def drain(self) -> int:
-        """Process until the journal is empty (waiting while another process holds it)."""
+        """Process until the journal is empty (waiting while other processes hold lanes)."""
         return await self.catch_up()
 
     async def prune(self, now: datetime) -> int:
@@ -178,9 +284,9 @@ class JournalProcessor:
         while True:
             arrived = self.door.arrived if self.door is not None else 0
             limit = FLOOD_BATCH if flooded else self.batch
-            count = await self.run_once(limit)
-            if count is None:
-                await asyncio.sleep(0.05)
+            count, left = await self._round(limit)
+            if left and not count:
+                await asyncio.sleep(LANES_BUSY_WAIT_S)  # other processes hold them: look again
                 continue
             total += count
             if count and self.door is not None:
@@ -190,7 +296,7 @@ class JournalProcessor:
                     flooded = await self._give_way() >= self.give_way_max_s
                     continue
                 flooded = False
-            if count < limit:
+            if count < limit and not left:
                 return total  # the journal held no more; what arrives later wakes the loop
 
     async def _give_way(self) -> float:

@@ -134,6 +134,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         wake_signals(listener, signals)
         claims = AdvisoryClaims(locks, workers=settings.event_workers)
     events = EventDispatcher(db, clock, signals, claims=claims, interest=interest)
+    journal_processor = JournalProcessor(uow, inbox, door=journal, lanes=settings.journal_lanes)
+    journal.lane_of = journal_processor.lane_of
     return Services(
         settings=settings,
         clock=clock,
@@ -146,7 +148,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         scheduler=Scheduler(db, clock, signals, metrics, settings.timer_lease_s),
         inbox=inbox,
         journal=journal,
-        journal_processor=JournalProcessor(uow, inbox, door=journal),
+        journal_processor=journal_processor,
         pipeline=Pipeline(settings.lead_stages),
         locks=locks,
         listener=listener,

@@ -221,13 +221,21 @@ class InboundJournalEntry(Base):
     Webhooks commit here in groups (one transaction for the requests arriving
     together) and answer 200; the journal processor turns entries into messages
     in arrival order. ``(channel, external_id)`` is the platform's delivery id, so a
-    redelivery is recognised at the door.
+    redelivery is recognised at the door. ``lane`` is the lane of the entry's
+    conversation: on PostgreSQL each lane is processed by one process at a time.
     """
 
     __tablename__ = "inbound_journal"
     __table_args__ = (
         UniqueConstraint("channel", "external_id"),
         Index("ix_inbound_journal_pending", "processed_at", "id"),
+        Index(
+            "ix_inbound_journal_lane_pending",
+            "lane",
+            "id",
+            sqlite_where=text("processed_at IS NULL"),
+            postgresql_where=text("processed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -237,6 +245,7 @@ class InboundJournalEntry(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    lane: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Lead(Base):

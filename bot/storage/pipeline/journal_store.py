@@ -3,8 +3,11 @@ marked processed (or set aside with their error), and pruned.
 
 On a SQLite file a group is appended by one plain ``sqlite3`` statement, a transaction
 of its own, whose payloads are the bodies as they arrived (no encoding again); elsewhere
-by one Core INSERT in a session. On PostgreSQL one process at a time processes the
-journal: :func:`try_hold_journal` takes a transaction-level advisory lock.
+by one Core INSERT in a session. Each entry carries its conversation's lane: on
+PostgreSQL a processing transaction holds some lanes (:func:`try_hold_lanes`, a
+transaction-level advisory lock per lane) and reads only their entries
+(:func:`unprocessed_in_lanes`), so several processes store different conversations at
+once and each conversation in order.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from bot.storage.sql import dialect_insert, table_of
 from bot.storage.sqlite_inline import unlocked
 from bot.storage.uow import Tx
 
-PROCESS_LOCK = 0x72656C6179  # one journal processor at a time on PostgreSQL
+LANE_LOCKS = 0x6C616E65
+"""The first key of a lane's advisory lock (the lane number is the second): the two-key
+locks are apart from the one-key locks of :mod:`bot.storage.advisory_locks`."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class JournalPayload:
     payload: dict[str, Any]
     body: str | None
     """The payload's JSON text as it arrived (None: encoded from ``payload``)."""
+    lane: int = 0
+    """The lane of the payload's conversation."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -64,6 +71,21 @@ _UNPROCESSED = (
     )
     .order_by(_TABLE.c.id)
     .limit(bindparam("limit", type_=Integer))
+)
+_UNPROCESSED_IN_LANES = _UNPROCESSED.where(_TABLE.c.lane.in_(bindparam("lanes", expanding=True)))
+_PENDING_LANES = (
+    select(_TABLE.c.lane)
+    .where(
+        _TABLE.c.processed_at.is_(None),
+        _TABLE.c.channel.in_(bindparam("channels", expanding=True)),
+    )
+    .distinct()
+)
+_TRY_HOLD_LANES = text(
+    # rows are tried in the array's order and the scan stops at the limit, so only the
+    # lanes returned are locked (a lane another transaction holds is skipped)
+    "SELECT lane FROM unnest(CAST(:lanes AS integer[])) AS candidates(lane)"
+    " WHERE pg_try_advisory_xact_lock(:space, lane) LIMIT :most"
 )
 _STILL_UNPROCESSED = select(_TABLE.c.id).where(
     _TABLE.c.id.in_(_ENTRY_IDS), _TABLE.c.processed_at.is_(None)
@@ -102,6 +124,7 @@ async def _insert_core(
             "external_id": e.external_id,
             "payload": e.payload,
             "received_at": now,
+            "lane": e.lane,
         }
         for e in entries
     ]
@@ -119,10 +142,11 @@ def _insert_sqlite(
     params: list[Any] = []
     for entry in entries:
         body = entry.body if entry.body is not None else json.dumps(entry.payload)
-        params.extend((entry.channel, entry.external_id, body, received_at))
-    rows = ", ".join(["(?, ?, ?, ?)"] * len(entries))
+        params.extend((entry.channel, entry.external_id, body, received_at, entry.lane))
+    rows = ", ".join(["(?, ?, ?, ?, ?)"] * len(entries))
     statement = (
-        f"INSERT INTO inbound_journal (channel, external_id, payload, received_at) VALUES {rows} "
+        "INSERT INTO inbound_journal (channel, external_id, payload, received_at, lane)"
+        f" VALUES {rows} "
         "ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id"
     )
     return {
@@ -138,15 +162,29 @@ async def unprocessed_entries(db: Database, channels: list[str], limit: int) -> 
     return [JournalEntry(row.id, row.channel, row.payload, row.received_at) for row in rows]
 
 
-async def try_hold_journal(tx: Tx) -> bool:
-    """Hold the journal until ``tx`` ends, unless another process holds it (PostgreSQL;
-    elsewhere there is no other process to keep out)."""
-    if tx.session.get_bind().dialect.name != "postgresql":
-        return True
-    locked = await tx.session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PROCESS_LOCK}
+async def pending_lanes(tx: Tx, channels: list[str]) -> list[int]:
+    """The lanes that hold unprocessed entries of ``channels``, in lane order."""
+    return sorted(await tx.session.scalars(_PENDING_LANES, {"channels": channels}))
+
+
+async def try_hold_lanes(tx: Tx, lanes: list[int], most: int) -> list[int]:
+    """Hold the first ``most`` of ``lanes`` (in their order) that no other transaction
+    holds, until ``tx`` ends; the lanes held. PostgreSQL only."""
+    if not lanes or most < 1:
+        return []
+    held = await tx.session.scalars(
+        _TRY_HOLD_LANES, {"lanes": lanes, "space": LANE_LOCKS, "most": most}
     )
-    return bool(locked)
+    return list(held)
+
+
+async def unprocessed_in_lanes(
+    tx: Tx, channels: list[str], lanes: list[int], limit: int
+) -> list[JournalEntry]:
+    """The first ``limit`` unprocessed entries of ``channels`` in ``lanes``, in arrival order."""
+    params = {"channels": channels, "lanes": lanes, "limit": limit}
+    rows = (await tx.session.execute(_UNPROCESSED_IN_LANES, params)).all()
+    return [JournalEntry(row.id, row.channel, row.payload, row.received_at) for row in rows]
 
 
 async def still_unprocessed(tx: Tx, entry_ids: list[int]) -> set[int]:
