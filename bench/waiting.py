@@ -11,6 +11,11 @@
 3. Timers: ``--due`` of the waiting runs are made due now; the real scheduler and
    runner fire them in-process (each resume writes the run's next step and its
    outbound message). Reports timers/s and checks that each fired exactly once.
+4. The ceiling: the rows that firing wrote (timers marked fired, runs' new states, the
+   messages, outbox items and log lines) are written again with plain ``sqlite3``
+   into a copy of the database as it was before, in transactions of as many timers as
+   the scheduler claims at once, with the server's pragmas. ``ratio_to_insert`` is
+   the timers' rate over that rate.
 
 Prints JSON.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import shutil
@@ -167,8 +173,82 @@ def rss_of_server(db: Path, workflows: Path, idle_s: float) -> int:
         stop(proc)
 
 
+WRITTEN = ("messages", "outbox", "run_logs")
+"""The tables firing a timer inserts into (besides updating its timer and its run)."""
+
+
+def newest_ids(db: Path) -> dict[str, int]:
+    """The highest id of each table firing inserts into."""
+    with sqlite3.connect(db) as conn:
+        return {
+            table: conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+            for table in WRITTEN
+        }
+
+
+def insert_ceiling(fired: Path, before: Path, since: dict[str, int], batch: int) -> float:
+    """Timers per second when the rows firing wrote into ``fired`` are written into
+    ``before`` (its copy from before firing) with plain sqlite3, ``batch`` timers per
+    transaction, with the server's pragmas."""
+    with sqlite3.connect(fired) as source:
+        timers = source.execute(
+            "SELECT id, status FROM timers WHERE status = 'fired' ORDER BY id"
+        ).fetchall()
+        run_ids = [
+            row[0]
+            for row in source.execute(
+                "SELECT json_extract(payload, '$.run_id') FROM timers "
+                "WHERE status = 'fired' ORDER BY id"
+            )
+        ]
+        runs = {
+            row[-1]: row[:-1]
+            for row in source.execute(
+                "SELECT status, waiting_for, state, lock_version, updated_at, finished_at, id "
+                "FROM workflow_runs WHERE status = 'completed'"
+            )
+        }
+        inserted: dict[str, tuple[str, list[tuple[object, ...]]]] = {}
+        for table in WRITTEN:
+            cursor = source.execute(f"SELECT * FROM {table} WHERE id > ?", (since[table],))
+            columns = ", ".join(d[0] for d in cursor.description)
+            marks = ", ".join("?" * len(cursor.description))
+            inserted[table] = (
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                cursor.fetchall(),
+            )
+    with sqlite3.connect(before, isolation_level=None) as conn:
+        for pragma in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"):
+            conn.execute(pragma)
+        started = time.perf_counter()
+        for start in range(0, len(timers), batch):
+            chunk = slice(start, start + batch)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "UPDATE timers SET status = ? WHERE id = ?",
+                [(status, timer_id) for timer_id, status in timers[chunk]],
+            )
+            conn.executemany(
+                "UPDATE workflow_runs SET status = ?, waiting_for = ?, state = ?, "
+                "lock_version = ?, updated_at = ?, finished_at = ? WHERE id = ?",
+                [
+                    (*runs[int(run_id)], int(run_id))
+                    for run_id in run_ids[chunk]
+                    if int(run_id) in runs
+                ],
+            )
+            end = min(start + batch, len(timers))
+            for statement, rows in inserted.values():  # each timer's share, in order
+                share = slice(start * len(rows) // len(timers), end * len(rows) // len(timers))
+                conn.executemany(statement, rows[share])
+            conn.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+    return len(timers) / elapsed
+
+
 async def fire_due(db: Path, workflows: Path, due: int) -> dict[str, object]:
-    """Make ``due`` timers due now and fire them with the real scheduler and runner."""
+    """Make ``due`` timers due now and fire them with the real scheduler and runner; then
+    write what they wrote again with plain sqlite3 (the ceiling)."""
     with sqlite3.connect(db) as conn:
         past = (datetime.now(UTC) - timedelta(seconds=1)).strftime(STAMP)
         conn.execute(
@@ -176,12 +256,16 @@ async def fire_due(db: Path, workflows: Path, due: int) -> dict[str, object]:
             (past, due),
         )
         conn.commit()
+    since = newest_ids(db)
+    before = db.with_name("before-firing.db")
+    shutil.copy(db, before)
     settings = Settings(
         _env_file=None,
         DATABASE_URL=f"sqlite+aiosqlite:///{db}",
         RELAYBOT_WORKFLOWS_DIR=str(workflows),
     )  # type: ignore[call-arg]
     services = build_services(settings, SystemClock())
+    claim = inspect.signature(services.scheduler.run_once).parameters["limit"].default
     app = create_app(settings, services=services, background=False, migrate=False)
     for startup in app.on_startup:
         await startup(app)
@@ -201,6 +285,8 @@ async def fire_due(db: Path, workflows: Path, due: int) -> dict[str, object]:
         nudges = conn.execute("SELECT count(*) FROM outbox WHERE kind = 'channel.send'").fetchone()[
             0
         ]
+    ceiling = insert_ceiling(db, before, since, claim)
+    before.unlink()
     return {
         "due": due,
         "fired": fired,
@@ -210,6 +296,8 @@ async def fire_due(db: Path, workflows: Path, due: int) -> dict[str, object]:
         "runs_completed": finished,
         "messages_queued": nudges,
         "each_once": fired_rows == due and finished == due and nudges == due,
+        "insert_timers_per_s": round(ceiling, 1),
+        "ratio_to_insert": round(fired / elapsed / ceiling, 3),
     }
 
 
