@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.core.errors import ConfigError
 
 CommaList = Annotated[list[str], NoDecode]
+CommaPairs = Annotated[dict[str, str], NoDecode]
 PUBLIC_SECRET_KEYS = frozenset({"", "change-me-in-production", "change-me"})
 """Values of ``RELAYBOT_SECRET_KEY`` that were published as defaults or examples."""
 
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_inbox_channel: str | None = Field(None, alias="SLACK_INBOX_CHANNEL")
+    slack_inbox_routes: CommaPairs = Field(default={}, alias="SLACK_INBOX_ROUTES")
     slack_admin_user_ids: CommaList = Field(default=[], alias="SLACK_ADMIN_USER_IDS")
     slack_api_base_url: str = Field("https://slack.com/api/", alias="SLACK_API_BASE_URL")
 
@@ -118,6 +120,23 @@ class Settings(BaseSettings):
                 return json.loads(stripped)
             return [part.strip() for part in stripped.split(",") if part.strip()]
         return value
+
+    @field_validator("slack_inbox_routes", mode="before")
+    @classmethod
+    def _split_pairs(cls, value: object) -> object:
+        """``telegram=C1,team:billing=C3`` (or a JSON object) into a mapping."""
+        if not isinstance(value, str):
+            return value
+        stripped = value.strip()
+        if stripped.startswith("{"):
+            return json.loads(stripped)
+        pairs: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in stripped.split(","))):
+            key, sep, channel = part.partition("=")
+            if not sep or not key.strip() or not channel.strip():
+                raise ValueError(f"{part!r} is not key=CHANNEL_ID")
+            pairs[key.strip()] = channel.strip()
+        return pairs
 
     @field_validator("sqlite_synchronous", mode="before")
     @classmethod

@@ -2,8 +2,15 @@
 
 Items are written in the transaction of the change that caused them (see
 :meth:`bot.storage.uow.Tx.enqueue`) and delivered here, at least once, by the handler
-registered for their kind. Items that share a non-empty ``destination`` (one chat,
-one Slack channel) go out in order, one at a time, paced by the kind's interval.
+registered for their kind. Items that share a non-empty ``destination`` (one chat, one
+Slack channel, one webhook URL) go out in order, one at a time; order is never kept
+across destinations, and no destination waits for another.
+
+A kind with a ``min_interval`` is paced per destination, and a 429 with ``Retry-After``
+holds its whole destination back; neither sleeps in a worker nor holds a claim: an item
+whose destination may not send yet is given back, due when it may (the claim never takes
+an item while an earlier one of its destination waits, so the rest of the destination
+waits behind it, in order).
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ import contextlib
 import logging
 import random
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
@@ -25,12 +33,14 @@ from bot.core.signals import Signals
 from bot.storage.claim_scope import ClaimScope
 from bot.storage.db import Database
 from bot.storage.pipeline import outbox_queue
-from bot.storage.pipeline.outbox_items import DeadHandler, Delivery, Handler, Prepare
+from bot.storage.pipeline.outbox_items import DeadHandler, Delivery, Handler, Merge, Prepare
 from bot.storage.pipeline.outbox_queue import DoneItem
 
 logger = logging.getLogger(__name__)
 
 CLAIM_LIMIT = 200
+PACE_MEMORY = 4096
+"""Destinations whose pace is remembered before the ones already free to send are dropped."""
 
 
 @dataclass
@@ -39,6 +49,19 @@ class _Route:
     on_dead: DeadHandler | None
     min_interval: float
     prepare: Prepare | None = None
+    merge: Merge | None = None
+
+
+def by_destination(deliveries: Sequence[Delivery]) -> list[list[Delivery]]:
+    """A claim's items per destination, each in order (an item without one stands alone)."""
+    groups: dict[str, list[Delivery]] = {}
+    for delivery in deliveries:
+        groups.setdefault(delivery.destination or f"#{delivery.id}", []).append(delivery)
+    return list(groups.values())
+
+
+def _ids(deliveries: Sequence[Delivery]) -> list[int]:
+    return [d.id for d in deliveries]
 
 
 class Outbox:
@@ -66,13 +89,16 @@ class Outbox:
         self.scope = ClaimScope.SERVER
         """Whose items this process delivers (a terminal chat sets its own)."""
         self._routes: dict[str, _Route] = {}
-        self._last_sent: dict[str, float] = {}
+        self._not_before: dict[str, datetime] = {}
+        """When a paced or held-back destination may send again (its pace, a Retry-After)."""
         self.dead_listeners: list[DeadHandler] = []
         self._done: GroupCommit[DoneItem, None] = GroupCommit(self._record_done)
         self._gate: tuple[int, asyncio.Semaphore] | None = None
-        """Bounds the sends under way across claims (a crash repeats at most that many)."""
-        self._claimed = 0
-        """Items of the claims the background loop is still delivering."""
+        """Bounds the sends under way (a crash repeats at most that many)."""
+        self._in_flight = 0
+        """Destinations the background loop is still delivering claimed items of."""
+        self._wake_at: datetime | None = None
+        """When the earliest item this process gave back is due again."""
         self._wakes = 0
         """Times the background loop woke to claim."""
 
@@ -84,12 +110,15 @@ class Outbox:
         on_dead: DeadHandler | None = None,
         min_interval: float = 0.0,
         prepare: Prepare | None = None,
+        merge: Merge | None = None,
     ) -> None:
         """Deliver items of ``kind`` with ``handler``; ``on_dead`` hears of final failures;
-        ``prepare`` gets each claim's items of the kind first (a handler must not rely on it)."""
+        ``min_interval`` paces each destination (seconds between sends); ``prepare`` gets
+        each claim's items of the kind first (a handler must not rely on it); ``merge``
+        picks later items of the destination that go out in the same send."""
         if kind in self._routes:
             raise ValueError(f"outbox kind {kind!r} already has a handler")
-        self._routes[kind] = _Route(handler, on_dead, min_interval, prepare)
+        self._routes[kind] = _Route(handler, on_dead, min_interval, prepare, merge)
 
     def handles(self, kind: str) -> bool:
         """Whether a handler is registered for ``kind``."""
@@ -100,6 +129,10 @@ class Outbox:
         exponential = min(self.max_backoff, self.base_backoff * (2 ** max(0, attempts - 1)))
         jittered: float = exponential * (0.5 + self.rng.random() / 2)
         return max(jittered, retry_after or 0.0)
+
+    def not_before(self, destination: str) -> datetime | None:
+        """When ``destination`` may send again, if this process holds it back (pace, Retry-After)."""
+        return self._not_before.get(destination)
 
     async def _claim(self, limit: int) -> list[Delivery]:
         now = self.clock.now()
@@ -113,26 +146,26 @@ class Outbox:
         )
 
     async def run_once(self, limit: int = CLAIM_LIMIT) -> int:
-        """Claim due items and deliver them; returns how many were attempted."""
+        """Claim due items and deliver them; returns how many were attempted (items given
+        back because their destination may not send yet are not)."""
         return await self._deliver_claimed(await self._claim(limit))
 
-    async def _deliver_claimed(self, deliveries: list[Delivery]) -> int:
-        """Deliver a claim: each destination's items in order, ``workers`` sends at a time."""
+    async def _deliver_claimed(
+        self, deliveries: list[Delivery], finished: Callable[[], None] | None = None
+    ) -> int:
+        """Deliver a claim: each destination's items in order, the destinations side by
+        side, ``workers`` sends at a time; ``finished`` hears of each destination done."""
+        claimed_at = self.clock.now()
         await self._prepare(deliveries)
-        groups: dict[str, list[Delivery]] = {}
-        for delivery in deliveries:
-            key = delivery.destination or f"#{delivery.id}"
-            groups.setdefault(key, []).append(delivery)
-
-        if self._gate is None or self._gate[0] != self.workers:
-            self._gate = (self.workers, asyncio.Semaphore(self.workers))
-        gate = self._gate[1]
 
         async def deliver(group: list[Delivery]) -> int:
-            async with gate:
-                return await self._deliver_in_order(group)
+            try:
+                return await self._deliver_in_order(group, claimed_at)
+            finally:
+                if finished is not None:
+                    finished()
 
-        results = await asyncio.gather(*(deliver(g) for g in groups.values()))
+        results = await asyncio.gather(*(deliver(g) for g in by_destination(deliveries)))
         return sum(results)
 
     async def _prepare(self, deliveries: list[Delivery]) -> None:
@@ -150,31 +183,77 @@ class Outbox:
                     "preparing %d %s items failed; they are sent without", len(items), kind
                 )
 
-    async def _deliver_in_order(self, group: list[Delivery]) -> int:
+    async def _deliver_in_order(self, group: list[Delivery], claimed_at: datetime) -> int:
+        """One destination's claimed items, in order, until one fails or the destination
+        may not send yet; what is left is given back. Returns the items attempted."""
         attempted = 0
-        for index, delivery in enumerate(group):
-            attempted += 1
-            delivered = await self._deliver(delivery)
-            if not delivered:
-                await self._release([d.id for d in group[index + 1 :]])
+        waiting = list(group)
+        while waiting:
+            first = waiting[0]
+            now = self.clock.now()
+            ready = self._not_before.get(first.destination) if first.destination else None
+            if ready is not None and ready > now:
+                await self._give_back(waiting, ready)
+                break
+            if now - claimed_at > self.lease / 2:
+                # a long run of one destination: the rest is claimed afresh, before its
+                # lease could run out under it and another process take it too
+                await self._release(_ids(waiting))
+                break
+            riders = self._riders(first, waiting[1:])
+            taken = {first.id, *_ids(riders)}
+            waiting = [d for d in waiting if d.id not in taken]
+            attempted += len(taken)
+            if not await self._deliver(replace(first, merged=tuple(riders)) if riders else first):
+                await self._release(_ids(riders) + _ids(waiting))
                 break
         return attempted
+
+    def _riders(self, first: Delivery, later: list[Delivery]) -> list[Delivery]:
+        """The later items the kind's ``merge`` sends with ``first``, in their order."""
+        merge = self._routes[first.kind].merge
+        if merge is None or not later:
+            return []
+        try:
+            chosen = {d.id for d in merge(first, later)}
+        except Exception:
+            logger.exception("outbox merge failed; sent one by one", extra={"outbox_id": first.id})
+            return []
+        return [d for d in later if d.id in chosen]
 
     async def _release(self, ids: list[int]) -> None:
         await outbox_queue.release(self.db, ids)
 
-    async def _pace(self, delivery: Delivery, interval: float) -> None:
-        if interval <= 0 or not delivery.destination:
+    async def _give_back(self, deliveries: list[Delivery], ready: datetime) -> None:
+        """Unsent, due again when their destination may send (the loop wakes for it)."""
+        await outbox_queue.give_back(self.db, _ids(deliveries), ready)
+        if self._wake_at is None or ready < self._wake_at:
+            self._wake_at = ready
+
+    def _hold(self, destination: str, seconds: float) -> None:
+        """``destination`` sends nothing more for ``seconds`` (its pace, a Retry-After)."""
+        if not destination or seconds <= 0:
             return
-        key = f"{delivery.kind}:{delivery.destination}"
-        wait = self._last_sent.get(key, 0.0) + interval - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)  # platform pacing, not business time
-        self._last_sent[key] = time.monotonic()
+        now = self.clock.now()
+        until = now + timedelta(seconds=seconds)
+        if len(self._not_before) >= PACE_MEMORY:
+            self._not_before = {d: t for d, t in self._not_before.items() if t > now}
+        current = self._not_before.get(destination)
+        if current is None or until > current:
+            self._not_before[destination] = until
+
+    def _gate_now(self) -> asyncio.Semaphore:
+        if self._gate is None or self._gate[0] != self.workers:
+            self._gate = (self.workers, asyncio.Semaphore(self.workers))
+        return self._gate[1]
 
     async def _deliver(self, delivery: Delivery) -> bool:
         route = self._routes[delivery.kind]
-        await self._pace(delivery, route.min_interval)
+        async with self._gate_now():
+            self._hold(delivery.destination, route.min_interval)
+            return await self._attempt(delivery, route)
+
+    async def _attempt(self, delivery: Delivery, route: _Route) -> bool:
         started = time.perf_counter()
         attempts = delivery.attempts + 1
         try:
@@ -183,6 +262,8 @@ class Outbox:
             await self._give_up(delivery, route, attempts, exc.reason)
             return False
         except RetryableDeliveryError as exc:
+            if exc.retry_after:
+                self._hold(delivery.destination, exc.retry_after)
             await self._retry_or_give_up(delivery, route, attempts, exc.reason, exc.retry_after)
             return False
         except Exception as exc:
@@ -192,9 +273,11 @@ class Outbox:
             )
             return False
         self.metrics.delivery_seconds.labels(delivery.kind).observe(time.perf_counter() - started)
-        self.metrics.outbound_sends.labels(delivery.kind, "ok").inc()
+        sent = [DoneItem(delivery.id, attempts, finish)]
+        sent += [DoneItem(r.id, r.attempts + 1, None) for r in delivery.merged]
+        self.metrics.outbound_sends.labels(delivery.kind, "ok").inc(len(sent))
         try:
-            await self._done.submit(DoneItem(delivery.id, attempts, finish))
+            await asyncio.gather(*(self._done.submit(item) for item in sent))
         except Exception:
             # sent but not recorded: the lease runs out and the item goes again (at least once)
             logger.exception(
@@ -264,22 +347,27 @@ class Outbox:
             pass
 
     async def run(self, poll_interval: float) -> None:
-        """Background loop: claim when items are queued (the signal), when a claim's
+        """Background loop: claim when items are queued (the signal), when a destination's
         delivery ends and the loop woke meanwhile (what was queued then may have waited
-        behind the claim's items of its chat) and every ``poll_interval`` seconds.
+        behind that destination's items), when an item given back is due again, and every
+        ``poll_interval`` seconds.
 
-        Each claim is delivered on a task of its own, so what is queued while one is
-        under way goes out at once instead of after its last item; the workers' gate
-        still bounds the sends under way. While ``workers`` claimed items are still
-        being delivered no new claim is made: under load, claims stay large.
+        Each claim is delivered on a task of its own, each destination side by side, so
+        what is queued while one is under way goes out at once; the workers' gate still
+        bounds the sends under way. While ``workers`` destinations are still being
+        delivered no new claim is made: under load, claims stay large. A paced or slow
+        destination counts as one, and a paced one is given back at once, so it never
+        holds up the claims other destinations are waiting for.
         """
         deliveries: set[asyncio.Task[int]] = set()
         try:
             while True:
                 self.signals.outbox.clear()
                 self._wakes += 1
+                if self._wake_at is not None and self._wake_at <= self.clock.now():
+                    self._wake_at = None
                 claimed = 0
-                if self._claimed < self.workers:
+                if self._in_flight < self.workers:
                     try:
                         claimed = self._start_delivery(await self._claim(CLAIM_LIMIT), deliveries)
                     except Exception:
@@ -287,26 +375,43 @@ class Outbox:
                 if claimed >= CLAIM_LIMIT:
                     continue
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.signals.outbox.wait(), poll_interval)
+                    await asyncio.wait_for(self.signals.outbox.wait(), self._idle(poll_interval))
         finally:
             for task in deliveries:
                 task.cancel()
             await asyncio.gather(*deliveries, return_exceptions=True)
 
+    def _idle(self, poll_interval: float) -> float:
+        """Seconds to wait for a signal: the poll interval, or less when an item this
+        process gave back is due sooner."""
+        if self._wake_at is None:
+            return poll_interval
+        due_in = (self._wake_at - self.clock.now()).total_seconds()
+        return min(poll_interval, max(0.0, due_in))
+
     def _start_delivery(self, claim: list[Delivery], tasks: set[asyncio.Task[int]]) -> int:
         if not claim:
             return 0
-        self._claimed += len(claim)
-        task = asyncio.create_task(self._deliver_claimed(claim), name="outbox-claim")
-        tasks.add(task)
+        remaining = len(by_destination(claim))
+        self._in_flight += remaining
         wakes = self._wakes
 
-        def ended(done: asyncio.Task[int]) -> None:
-            tasks.discard(done)
-            self._claimed -= len(claim)
+        def finished() -> None:
+            nonlocal remaining
+            remaining -= 1
+            self._in_flight -= 1
             if self._wakes != wakes:
-                # items queued meanwhile may have waited behind this claim's: look again
+                # items queued meanwhile may have waited behind this destination's: look again
                 self.signals.outbox.set()
+
+        task = asyncio.create_task(self._deliver_claimed(claim, finished), name="outbox-claim")
+        tasks.add(task)
+
+        def ended(done: asyncio.Task[int]) -> None:
+            nonlocal remaining
+            tasks.discard(done)
+            self._in_flight -= remaining  # destinations a failure or a cancel cut short
+            remaining = 0
             if not done.cancelled() and done.exception() is not None:
                 logger.error("outbox delivery failed", exc_info=done.exception())
 

@@ -121,7 +121,7 @@ def build_console(
         http_session=http_session,
         inbox_channel=settings.slack_inbox_channel,
         admin_user_ids=settings.slack_admin_user_ids,
-        routes=routes,
+        routes=settings.slack_inbox_routes if routes is None else routes,
         follow_ups=follow_ups,
         approvals=approvals,
     )

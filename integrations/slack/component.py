@@ -60,7 +60,11 @@ class SlackComponent:
             lambda: self.console, self.approvals, settings.slack_inbox_channel
         ).register(self.services.outbox, pace_seconds=pace_seconds)
         self.services.events.subscribe(
-            ThreadMirror(ThreadWorkStore(self.services.uow), settings.slack_inbox_channel)
+            ThreadMirror(
+                ThreadWorkStore(self.services.uow),
+                settings.slack_inbox_channel,
+                settings.slack_inbox_routes,
+            )
         )
         app.router.add_post(SLACK_EVENTS_PATH, self.handle)
         app.on_startup.append(self.start)

@@ -1,13 +1,14 @@
 """Outbox handlers for Slack: ``slack.dm``, ``slack.post`` and ``slack.thread``.
 
 Slack failures arrive here already mapped to :mod:`bot.core.errors` (see
-:mod:`integrations.slack.senders`), so a 429 is retried after its Retry-After.
+:mod:`integrations.slack.senders`), so a 429 holds its channel back for its Retry-After.
+Each kind is paced per channel; mirror lines of one thread that wait together go out in
+one post (:func:`thread_lines`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from bot.core.errors import (
     ConfigError,
@@ -25,6 +26,25 @@ from integrations.slack.console import SlackConsole
 from integrations.slack.ports import ConversationSummary
 
 ConsoleGetter = Callable[[], SlackConsole | None]
+MAX_LINES = 40
+"""Mirror lines one post carries at most (Slack takes up to 50 blocks a message)."""
+
+
+def thread_lines(first: Delivery, later: Sequence[Delivery]) -> list[Delivery]:
+    """The outbox ``merge`` of ``slack.thread``: when ``first`` mirrors a line into a
+    thread, the later queued lines of the same thread go with it, in order (the thread's
+    order is kept; other threads' items of the channel keep theirs)."""
+    if first.payload.get("op") != "post":
+        return []
+    conversation = first.payload.get("conversation_id")
+    same_thread = [
+        d
+        for d in later
+        if d.kind == THREAD_KIND
+        and d.payload.get("op") == "post"
+        and d.payload.get("conversation_id") == conversation
+    ]
+    return same_thread[: MAX_LINES - 1]
 
 
 def started_console(console: ConsoleGetter) -> SlackConsole:
@@ -44,7 +64,7 @@ class SlackDeliveries:
     def register(self, outbox: Outbox, *, pace_seconds: float = 1.0) -> None:
         outbox.register(SLACK_DM, self.dm, min_interval=pace_seconds)
         outbox.register(SLACK_POST, self.post, min_interval=pace_seconds)
-        outbox.register(THREAD_KIND, self.thread, min_interval=pace_seconds)
+        outbox.register(THREAD_KIND, self.thread, min_interval=pace_seconds, merge=thread_lines)
 
     @property
     def console(self) -> SlackConsole:
@@ -62,18 +82,24 @@ class SlackDeliveries:
 
     async def thread(self, delivery: Delivery) -> None:
         try:
-            await self._thread(delivery.payload)
+            await self._thread(delivery)
         except (ConfigError, NotFoundError) as exc:
             raise PermanentDeliveryError(f"slack: {exc}") from exc
 
-    async def _thread(self, p: dict[str, Any]) -> None:
+    async def _thread(self, delivery: Delivery) -> None:
+        p = delivery.payload
         console, op, conversation_id = self.console, str(p["op"]), str(p["conversation_id"])
         if op == "post":
-            await console.threads.post_to_thread(conversation_id, str(p["sender"]), str(p["text"]))
+            lines = [
+                (str(d.payload["sender"]), str(d.payload["text"]))
+                for d in (delivery, *delivery.merged)
+            ]
+            await console.threads.post_lines(conversation_id, lines)
             return
         summary = await self._summary(console, conversation_id)
         if op == "open":
-            await console.threads.open_thread(summary)
+            channel = p.get("channel")
+            await console.threads.open_thread(summary, str(channel) if channel else None)
         elif op == "header":
             await console.threads.update_header(summary)
         elif op == "assigned":

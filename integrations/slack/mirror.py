@@ -68,7 +68,8 @@ class ThreadMirror:
     async def _handle(self, work: ThreadWork, event: DomainEvent) -> None:
         key = f"slack:event:{event.id}"
         if event.type == EventType.CONVERSATION_CREATED:
-            await work.enqueue("open", await self._channel(work), key=key)
+            channel = await self._channel(work)
+            await work.enqueue("open", channel, key=key, channel=channel)
         elif event.type in (EventType.MESSAGE_RECEIVED, MESSAGE_SENT):
             await self._message(work, event, key)
         elif event.type == EventType.CONVERSATION_ASSIGNED:

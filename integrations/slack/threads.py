@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -16,12 +16,21 @@ from integrations.slack.ports import ConsoleBackend, ConversationSummary, Thread
 logger = logging.getLogger(__name__)
 
 
+def route_keys(conversation: ConversationSummary) -> list[str]:
+    """The ``SLACK_INBOX_ROUTES`` keys that may route a conversation, first match wins:
+    its team (``team:billing``), then its customer channel (``telegram`` or
+    ``channel:telegram``)."""
+    keys = [f"team:{conversation.team}"] if conversation.team else []
+    return [*keys, f"channel:{conversation.channel}", conversation.channel]
+
+
 def pick_channel(
     conversation: ConversationSummary, routes: Mapping[str, str], inbox_channel: str | None
 ) -> str:
-    """The Slack channel of a conversation's thread: its team's, its customer channel's, else the inbox."""
-    for key in (conversation.team, conversation.channel):
-        if key and key in routes:
+    """The Slack channel of a conversation's thread: its team's route, its customer
+    channel's route, else the inbox (``SLACK_INBOX_CHANNEL``)."""
+    for key in route_keys(conversation):
+        if key in routes:
             return routes[key]
     if not inbox_channel:
         raise ConfigError("SLACK_INBOX_CHANNEL is not set")
@@ -32,7 +41,7 @@ class SlackThreads:
     """Opens, updates and writes into conversation threads.
 
     ``routes`` sends conversations of a team or a customer channel to their own Slack
-    channel (team first, then customer channel); everything else goes to ``inbox_channel``.
+    channel (:func:`pick_channel`); everything else goes to ``inbox_channel``.
     """
 
     def __init__(
@@ -53,12 +62,15 @@ class SlackThreads:
     def channel_for(self, conversation: ConversationSummary) -> str:
         return pick_channel(conversation, self.routes, self.inbox_channel)
 
-    async def open_thread(self, conversation: ConversationSummary) -> ThreadRef:
-        """Post the header (``chat.postMessage``) unless the thread exists; then just refresh it."""
+    async def open_thread(
+        self, conversation: ConversationSummary, channel: str | None = None
+    ) -> ThreadRef:
+        """Post the header (``chat.postMessage``) in ``channel`` (by default the one its
+        routes pick) unless the thread exists; then just refresh it."""
         async with self._opening:
             existing = await self.registry.get(conversation.id)
             if existing is None:
-                channel = self.channel_for(conversation)
+                channel = channel or self.channel_for(conversation)
                 ts = await senders.post_message(
                     self.client,
                     channel,
@@ -91,6 +103,11 @@ class SlackThreads:
 
     async def post_to_thread(self, conversation_id: str, sender: str, text: str) -> str:
         """Mirror a customer or bot message into the thread (opening it first if needed)."""
+        return await self.post_lines(conversation_id, [(sender, text)])
+
+    async def post_lines(self, conversation_id: str, lines: Sequence[tuple[str, str]]) -> str:
+        """Mirror messages (sender, text) into the thread in one post, in order (opening
+        the thread first if needed); returns the post's ``ts``."""
         ref = await self.registry.get(conversation_id)
         if ref is None:
             conversation = await self.backend.conversation(conversation_id)
@@ -100,8 +117,11 @@ class SlackThreads:
         return await senders.post_message(
             self.client,
             ref.channel,
-            f"{sender}: {text}",
-            [{"type": "section", "text": {"type": "mrkdwn", "text": mirrored(sender, text)}}],
+            "\n".join(f"{sender}: {text}" for sender, text in lines),
+            [
+                {"type": "section", "text": {"type": "mrkdwn", "text": mirrored(sender, text)}}
+                for sender, text in lines
+            ],
             thread_ts=ref.thread_ts,
         )
 

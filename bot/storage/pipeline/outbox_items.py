@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,9 @@ class Delivery:
     message_id: int | None
     context: dict[str, Any] = field(default_factory=dict, compare=False)
     """What the kind's ``prepare`` read for this item beforehand (with the others claimed)."""
+    merged: tuple[Delivery, ...] = field(default=(), compare=False)
+    """Later items of the same destination that go out in this one send, in order (the
+    kind's ``merge`` chose them); they are marked done with it."""
 
     @classmethod
     def from_row(cls, row: Any) -> Delivery:
@@ -60,3 +63,6 @@ Handler = Callable[[Delivery], Awaitable[Finish | None]]
 DeadHandler = Callable[[Delivery, str], Awaitable[None]]
 Prepare = Callable[[list[Delivery]], Awaitable[None]]
 """Reads what a kind's items claimed together need, at once, into their ``context``."""
+Merge = Callable[[Delivery, Sequence[Delivery]], Sequence[Delivery]]
+"""Given the item about to go out and the later items of its destination claimed with it
+(in order), the ones that go out in the same send (e.g. queued lines of one Slack thread)."""

@@ -22,7 +22,8 @@ from bot.storage.models import OutboxItem
 from bot.storage.pipeline.outbox_items import Delivery, Finish, FollowUpRow
 from bot.storage.sql import execute_many, table_of
 
-CLAIM_LOCK = 0x72656C61790001  # the transaction advisory lock that serializes claims on PostgreSQL
+CLAIM_LOCK = 0x72656C61790001
+"""The transaction advisory lock that serializes claims on PostgreSQL (see :func:`claim`)."""
 _OUTBOX = table_of(OutboxItem)
 _MARK_DONE = (
     update(_OUTBOX)
@@ -100,8 +101,13 @@ async def claim(
     query = claim_query(kinds, postgresql, scope)
     async with db.session() as session:
         if postgresql:
-            # one claim at a time across processes: a claim in flight elsewhere has not
-            # marked its items yet, and a later item of the same chat must not overtake them
+            # Needed for per-destination order, so kept: one claim at a time across
+            # processes. Under SKIP LOCKED a second claim skips the rows a first one has
+            # locked but not yet marked, and its snapshot still shows them unleased, so
+            # "no earlier item of this destination is pending and leased" holds for the
+            # next item of the same chat, which it would claim and send ahead of them.
+            # The lock is held for the claim's statements only (milliseconds), never
+            # while anything is sent, so it serializes the claims and nothing else.
             await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
         rows = (await session.execute(query, {"claim_now": now, "claim_limit": limit})).all()
         if rows:
@@ -118,6 +124,18 @@ async def release(db: Database, ids: list[int]) -> None:
         async with db.session() as session:
             await session.execute(
                 update(OutboxItem).where(OutboxItem.id.in_(ids)).values(claimed_until=None)
+            )
+
+
+async def give_back(db: Database, ids: list[int], next_attempt_at: datetime) -> None:
+    """Give these claimed items back unsent, due again at ``next_attempt_at`` (their
+    destination may not send before then: its pace, a Retry-After)."""
+    if ids:
+        async with db.session() as session:
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(ids))
+                .values(claimed_until=None, next_attempt_at=next_attempt_at)
             )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -18,6 +19,8 @@ from bot.pipeline.services import Services
 from bot.storage.models import OutboxItem
 from bot.storage.pipeline.outbox_items import Delivery, Finish
 from bot.storage.uow import UnitOfWork
+
+T = TypeVar("T")
 
 
 async def enqueue(services: Services, kind: str, destination: str = "", **payload: object) -> int:
@@ -296,10 +299,12 @@ class _CountingClaims(Outbox):
         self.claims += 1
         return await self._counted(super()._claim(limit))
 
-    async def _deliver_claimed(self, deliveries: list[Delivery]) -> int:
-        return await self._counted(super()._deliver_claimed(deliveries))
+    async def _deliver_claimed(
+        self, deliveries: list[Delivery], finished: Callable[[], None] | None = None
+    ) -> int:
+        return await self._counted(super()._deliver_claimed(deliveries, finished))
 
-    async def _counted(self, work: Any) -> Any:
+    async def _counted(self, work: Awaitable[T]) -> T:
         self.busy += 1
         try:
             return await work
