@@ -79,9 +79,9 @@ async def test_redeliveries_are_recognised_together_and_later(services: Services
     assert rows == 2
 
 
-async def conversation_texts(services: Services) -> dict[int, list[str]]:
+async def conversation_texts(services: Services) -> dict[int, list[str | None]]:
     """Each conversation's stored texts, in the order they were stored."""
-    texts: dict[int, list[str]] = {}
+    texts: dict[int, list[str | None]] = {}
     async with services.db.session() as session:
         rows = await session.execute(
             select(Message.conversation_id, Message.text).order_by(Message.id)
