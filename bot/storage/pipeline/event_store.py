@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, func, select, update
 
 from bot.storage.claim_scope import ClaimScope, of_conversation
 from bot.storage.db import Database
@@ -82,23 +83,29 @@ def _rows_of(key: str) -> ColumnElement[bool]:
     return EVENTS.c.id == ident
 
 
+@cache
+def _undelivered_after(scope: ClaimScope) -> Select[Any]:
+    """Undelivered events of ``scope`` above ``after``, in id order, at most ``limit``
+    (built once per scope: building it cost more than running it)."""
+    return (
+        select(*EVENTS.c)
+        .where(
+            EVENTS.c.delivered_at.is_(None),
+            EVENTS.c.id > bindparam("after", type_=Integer),
+            of_conversation(EVENTS.c.conversation_id, scope),
+        )
+        .order_by(EVENTS.c.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
 async def undelivered_events(
     db: Database, after: int, scope: ClaimScope, limit: int
 ) -> list[DomainEvent]:
     """The first ``limit`` undelivered events of ``scope`` with ids above ``after``, in id order."""
     async with db.read() as session:
-        rows = (
-            await session.execute(
-                select(*EVENTS.c)
-                .where(
-                    EVENTS.c.delivered_at.is_(None),
-                    EVENTS.c.id > after,
-                    of_conversation(EVENTS.c.conversation_id, scope),
-                )
-                .order_by(EVENTS.c.id)
-                .limit(limit)
-            )
-        ).all()
+        result = await session.execute(_undelivered_after(scope), {"after": after, "limit": limit})
+        rows = result.all()
     return [DomainEvent.from_row(row) for row in rows]
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, or_, select, update
+from sqlalchemy import Integer, Select, Update, bindparam, or_, select, update
 
 from bot.storage.claim_scope import ClaimScope, timers_in
 from bot.storage.db import Database
@@ -29,11 +30,11 @@ class DueTimer:
     payload: dict[str, Any]
 
 
-async def claim_due_timers(
-    db: Database, now: datetime, claimed_until: datetime, scope: ClaimScope, limit: int
-) -> list[DueTimer]:
-    """Claim up to ``limit`` timers of ``scope`` due at ``now`` (unclaimed, or their lease
-    over), earliest first, until ``claimed_until``; in one transaction."""
+@cache
+def _due(scope: ClaimScope, postgresql: bool) -> Select[Any]:
+    """Timers of ``scope`` due at ``now`` (unclaimed, or their lease over), earliest
+    first, at most ``limit`` (built once: building it cost more than running it)."""
+    now = bindparam("now", type_=Timer.due_at.type)
     query = (
         select(Timer.id, Timer.kind, Timer.key, Timer.due_at, Timer.payload)
         .where(
@@ -43,17 +44,29 @@ async def claim_due_timers(
             timers_in(scope),
         )
         .order_by(Timer.due_at, Timer.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
+    return query.with_for_update(skip_locked=True) if postgresql else query
+
+
+_LEASE = (
+    update(Timer)
+    .where(Timer.id.in_(bindparam("timer_ids", expanding=True)))
+    .values(claimed_until=bindparam("claimed_until"))
+)
+
+
+async def claim_due_timers(
+    db: Database, now: datetime, claimed_until: datetime, scope: ClaimScope, limit: int
+) -> list[DueTimer]:
+    """Claim up to ``limit`` timers of ``scope`` due at ``now`` (unclaimed, or their lease
+    over), earliest first, until ``claimed_until``; in one transaction."""
+    query = _due(scope, db.dialect == "postgresql")
     async with db.session() as session:
-        if db.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = (await session.execute(query)).all()
+        rows = (await session.execute(query, {"now": now, "limit": limit})).all()
         if rows:
             await session.execute(
-                update(Timer)
-                .where(Timer.id.in_([r.id for r in rows]))
-                .values(claimed_until=claimed_until)
+                _LEASE, {"timer_ids": [r.id for r in rows], "claimed_until": claimed_until}
             )
         return [DueTimer(r.id, r.kind, r.key, r.due_at, dict(r.payload)) for r in rows]
 
@@ -79,12 +92,19 @@ async def mark_timers_fired(db: Database, timer_ids: list[int], now: datetime) -
         await session.execute(mark_fired(timer_ids, now))
 
 
+@cache
+def _next_due(scope: ClaimScope) -> Select[Any]:
+    """The earliest pending timer's due time in ``scope`` (built once per scope)."""
+    return (
+        select(Timer.due_at)
+        .where(Timer.status == "pending", timers_in(scope))
+        .order_by(Timer.due_at)
+        .limit(1)
+    )
+
+
 async def next_due(db: Database, scope: ClaimScope) -> datetime | None:
     """When the earliest pending timer of ``scope`` is due (None: none pending)."""
     async with db.read() as session:
-        return await session.scalar(
-            select(Timer.due_at)
-            .where(Timer.status == "pending", timers_in(scope))
-            .order_by(Timer.due_at)
-            .limit(1)
-        )
+        due: datetime | None = await session.scalar(_next_due(scope))
+    return due
