@@ -130,10 +130,11 @@ async def _list(args: argparse.Namespace, services: Services) -> int:
 
 
 async def _toggle(args: argparse.Namespace, services: Services) -> int:
+    from bot.domain.audit import CLI
     from bot.domain.workflow_store import set_enabled
 
     try:
-        changed = await set_enabled(services.uow, args.name, args.enabled)
+        changed = await set_enabled(services.uow, args.name, args.enabled, CLI)
     except NotFoundError as exc:
         print(exc, file=sys.stderr)
         return 1

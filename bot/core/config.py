@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(1.0, alias="RELAYBOT_POLL_INTERVAL", gt=0)
     webhook_allowed_hosts: CommaList = Field(default=[], alias="RELAYBOT_WEBHOOK_ALLOWED_HOSTS")
     webhook_timeout_s: float = Field(10.0, alias="RELAYBOT_WEBHOOK_TIMEOUT", gt=0)
+    console_session_hours: float = Field(12.0, alias="RELAYBOT_CONSOLE_SESSION_HOURS", gt=0)
 
     # telegram
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")

@@ -13,6 +13,7 @@ from bot.core.console_views import (
 )
 from bot.core.errors import NotFoundError, ValidationFailed
 from bot.domain import agents, conversations, thread_outbox, workflow_store
+from bot.domain.audit import Actor
 from bot.domain.conversation_summaries import summarize
 from bot.domain.replies import queue_reply
 from bot.domain.run_log_views import load_run_logs
@@ -164,8 +165,11 @@ class StorageConsoleBackend:
             for w in await workflow_store.list_workflows(self.uow)
         ]
 
-    async def set_workflow_enabled(self, name: str, enabled: bool) -> WorkflowSummary:
-        await workflow_store.set_enabled(self.uow, name, enabled)
+    async def set_workflow_enabled(
+        self, name: str, enabled: bool, by: str | None = None
+    ) -> WorkflowSummary:
+        actor = Actor.slack_user(by) if by else None
+        await workflow_store.set_enabled(self.uow, name, enabled, actor)
         for item in await self.workflows():
             if item.name == name:
                 return item

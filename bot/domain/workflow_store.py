@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.core.errors import NotFoundError
+from bot.domain import audit
+from bot.domain.audit import Actor
 from bot.storage.domain import workflow_records
 from bot.storage.uow import Tx, UnitOfWork
 from workflows.known import Known
@@ -100,13 +102,20 @@ async def _store(tx: Tx, workflow: Workflow, definition: dict[str, Any], source:
     return Imported(workflow.name, saved.action, saved.version)
 
 
-async def set_enabled(uow: UnitOfWork, name: str, enabled: bool) -> bool:
-    """Enable or disable by name; False when it already was. Unknown names raise."""
+async def set_enabled(
+    uow: UnitOfWork, name: str, enabled: bool, actor: Actor | None = None
+) -> bool:
+    """Enable or disable by name; False when it already was. Unknown names raise.
+
+    With ``actor``, the attempt is written to the audit log in the same transaction."""
     async with uow() as tx:
-        if not await workflow_records.set_workflow_enabled(tx, name, enabled):
-            return False
-    _changed()
-    return True
+        changed = await workflow_records.set_workflow_enabled(tx, name, enabled)
+        if actor is not None:
+            action = audit.WORKFLOW_ENABLED if enabled else audit.WORKFLOW_DISABLED
+            await audit.record(tx, actor, action, name, {"changed": changed})
+    if changed:
+        _changed()
+    return changed
 
 
 async def list_workflows(uow: UnitOfWork) -> list[WorkflowInfo]:

@@ -443,3 +443,55 @@ class SlackReceipt(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class ConsoleAccount(Base):
+    """Someone who signs in to the web console: an admin or an agent (then linked to the
+    agent record). ``password_hash`` is an argon2 hash; a disabled account cannot sign in."""
+
+    __tablename__ = "console_accounts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))  # admin|agent
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsoleSession(Base):
+    """A signed-in browser. The cookie carries the token; only its SHA-256 is stored, so a
+    copy of the database signs nobody in. Revoked on sign-out, password change, disable."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index("ix_console_sessions_account", "account_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("console_accounts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """Who changed what, when and from where (console, api, cli, slack)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_action_target", "action", "target", "at"),
+        Index("ix_audit_log_action_address", "action", "client_address", "at"),
+        Index("ix_audit_log_actor", "actor", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(320))
+    actor_kind: Mapped[str] = mapped_column(String(16))  # account|cli|slack|api-token
+    source: Mapped[str] = mapped_column(String(16))  # console|api|cli|slack
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(320))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    client_address: Mapped[str | None] = mapped_column(String(64))

@@ -145,7 +145,7 @@ def register(app: AsyncApp, console: SlackConsole) -> None:
             return
         enabled = action.get("action_id") == Actions.WORKFLOW_ENABLE
         try:
-            await backend.set_workflow_enabled(str(action.get("value")), enabled)
+            await backend.set_workflow_enabled(str(action.get("value")), enabled, by=user)
         except NotFoundError as exc:
             await console.reply(body.get("response_url"), Reply(f":warning: {exc}"))
             return

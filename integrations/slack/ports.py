@@ -81,7 +81,11 @@ class ConsoleBackend(Protocol):
 
     async def workflows(self) -> list[WorkflowSummary]: ...
 
-    async def set_workflow_enabled(self, name: str, enabled: bool) -> WorkflowSummary: ...
+    async def set_workflow_enabled(
+        self, name: str, enabled: bool, by: str | None = None
+    ) -> WorkflowSummary:
+        """Switch a workflow on or off; ``by`` (a Slack user id) is written to the audit log."""
+        ...
 
     async def run_logs(
         self, workflow: str | None = None, failed_only: bool = False, limit: int = 5

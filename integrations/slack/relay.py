@@ -87,7 +87,7 @@ async def _workflow_command(console: SlackConsole, user: str, cmd: commands.Comm
         items = await backend.workflows()
         return Reply(f"{len(items)} workflows", workflow_list(items, admin=console.is_admin(user)))
     if cmd.name in {"enable", "disable"}:
-        wf = await backend.set_workflow_enabled(cmd.workflow or "", cmd.name == "enable")
+        wf = await backend.set_workflow_enabled(cmd.workflow or "", cmd.name == "enable", by=user)
         return Reply(f"Workflow `{wf.name}` is now {'enabled' if wf.enabled else 'disabled'}.")
     runs = await backend.run_logs(cmd.workflow, cmd.failed_only)
     title = "Failed runs" if cmd.failed_only else "Recent runs"

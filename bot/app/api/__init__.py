@@ -1,22 +1,35 @@
-"""The admin HTTP API under ``/api`` (bearer token ``RELAYBOT_ADMIN_TOKEN``)."""
+"""The admin HTTP API under ``/api``: the bearer token ``RELAYBOT_ADMIN_TOKEN`` (an admin),
+or a console session cookie with its CSRF token (docs/console.md)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.app.api import conversations, leads, people
-from bot.app.api.common import guarded
+from bot.app.api import audit, conversations, leads, openapi, people, workflows
+from bot.app.api.common import Access, guarded
 
 PREFIX = "/api"
+AGENT_ROUTES = frozenset(
+    {("GET", "/conversations"), ("GET", "/conversations/{id}")} | workflows.AGENT_ROUTES
+)
+"""What agents may call; every other route is for admins."""
 
 
 def add_api(app: web.Application) -> None:
-    """Add the API's routes to ``app``, each behind the bearer check.
+    """Add the API's routes to ``app``, each behind the bearer or session check.
 
     The routes join the main router rather than a sub-application, whose middleware
     machinery would otherwise run for every request the app serves.
     """
-    for table in (conversations.routes, leads.routes, people.routes):
+    for table in (
+        conversations.routes,
+        leads.routes,
+        people.routes,
+        workflows.routes,
+        audit.routes,
+    ):
         for route in table:
             assert isinstance(route, web.RouteDef)
-            app.router.add_route(route.method, PREFIX + route.path, guarded(route.handler))
+            access: Access = "agent" if (route.method, route.path) in AGENT_ROUTES else "admin"
+            app.router.add_route(route.method, PREFIX + route.path, guarded(route.handler, access))
+    app.router.add_get(PREFIX + "/openapi.json", openapi.serve)

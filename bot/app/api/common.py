@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-import hmac
 import json
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel, Field, ValidationError
 
+from bot.app.console.auth import (
+    CALLER,
+    CSRF_HEADER,
+    SAFE_METHODS,
+    Caller,
+    bearer_caller,
+    bearer_given,
+    bearer_matches,
+    session_caller,
+)
 from bot.core.clean import TooDeep, clean_json, clean_text
 from bot.core.errors import NotFoundError, ValidationFailed
+from bot.domain.console_sessions import csrf_matches
 from bot.pipeline.services import SERVICES, Services
 
 M = TypeVar("M", bound=BaseModel)
@@ -24,26 +34,45 @@ def error(status: int, field: str, reason: str) -> web.Response:
     return web.json_response({"error": {"field": field, "reason": reason}}, status=status)
 
 
-def _authorized(request: web.Request, services: Services) -> bool:
-    token = services.settings.admin_token
-    if token is None:
-        return False
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
-    expected = token.get_secret_value()
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), expected.encode())
+Access = Literal["admin", "agent"]
+"""Who may call a route: admins only (the bearer token is an admin), or agents too."""
 
 
-def guarded(handler: Handler) -> Handler:
-    """``handler`` behind the bearer check, with our errors as JSON 4xx naming the field."""
+async def _identify(request: web.Request, services: Services) -> Caller | web.Response:
+    """The bearer token when one is given, else the console session; a 401 otherwise."""
+    if bearer_given(request):
+        if bearer_matches(request, services):
+            return bearer_caller(request, services)
+    else:
+        caller = await session_caller(request)
+        if caller is not None:
+            return caller
+    services.refusals.refuse("api", "unauthorized", request.remote)
+    if services.settings.admin_token is None and bearer_given(request):
+        return error(401, "Authorization", "the admin API is off: set RELAYBOT_ADMIN_TOKEN")
+    return error(401, "Authorization", "missing or wrong bearer token or console session")
+
+
+def guarded(handler: Handler, access: Access = "admin") -> Handler:
+    """``handler`` behind the bearer or session check (and, for a session changing
+    something, the CSRF token), with our errors as JSON 4xx naming the field."""
 
     async def guard(request: web.Request) -> web.StreamResponse:
         services = request.config_dict[SERVICES]
-        if not _authorized(request, services):
-            services.refusals.refuse("api", "unauthorized", request.remote)
-            if services.settings.admin_token is None:
-                return error(401, "Authorization", "the admin API is off: set RELAYBOT_ADMIN_TOKEN")
-            return error(401, "Authorization", "missing or wrong bearer token")
+        caller = await _identify(request, services)
+        if isinstance(caller, web.Response):
+            return caller
+        if (
+            caller.session is not None
+            and request.method not in SAFE_METHODS
+            and not csrf_matches(caller.session, request.headers.get(CSRF_HEADER))
+        ):
+            services.refusals.refuse("api", "csrf", request.remote)
+            return error(403, CSRF_HEADER, "missing or wrong CSRF token")
+        if access == "admin" and not caller.is_admin:
+            services.refusals.refuse("api", "forbidden", request.remote)
+            return error(403, "role", "admins only")
+        request[CALLER] = caller
         try:
             _check_params(request)
             return await handler(request)

@@ -7,7 +7,9 @@ from pydantic import BaseModel, EmailStr, Field
 
 from bot.app.api import serialize
 from bot.app.api.common import Id, int_param, parse, services_of
+from bot.app.console.auth import caller_of
 from bot.core.errors import NotFoundError, ValidationFailed
+from bot.domain import audit
 from bot.storage.app import people_queries
 from bot.storage.app.people_queries import AlreadyStored
 
@@ -80,6 +82,9 @@ async def create_agent(request: web.Request) -> web.Response:
                 capacity=body.capacity,
             )
             result = serialize.agent(row)
+            await audit.record(
+                tx, caller_of(request).actor("api"), audit.AGENT_CREATED, str(row.id), result
+            )
     except AlreadyStored as exc:
         raise ValidationFailed("email", "an agent with this e-mail or Slack user exists") from exc
     return web.json_response(result, status=201)
@@ -99,6 +104,10 @@ async def update_agent(request: web.Request) -> web.Response:
         if row is None:
             raise NotFoundError("agent not found")
         result = serialize.agent(row)
+        changes = body.model_dump(exclude_none=True)
+        await audit.record(
+            tx, caller_of(request).actor("api"), audit.AGENT_CHANGED, str(row.id), changes
+        )
     return web.json_response(result)
 
 

@@ -154,7 +154,9 @@ class InMemoryConsoleBackend:
         self._record("workflows")
         return sorted(self.workflow_items.values(), key=lambda w: w.name)
 
-    async def set_workflow_enabled(self, name: str, enabled: bool) -> WorkflowSummary:
+    async def set_workflow_enabled(
+        self, name: str, enabled: bool, by: str | None = None
+    ) -> WorkflowSummary:
         self._record("set_workflow_enabled", name, enabled)
         if name not in self.workflow_items:
             raise NotFoundError(f"workflow {name} not found")

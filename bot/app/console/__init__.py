@@ -1,0 +1,1 @@
+"""The web console at ``/console``: sign-in, workflows, the audit log (docs/console.md)."""
