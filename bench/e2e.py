@@ -3,6 +3,7 @@
     .venv/bin/python bench/e2e.py --messages 2000                       # SQLite, one process
     .venv/bin/python bench/e2e.py --messages 2000 --rate 500            # latency at a fixed rate
     .venv/bin/python bench/e2e.py --db postgres --processes 2 --messages 2000
+    .venv/bin/python bench/e2e.py --slack --messages 500 --wait 1200   # with the Slack console
 
 Starts N real ``relaybot serve`` processes (free ports; PostgreSQL for N > 1) with only
 ``support.yaml`` (and the survey it calls) imported, and a lean fake Telegram Bot API in
@@ -15,6 +16,15 @@ Unless ``--no-bare``, the same load then drives ``relay_server.py`` (the same we
 and the same two sends out, with no database or workflow: the machine's ceiling) in the
 same invocation, and the JSON holds both and ``ratio_to_bare``. ``--bare`` drives only
 that. Prints JSON.
+
+``--slack`` runs the same load with the Slack console on (one inbox channel) against a
+fake Slack Web API in this process (``fake_slack.py``), which answers 429 with
+``Retry-After`` when a channel gets more than one post a second, and then the same load
+without Slack, in the same invocation: the JSON holds the customer sends' figures of
+both and ``ratio_to_no_slack``. Each conversation gets a thread header and three mirror
+lines (the customer's message, the greeting, the question); the bench waits (bounded by
+``--wait`` after the last webhook) until every line is posted and reports how many were,
+when the last one was (seconds from the first webhook) and whether all were.
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 from aiohttp import web
+from fake_slack import FakeSlack
 from serving import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +59,8 @@ GREETING = "Hi "
 QUESTION = "What can I help"
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 FIRST_CHAT = 10_000_000
+MIRROR_LINES = 3
+"""Mirror lines per conversation: the customer's message, the greeting, the question."""
 
 
 class FakeTelegram:
@@ -269,8 +282,10 @@ async def load(
     rate: float | None,
     concurrency: int,
     wait: float,
+    slack: FakeSlack | None = None,
 ) -> dict[str, Any]:
-    """Send the updates, wait until every chat has its greeting and question, and summarise."""
+    """Send the updates, wait until every chat has its greeting and question (and, with
+    ``slack``, every mirror line is posted), and summarise."""
     sent_at: dict[int, float] = {}
     failed = 0
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
@@ -319,6 +334,12 @@ async def load(
         cpu_used = cpu_seconds(pids) - cpu_before
         # a short grace period so late duplicates are counted too
         await asyncio.sleep(min(1.0, wait))
+        if slack is not None:
+            expected_lines = MIRROR_LINES * (messages - failed)
+            while len(slack.lines) < expected_lines and time.perf_counter() < deadline:
+                slack.posted.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(slack.posted.wait(), 0.5)
     answered_chats = [chat for chat in fake.questions if chat in fake.greetings]
     finished = max((fake.questions[chat][0] for chat in answered_chats), default=sent_done)
     latencies = sorted(fake.questions[chat][0] - sent_at[chat] for chat in answered_chats)
@@ -327,6 +348,7 @@ async def load(
     duplicates = sum(len(t) - 1 for t in fake.greetings.values()) + sum(
         len(t) - 1 for t in fake.questions.values()
     )
+    mirror = {} if slack is None else slack_figures(slack, messages - failed, started)
     return {
         "sent": messages,
         "failed_requests": failed,
@@ -340,14 +362,39 @@ async def load(
         if latencies
         else None,
         "server_cpu_ms_per_message": round(cpu_used * 1000 / answered, 2) if answered else None,
+        **mirror,
     }
 
 
-async def measure(args: argparse.Namespace, bare: bool) -> dict[str, Any]:
-    """One load against relaybot (or, ``bare``, against the bare relay) with a fresh fake."""
+def slack_figures(slack: FakeSlack, conversations: int, started: float) -> dict[str, Any]:
+    """What reached the fake Slack: headers, mirror lines, posts, 429s, and when."""
+    expected = MIRROR_LINES * conversations
+    last = max(slack.lines.values(), default=None)
+    return {
+        "slack_headers_posted": len(slack.headers),
+        "slack_mirror_lines_expected": expected,
+        "slack_mirror_lines_posted": len(slack.lines),
+        "slack_all_mirror_lines_posted": len(slack.lines) >= expected,
+        "slack_last_mirror_line_seconds": round(last - started, 1) if last else None,
+        "slack_thread_posts": slack.thread_posts,
+        "slack_lines_per_thread_post": round(len(slack.lines) / slack.thread_posts, 2)
+        if slack.thread_posts
+        else None,
+        "slack_duplicate_lines": slack.duplicate_lines,
+        "slack_429s": slack.rate_limited,
+    }
+
+
+async def measure(args: argparse.Namespace, bare: bool, slack: bool = False) -> dict[str, Any]:
+    """One load against relaybot (or, ``bare``, against the bare relay) with a fresh fake
+    (and, ``slack``, the Slack console on against a fresh fake Slack)."""
     fake = FakeTelegram()
     await fake.start()
     extra_env = {"RELAYBOT_POLL_INTERVAL": str(args.poll_interval)}
+    fake_slack = FakeSlack() if slack else None
+    if fake_slack is not None:
+        await fake_slack.start()
+        extra_env.update(fake_slack.env())
     processes = 1 if bare else args.processes
     try:
         with tempfile.TemporaryDirectory() as tmp, workflows_folder() as folder:
@@ -356,15 +403,25 @@ async def measure(args: argparse.Namespace, bare: bool) -> dict[str, Any]:
                 servers(processes, url, fake, folder, extra_env, bare=bare) as (bases, pids),
             ):
                 result = await load(
-                    bases, pids, fake, args.messages, args.rate, args.concurrency, args.wait
+                    bases,
+                    pids,
+                    fake,
+                    args.messages,
+                    args.rate,
+                    args.concurrency,
+                    args.wait,
+                    fake_slack,
                 )
     finally:
         await fake.stop()
+        if fake_slack is not None:
+            await fake_slack.stop()
     return {
         "server": "relay_server.py (no relaybot: the machine's ceiling)"
         if bare
         else "relaybot serve",
         "database": None if bare else args.db,
+        "slack_console": slack,
         "processes": processes,
         **result,
     }
@@ -378,7 +435,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.bare:
         return {**head, **await measure(args, bare=True)}
-    result = {**head, **await measure(args, bare=False)}
+    result = {**head, **await measure(args, bare=False, slack=args.slack)}
+    if args.slack:
+        without = await measure(args, bare=False)
+        ratio = None
+        if result["messages_per_second"] and without["messages_per_second"]:
+            ratio = round(result["messages_per_second"] / without["messages_per_second"], 3)
+        result = {**result, "ratio_to_no_slack": ratio, "no_slack": without}
     if args.no_bare:
         return result
     bare = await measure(args, bare=True)
@@ -410,6 +473,12 @@ def main() -> None:
         default=os.environ.get("RELAYBOT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES,
         help="server to create the temporary database on",
     )
+    parser.add_argument(
+        "--slack",
+        action="store_true",
+        help="the Slack console on, against a fake Slack that keeps 1 post/s per channel;"
+        " then the same load without it",
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--bare",
@@ -422,6 +491,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.processes > 1 and args.db == "sqlite":
         parser.error("several processes need --db postgres")
+    if args.slack and args.bare:
+        parser.error("--slack drives relaybot, not the bare relay")
     print(json.dumps(asyncio.run(run(args))))
 
 

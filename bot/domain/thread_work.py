@@ -54,6 +54,15 @@ class ThreadWork:
         return self._conversation.id
 
     @property
+    def channel(self) -> str:
+        """The conversation's customer channel (``telegram``, ``whatsapp``, ...)."""
+        return self._conversation.channel
+
+    @property
+    def has_team(self) -> bool:
+        return self._conversation.team_id is not None
+
+    @property
     def thread_channel(self) -> str | None:
         """The Slack channel of the conversation's thread, when it has one."""
         return self._conversation.thread_channel

@@ -205,7 +205,7 @@ class Outbox:
             waiting = [d for d in waiting if d.id not in taken]
             attempted += len(taken)
             if not await self._deliver(replace(first, merged=tuple(riders)) if riders else first):
-                await self._release(_ids(riders) + _ids(waiting))
+                await self._hand_back(first.destination, riders + waiting)
                 break
         return attempted
 
@@ -224,9 +224,22 @@ class Outbox:
     async def _release(self, ids: list[int]) -> None:
         await outbox_queue.release(self.db, ids)
 
+    async def _hand_back(self, destination: str, deliveries: list[Delivery]) -> None:
+        """What is left of a destination's items after a failure: due when the destination
+        may send again (a Retry-After holds all of it back), else at once (behind the
+        failed item, which is due later)."""
+        ready = self._not_before.get(destination) if destination else None
+        if ready is not None and ready > self.clock.now():
+            await self._give_back(deliveries, ready)
+        else:
+            await self._release(_ids(deliveries))
+
     async def _give_back(self, deliveries: list[Delivery], ready: datetime) -> None:
         """Unsent, due again when their destination may send (the loop wakes for it)."""
-        await outbox_queue.give_back(self.db, _ids(deliveries), ready)
+        destination = deliveries[0].destination
+        await outbox_queue.give_back(
+            self.db, destination, _ids(deliveries), ready, self.clock.now()
+        )
         if self._wake_at is None or ready < self._wake_at:
             self._wake_at = ready
 

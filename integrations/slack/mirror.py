@@ -15,7 +15,7 @@ from bot.domain.console_store import SOURCE
 from bot.domain.replies import MESSAGE_SENT
 from bot.domain.thread_work import ThreadWork, ThreadWorkStore
 from bot.pipeline.events import DomainEvent
-from integrations.slack.threads import pick_channel
+from integrations.slack.threads import route, routes_by_team
 from workflows.event_names import EventType
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class ThreadMirror:
         self.store = store
         self.inbox_channel = inbox_channel
         self.routes = dict(routes or {})
+        self._by_team = routes_by_team(self.routes)
 
     async def __call__(self, event: DomainEvent) -> None:
         if event.conversation_id is None:
@@ -60,10 +61,13 @@ class ThreadMirror:
             )
 
     async def _channel(self, work: ThreadWork) -> str:
+        """The thread's channel; until it is opened, the one its routes pick (the
+        conversation is summarized only when a route names a team and it has one)."""
         existing = work.thread_channel
         if existing is not None:
             return existing
-        return pick_channel(await work.summary(), self.routes, self.inbox_channel)
+        team = (await work.summary()).team if self._by_team and work.has_team else None
+        return route(work.channel, team, self.routes, self.inbox_channel)
 
     async def _handle(self, work: ThreadWork, event: DomainEvent) -> None:
         key = f"slack:event:{event.id}"

@@ -16,25 +16,37 @@ from integrations.slack.ports import ConsoleBackend, ConversationSummary, Thread
 logger = logging.getLogger(__name__)
 
 
-def route_keys(conversation: ConversationSummary) -> list[str]:
+def route_keys(channel: str, team: str | None) -> list[str]:
     """The ``SLACK_INBOX_ROUTES`` keys that may route a conversation, first match wins:
     its team (``team:billing``), then its customer channel (``telegram`` or
     ``channel:telegram``)."""
-    keys = [f"team:{conversation.team}"] if conversation.team else []
-    return [*keys, f"channel:{conversation.channel}", conversation.channel]
+    keys = [f"team:{team}"] if team else []
+    return [*keys, f"channel:{channel}", channel]
 
 
-def pick_channel(
-    conversation: ConversationSummary, routes: Mapping[str, str], inbox_channel: str | None
+def routes_by_team(routes: Mapping[str, str]) -> bool:
+    """Whether any route names a team (picking one then needs the conversation's team)."""
+    return any(key.startswith("team:") for key in routes)
+
+
+def route(
+    channel: str, team: str | None, routes: Mapping[str, str], inbox_channel: str | None
 ) -> str:
-    """The Slack channel of a conversation's thread: its team's route, its customer
-    channel's route, else the inbox (``SLACK_INBOX_CHANNEL``)."""
-    for key in route_keys(conversation):
+    """The Slack channel of a thread: its team's route, its customer channel's route,
+    else the inbox (``SLACK_INBOX_CHANNEL``)."""
+    for key in route_keys(channel, team):
         if key in routes:
             return routes[key]
     if not inbox_channel:
         raise ConfigError("SLACK_INBOX_CHANNEL is not set")
     return inbox_channel
+
+
+def pick_channel(
+    conversation: ConversationSummary, routes: Mapping[str, str], inbox_channel: str | None
+) -> str:
+    """The Slack channel of a conversation's thread (:func:`route`)."""
+    return route(conversation.channel, conversation.team, routes, inbox_channel)
 
 
 class SlackThreads:

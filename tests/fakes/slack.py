@@ -35,6 +35,8 @@ class FakeSlack(FakeServer):
         self.users: dict[str, dict[str, Any]] = {}
         self.messages: list[dict[str, Any]] = []
         self._ts = itertools.count(1)
+        self._channel_limits: dict[str, tuple[int, int]] = {}
+        """Channel -> (posts still refused, their Retry-After)."""
         self.route("POST", "/api/{method}", self._api)
         self.route("GET", "/api/{method}", self._api)
         self.route("POST", "/response/{key}", self._response)
@@ -76,6 +78,10 @@ class FakeSlack(FakeServer):
             path_contains=f"/api/{method}",
         )
 
+    def rate_limit_channel(self, channel: str, retry_after: int = 2, *, times: int = 1) -> None:
+        """Answer the next ``times`` posts into ``channel`` (only) with 429 and ``Retry-After``."""
+        self._channel_limits[channel] = (times, retry_after)
+
     def fault_response(self, fault: Fault) -> web.StreamResponse:
         body = fault.body
         if body is None:
@@ -92,6 +98,10 @@ class FakeSlack(FakeServer):
     async def wait_calls(self, method: str, count: int = 1) -> list[dict[str, Any]]:
         await self.wait_for(f"/api/{method}", count)
         return self.calls(method)
+
+    def posts(self, channel: str) -> list[dict[str, Any]]:
+        """The messages posted (and not refused) into ``channel``, in order."""
+        return [m for m in self.messages if m["channel"] == channel]
 
     def responses(self) -> list[dict[str, Any]]:
         """Everything posted to response URLs (ephemeral replies, replaced messages)."""
@@ -113,8 +123,23 @@ class FakeSlack(FakeServer):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
+        if method == "chat.postMessage":
+            refused = self._refused(str(params(recorded).get("channel")))
+            if refused is not None:
+                return refused
         result: dict[str, Any] = handler(params(recorded))
         return web.json_response(result)
+
+    def _refused(self, channel: str) -> web.Response | None:
+        times, retry_after = self._channel_limits.get(channel, (0, 0))
+        if times <= 0:
+            return None
+        self._channel_limits[channel] = (times - 1, retry_after)
+        return web.json_response(
+            {"ok": False, "error": "ratelimited"},
+            status=429,
+            headers={"Retry-After": str(retry_after)},
+        )
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"

@@ -13,7 +13,18 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, exists, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql.dml import UpdateBase
 
 from bot.storage.claim_scope import ClaimScope, of_conversation
@@ -81,7 +92,10 @@ def claim_query(
             item.kind.in_(kinds),
             of_conversation(item.conversation_id, scope),
         )
-        .order_by(item.id)
+        # SQLite: "+id" keeps the planner on the due index (status, next_attempt_at), which
+        # passes by what is not due (a held destination's backlog), and sorts what is;
+        # walking every pending item in id order instead costs a lookup for each
+        .order_by(item.id if postgresql else literal_column("+outbox.id"))
         .limit(bindparam("claim_limit", type_=Integer))
     )
     return query.with_for_update(skip_locked=True, of=_OUTBOX) if postgresql else query
@@ -127,16 +141,28 @@ async def release(db: Database, ids: list[int]) -> None:
             )
 
 
-async def give_back(db: Database, ids: list[int], next_attempt_at: datetime) -> None:
-    """Give these claimed items back unsent, due again at ``next_attempt_at`` (their
-    destination may not send before then: its pace, a Retry-After)."""
-    if ids:
-        async with db.session() as session:
-            await session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id.in_(ids))
-                .values(claimed_until=None, next_attempt_at=next_attempt_at)
+async def give_back(
+    db: Database, destination: str, ids: list[int], next_attempt_at: datetime, now: datetime
+) -> None:
+    """Give these claimed items of ``destination`` back unsent, due again at
+    ``next_attempt_at`` (the destination may not send before: its pace, a Retry-After),
+    and with them every other pending item of the destination due before then: a held
+    destination's backlog is then not due, and the claim's scan of the due index passes
+    it by instead of finding each of its items blocked, on every claim."""
+    if not ids:
+        return
+    item = _OUTBOX.c
+    unleased = or_(item.claimed_until.is_(None), item.claimed_until <= now)
+    async with db.session() as session:
+        await session.execute(
+            update(_OUTBOX)
+            .where(
+                item.destination == destination,
+                item.status == "pending",
+                or_(item.id.in_(ids), and_(unleased, item.next_attempt_at < next_attempt_at)),
             )
+            .values(claimed_until=None, next_attempt_at=next_attempt_at)
+        )
 
 
 async def record_done(db: Database, now: datetime, done: Sequence[DoneItem]) -> None:
