@@ -103,8 +103,8 @@ async def recent_times(
     target: str | None = None,
     client_address: str | None = None,
 ) -> list[datetime]:
-    """When ``action`` was recorded since ``since`` for this target or address, oldest first."""
-    query = select(AuditEntry.at).where(AuditEntry.action == action, AuditEntry.at >= since)
+    """When ``action`` was recorded after ``since`` for this target or address, oldest first."""
+    query = select(AuditEntry.at).where(AuditEntry.action == action, AuditEntry.at > since)
     if target is not None:
         query = query.where(AuditEntry.target == target)
     if client_address is not None:
