@@ -113,8 +113,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
 
     On PostgreSQL several processes may share the database: conversations are locked
     across processes (advisory locks), the event dispatcher claims a conversation's events
-    with its lock, and the database's triggers NOTIFY the other processes, whose listener
-    wakes them.
+    with its lock, the journal's door records each payload's lane (the processes store
+    different lanes at once), and the database's triggers NOTIFY the other processes,
+    whose listener wakes them.
     """
     clock = clock or SystemClock()
     db = Database(settings)
@@ -135,7 +136,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         claims = AdvisoryClaims(locks, workers=settings.event_workers)
     events = EventDispatcher(db, clock, signals, claims=claims, interest=interest)
     journal_processor = JournalProcessor(uow, inbox, door=journal, lanes=settings.journal_lanes)
-    journal.lane_of = journal_processor.lane_of
+    if db.dialect == "postgresql":  # elsewhere one process holds every lane: no need to read them
+        journal.lane_of = journal_processor.lane_of
     return Services(
         settings=settings,
         clock=clock,
