@@ -13,7 +13,7 @@ a { color: var(--accent); }
 :focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }
 .skip { position: absolute; left: -999px; top: 0; background: var(--panel); padding: .5rem; }
 .skip:focus { left: .5rem; z-index: 10; }
-.shell { display: grid; grid-template-columns: 14rem 1fr; min-height: 100vh; }
+.shell { display: grid; grid-template-columns: 14rem minmax(0, 1fr); min-height: 100vh; }
 .sidebar { background: #1b1f24; color: #f0f3f6; padding: 1rem; display: flex;
   flex-direction: column; gap: 1rem; }
 .sidebar .brand { font-weight: 700; font-size: 1.1rem; }
@@ -25,7 +25,7 @@ a { color: var(--accent); }
 .sidebar nav a[aria-current="page"] { background: #32383f; font-weight: 600; }
 .whoami { margin-top: auto; font-size: .9rem; color: #c9d1d9; word-break: break-all; }
 .whoami button { margin-top: .5rem; }
-main { padding: 1.5rem; max-width: 72rem; width: 100%; }
+main { padding: 1.5rem; max-width: 72rem; width: 100%; min-width: 0; }
 h1 { font-size: 1.5rem; margin: 0 0 1rem; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px;
   padding: 1rem; overflow-x: auto; }
@@ -61,7 +61,7 @@ input, select { font: inherit; padding: .45rem .6rem; border: 1px solid #8c959f;
 .muted { color: var(--muted); }
 .pager { margin-top: 1rem; }
 @media (max-width: 700px) {
-  .shell { grid-template-columns: 1fr; }
+  .shell { grid-template-columns: minmax(0, 1fr); }
   .sidebar { flex-direction: row; flex-wrap: wrap; align-items: center; padding: .75rem; }
   .sidebar nav ul { flex-direction: row; flex-wrap: wrap; }
   .whoami { margin: 0; width: 100%; display: flex; gap: .75rem; align-items: center;
@@ -70,7 +70,8 @@ input, select { font: inherit; padding: .45rem .6rem; border: 1px solid #8c959f;
   main { padding: 1rem; }
   table.stack thead { display: none; }
   table.stack tr { display: block; border-bottom: 1px solid var(--line); padding: .5rem 0; }
-  table.stack td { display: flex; gap: .75rem; border: 0; padding: .2rem .25rem; }
+  table.stack td { display: flex; gap: .75rem; border: 0; padding: .2rem .25rem;
+    overflow-wrap: anywhere; min-width: 0; }
   table.stack td::before { content: attr(data-label); font-weight: 600; min-width: 6rem;
     color: var(--muted); }
 }

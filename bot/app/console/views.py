@@ -85,8 +85,9 @@ def workflows_page(who: Principal, items: Sequence[WorkflowInfo], notice: str = 
             else '<span class="state-off">Disabled</span>'
         )
         cells = (
-            f'<td data-label="Name"><strong>{escape(w.name)}</strong>'
-            f"{'<br><span class=muted>' + escape(w.description) + '</span>' if w.description else ''}</td>"
+            f'<td data-label="Name"><div><strong>{escape(w.name)}</strong>'
+            f"{'<br><span class=muted>' + escape(w.description) + '</span>' if w.description else ''}"
+            "</div></td>"
             f'<td data-label="Status">{state}</td>'
             f'<td data-label="Version">v{w.version}</td>'
             f'<td data-label="Trigger"><code>{escape(w.trigger)}</code></td>'
