@@ -193,7 +193,7 @@ class Outbox:
             now = self.clock.now()
             ready = self._not_before.get(first.destination) if first.destination else None
             if ready is not None and ready > now:
-                await self._give_back(waiting, ready)
+                await self._give_back(first.destination, waiting, ready)
                 break
             if now - claimed_at > self.lease / 2:
                 # a long run of one destination: the rest is claimed afresh, before its
@@ -230,13 +230,16 @@ class Outbox:
         failed item, which is due later)."""
         ready = self._not_before.get(destination) if destination else None
         if ready is not None and ready > self.clock.now():
-            await self._give_back(deliveries, ready)
+            await self._give_back(destination, deliveries, ready)
         else:
             await self._release(_ids(deliveries))
 
-    async def _give_back(self, deliveries: list[Delivery], ready: datetime) -> None:
+    async def _give_back(
+        self, destination: str, deliveries: list[Delivery], ready: datetime
+    ) -> None:
         """Unsent, due again when their destination may send (the loop wakes for it)."""
-        destination = deliveries[0].destination
+        if not deliveries:
+            return
         await outbox_queue.give_back(
             self.db, destination, _ids(deliveries), ready, self.clock.now()
         )

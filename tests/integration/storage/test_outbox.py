@@ -382,3 +382,62 @@ async def test_a_claim_that_ends_with_nothing_queued_meanwhile_does_not_claim_ag
         assert outbox.claims == before + 1
     finally:
         await outbox.stop_loop(loop)
+
+
+async def test_a_retry_after_holds_its_whole_destination_back_and_no_other(
+    services: Services, clock: FakeClock
+) -> None:
+    sent: list[str] = []
+    limited = {"first"}
+
+    async def handler(delivery: Delivery) -> None:
+        text = str(delivery.payload["text"])
+        if text in limited:
+            limited.discard(text)
+            raise RateLimitedError("429", retry_after=30)
+        sent.append(text)
+
+    services.outbox.register("held", handler)
+    await enqueue(services, "held", "chat-1", text="first")  # the destination's only item
+    await enqueue(services, "held", "chat-2", text="elsewhere")
+    await services.outbox.drain()
+    assert sent == ["elsewhere"]
+    await enqueue(services, "held", "chat-1", text="second")  # queued while held
+    clock.advance(timedelta(seconds=29))
+    await services.outbox.drain()
+    assert sent == ["elsewhere"]
+    clock.advance(timedelta(seconds=1))
+    await services.outbox.drain()
+    assert sent == ["elsewhere", "first", "second"]
+
+
+async def test_a_slow_destination_does_not_hold_up_the_claims_of_others(
+    services: Services,
+) -> None:
+    outbox = _CountingClaims(services)
+    outbox.workers = 2  # fewer than the slow destination's items
+    sent: asyncio.Queue[str] = asyncio.Queue()
+    slow_host = asyncio.Event()
+
+    async def handler(delivery: Delivery) -> None:
+        if delivery.destination == "slow-hook":
+            await slow_host.wait()
+        sent.put_nowait(str(delivery.payload["text"]))
+
+    outbox.register("hook", handler)
+    for n in range(5):
+        await enqueue(services, "hook", "slow-hook", text=f"slow {n}")
+    loop = asyncio.create_task(outbox.run(poll_interval=3600))
+    try:
+        while not outbox.claims:  # the slow destination's items are claimed
+            outbox.changed.clear()
+            await asyncio.wait_for(outbox.changed.wait(), 10)
+        await enqueue(services, "hook", "fast-chat", text="fast")
+        assert await asyncio.wait_for(sent.get(), 10) == "fast"
+        slow_host.set()
+        assert [await asyncio.wait_for(sent.get(), 10) for _ in range(5)] == [
+            f"slow {n}" for n in range(5)
+        ]
+    finally:
+        slow_host.set()
+        await outbox.stop_loop(loop)
