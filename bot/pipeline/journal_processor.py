@@ -91,14 +91,14 @@ class JournalProcessor:
         inbox: Inbox,
         batch: int = BATCH,
         door: InboundJournal | None = None,
-        lanes: int = 1,
+        lanes: int | None = None,
     ) -> None:
         self.uow = uow
         self.inbox = inbox
         self.batch = batch
         self.door = door
-        self.lanes = lanes
-        self.turns = LaneTurns(lanes, start=random.randrange(lanes))
+        self.lanes: int = lanes or uow.db.settings.journal_lanes
+        self.turns = LaneTurns(self.lanes, start=random.randrange(self.lanes))
         self.locks_lanes = uow.db.dialect == "postgresql"
         """Whether lanes are held against other processes (PostgreSQL)."""
         self.give_way_step_s = GIVE_WAY_STEP_S
@@ -166,7 +166,7 @@ class JournalProcessor:
         read and store their first entries, all in one transaction."""
         channels = sorted(self.readers)
         async with self.uow() as tx:
-            pending = await pending_lanes(tx, channels)
+            pending = await pending_lanes(tx, channels, self.lanes)
             if not pending:
                 return Round(0, left=False)
             held = await try_hold_lanes(tx, self.turns.order(pending), self.turns.share(pending))

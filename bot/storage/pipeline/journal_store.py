@@ -73,13 +73,13 @@ _UNPROCESSED = (
     .limit(bindparam("limit", type_=Integer))
 )
 _UNPROCESSED_IN_LANES = _UNPROCESSED.where(_TABLE.c.lane.in_(bindparam("lanes", expanding=True)))
-_PENDING_LANES = (
-    select(_TABLE.c.lane)
-    .where(
-        _TABLE.c.processed_at.is_(None),
-        _TABLE.c.channel.in_(bindparam("channels", expanding=True)),
-    )
-    .distinct()
+_PENDING_LANES = text(
+    # one probe of the lane's pending entries (ix_inbound_journal_lane_pending) per lane,
+    # however long the journal's backlog
+    "SELECT candidates.lane FROM generate_series(0, :last) AS candidates(lane)"
+    " WHERE EXISTS (SELECT 1 FROM inbound_journal AS entry"
+    " WHERE entry.lane = candidates.lane AND entry.processed_at IS NULL"
+    " AND entry.channel = ANY(CAST(:channels AS varchar[])))"
 )
 _TRY_HOLD_LANES = text(
     # rows are tried in the array's order and the scan stops at the limit, so only the
@@ -162,9 +162,11 @@ async def unprocessed_entries(db: Database, channels: list[str], limit: int) -> 
     return [JournalEntry(row.id, row.channel, row.payload, row.received_at) for row in rows]
 
 
-async def pending_lanes(tx: Tx, channels: list[str]) -> list[int]:
-    """The lanes that hold unprocessed entries of ``channels``, in lane order."""
-    return sorted(await tx.session.scalars(_PENDING_LANES, {"channels": channels}))
+async def pending_lanes(tx: Tx, channels: list[str], lanes: int) -> list[int]:
+    """Which of the ``lanes`` lanes hold unprocessed entries of ``channels``, in lane
+    order. PostgreSQL only."""
+    params = {"channels": channels, "last": lanes - 1}
+    return sorted(await tx.session.scalars(_PENDING_LANES, params))
 
 
 async def try_hold_lanes(tx: Tx, lanes: list[int], most: int) -> list[int]:
