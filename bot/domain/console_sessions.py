@@ -98,9 +98,8 @@ async def principal(uow: UnitOfWork, key: str, cookie: str | None) -> Principal 
     token = unsign(key, cookie) if cookie else None
     if token is None:
         return None
-    async with uow() as tx:
-        found = await account_records.session_with_account(tx, token_hash(token))
-        now = tx.now
+    found = await account_records.session_with_account(uow.db, token_hash(token))
+    now = uow.clock.now()
     if found is None:
         return None
     session, row = found

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.storage.app.people_queries import AlreadyStored
+from bot.storage.db import Database
 from bot.storage.models import Agent, ConsoleAccount, ConsoleSession
 from bot.storage.uow import Tx
 
@@ -145,28 +146,36 @@ async def add_session(
     )
 
 
-async def session_with_account(tx: Tx, token_hash: str) -> tuple[SessionRow, AccountRow] | None:
-    """The session stored under ``token_hash`` and its account."""
-    found = (
-        await tx.session.execute(
-            select(ConsoleSession, ConsoleAccount)
-            .join(ConsoleAccount, ConsoleAccount.id == ConsoleSession.account_id)
-            .where(ConsoleSession.token_hash == token_hash)
-        )
-    ).first()
+async def session_with_account(
+    db: Database, token_hash: str
+) -> tuple[SessionRow, AccountRow] | None:
+    """The session stored under ``token_hash`` and its account, read on a reading
+    connection (every signed-in request asks; on SQLite it must not queue for the writer)."""
+    async with db.read() as session:
+        found = (
+            await session.execute(
+                select(
+                    ConsoleSession.token_hash,
+                    ConsoleSession.account_id,
+                    ConsoleSession.created_at,
+                    ConsoleSession.expires_at,
+                    ConsoleSession.revoked_at,
+                    ConsoleAccount.email,
+                    ConsoleAccount.password_hash,
+                    ConsoleAccount.role,
+                    ConsoleAccount.agent_id,
+                    ConsoleAccount.disabled,
+                    ConsoleAccount.created_at,
+                )
+                .join(ConsoleAccount, ConsoleAccount.id == ConsoleSession.account_id)
+                .where(ConsoleSession.token_hash == token_hash)
+            )
+        ).first()
     if found is None:
         return None
-    session, account = found
-    return (
-        SessionRow(
-            token_hash=session.token_hash,
-            account_id=session.account_id,
-            created_at=session.created_at,
-            expires_at=session.expires_at,
-            revoked_at=session.revoked_at,
-        ),
-        _account(account),
-    )
+    stored = SessionRow(*found[:5])
+    account = AccountRow(stored.account_id, *found[5:])
+    return stored, account
 
 
 async def revoke_session(tx: Tx, token_hash: str) -> bool:
