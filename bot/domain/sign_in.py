@@ -89,6 +89,7 @@ async def sign_in(
         if passwords.needs_rehash(row.password_hash):
             await account_records.set_password_hash(tx, row.id, passwords.rehash(password))
         account = account_of(row)
+        await account_records.prune_sessions(tx, row.id)
         cookie = await open_session(tx, key, account, lifetime, address)
         await audit.record(tx, actor, audit.SIGN_IN_OK, given)
     return SignInResult("ok", cookie=cookie, account=account)

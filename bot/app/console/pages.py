@@ -279,6 +279,19 @@ async def stylesheet(request: web.Request) -> web.Response:
     )
 
 
+ADMIN_PAGES: tuple[tuple[str, str, Page], ...] = (
+    ("POST", "/console/workflows/{name}/enable", toggle(True)),
+    ("POST", "/console/workflows/{name}/disable", toggle(False)),
+    ("GET", "/console/audit", audit_page),
+)
+"""The pages only admins may open or post to."""
+SIGNED_IN_PAGES: tuple[tuple[str, str, Page], ...] = (
+    ("POST", "/console/sign-out", sign_out_submit),
+    ("GET", "/console/workflows", workflows_page),
+)
+"""The pages every signed-in account may open or post to."""
+
+
 def setup_console(app: web.Application, services: Services) -> None:
     """Serve the console under ``/console``."""
     del services
@@ -287,8 +300,7 @@ def setup_console(app: web.Application, services: Services) -> None:
     app.router.add_get("/console/console.css", stylesheet)
     app.router.add_get("/console/sign-in", sign_in_form)
     app.router.add_post("/console/sign-in", sign_in_submit)
-    app.router.add_post("/console/sign-out", page(sign_out_submit))
-    app.router.add_get("/console/workflows", page(workflows_page))
-    app.router.add_post("/console/workflows/{name}/enable", page(toggle(True), admins_only=True))
-    app.router.add_post("/console/workflows/{name}/disable", page(toggle(False), admins_only=True))
-    app.router.add_get("/console/audit", page(audit_page, admins_only=True))
+    for method, path, handler in SIGNED_IN_PAGES:
+        app.router.add_route(method, path, page(handler))
+    for method, path, handler in ADMIN_PAGES:
+        app.router.add_route(method, path, page(handler, admins_only=True))

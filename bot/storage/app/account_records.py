@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.storage.app.people_queries import AlreadyStored
@@ -176,6 +176,17 @@ async def session_with_account(
     stored = SessionRow(*found[:5])
     account = AccountRow(stored.account_id, *found[5:])
     return stored, account
+
+
+async def prune_sessions(tx: Tx, account_id: int) -> int:
+    """Forget the account's sessions that ended (expired or revoked); how many."""
+    result = await tx.session.execute(
+        delete(ConsoleSession).where(
+            ConsoleSession.account_id == account_id,
+            or_(ConsoleSession.expires_at <= tx.now, ConsoleSession.revoked_at.is_not(None)),
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def revoke_session(tx: Tx, token_hash: str) -> bool:

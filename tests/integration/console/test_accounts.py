@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.core.clock import FakeClock
 from bot.core.errors import NotFoundError, ValidationFailed
@@ -14,6 +15,7 @@ from bot.domain.audit import CLI, Actor
 from bot.domain.console_sessions import principal, sign, sign_out, unsign
 from bot.domain.sign_in import SignInLimits, sign_in
 from bot.pipeline.services import Services
+from bot.storage.models import ConsoleSession
 from tests.integration.console.support import (
     KEY,
     PASSWORD,
@@ -92,6 +94,31 @@ async def test_a_session_signs_in_until_signed_out(services: Services) -> None:
     assert await principal(services.uow, KEY, cookie) is None
     actions = [x.action for x in await audit_lines(services)]
     assert actions[-2:] == [audit.SIGN_IN_OK, audit.SIGN_OUT]
+
+
+async def test_ended_sessions_are_forgotten_at_the_next_sign_in(
+    services: Services, clock: FakeClock
+) -> None:
+    await admin_and_agent(services)
+    first = await _sign_in(services, "adam@example.com")
+    who = await principal(services.uow, KEY, first)
+    assert who is not None
+    await sign_out(services.uow, who, CLI)
+    assert await session_count(services) == 1
+    second = await _sign_in(services, "adam@example.com")  # the signed-out one goes
+    assert await session_count(services) == 1
+    clock.advance(HOURS)
+    await _sign_in(services, "ana@example.com")  # another account's expired one stays
+    assert await session_count(services) == 2
+    latest = await _sign_in(services, "adam@example.com")  # the expired one goes
+    assert await session_count(services) == 2
+    assert await principal(services.uow, KEY, second) is None
+    assert await principal(services.uow, KEY, latest) is not None
+
+
+async def session_count(services: Services) -> int:
+    async with services.db.session() as session:
+        return len(list(await session.scalars(select(ConsoleSession))))
 
 
 async def test_a_tampered_cookie_signs_nobody_in(services: Services) -> None:

@@ -252,6 +252,21 @@ async def test_an_agent_is_refused_every_admin_api_route(agent_client: Client) -
         assert await answer.json() == {"error": {"field": "role", "reason": "admins only"}}
 
 
+async def test_an_agent_is_refused_every_admin_page(agent_client: Client) -> None:
+    from bot.app.console.pages import ADMIN_PAGES
+
+    token = form_token(await (await agent_client.get("/console/workflows")).text())
+    assert len(ADMIN_PAGES) == 3
+    for method, path, _ in ADMIN_PAGES:
+        answer = await agent_client.request(
+            method, path.replace("{name}", "support"), data={"csrf_token": token}
+        )
+        assert answer.status == 403, (method, path)
+        assert "This page is for admins." in await answer.text()
+    assert await enabled(agent_client, "support")
+    assert await audit_lines(services_of(agent_client), audit.WORKFLOW_ENABLED) == []
+
+
 async def test_an_agent_may_read_conversations(agent_client: Client) -> None:
     assert (await agent_client.get("/api/conversations")).status == 200
     assert (await agent_client.get("/api/me")).status == 200
