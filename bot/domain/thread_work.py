@@ -8,7 +8,7 @@ message, an agent's Slack id) and queues what it decides (outbox items of kind
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +122,19 @@ class ThreadWorkStore:
 
         It commits when the block ends and rolls back when the block raises.
         """
+        async with self.open_many([conversation_id]) as works:
+            yield works.get(conversation_id)
+
+    @asynccontextmanager
+    async def open_many(
+        self, conversation_ids: Iterable[int]
+    ) -> AsyncIterator[dict[int, ThreadWork]]:
+        """One transaction for the thread work of several conversations: each one that
+        exists, by id. It commits when the block ends and rolls back when the block raises."""
         async with self.uow() as tx:
-            conversation = await console_records.conversation(tx, conversation_id)
-            yield None if conversation is None else ThreadWork(tx, conversation)
+            works: dict[int, ThreadWork] = {}
+            for conversation_id in dict.fromkeys(conversation_ids):
+                conversation = await console_records.conversation(tx, conversation_id)
+                if conversation is not None:
+                    works[conversation_id] = ThreadWork(tx, conversation)
+            yield works

@@ -1,7 +1,9 @@
 """Domain events into Slack work: threads opened, messages mirrored, headers refreshed, DMs.
 
-The subscriber only writes outbox items (in one transaction per event), so it is quick,
-and the work survives a crash; a redelivered event queues nothing twice. What agents
+The subscriber only writes outbox items, so it is quick, and the work survives a crash;
+a redelivered event queues nothing twice. The events of different conversations that
+arrive while a transaction is under way share the next one (group commit), so a burst of
+new conversations costs a few transactions, not several per conversation. What agents
 wrote in Slack (``Message.extra["source"] == "slack"``) is never posted back.
 """
 
@@ -11,6 +13,7 @@ import logging
 from collections.abc import Mapping
 
 from bot.core.errors import ConfigError
+from bot.core.group_commit import GroupCommit
 from bot.domain.console_store import SOURCE
 from bot.domain.replies import MESSAGE_SENT
 from bot.domain.thread_work import ThreadWork, ThreadWorkStore
@@ -45,20 +48,34 @@ class ThreadMirror:
         self.inbox_channel = inbox_channel
         self.routes = dict(routes or {})
         self._by_team = routes_by_team(self.routes)
+        self._group: GroupCommit[DomainEvent, None] = GroupCommit(self.mirror_together)
 
     async def __call__(self, event: DomainEvent) -> None:
         if event.conversation_id is None:
             return
         try:
-            async with self.store.open(event.conversation_id) as work:
+            await self._group.submit(event)
+        except Exception:
+            logger.warning("mirroring event %s with others failed; mirroring it alone", event.id)
+            await self.mirror_together([event])
+
+    async def mirror_together(self, events: list[DomainEvent]) -> list[None]:
+        """Queue the thread work of ``events`` (at most one per conversation: each
+        conversation's events come one at a time) in one transaction."""
+        ids = [event.conversation_id for event in events if event.conversation_id is not None]
+        async with self.store.open_many(ids) as works:
+            for event in events:
+                work = works.get(event.conversation_id) if event.conversation_id else None
                 if work is None:
-                    return
-                await self._handle(work, event)
-                await self._offer(work, event)
-        except ConfigError as exc:
-            logger.warning(
-                "slack mirror: %s", exc, extra={"conversation_id": event.conversation_id}
-            )
+                    continue
+                try:
+                    await self._handle(work, event)
+                    await self._offer(work, event)
+                except ConfigError as exc:  # raised before anything of the event is queued
+                    logger.warning(
+                        "slack mirror: %s", exc, extra={"conversation_id": event.conversation_id}
+                    )
+        return [None] * len(events)
 
     async def _channel(self, work: ThreadWork) -> str:
         """The thread's channel; until it is opened, the one its routes pick (the
