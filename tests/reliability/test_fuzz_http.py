@@ -60,7 +60,23 @@ FUZZED = {
     ("GET", "/widget/widget.css"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
+    ("GET", "/api/openapi.json"),
 }
+CONSOLE_PAGES = [
+    "/console",
+    "/console/",
+    "/console/sign-in",
+    "/console/workflows",
+    "/console/audit",
+]
+CONSOLE_FORMS = [
+    "/console/sign-in",
+    "/console/sign-out",
+    "/console/workflows/{name}/enable",
+    "/console/workflows/{name}/disable",
+]
+FUZZED |= {("GET", path) for path in [*CONSOLE_PAGES, "/console/console.css"]}
+FUZZED |= {("POST", path) for path in CONSOLE_FORMS}
 API = [
     ("GET", "/api/conversations"),
     ("GET", "/api/conversations/{id}"),
@@ -82,6 +98,11 @@ API = [
     ("GET", "/api/teams"),
     ("POST", "/api/teams"),
     ("POST", "/api/teams/{id}/members"),
+    ("GET", "/api/workflows"),
+    ("POST", "/api/workflows/{name}/enable"),
+    ("POST", "/api/workflows/{name}/disable"),
+    ("GET", "/api/audit"),
+    ("GET", "/api/me"),
 ]
 
 
@@ -362,6 +383,7 @@ def test_admin_api(
     method, template = route
     path = template.replace("{id}", quote(data.draw(path_values), safe=""))
     path = path.replace("{tag}", quote(data.draw(path_values), safe=""))
+    path = path.replace("{name}", quote(data.draw(path_values), safe=""))
     body = (
         json.dumps(data.draw(api_bodies)).encode()
         if data.draw(st.booleans())
@@ -390,7 +412,17 @@ def test_admin_api(
 @FUZZ
 @given(
     path=st.sampled_from(
-        ["/", "/widget/widget.js", "/widget/widget.css", "/healthz", "/metrics", "/widget/ws"]
+        [
+            "/",
+            "/widget/widget.js",
+            "/widget/widget.css",
+            "/healthz",
+            "/metrics",
+            "/widget/ws",
+            "/api/openapi.json",
+            "/console/console.css",
+            *CONSOLE_PAGES,
+        ]
     ),
     params=st.dictionaries(header_values, header_values, max_size=3),
     origin=origins,
@@ -398,3 +430,39 @@ def test_admin_api(
 def test_pages(fuzz: FuzzApp, path: str, params: dict[str, str], origin: str | None) -> None:
     answer = fuzz.request("GET", path, params=params, headers=origin_headers(origin))
     accepted_or_explained(answer)
+
+
+@FUZZ
+@given(
+    data=st.data(),
+    template=st.sampled_from(CONSOLE_FORMS),
+    form=st.dictionaries(
+        st.sampled_from(["email", "password", "csrf_token", "next"]) | header_values,
+        header_values,
+        max_size=4,
+    ),
+    cookie=st.none() | header_values,
+    csrf=st.none() | header_values,
+    origin=origins,
+)
+def test_console_forms(
+    fuzz: FuzzApp,
+    data: st.DataObject,
+    template: str,
+    form: dict[str, str],
+    cookie: str | None,
+    csrf: str | None,
+    origin: str | None,
+) -> None:
+    """Console forms with made-up sessions, CSRF tokens and fields: refused with a
+    reason, never a 5xx, nothing half-written (no one signs in without an account)."""
+    path = template.replace("{name}", quote(data.draw(path_values), safe=""))
+    headers = {**origin_headers(origin), "Content-Type": "application/x-www-form-urlencoded"}
+    if cookie is not None:
+        headers["Cookie"] = f"relaybot_console={quote(cookie, safe='')}"
+    if csrf is not None:
+        headers["X-CSRF-Token"] = csrf
+    body = urlencode(form).encode() if data.draw(st.booleans()) else data.draw(raw_bodies)
+    answer = fuzz.request("POST", path, body=body, headers=headers)
+    accepted_or_explained(answer)
+    consistent(fuzz)

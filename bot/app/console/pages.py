@@ -11,6 +11,8 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from aiohttp import web
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
 
 from bot.app.api.audit import audit_filter
 from bot.app.console import views
@@ -83,6 +85,15 @@ def _refuse(
     return html_response(views.refusal_page(who, status, title, text), status)
 
 
+async def _form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | FileField] | None:
+    """The request's form fields; None when the body is not a readable form (not UTF-8,
+    say)."""
+    try:
+        return await request.post()
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
 def page(handler: Page, *, admins_only: bool = False) -> Page:
     """``handler`` for signed-in accounts: others go to the sign-in page; a form without
     the session's CSRF token, or an agent on an admin page, gets a 403."""
@@ -94,7 +105,11 @@ def page(handler: Page, *, admins_only: bool = False) -> Page:
                 return redirect(f"/console/sign-in?next={request.path}")
             return _refuse(request, None, 401, "Signed out", "Sign in again, then retry.")
         if request.method == "POST":
-            form = await request.post()
+            form = await _form(request)
+            if form is None:
+                return _refuse(
+                    request, caller, 400, "Unreadable form", "The form could not be read."
+                )
             given = form.get(CSRF_FIELD)
             if not csrf_matches(caller.session, given if isinstance(given, str) else None):
                 return _refuse(
@@ -170,7 +185,9 @@ async def sign_in_form(request: web.Request) -> web.StreamResponse:
 async def sign_in_submit(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     key = services.secret_key.value()
-    form = await request.post()
+    form = await _form(request)
+    if form is None:
+        return _refuse(request, None, 400, "Unreadable form", "The form could not be read.")
     email = str(form.get("email") or "")[:320]
     password = str(form.get("password") or "")
     next_path = _safe_next(form.get("next"))
