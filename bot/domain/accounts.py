@@ -1,8 +1,8 @@
 """Console accounts: admins and agents who sign in to the web console.
 
 An agent account is linked to its agent record (by e-mail, or named by id). Only admins
-change workflows, agents, teams and settings. Every change is audited, and a role change
-or disabling ends the account's sessions at once. The last admin who can sign in cannot
+change workflows, agents, teams and settings. Every change is audited, and a role change,
+a new password or disabling ends the account's sessions at once. The last admin who can sign in cannot
 be demoted or disabled.
 """
 
@@ -146,6 +146,20 @@ async def set_role(
         changed = await account_records.by_id(tx, row.id)
     assert changed is not None
     return account_of(changed)
+
+
+async def set_password(uow: UnitOfWork, email: str, password: str, actor: Actor) -> Account:
+    """Give the account a new password and end its sessions; audited as
+    ``account.password_changed`` (the password itself is never recorded)."""
+    password_hash = passwords.hash_password(password)
+    async with uow() as tx:
+        row = await _existing(tx, email)
+        await account_records.set_password_hash(tx, row.id, password_hash)
+        ended = await account_records.revoke_account_sessions(tx, row.id)
+        await audit.record(
+            tx, actor, audit.ACCOUNT_PASSWORD_CHANGED, row.email, {"sessions_ended": ended}
+        )
+    return account_of(row)
 
 
 async def disable(uow: UnitOfWork, email: str, actor: Actor) -> Account:

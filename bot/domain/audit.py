@@ -26,6 +26,7 @@ SIGN_OUT = "sign_out"
 ACCOUNT_CREATED = "account.created"
 ACCOUNT_ROLE_CHANGED = "account.role_changed"
 ACCOUNT_DISABLED = "account.disabled"
+ACCOUNT_PASSWORD_CHANGED = "account.password_changed"
 WORKFLOW_ENABLED = "workflow.enabled"
 WORKFLOW_DISABLED = "workflow.disabled"
 AGENT_CREATED = "agent.created"
@@ -39,6 +40,7 @@ ACTIONS = (
     ACCOUNT_CREATED,
     ACCOUNT_ROLE_CHANGED,
     ACCOUNT_DISABLED,
+    ACCOUNT_PASSWORD_CHANGED,
     WORKFLOW_ENABLED,
     WORKFLOW_DISABLED,
     AGENT_CREATED,

@@ -46,7 +46,9 @@ def _with_services(command: ServicesCommand) -> Callable[[argparse.Namespace, Se
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    users = sub.add_parser("users", help="console accounts: create, list, set-role, disable")
+    users = sub.add_parser(
+        "users", help="console accounts: create, list, set-role, set-password, disable"
+    )
     commands = users.add_subparsers(dest="users_command", required=True)
     create = commands.add_parser("create", help="create an account (asks for its password)")
     create.add_argument("email")
@@ -64,6 +66,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     role.add_argument("role", choices=ROLES)
     role.add_argument("--agent", type=int, help="the agent record's id, for the agent role")
     role.set_defaults(command=_with_services(_set_role))
+    password = commands.add_parser(
+        "set-password", help="give an account a new password (ends its sessions)"
+    )
+    password.add_argument("email")
+    password.add_argument(
+        "--password-file", type=Path, help="read the password from this file's first line"
+    )
+    password.set_defaults(command=_with_services(_set_password))
     disable = commands.add_parser("disable", help="disable an account (ends its sessions)")
     disable.add_argument("email")
     disable.set_defaults(command=_with_services(_disable))
@@ -121,6 +131,14 @@ async def _list(args: argparse.Namespace, services: Services) -> int:
 async def _set_role(args: argparse.Namespace, services: Services) -> int:
     account = await accounts.set_role(services.uow, args.email, args.role, CLI, agent_id=args.agent)
     print(f"{account.email} is now {account.role}")
+    return 0
+
+
+async def _set_password(args: argparse.Namespace, services: Services) -> int:
+    account = await accounts.set_password(
+        services.uow, args.email, read_password(args.password_file), CLI
+    )
+    print(f"{account.email}: password changed, sessions ended")
     return 0
 
 

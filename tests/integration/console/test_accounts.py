@@ -176,6 +176,24 @@ async def test_a_role_change_and_disabling_end_the_sessions(services: Services) 
     assert failed[-1].details == {"reason": "disabled"}
 
 
+async def test_a_new_password_ends_the_sessions(services: Services) -> None:
+    await admin_and_agent(services)
+    cookie = await _sign_in(services, "ana@example.com")
+    await accounts.set_password(services.uow, "ana@example.com", "a brand new secret", CLI)
+    assert await principal(services.uow, KEY, cookie) is None
+    assert await _sign_in(services, "ana@example.com") is None
+    assert await _sign_in(services, "ana@example.com", "a brand new secret") is not None
+    [line] = await audit_lines(services, audit.ACCOUNT_PASSWORD_CHANGED)
+    assert (line.actor, line.target, line.details) == (
+        "cli",
+        "ana@example.com",
+        {"sessions_ended": 1},
+    )
+    assert "secret" not in str(line)
+    with pytest.raises(ValidationFailed):
+        await accounts.set_password(services.uow, "ana@example.com", "short", CLI)
+
+
 async def test_the_last_admin_stays_an_admin(services: Services) -> None:
     await admin_and_agent(services)
     with pytest.raises(ValidationFailed):

@@ -115,6 +115,8 @@ def test_roles_and_disabling_from_the_command_line(
     assert run(capsys, "users", "set-role", "ana@example.com", "agent")[0] == 0
     code, _, err = run(capsys, "users", "disable", "adam@example.com")
     assert code == 1 and "last admin" in err
+    code, out, _ = run(capsys, "users", "set-password", "ana@example.com", *pw)
+    assert (code, out) == (0, "ana@example.com: password changed, sessions ended\n")
     assert run(capsys, "users", "disable", "ana@example.com")[1] == "ana@example.com disabled\n"
     code, out, _ = run(capsys, "users", "list")
     assert [line.split()[:3] for line in out.splitlines()] == [
@@ -128,6 +130,7 @@ def test_roles_and_disabling_from_the_command_line(
         ("account.created", "ana@example.com"),
         ("account.role_changed", "ana@example.com"),
         ("account.role_changed", "ana@example.com"),
+        ("account.password_changed", "ana@example.com"),
         ("account.disabled", "ana@example.com"),
     ]
 
