@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.app.commands import run_async
+from bot.app.commands import with_services
 from bot.core.config import Settings
 from bot.core.errors import NotFoundError
-from bot.pipeline.services import Services, build_services
+from bot.pipeline.services import Services
 from workflows.flowchart import chart, mermaid
 from workflows.flowchart_svg import html, svg
 from workflows.loader import json_schema_text, load_file, load_files
@@ -26,20 +25,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     validate.set_defaults(command=_validate)
     load = commands.add_parser("import", help="store files (a new version when one changed)")
     load.add_argument("paths", nargs="+")
-    load.set_defaults(command=_async(_import))
+    load.set_defaults(command=with_services(_import))
     commands.add_parser("list", help="workflows with status and version").set_defaults(
-        command=_async(_list)
+        command=with_services(_list)
     )
     for name, enabled in (("enable", True), ("disable", False)):
         toggle = commands.add_parser(name, help=f"{name} a workflow")
         toggle.add_argument("name")
-        toggle.set_defaults(command=_async(_toggle), enabled=enabled)
+        toggle.set_defaults(command=with_services(_toggle), enabled=enabled)
     logs = commands.add_parser("logs", help="recent runs: trigger, conditions, steps, errors")
     logs.add_argument("name", nargs="?")
     logs.add_argument("--failed", action="store_true", help="failed runs only")
     logs.add_argument("--run", type=int, help="one run by id")
     logs.add_argument("--limit", type=int, default=10)
-    logs.set_defaults(command=_async(_logs))
+    logs.set_defaults(command=with_services(_logs))
     graph = commands.add_parser("graph", help="a flowchart of a workflow (name or file)")
     graph.add_argument("name")
     graph.add_argument(
@@ -76,30 +75,6 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
     if note:
         print(note)
     return 0
-
-
-AsyncCommand = Callable[[argparse.Namespace, Services], Awaitable[int]]
-
-
-def _async(command: AsyncCommand) -> Callable[[argparse.Namespace, Settings], int]:
-    """Wrap ``async def command(args, services)`` as a CLI command with migrated storage."""
-
-    def run(args: argparse.Namespace, settings: Settings) -> int:
-        from bot.app.migrate import upgrade
-
-        if settings.is_sqlite:
-            upgrade(settings.database_url)
-
-        async def main() -> int:
-            services = build_services(settings)
-            try:
-                return await command(args, services)
-            finally:
-                await services.close()
-
-        return run_async(main())
-
-    return run
 
 
 async def _import(args: argparse.Namespace, services: Services) -> int:
@@ -185,7 +160,7 @@ def _graph_command(args: argparse.Namespace, settings: Settings) -> int:
             print(exc, file=sys.stderr)
             return 1
         return _write_graph(args, workflow)
-    return _async(_graph)(args, settings)
+    return with_services(_graph)(args, settings)
 
 
 async def _graph(args: argparse.Namespace, services: Services) -> int:

@@ -9,40 +9,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app.commands import run_async
-from bot.core.config import Settings
+from bot.app.commands import with_services
 from bot.core.errors import ValidationFailed
 from bot.domain import accounts, audit
 from bot.domain.accounts import ROLES
 from bot.domain.audit import CLI, AuditFilter
-from bot.pipeline.services import Services, build_services
-
-ServicesCommand = Callable[[argparse.Namespace, Services], Awaitable[int]]
-
-
-def _with_services(command: ServicesCommand) -> Callable[[argparse.Namespace, Settings], int]:
-    """Run ``command`` with the services on a migrated database (SQLite migrates itself)."""
-
-    def run(args: argparse.Namespace, settings: Settings) -> int:
-        from bot.app.migrate import upgrade
-
-        if settings.is_sqlite:
-            upgrade(settings.database_url)
-
-        async def main() -> int:
-            services = build_services(settings)
-            try:
-                return await command(args, services)
-            finally:
-                await services.close()
-
-        return run_async(main())
-
-    return run
+from bot.pipeline.services import Services
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,15 +32,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument(
         "--password-file", type=Path, help="read the password from this file's first line"
     )
-    create.set_defaults(command=_with_services(_create))
+    create.set_defaults(command=with_services(_create))
     commands.add_parser("list", help="every account with its role").set_defaults(
-        command=_with_services(_list)
+        command=with_services(_list)
     )
     role = commands.add_parser("set-role", help="change an account's role (ends its sessions)")
     role.add_argument("email")
     role.add_argument("role", choices=ROLES)
     role.add_argument("--agent", type=int, help="the agent record's id, for the agent role")
-    role.set_defaults(command=_with_services(_set_role))
+    role.set_defaults(command=with_services(_set_role))
     password = commands.add_parser(
         "set-password", help="give an account a new password (ends its sessions)"
     )
@@ -73,10 +48,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     password.add_argument(
         "--password-file", type=Path, help="read the password from this file's first line"
     )
-    password.set_defaults(command=_with_services(_set_password))
+    password.set_defaults(command=with_services(_set_password))
     disable = commands.add_parser("disable", help="disable an account (ends its sessions)")
     disable.add_argument("email")
-    disable.set_defaults(command=_with_services(_disable))
+    disable.set_defaults(command=with_services(_disable))
 
     log = sub.add_parser("audit", help="the audit log, newest first")
     log.add_argument("--actor", help="an account's e-mail, cli, a Slack user id, api-token")
@@ -85,7 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     log.add_argument("--until", type=_time, help="ISO 8601 time (UTC unless it says)")
     log.add_argument("--limit", type=int, default=50)
     log.add_argument("--json", action="store_true", help="one JSON object a line")
-    log.set_defaults(command=_with_services(_audit))
+    log.set_defaults(command=with_services(_audit))
 
 
 def _time(value: str) -> datetime:
