@@ -50,7 +50,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 from fake_slack import FakeSlack
-from serving import free_port
+from serving import LocalApp, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:BENCH-token"
@@ -63,33 +63,20 @@ MIRROR_LINES = 3
 """Mirror lines per conversation: the customer's message, the greeting, the question."""
 
 
-class FakeTelegram:
+class FakeTelegram(LocalApp):
     """The few Bot API methods the support flow calls; records when each greeting and
     each question arrived, per chat."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.greetings: dict[int, list[float]] = {}
         self.questions: dict[int, list[float]] = {}
         self.calls = 0
         self.arrived = asyncio.Event()
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     @property
     def base_url(self) -> str:

@@ -12,16 +12,18 @@ import time
 from typing import Any
 
 from aiohttp import web
+from serving import LocalApp
 
 TOKEN = "xoxb-bench"
 SIGNING_SECRET = "bench-signing-secret"
 INBOX = "CINBOX"
 
 
-class FakeSlack:
+class FakeSlack(LocalApp):
     """``/api/<method>`` as Slack answers it; keeps the thread headers and the mirror lines."""
 
     def __init__(self, per_second: float = 1.0) -> None:
+        super().__init__()
         self.per_second = per_second
         self.headers: dict[str, float] = {}
         """Top-level posts (thread headers) by ``ts``: when each was posted."""
@@ -33,23 +35,9 @@ class FakeSlack:
         self.posted = asyncio.Event()
         self._last_post: dict[str, float] = {}
         self._ts = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
-    async def start(self) -> None:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     @property
     def api_url(self) -> str:

@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from aiohttp import web
+
 ROOT = Path(__file__).resolve().parent.parent
 RELAYBOT = str(Path(sys.executable).parent / "relaybot")
 
@@ -50,3 +52,29 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(30)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+class LocalApp:
+    """An aiohttp app served on a free port of 127.0.0.1 in the bench's own process (the
+    fakes a benchmark drives relaybot against)."""
+
+    def __init__(self) -> None:
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    def routes(self, app: web.Application) -> None:
+        """Add the app's routes."""
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        app = web.Application()
+        self.routes(app)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
