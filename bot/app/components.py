@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.app.console.pages import setup_console
+from bot.app.console.routes import setup_console
 from bot.app.demo_agent import setup_demo
 from bot.app.engine_component import setup_engine
 from bot.pipeline.services import Services

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.app.api import audit, conversations, leads, openapi, people, workflows
+from bot.app.api import audit, conversations, inbox, leads, openapi, people, runs, workflows
 from bot.app.api.common import Access, guarded
 
 PREFIX = "/api"
+MODULES = (conversations, inbox, leads, people, workflows, runs, audit)
+"""Each module has ``routes``; ``AGENT_ROUTES`` (method, path) agents may call too, every
+other route is for admins; ``OPENAPI`` paths and ``SCHEMAS`` for the description."""
 AGENT_ROUTES = frozenset(
-    {("GET", "/conversations"), ("GET", "/conversations/{id}")} | workflows.AGENT_ROUTES
+    route for module in MODULES for route in getattr(module, "AGENT_ROUTES", frozenset())
 )
 """What agents may call; every other route is for admins."""
 
@@ -21,15 +24,9 @@ def add_api(app: web.Application) -> None:
     The routes join the main router rather than a sub-application, whose middleware
     machinery would otherwise run for every request the app serves.
     """
-    for table in (
-        conversations.routes,
-        leads.routes,
-        people.routes,
-        workflows.routes,
-        audit.routes,
-    ):
-        for route in table:
+    for module in MODULES:
+        for route in module.routes:
             assert isinstance(route, web.RouteDef)
             access: Access = "agent" if (route.method, route.path) in AGENT_ROUTES else "admin"
             app.router.add_route(route.method, PREFIX + route.path, guarded(route.handler, access))
-    app.router.add_get(PREFIX + "/openapi.json", openapi.serve)
+    app.router.add_get(PREFIX + "/openapi.json", openapi.serving(MODULES))

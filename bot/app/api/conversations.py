@@ -15,6 +15,8 @@ from bot.storage.domain.conversation_records import ConversationRow
 from bot.storage.uow import Tx
 
 routes = web.RouteTableDef()
+AGENT_ROUTES = frozenset({("GET", "/conversations"), ("GET", "/conversations/{id}")})
+"""The routes of this table agents may call too."""
 
 STATUSES = {"open", "closed"}
 

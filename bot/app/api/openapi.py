@@ -1,69 +1,18 @@
-"""``GET /api/openapi.json``: the OpenAPI 3.1 description of the console's API routes
-(workflows, the audit log, the signed-in caller) and how to authenticate."""
+"""``GET /api/openapi.json``: the OpenAPI 3.1 description of the API routes, put
+together from each API module's ``OPENAPI`` paths, and how to authenticate."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+from bot.app.api.spec import error_responses, ok, query, toggle
 from bot.domain.audit import ACTIONS
-
-
-def _error_responses(*codes: int) -> dict[str, Any]:
-    reasons = {
-        400: "a parameter is wrong (the field is named)",
-        401: "no valid bearer token or console session",
-        403: "admins only, or a session request without its CSRF token",
-        404: "not found",
-    }
-    return {
-        str(code): {
-            "description": reasons[code],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        for code in codes
-    }
-
-
-def _ok(schema: str) -> dict[str, Any]:
-    return {
-        "200": {
-            "description": "ok",
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-        }
-    }
-
-
-def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema or {"type": "string"},
-    }
-
-
-NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
-CSRF = {
-    "name": "X-CSRF-Token",
-    "in": "header",
-    "required": False,
-    "description": "required with a console session (GET /api/me gives it); not with a token",
-    "schema": {"type": "string"},
-}
-
-
-def _toggle(word: str) -> dict[str, Any]:
-    return {
-        "post": {
-            "summary": f"{word.capitalize()} a workflow (admins; audited)",
-            "parameters": [NAME, CSRF],
-            "responses": _ok("Toggled") | _error_responses(401, 403, 404),
-        }
-    }
-
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -79,29 +28,29 @@ DOCUMENT: dict[str, Any] = {
         "/api/me": {
             "get": {
                 "summary": "Who is calling (agents too)",
-                "responses": _ok("Me") | _error_responses(401),
+                "responses": ok("Me") | error_responses(401),
             }
         },
         "/api/workflows": {
             "get": {
                 "summary": "Every workflow: name, enabled, version, trigger (agents too)",
-                "responses": _ok("Workflows") | _error_responses(401),
+                "responses": ok("Workflows") | error_responses(401),
             }
         },
-        "/api/workflows/{name}/enable": _toggle("enable"),
-        "/api/workflows/{name}/disable": _toggle("disable"),
+        "/api/workflows/{name}/enable": toggle("enable"),
+        "/api/workflows/{name}/disable": toggle("disable"),
         "/api/audit": {
             "get": {
                 "summary": "The audit log, newest first (admins)",
                 "parameters": [
-                    _query("actor", "an account's e-mail, cli, a Slack user id, api-token"),
-                    _query("action", "one action", enum=list(ACTIONS)),
-                    _query("since", "ISO 8601 time, inclusive", format="date-time"),
-                    _query("until", "ISO 8601 time, exclusive", format="date-time"),
-                    _query("before", "lines older than this id (next_before)", type="integer"),
-                    _query("limit", "1 to 200, 50 by default", type="integer"),
+                    query("actor", "an account's e-mail, cli, a Slack user id, api-token"),
+                    query("action", "one action", enum=list(ACTIONS)),
+                    query("since", "ISO 8601 time, inclusive", format="date-time"),
+                    query("until", "ISO 8601 time, exclusive", format="date-time"),
+                    query("before", "lines older than this id (next_before)", type="integer"),
+                    query("limit", "1 to 200, 50 by default", type="integer"),
                 ],
-                "responses": _ok("AuditPage") | _error_responses(400, 401, 403),
+                "responses": ok("AuditPage") | error_responses(400, 401, 403),
             }
         },
     },
@@ -189,5 +138,21 @@ DOCUMENT: dict[str, Any] = {
 }
 
 
-async def serve(request: web.Request) -> web.Response:
-    return web.json_response(DOCUMENT)
+def document(modules: Sequence[ModuleType]) -> dict[str, Any]:
+    """The whole description: the base above with each module's ``OPENAPI`` paths and
+    ``SCHEMAS`` added."""
+    whole = copy.deepcopy(DOCUMENT)
+    for module in modules:
+        whole["paths"] |= getattr(module, "OPENAPI", {})
+        whole["components"]["schemas"] |= getattr(module, "SCHEMAS", {})
+    return whole
+
+
+def serving(modules: Sequence[ModuleType]) -> Handler:
+    """The handler of ``GET /api/openapi.json``."""
+    body = document(modules)
+
+    async def serve(request: web.Request) -> web.Response:
+        return web.json_response(body)
+
+    return serve

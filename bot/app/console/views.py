@@ -1,42 +1,56 @@
-"""The console's pages as HTML text: the layout with its sidebar, sign-in, workflows,
-the audit log and refusals. Every value from outside goes through :func:`html.escape`."""
+"""The console's common HTML: the layout with its sidebar, sign-in and refusals (each
+section's pages are in its own ``*_views`` module). Every value from outside goes through
+:func:`html.escape`."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from html import escape
-from urllib.parse import urlencode
 
 from bot.app.console.auth import CSRF_FIELD
-from bot.domain.audit import ACTIONS, AuditFilter, AuditPage
 from bot.domain.console_sessions import Principal
-from bot.domain.workflow_store import WorkflowInfo
 
 NAV = (
     ("workflows", "/console/workflows", "Workflows", False),
+    ("runs", "/console/runs", "Runs", False),
+    ("inbox", "/console/inbox", "Inbox", False),
+    ("contacts", "/console/contacts", "Contacts", True),
+    ("people", "/console/agents", "Agents and teams", True),
     ("audit", "/console/audit", "Audit log", True),
 )
 """Sidebar entries: key, path, label, admins only."""
 CURRENT = ' aria-current="page"'
 
 
-def document(title: str, body: str) -> str:
+def document(title: str, body: str, head: str = "") -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · relaybot console</title>"
-        '<link rel="stylesheet" href="/console/console.css"></head>'
+        f'<link rel="stylesheet" href="/console/console.css">{head}</head>'
         f"<body>{body}</body></html>"
     )
+
+
+def embed_json(element_id: str, value: object) -> str:
+    """``value`` as JSON in a ``<script type="application/json">`` a page's script reads
+    (``<`` escaped, so no text in it can end the element)."""
+    text = json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+    return f'<script type="application/json" id="{escape(element_id)}">{text}</script>'
 
 
 def csrf_input(token: str) -> str:
     return f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">'
 
 
-def layout(title: str, current: str, who: Principal, content: str) -> str:
-    """A page of the signed-in console: skip link, sidebar with navigation, main."""
+def layout(
+    title: str, current: str, who: Principal, content: str, scripts: Sequence[str] = ()
+) -> str:
+    """A page of the signed-in console: skip link, sidebar with navigation, main.
+
+    ``scripts`` names built scripts of ``static/`` (``frontend/src/pages/NAME.js``) the page
+    loads; the page carries the session's CSRF token for their API calls."""
     links = "".join(
         f'<li><a href="{path}"{CURRENT if key == current else ""}>{label}</a></li>'
         for key, path, label, admins_only in NAV
@@ -54,7 +68,10 @@ def layout(title: str, current: str, who: Principal, content: str) -> str:
         "</form></div></header>"
         f'<main id="main" tabindex="-1"><h1>{escape(title)}</h1>{content}</main></div>'
     )
-    return document(title, body)
+    head = f'<meta name="csrf-token" content="{escape(who.csrf_token)}">' + "".join(
+        f'<script src="/console/static/{escape(name)}.js" defer></script>' for name in scripts
+    )
+    return document(title, body, head)
 
 
 def sign_in_page(token: str, *, email: str = "", next_path: str = "", problem: str = "") -> str:
@@ -73,114 +90,6 @@ def sign_in_page(token: str, *, email: str = "", next_path: str = "", problem: s
         '<button type="submit">Sign in</button></form></div></main>'
     )
     return document("Sign in", body)
-
-
-def workflows_page(who: Principal, items: Sequence[WorkflowInfo], notice: str = "") -> str:
-    admin = who.account.is_admin
-    rows = []
-    for w in items:
-        state = (
-            '<span class="state-on">Enabled</span>'
-            if w.enabled
-            else '<span class="state-off">Disabled</span>'
-        )
-        cells = (
-            f'<td data-label="Name"><div><strong>{escape(w.name)}</strong>'
-            f"{'<br><span class=muted>' + escape(w.description) + '</span>' if w.description else ''}"
-            "</div></td>"
-            f'<td data-label="Status">{state}</td>'
-            f'<td data-label="Version">v{w.version}</td>'
-            f'<td data-label="Trigger"><code>{escape(w.trigger)}</code></td>'
-        )
-        if admin:
-            verb = "disable" if w.enabled else "enable"
-            cells += (
-                f'<td data-label="Action"><form method="post" '
-                f'action="/console/workflows/{escape(w.name)}/{verb}">'
-                f"{csrf_input(who.csrf_token)}"
-                f'<button type="submit" class="{"danger" if w.enabled else ""}">'
-                f'{verb.capitalize()}<span class="visually-hidden"> {escape(w.name)}</span>'
-                "</button></form></td>"
-            )
-        rows.append(f"<tr>{cells}</tr>")
-    head = "<th>Name</th><th>Status</th><th>Version</th><th>Trigger</th>"
-    if admin:
-        head += '<th><span class="visually-hidden">Action</span></th>'
-    note = f'<p class="notice" role="status">{escape(notice)}</p>' if notice else ""
-    if not admin:
-        note += '<p class="muted">Read only: only admins switch workflows on and off.</p>'
-    if not items:
-        table = "<p>No workflows yet: <code>relaybot workflows import examples/workflows</code></p>"
-    else:
-        table = (
-            f'<table class="stack"><caption class="visually-hidden">Workflows</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        )
-    return layout("Workflows", "workflows", who, f'{note}<div class="panel">{table}</div>')
-
-
-def _filter_form(where: AuditFilter) -> str:
-    options = '<option value="">Any action</option>' + "".join(
-        f'<option value="{a}"{" selected" if a == where.action else ""}>{a}</option>'
-        for a in ACTIONS
-    )
-    since = where.since.strftime("%Y-%m-%dT%H:%M") if where.since else ""
-    until = where.until.strftime("%Y-%m-%dT%H:%M") if where.until else ""
-    return (
-        '<form method="get" action="/console/audit" class="filters" role="search" '
-        'aria-label="Filter the audit log">'
-        '<div class="field"><label for="actor">Actor</label>'
-        f'<input id="actor" name="actor" value="{escape(where.actor or "")}" '
-        'placeholder="e-mail, cli, U123, api-token"></div>'
-        f'<div class="field"><label for="action">Action</label>'
-        f'<select id="action" name="action">{options}</select></div>'
-        '<div class="field"><label for="since">Since (UTC)</label>'
-        f'<input id="since" name="since" type="datetime-local" value="{since}"></div>'
-        '<div class="field"><label for="until">Until (UTC)</label>'
-        f'<input id="until" name="until" type="datetime-local" value="{until}"></div>'
-        '<div class="field"><button type="submit">Filter</button></div></form>'
-    )
-
-
-def audit_page(who: Principal, where: AuditFilter, page: AuditPage) -> str:
-    rows = "".join(
-        "<tr>"
-        f'<td data-label="When"><time datetime="{line.at.isoformat()}">'
-        f"{line.at.strftime('%Y-%m-%d %H:%M:%S')}</time></td>"
-        f'<td data-label="Actor">{escape(line.actor)}</td>'
-        f'<td data-label="Action"><code>{escape(line.action)}</code></td>'
-        f'<td data-label="Target">{escape(line.target or "")}</td>'
-        f'<td data-label="From">{escape(line.source)}'
-        f"{' · ' + escape(line.client_address) if line.client_address else ''}</td>"
-        f'<td data-label="Details" class="mono">'
-        f"{escape(json.dumps(line.details, sort_keys=True)) if line.details else ''}</td>"
-        "</tr>"
-        for line in page.lines
-    )
-    if page.lines:
-        table = (
-            '<table class="stack"><caption class="visually-hidden">Audit log, newest first'
-            "</caption><thead><tr><th>When (UTC)</th><th>Actor</th><th>Action</th>"
-            f"<th>Target</th><th>From</th><th>Details</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
-    else:
-        table = "<p>No audit lines match.</p>"
-    pager = ""
-    if page.next_before is not None:
-        query = {
-            k: v
-            for k, v in (
-                ("actor", where.actor),
-                ("action", where.action),
-                ("since", where.since.strftime("%Y-%m-%dT%H:%M") if where.since else None),
-                ("until", where.until.strftime("%Y-%m-%dT%H:%M") if where.until else None),
-                ("before", str(page.next_before)),
-            )
-            if v
-        }
-        pager = f'<p class="pager"><a href="/console/audit?{escape(urlencode(query))}">Older lines</a></p>'
-    content = f'{_filter_form(where)}<div class="panel">{table}</div>{pager}'
-    return layout("Audit log", "audit", who, content)
 
 
 def refusal_page(who: Principal | None, status: int, title: str, text: str) -> str:

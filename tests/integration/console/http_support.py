@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app.app import create_app
-from bot.app.console.pages import setup_console
+from bot.app.console.routes import setup_console
 from bot.core.clock import FakeClock
 from bot.domain.workflow_store import import_files
 from bot.pipeline.services import SERVICES, Services

@@ -1,0 +1,8 @@
+"""The contacts pages: a contact's profile, export and erase (admins)."""
+
+from __future__ import annotations
+
+from bot.app.console.http import PageRoute
+
+ADMIN_PAGES: tuple[PageRoute, ...] = ()
+SIGNED_IN_PAGES: tuple[PageRoute, ...] = ()

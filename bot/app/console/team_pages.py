@@ -1,0 +1,8 @@
+"""The agents and teams pages (admins)."""
+
+from __future__ import annotations
+
+from bot.app.console.http import PageRoute
+
+ADMIN_PAGES: tuple[PageRoute, ...] = ()
+SIGNED_IN_PAGES: tuple[PageRoute, ...] = ()
