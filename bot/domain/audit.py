@@ -31,6 +31,11 @@ WORKFLOW_ENABLED = "workflow.enabled"
 WORKFLOW_DISABLED = "workflow.disabled"
 AGENT_CREATED = "agent.created"
 AGENT_CHANGED = "agent.changed"
+WORKFLOW_ROLLED_BACK = "workflow.rolled_back"
+TEAM_CREATED = "team.created"
+TEAM_CHANGED = "team.changed"
+CONTACT_EXPORTED = "contact.exported"
+CONTACT_ERASED = "contact.erased"
 
 ACTIONS = (
     SIGN_IN_OK,
@@ -45,6 +50,11 @@ ACTIONS = (
     WORKFLOW_DISABLED,
     AGENT_CREATED,
     AGENT_CHANGED,
+    WORKFLOW_ROLLED_BACK,
+    TEAM_CREATED,
+    TEAM_CHANGED,
+    CONTACT_EXPORTED,
+    CONTACT_ERASED,
 )
 """Every action recorded, for filters and documentation."""
 
