@@ -81,6 +81,8 @@ class Contact(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the contact's personal data was erased (the row stays as a tombstone)."""
 
 
 class ContactIdentity(Base):
