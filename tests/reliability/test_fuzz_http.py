@@ -17,13 +17,18 @@ The endpoints come from the app's router: a new endpoint without a fuzzer here o
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
+from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.app.api import MODULES as API_MODULES
+from bot.app.api import PREFIX
+from bot.app.console.routes import ADMIN_PAGES, SIGNED_IN_PAGES
 from tests.fakes.telegram import callback_update, message_update, signed_headers
 from tests.fakes.twilio import inbound_params, status_params
 from tests.reliability.fuzz_app import TELEGRAM_SECRET, FuzzApp, route_table
@@ -66,44 +71,24 @@ CONSOLE_PAGES = [
     "/console",
     "/console/",
     "/console/sign-in",
-    "/console/workflows",
-    "/console/audit",
+    "/console/console.css",
+    "/console/static/{name}",
+    *(path for method, path, _ in (*SIGNED_IN_PAGES, *ADMIN_PAGES) if method == "GET"),
 ]
+"""Every console page: the fixed ones and each section's, from the console's route table."""
 CONSOLE_FORMS = [
     "/console/sign-in",
-    "/console/sign-out",
-    "/console/workflows/{name}/enable",
-    "/console/workflows/{name}/disable",
+    *(path for method, path, _ in (*SIGNED_IN_PAGES, *ADMIN_PAGES) if method == "POST"),
 ]
-FUZZED |= {("GET", path) for path in [*CONSOLE_PAGES, "/console/console.css"]}
+FUZZED |= {("GET", path) for path in CONSOLE_PAGES}
 FUZZED |= {("POST", path) for path in CONSOLE_FORMS}
-API = [
-    ("GET", "/api/conversations"),
-    ("GET", "/api/conversations/{id}"),
-    ("POST", "/api/conversations/{id}/assign"),
-    ("POST", "/api/conversations/{id}/close"),
-    ("POST", "/api/conversations/{id}/reopen"),
-    ("POST", "/api/conversations/{id}/tags"),
-    ("DELETE", "/api/conversations/{id}/tags/{tag}"),
-    ("POST", "/api/conversations/{id}/messages"),
-    ("GET", "/api/contacts"),
-    ("GET", "/api/contacts/{id}"),
-    ("GET", "/api/leads"),
-    ("POST", "/api/leads"),
-    ("GET", "/api/leads/{id}"),
-    ("POST", "/api/leads/{id}/stage"),
-    ("GET", "/api/agents"),
-    ("POST", "/api/agents"),
-    ("PATCH", "/api/agents/{id}"),
-    ("GET", "/api/teams"),
-    ("POST", "/api/teams"),
-    ("POST", "/api/teams/{id}/members"),
-    ("GET", "/api/workflows"),
-    ("POST", "/api/workflows/{name}/enable"),
-    ("POST", "/api/workflows/{name}/disable"),
-    ("GET", "/api/audit"),
-    ("GET", "/api/me"),
-]
+API = sorted(
+    (route.method, PREFIX + route.path)
+    for module in API_MODULES
+    for route in module.routes
+    if isinstance(route, web.RouteDef)
+)
+"""Every admin API route, from each API module's route table."""
 
 
 def test_every_endpoint_is_fuzzed(fuzz: FuzzApp) -> None:
@@ -351,15 +336,28 @@ API_FIELDS = [
     "roles",
     "capacity",
     "available",
+    "version",
+    "confirm",
+    "slack_channel",
+    "note",
 ]
 api_bodies = st.dictionaries(
     st.sampled_from(API_FIELDS) | st.text(max_size=8), json_values, max_size=5
 )
+QUERY_KEYS = [
+    *("status", "channel", "tag", "unassigned", "limit", "offset", "stage", "q"),
+    *("workflow", "conversation", "since", "until", "before", "from", "to", "assignee"),
+]
 query_params = st.dictionaries(
-    st.sampled_from(["status", "channel", "tag", "unassigned", "limit", "offset", "stage", "q"]),
+    st.sampled_from(QUERY_KEYS),
     header_values,
     max_size=3,
 )
+
+
+def _filled(template: str, data: st.DataObject) -> str:
+    """``template`` with each ``{placeholder}`` replaced by a drawn path value."""
+    return re.sub(r"\{[a-z_]+\}", lambda _: quote(data.draw(path_values), safe=""), template)
 
 
 @pytest.fixture(scope="module")
@@ -381,9 +379,7 @@ def test_admin_api(
     fuzz: FuzzApp, api_data: None, data: st.DataObject, route: tuple[str, str]
 ) -> None:
     method, template = route
-    path = template.replace("{id}", quote(data.draw(path_values), safe=""))
-    path = path.replace("{tag}", quote(data.draw(path_values), safe=""))
-    path = path.replace("{name}", quote(data.draw(path_values), safe=""))
+    path = _filled(template, data)
     body = (
         json.dumps(data.draw(api_bodies)).encode()
         if data.draw(st.booleans())
@@ -420,15 +416,17 @@ def test_admin_api(
             "/metrics",
             "/widget/ws",
             "/api/openapi.json",
-            "/console/console.css",
             *CONSOLE_PAGES,
         ]
     ),
+    data=st.data(),
     params=st.dictionaries(header_values, header_values, max_size=3),
     origin=origins,
 )
-def test_pages(fuzz: FuzzApp, path: str, params: dict[str, str], origin: str | None) -> None:
-    answer = fuzz.request("GET", path, params=params, headers=origin_headers(origin))
+def test_pages(
+    fuzz: FuzzApp, path: str, data: st.DataObject, params: dict[str, str], origin: str | None
+) -> None:
+    answer = fuzz.request("GET", _filled(path, data), params=params, headers=origin_headers(origin))
     accepted_or_explained(answer)
 
 
@@ -456,7 +454,7 @@ def test_console_forms(
 ) -> None:
     """Console forms with made-up sessions, CSRF tokens and fields: refused with a
     reason, never a 5xx, nothing half-written (no one signs in without an account)."""
-    path = template.replace("{name}", quote(data.draw(path_values), safe=""))
+    path = _filled(template, data)
     headers = {**origin_headers(origin), "Content-Type": "application/x-www-form-urlencoded"}
     if cookie is not None:
         headers["Cookie"] = f"relaybot_console={quote(cookie, safe='')}"
