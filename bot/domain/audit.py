@@ -36,6 +36,7 @@ TEAM_CREATED = "team.created"
 TEAM_CHANGED = "team.changed"
 CONTACT_EXPORTED = "contact.exported"
 CONTACT_ERASED = "contact.erased"
+CONVERSATION_ASSIGNED = "conversation.assigned"
 
 ACTIONS = (
     SIGN_IN_OK,
@@ -55,6 +56,7 @@ ACTIONS = (
     TEAM_CHANGED,
     CONTACT_EXPORTED,
     CONTACT_ERASED,
+    CONVERSATION_ASSIGNED,
 )
 """Every action recorded, for filters and documentation."""
 
