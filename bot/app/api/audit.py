@@ -3,15 +3,58 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
 from bot.app.api.common import int_param, services_of
+from bot.app.api.spec import error_responses, ok, query
 from bot.core.errors import ValidationFailed
 from bot.domain import audit
-from bot.domain.audit import AuditFilter, AuditLine
+from bot.domain.audit import ACTIONS, AuditFilter, AuditLine
 
 routes = web.RouteTableDef()
+OPENAPI: dict[str, Any] = {
+    "/api/audit": {
+        "get": {
+            "summary": "The audit log, newest first (admins)",
+            "parameters": [
+                query("actor", "an account's e-mail, cli, a Slack user id, api-token"),
+                query("action", "one action", enum=list(ACTIONS)),
+                query("since", "ISO 8601 time, inclusive", format="date-time"),
+                query("until", "ISO 8601 time, exclusive", format="date-time"),
+                query("before", "lines older than this id (next_before)", type="integer"),
+                query("limit", "1 to 200, 50 by default", type="integer"),
+            ],
+            "responses": ok("AuditPage") | error_responses(400, 401, 403),
+        }
+    },
+}
+SCHEMAS: dict[str, Any] = {
+    "AuditPage": {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "at": {"type": "string", "format": "date-time"},
+                        "actor": {"type": "string"},
+                        "actor_kind": {"enum": ["account", "cli", "slack", "api-token"]},
+                        "source": {"enum": ["console", "api", "cli", "slack"]},
+                        "action": {"type": "string"},
+                        "target": {"type": ["string", "null"]},
+                        "details": {"type": "object"},
+                        "client_address": {"type": ["string", "null"]},
+                    },
+                },
+            },
+            "next_before": {"type": ["integer", "null"]},
+        },
+    },
+}
 MAX_LIMIT = 200
 
 

@@ -11,8 +11,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.app.api.spec import error_responses, ok, query, toggle
-from bot.domain.audit import ACTIONS
+from bot.app.api.spec import error_responses, ok, toggle
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -39,20 +38,6 @@ DOCUMENT: dict[str, Any] = {
         },
         "/api/workflows/{name}/enable": toggle("enable"),
         "/api/workflows/{name}/disable": toggle("disable"),
-        "/api/audit": {
-            "get": {
-                "summary": "The audit log, newest first (admins)",
-                "parameters": [
-                    query("actor", "an account's e-mail, cli, a Slack user id, api-token"),
-                    query("action", "one action", enum=list(ACTIONS)),
-                    query("since", "ISO 8601 time, inclusive", format="date-time"),
-                    query("until", "ISO 8601 time, exclusive", format="date-time"),
-                    query("before", "lines older than this id (next_before)", type="integer"),
-                    query("limit", "1 to 200, 50 by default", type="integer"),
-                ],
-                "responses": ok("AuditPage") | error_responses(400, 401, 403),
-            }
-        },
     },
     "components": {
         "securitySchemes": {
@@ -110,41 +95,27 @@ DOCUMENT: dict[str, Any] = {
                     "changed": {"type": "boolean"},
                 },
             },
-            "AuditPage": {
-                "type": "object",
-                "properties": {
-                    "items": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "id": {"type": "integer"},
-                                "at": {"type": "string", "format": "date-time"},
-                                "actor": {"type": "string"},
-                                "actor_kind": {"enum": ["account", "cli", "slack", "api-token"]},
-                                "source": {"enum": ["console", "api", "cli", "slack"]},
-                                "action": {"type": "string"},
-                                "target": {"type": ["string", "null"]},
-                                "details": {"type": "object"},
-                                "client_address": {"type": ["string", "null"]},
-                            },
-                        },
-                    },
-                    "next_before": {"type": ["integer", "null"]},
-                },
-            },
         },
     },
 }
 
 
-def document(modules: Sequence[ModuleType]) -> dict[str, Any]:
+def document(modules: Sequence[ModuleType], prefix: str = "/api") -> dict[str, Any]:
     """The whole description: the base above with each module's ``OPENAPI`` paths and
-    ``SCHEMAS`` added."""
+    ``SCHEMAS`` added, and each operation's ``x-roles`` (who may call it) taken from the
+    same ``AGENT_ROUTES`` the guard enforces."""
     whole = copy.deepcopy(DOCUMENT)
     for module in modules:
-        whole["paths"] |= getattr(module, "OPENAPI", {})
+        whole["paths"] |= copy.deepcopy(getattr(module, "OPENAPI", {}))
         whole["components"]["schemas"] |= getattr(module, "SCHEMAS", {})
+    for module in modules:
+        agents: frozenset[tuple[str, str]] = getattr(module, "AGENT_ROUTES", frozenset())
+        for route in module.routes:
+            operation = whole["paths"].get(prefix + route.path, {}).get(route.method.lower())
+            if operation is not None:
+                operation["x-roles"] = (
+                    ["admin", "agent"] if (route.method, route.path) in agents else ["admin"]
+                )
     return whole
 
 
