@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from bot.app.api import serialize
 from bot.app.api.common import Id, int_param, parse, services_of
+from bot.app.api.spec import CSRF, error_responses, ok, query
 from bot.core.errors import NotFoundError
 from bot.domain import leads as lead_service
 from bot.storage.app import lead_queries
@@ -78,3 +80,89 @@ async def change_stage(request: web.Request) -> web.Response:
             tx, services.pipeline, int_param(request, "id"), body.stage, by="api"
         )
     return web.json_response({"changed": changed})
+
+
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_LEAD_IN = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 255},
+    "stage": {"type": ["string", "null"], "description": "a pipeline stage (the first if none)"},
+    "expected_amount": {"type": ["string", "number", "null"], "minimum": 0},
+    "currency": {"type": ["string", "null"], "pattern": "^[A-Za-z]{3}$"},
+    "contact_id": {"type": ["integer", "null"]},
+    "conversation_id": {"type": ["integer", "null"]},
+    "owner_id": {"type": ["integer", "null"]},
+}
+OPENAPI: dict[str, Any] = {
+    "/api/leads": {
+        "get": {
+            "summary": "Leads, newest first, with the pipeline's stages (admins)",
+            "parameters": [
+                query("stage", "only leads in this stage"),
+                query("limit", "1 to 500, 50 by default", type="integer"),
+            ],
+            "responses": ok("LeadList") | error_responses(400, 401, 403),
+        },
+        "post": {
+            "summary": "A new lead (admins; records lead.created)",
+            "parameters": [CSRF],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/LeadNew"}}
+                },
+            },
+            "responses": {"201": ok("Lead")["200"] | {"description": "created"}}
+            | error_responses(400, 401, 403, 404),
+        },
+    },
+    "/api/leads/{id}": {
+        "get": {
+            "summary": "One lead (admins)",
+            "parameters": [_ID],
+            "responses": ok("Lead") | error_responses(400, 401, 403, 404),
+        }
+    },
+    "/api/leads/{id}/stage": {
+        "post": {
+            "summary": "Move a lead to another stage (admins; records lead.stage_changed)",
+            "parameters": [_ID, CSRF],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["stage"],
+                            "properties": {"stage": {"type": "string", "minLength": 1}},
+                        }
+                    }
+                },
+            },
+            "responses": ok("LeadStageChanged") | error_responses(400, 401, 403, 404),
+        }
+    },
+}
+_LEAD = {
+    "id": {"type": "integer"},
+    "name": {"type": "string"},
+    "stage": {"type": "string"},
+    "expected_amount": {"type": ["string", "null"], "description": "a decimal, as text"},
+    "currency": {"type": "string"},
+    "contact_id": {"type": ["integer", "null"]},
+    "conversation_id": {"type": ["integer", "null"]},
+    "owner_id": {"type": ["integer", "null"]},
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "created_at": {"type": "string", "format": "date-time"},
+}
+SCHEMAS: dict[str, Any] = {
+    "Lead": {"type": "object", "properties": _LEAD},
+    "LeadNew": {"type": "object", "required": ["name"], "properties": _LEAD_IN},
+    "LeadList": {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Lead"}},
+            "stages": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "LeadStageChanged": {"type": "object", "properties": {"changed": {"type": "boolean"}}},
+}
