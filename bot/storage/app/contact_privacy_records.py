@@ -27,7 +27,6 @@ from bot.storage.models import (
     ConversationTag,
     Event,
     InboundJournalEntry,
-    InboundKey,
     Lead,
     Message,
     OutboxItem,
@@ -192,20 +191,21 @@ async def _find(tx: Tx, contact_id: int, *, lock: bool) -> _Found | None:
         for row in await session.scalars(to_them):
             outbox[row.id] = row
     journal: list[InboundJournalEntry] = []
-    keys_of_messages = await _rows_in(
-        tx,
-        select(InboundKey),
-        InboundKey.message_id,
-        [m.id for m in messages if m.direction == "in"],
-    )
-    for channel in sorted({key.channel for key in keys_of_messages}):
-        external_ids = [key.external_id for key in keys_of_messages if key.channel == channel]
-        for start in range(0, len(external_ids), CHUNK):
+    channel_of = {c.id: c.channel for c in conversations}
+    delivered: dict[str, set[str]] = {}  # an inbound message's external id is its delivery's
+    for message in messages:
+        if message.direction == "in" and message.external_id:
+            delivered.setdefault(channel_of[message.conversation_id], set()).add(
+                message.external_id
+            )
+    for channel, external_ids in sorted(delivered.items()):
+        ordered = sorted(external_ids)
+        for start in range(0, len(ordered), CHUNK):
             journal += list(
                 await session.scalars(
                     select(InboundJournalEntry).where(
                         InboundJournalEntry.channel == channel,
-                        InboundJournalEntry.external_id.in_(external_ids[start : start + CHUNK]),
+                        InboundJournalEntry.external_id.in_(ordered[start : start + CHUNK]),
                     )
                 )
             )
