@@ -1,4 +1,5 @@
-"""``relaybot workflows ...``: validate, import, list, enable, disable, logs, graph, schema."""
+"""``relaybot workflows ...``: validate, import, list, enable, disable, versions, diff,
+rollback, logs, graph, schema."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from bot.app.commands import with_services
 from bot.core.config import Settings
-from bot.core.errors import NotFoundError
+from bot.core.errors import NotFoundError, ValidationFailed
 from bot.pipeline.services import Services
 from workflows.flowchart import chart, mermaid
 from workflows.flowchart_svg import html, svg
@@ -33,6 +34,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         toggle = commands.add_parser(name, help=f"{name} a workflow")
         toggle.add_argument("name")
         toggle.set_defaults(command=with_services(_toggle), enabled=enabled)
+    versions = commands.add_parser("versions", help="a workflow's versions, newest first")
+    versions.add_argument("name")
+    versions.set_defaults(command=with_services(_versions))
+    diff = commands.add_parser("diff", help="the unified diff of two versions' YAML")
+    diff.add_argument("name")
+    diff.add_argument("old", metavar="FROM", type=int)
+    diff.add_argument("new", metavar="TO", type=int)
+    diff.set_defaults(command=with_services(_diff))
+    rollback = commands.add_parser(
+        "rollback", help="make an older version current (new runs start on it; audited)"
+    )
+    rollback.add_argument("name")
+    rollback.add_argument("version", type=int)
+    rollback.set_defaults(command=with_services(_rollback))
     logs = commands.add_parser("logs", help="recent runs: trigger, conditions, steps, errors")
     logs.add_argument("name", nargs="?")
     logs.add_argument("--failed", action="store_true", help="failed runs only")
@@ -115,6 +130,47 @@ async def _toggle(args: argparse.Namespace, services: Services) -> int:
         return 1
     word = "enabled" if args.enabled else "disabled"
     print(f"{args.name} {word}" if changed else f"{args.name} was already {word}")
+    return 0
+
+
+async def _versions(args: argparse.Namespace, services: Services) -> int:
+    from bot.domain.workflow_versions import workflow_detail
+
+    try:
+        detail = await workflow_detail(services.uow, args.name)
+    except NotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for v in detail.versions:
+        mark = "current" if v.current else ""
+        print(
+            f"v{v.number:<4} {v.created_at:%Y-%m-%d %H:%M}  {v.checksum[:12]}  "
+            f"{v.runs:>5} runs  {mark}".rstrip()
+        )
+    return 0
+
+
+async def _diff(args: argparse.Namespace, services: Services) -> int:
+    from bot.domain.workflow_versions import compare
+
+    try:
+        found = await compare(services.uow, args.name, args.old, args.new)
+    except NotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return _print(found.text or f"v{args.old} and v{args.new} are the same\n", end="")
+
+
+async def _rollback(args: argparse.Namespace, services: Services) -> int:
+    from bot.domain.audit import CLI
+    from bot.domain.workflow_versions import roll_back
+
+    try:
+        done = await roll_back(services.uow, args.name, args.version, CLI)
+    except (NotFoundError, ValidationFailed) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"{done.name}: v{done.new} is current (was v{done.old}); new runs start on it")
     return 0
 
 

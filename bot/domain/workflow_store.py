@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,6 +13,7 @@ from bot.core.errors import NotFoundError
 from bot.domain import audit
 from bot.domain.audit import Actor
 from bot.storage.domain import workflow_records
+from bot.storage.domain.workflow_records import LastError
 from bot.storage.uow import Tx, UnitOfWork
 from workflows.known import Known
 from workflows.loader import load_files, load_yaml, parse_text
@@ -35,6 +37,13 @@ class WorkflowInfo:
     version: int
     description: str
     runs: int
+    recent_runs: int = 0
+    """Runs started in the RECENT window before the ``now`` given to list_workflows."""
+    last_error: LastError | None = None
+    """The newest failed run (read when list_workflows is given ``now``)."""
+
+
+RECENT = timedelta(hours=24)
 
 
 def checksum(definition: dict[str, Any]) -> str:
@@ -56,7 +65,8 @@ def generation() -> int:
     return _generation
 
 
-def _changed() -> None:
+def note_change() -> None:
+    """Count a change to the stored workflows (the catalog looks again at once)."""
     global _generation
     _generation += 1
 
@@ -73,7 +83,7 @@ async def import_files(
             results.append(
                 await _store(tx, workflow, raw_definition(path), path.read_text("utf-8"))
             )
-    _changed()
+    note_change()
     return results
 
 
@@ -114,13 +124,17 @@ async def set_enabled(
             action = audit.WORKFLOW_ENABLED if enabled else audit.WORKFLOW_DISABLED
             await audit.record(tx, actor, action, name, {"changed": changed})
     if changed:
-        _changed()
+        note_change()
     return changed
 
 
-async def list_workflows(uow: UnitOfWork) -> list[WorkflowInfo]:
+async def list_workflows(uow: UnitOfWork, now: datetime | None = None) -> list[WorkflowInfo]:
+    """Every workflow by name; with ``now``, also its runs in the 24 hours before and its
+    newest failed run."""
     async with uow() as tx:
         listings = await workflow_records.workflow_listings(tx)
+        activity = {} if now is None else await workflow_records.run_activity(tx, now - RECENT)
+    none = workflow_records.RunActivity(0, None)
     return [
         WorkflowInfo(
             name=w.name,
@@ -129,6 +143,8 @@ async def list_workflows(uow: UnitOfWork) -> list[WorkflowInfo]:
             version=w.version,
             description=str(w.definition.get("description", "")),
             runs=w.runs,
+            recent_runs=activity.get(w.name, none).recent_runs,
+            last_error=activity.get(w.name, none).last_error,
         )
         for w in listings
     ]
@@ -144,4 +160,11 @@ def parse_stored(definition: dict[str, Any], name: str) -> Workflow:
     return workflow
 
 
-__all__ = ["import_files", "list_workflows", "parse_stored", "parse_text", "set_enabled"]
+__all__ = [
+    "import_files",
+    "list_workflows",
+    "note_change",
+    "parse_stored",
+    "parse_text",
+    "set_enabled",
+]

@@ -1,13 +1,39 @@
-"""The workflows pages as HTML text."""
+"""The workflows pages as HTML text: the list, one workflow (graph, YAML, versions) and the
+diff of two versions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from html import escape
+from typing import Any
+from urllib.parse import quote
 
-from bot.app.console.views import csrf_input, layout
+from bot.app.console.views import csrf_input, embed_json, layout
 from bot.domain.console_sessions import Principal
 from bot.domain.workflow_store import WorkflowInfo
+from bot.domain.workflow_versions import VersionDiff, VersionInfo, WorkflowDetail
+
+ERROR_CHARS = 80
+
+
+def _when(at: datetime) -> str:
+    return f'<time datetime="{at.isoformat()}">{at.strftime("%Y-%m-%d %H:%M")}</time>'
+
+
+def workflow_path(name: str) -> str:
+    return f"/console/workflows/{quote(name, safe='')}"
+
+
+def _last_error(w: WorkflowInfo) -> str:
+    error = w.last_error
+    if error is None:
+        return '<span class="muted">none</span>'
+    text = error.message if len(error.message) <= ERROR_CHARS else error.message[:ERROR_CHARS] + "…"
+    return (
+        f'<a href="/console/runs/{error.run_id}">{escape(text)}</a>'
+        f'<br><span class="muted">{_when(error.at)}</span>'
+    )
 
 
 def workflows_page(who: Principal, items: Sequence[WorkflowInfo], notice: str = "") -> str:
@@ -20,12 +46,15 @@ def workflows_page(who: Principal, items: Sequence[WorkflowInfo], notice: str = 
             else '<span class="state-off">Disabled</span>'
         )
         cells = (
-            f'<td data-label="Name"><div><strong>{escape(w.name)}</strong>'
+            f'<td data-label="Name"><div><a href="{workflow_path(w.name)}">'
+            f"<strong>{escape(w.name)}</strong></a>"
             f"{'<br><span class=muted>' + escape(w.description) + '</span>' if w.description else ''}"
             "</div></td>"
             f'<td data-label="Status">{state}</td>'
             f'<td data-label="Version">v{w.version}</td>'
             f'<td data-label="Trigger"><code>{escape(w.trigger)}</code></td>'
+            f'<td data-label="Runs (24 h)">{w.recent_runs}</td>'
+            f'<td data-label="Last error" class="last-error">{_last_error(w)}</td>'
         )
         if admin:
             verb = "disable" if w.enabled else "enable"
@@ -38,7 +67,10 @@ def workflows_page(who: Principal, items: Sequence[WorkflowInfo], notice: str = 
                 "</button></form></td>"
             )
         rows.append(f"<tr>{cells}</tr>")
-    head = "<th>Name</th><th>Status</th><th>Version</th><th>Trigger</th>"
+    head = (
+        "<th>Name</th><th>Status</th><th>Version</th><th>Trigger</th>"
+        "<th>Runs (24 h)</th><th>Last error</th>"
+    )
     if admin:
         head += '<th><span class="visually-hidden">Action</span></th>'
     note = f'<p class="notice" role="status">{escape(notice)}</p>' if notice else ""
@@ -52,3 +84,164 @@ def workflows_page(who: Principal, items: Sequence[WorkflowInfo], notice: str = 
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
     return layout("Workflows", "workflows", who, f'{note}<div class="panel">{table}</div>')
+
+
+def _steps(chart: dict[str, Any]) -> str:
+    """The chart as an ordered list: each box with where it goes (the page without scripts)."""
+    labels = {node["key"]: node["label"] for node in chart["nodes"]}
+    items = []
+    for node in chart["nodes"]:
+        ways = [
+            f"<li>{escape(edge['label'] or 'next')} → {escape(labels.get(edge['target'], ''))}</li>"
+            for edge in chart["edges"]
+            if edge["source"] == node["key"]
+        ]
+        exits = f"<ul>{''.join(ways)}</ul>" if ways else ""
+        items.append(f"<li><span class=mono>{escape(node['label'])}</span>{exits}</li>")
+    return f'<ol class="workflow-steps">{"".join(items)}</ol>'
+
+
+def _compare_form(name: str, versions: Sequence[VersionInfo], old: int, new: int) -> str:
+    def options(chosen: int) -> str:
+        return "".join(
+            f'<option value="{v.number}"{" selected" if v.number == chosen else ""}>'
+            f"v{v.number}{' (current)' if v.current else ''}</option>"
+            for v in versions
+        )
+
+    return (
+        f'<form class="filters compare" method="get" action="{workflow_path(name)}/diff">'
+        f'<div class="field"><label for="diff-from">From</label>'
+        f'<select id="diff-from" name="from">{options(old)}</select></div>'
+        f'<div class="field"><label for="diff-to">To</label>'
+        f'<select id="diff-to" name="to">{options(new)}</select></div>'
+        '<div class="field"><button type="submit">Compare</button></div></form>'
+    )
+
+
+def _versions(who: Principal, detail: WorkflowDetail) -> str:
+    admin = who.account.is_admin
+    current = detail.current.info.number
+    rows = []
+    for v in detail.versions:
+        action = ""
+        if v.current:
+            action = '<strong class="state-on">Current</strong>'
+        elif admin:
+            words = (
+                "Roll back to this version" if v.number < current else "Make this version current"
+            )
+            action = (
+                f'<form method="post" action="{workflow_path(detail.name)}/rollback">'
+                f"{csrf_input(who.csrf_token)}"
+                f'<input type="hidden" name="version" value="{v.number}">'
+                f'<button type="submit" class="secondary">{words}'
+                f'<span class="visually-hidden"> (v{v.number})</span></button></form>'
+            )
+        rows.append(
+            f"<tr{' class=current-version' if v.current else ''}>"
+            f'<td data-label="Version">v{v.number}</td>'
+            f'<td data-label="Created">{_when(v.created_at)}</td>'
+            f'<td data-label="Checksum"><code>{escape(v.checksum[:12])}</code></td>'
+            f'<td data-label="Runs">{v.runs}</td>'
+            f'<td data-label="Current">{action}</td></tr>'
+        )
+    table = (
+        '<table class="stack versions"><caption class="visually-hidden">Versions</caption>'
+        "<thead><tr><th>Version</th><th>Created</th><th>Checksum</th><th>Runs</th>"
+        f'<th><span class="visually-hidden">Current or action</span></th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    numbers = [v.number for v in detail.versions]
+    older = [n for n in numbers if n < current]
+    compare = (
+        _compare_form(detail.name, detail.versions, older[0] if older else numbers[-1], current)
+        if len(numbers) > 1
+        else '<p class="muted">One version so far: nothing to compare.</p>'
+    )
+    note = "" if admin else '<p class="muted">Read only: only admins roll back.</p>'
+    return f"{note}{table}<h3>Compare two versions</h3>{compare}"
+
+
+def workflow_page(who: Principal, detail: WorkflowDetail, notice: str = "") -> str:
+    state = (
+        '<span class="state-on">Enabled</span>'
+        if detail.enabled
+        else '<span class="state-off">Disabled</span>'
+    )
+    current = detail.current
+    summary = (
+        '<dl class="workflow-facts">'
+        f"<div><dt>Status</dt><dd>{state}</dd></div>"
+        f"<div><dt>Trigger</dt><dd><code>{escape(detail.trigger)}</code></dd></div>"
+        f"<div><dt>Current version</dt><dd>v{current.info.number}</dd></div>"
+        + (
+            f"<div><dt>Description</dt><dd>{escape(detail.description)}</dd></div>"
+            if detail.description
+            else ""
+        )
+        + "</dl>"
+    )
+    note = f'<p class="notice" role="status">{escape(notice)}</p>' if notice else ""
+    graph = (
+        '<section class="panel" aria-labelledby="graph-heading">'
+        f'<h2 id="graph-heading">Graph (v{current.info.number})</h2>'
+        f'<div id="workflow-graph" class="workflow-graph" data-name="{escape(detail.name)}" hidden>'
+        "</div>"
+        f"{embed_json('workflow-chart', current.chart)}"
+        '<details id="workflow-steps" open><summary>Steps in order</summary>'
+        f"{_steps(current.chart)}</details></section>"
+    )
+    source = (
+        '<section class="panel" aria-labelledby="yaml-heading">'
+        f'<h2 id="yaml-heading">YAML (v{current.info.number})</h2>'
+        f'<pre class="yaml"><code>{escape(current.yaml)}</code></pre></section>'
+    )
+    versions = (
+        '<section class="panel" aria-labelledby="versions-heading">'
+        f'<h2 id="versions-heading">Versions</h2>{_versions(who, detail)}</section>'
+    )
+    back = '<p><a href="/console/workflows">← All workflows</a></p>'
+    content = f'{back}{note}{summary}<div class="workflow-sections">{graph}{source}{versions}</div>'
+    return layout(f"Workflow {detail.name}", "workflows", who, content, scripts=("workflow",))
+
+
+def _diff_table(found: VersionDiff) -> str:
+    if not found.lines:
+        return '<p class="notice" role="status">The two versions are the same.</p>'
+    rows = []
+    signs = {"added": ("+", "added"), "removed": ("-", "removed")}
+    for line in found.lines:
+        if line.kind == "hunk":
+            rows.append(
+                f'<tr class="diff-hunk"><td colspan="4"><code>{escape(line.text)}</code></td></tr>'
+            )
+            continue
+        sign, word = signs.get(line.kind, (" ", ""))
+        spoken = f'<span class="visually-hidden">{word}</span>' if word else ""
+        rows.append(
+            f'<tr class="diff-{line.kind}">'
+            f'<td class="diff-no">{line.old or ""}</td><td class="diff-no">{line.new or ""}</td>'
+            f'<td class="diff-sign"><span aria-hidden="true">{sign}</span>{spoken}</td>'
+            f"<td><code>{escape(line.text)}</code></td></tr>"
+        )
+    return (
+        '<table class="diff"><caption class="visually-hidden">'
+        f"Changes from v{found.old} to v{found.new}</caption>"
+        f'<thead><tr><th scope="col">v{found.old}</th><th scope="col">v{found.new}</th>'
+        '<th scope="col"><span class="visually-hidden">Change</span></th>'
+        '<th scope="col">Line</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def diff_page(who: Principal, detail: WorkflowDetail, found: VersionDiff) -> str:
+    added = sum(1 for line in found.lines if line.kind == "added")
+    removed = sum(1 for line in found.lines if line.kind == "removed")
+    content = (
+        f'<p><a href="{workflow_path(detail.name)}">← Workflow {escape(detail.name)}</a></p>'
+        f'<div class="panel">{_compare_form(detail.name, detail.versions, found.old, found.new)}'
+        f'<p class="diff-summary">{added} line{"s" if added != 1 else ""} added, '
+        f"{removed} removed.</p>{_diff_table(found)}</div>"
+    )
+    return layout(f"{detail.name}: v{found.old} → v{found.new}", "workflows", who, content)
