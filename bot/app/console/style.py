@@ -75,4 +75,50 @@ input, select { font: inherit; padding: .45rem .6rem; border: 1px solid #8c959f;
   table.stack td::before { content: attr(data-label); font-weight: 600; min-width: 6rem;
     color: var(--muted); }
 }
+
+/* workflow pages: the list's last error, one workflow (graph, YAML, versions), the diff */
+.last-error { max-width: 18rem; overflow-wrap: anywhere; }
+.workflow-facts { display: flex; flex-wrap: wrap; gap: .5rem 2rem; margin: 0 0 1rem; }
+.workflow-facts dt { font-size: .85rem; color: var(--muted); }
+.workflow-facts dd { margin: 0; font-weight: 600; }
+.workflow-sections { display: grid; gap: 1rem; }
+.workflow-sections h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
+.workflow-sections h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
+.workflow-graph { overflow: auto; max-height: 80vh; border: 1px solid var(--line);
+  border-radius: 6px; background: #fbfcfd; margin-bottom: .75rem; }
+.workflow-steps { margin: .5rem 0 0; padding-left: 1.5rem; }
+.workflow-steps ul { margin: .1rem 0 .4rem; padding-left: 1.25rem; color: var(--muted);
+  font-size: .9rem; }
+pre.yaml { margin: 0; padding: .75rem; background: #f6f8fa; border-radius: 6px;
+  overflow: auto; max-height: 32rem; line-height: 1.4; }
+.versions tr.current-version td { background: #eef8f0; }
+.versions form { margin: 0; }
+.compare { grid-template-columns: repeat(auto-fit, minmax(8rem, 12rem)); }
+.diff-summary { color: var(--muted); }
+table.diff { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  font-size: .85rem; }
+table.diff td { padding: .1rem .5rem; border: 0; white-space: pre-wrap;
+  overflow-wrap: anywhere; }
+table.diff code { font-size: inherit; }
+table.diff .diff-no { color: var(--muted); text-align: right; width: 3.5rem;
+  user-select: none; }
+table.diff .diff-sign { width: 1.5rem; font-weight: 700; text-align: center; }
+tr.diff-added td { background: #e6ffec; }
+tr.diff-added .diff-sign { color: var(--ok); }
+tr.diff-removed td { background: #ffebe9; }
+tr.diff-removed .diff-sign { color: var(--danger); }
+tr.diff-hunk td { background: #eef4ff; color: var(--muted); padding: .3rem .5rem; }
+svg.graph { display: block; margin: 0 auto; max-width: none; }
+svg.graph text { font: 13px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  fill: var(--ink); }
+svg.graph .graph-box { fill: #ffffff; stroke: #57606a; stroke-width: 1.5; }
+svg.graph .graph-terminal .graph-box { fill: #eef4ff; stroke: var(--accent); }
+svg.graph .graph-decision .graph-box { fill: #fff8e5; stroke: #9a6700; }
+svg.graph .graph-line { fill: none; stroke: #57606a; stroke-width: 1.4; }
+svg.graph .graph-dashed .graph-line { stroke-dasharray: 5 4; stroke: #6e7781; }
+svg.graph .graph-arrow { fill: #57606a; }
+svg.graph .graph-label-back { fill: #fbfcfd; opacity: .92; }
+svg.graph .graph-edge-text { fill: var(--muted); font-size: 12px; }
+svg.graph .graph-badge rect { fill: var(--accent); }
+svg.graph .graph-badge text { fill: #ffffff; font-size: 11px; font-weight: 600; }
 """
