@@ -6,6 +6,7 @@ import logging
 from typing import Any, Literal, Protocol
 
 from bot.core.messages import OutboundMessage
+from bot.domain.conversations import Acting
 from bot.storage.pipeline.delivery_records import delivery_status_row as delivery_status_row
 from bot.storage.pipeline.delivery_records import mark_unreachable as mark_unreachable
 from bot.storage.pipeline.delivery_records import set_delivery_status as set_delivery_status
@@ -125,4 +126,12 @@ def freeform_blocked(channel: str, channel_allows: bool, message: OutboundMessag
     return (
         f"outside {channel}'s customer-service window and no template named "
         "(add `template: {content_sid: ...}` to the step)"
+    )
+
+
+async def reply_as(tx: Tx, conversation: ConversationRef, acting: Acting, text: str) -> NewMessage:
+    """An agent's reply, written by the acting account's own agent record (NotAllowed for
+    an account without one), queued for the customer's channel."""
+    return await queue_reply(
+        tx, conversation, text, sender_kind="agent", agent_id=acting.own_agent(), source="console"
     )

@@ -121,4 +121,51 @@ svg.graph .graph-label-back { fill: #fbfcfd; opacity: .92; }
 svg.graph .graph-edge-text { fill: var(--muted); font-size: 12px; }
 svg.graph .graph-badge rect { fill: var(--accent); }
 svg.graph .graph-badge text { fill: #ffffff; font-size: 11px; font-weight: 600; }
+
+/* inbox: the list, a conversation's transcript (each author named in words, a note also
+   boxed and labelled), the reply and note forms, the actions beside them */
+.notify-bar { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center;
+  margin-bottom: 1rem; }
+.tag { display: inline-block; border: 1px solid var(--line); border-radius: 999px;
+  padding: 0 .55rem; font-size: .85rem; background: #f6f8fa; }
+.inbox-list .preview { max-width: 24rem; overflow-wrap: anywhere; }
+.conversation-facts { display: flex; flex-wrap: wrap; gap: .5rem 2rem; margin: 0 0 1rem; }
+.conversation-facts dt { font-size: .85rem; color: var(--muted); }
+.conversation-facts dd { margin: 0; font-weight: 600; }
+.conversation-layout { display: grid; grid-template-columns: minmax(0, 1fr) 18rem;
+  gap: 1rem; align-items: start; }
+.conversation-layout > div { display: grid; gap: 1rem; min-width: 0; }
+.conversation-layout h2, .conversation-layout h3 { font-size: 1.05rem; margin: 0 0 .5rem; }
+.transcript { list-style: none; margin: 0; padding: 0; display: grid; gap: .6rem;
+  max-height: 60vh; overflow-y: auto; }
+.msg { border: 1px solid var(--line); border-radius: 8px; padding: .5rem .75rem;
+  max-width: 80%; overflow-wrap: anywhere; }
+.msg-head { font-size: .85rem; color: var(--muted); }
+.msg-head strong { color: var(--ink); }
+.msg-text { white-space: pre-wrap; }
+.msg--customer { justify-self: start; background: #ffffff; }
+.msg--bot, .msg--system { justify-self: end; background: #f6f8fa; }
+.msg--agent { justify-self: end; background: #eef4ff; border-color: #9dbcf5; }
+.msg--note { justify-self: stretch; max-width: none; background: #fff8e5;
+  border: 2px dashed #9a6700; }
+.compose { display: grid; gap: .4rem; margin-bottom: 1rem; }
+.compose:last-child { margin-bottom: 0; }
+.compose label { margin: 0; }
+.compose button { justify-self: start; }
+textarea { font: inherit; padding: .45rem .6rem; border: 1px solid #8c959f;
+  border-radius: 6px; width: 100%; background: #fff; color: var(--ink); resize: vertical; }
+.inbox-actions { display: flex; flex-wrap: wrap; gap: .5rem; margin-bottom: 1rem; }
+.inbox-actions form { margin: 0; }
+.inline-form { display: grid; gap: .4rem; margin-bottom: 1rem; }
+.inline-form label { margin: 0; }
+.inline-form button { justify-self: start; }
+.tag-list { list-style: none; margin: 0 0 .75rem; padding: 0; display: grid; gap: .4rem; }
+.tag-list li { display: flex; align-items: center; justify-content: space-between;
+  gap: .5rem; }
+.tag-list form { margin: 0; }
+button.small { min-height: 2rem; padding: .15rem .6rem; font-size: .85rem; }
+@media (max-width: 900px) {
+  .conversation-layout { grid-template-columns: minmax(0, 1fr); }
+  .msg { max-width: 100%; }
+}
 """

@@ -27,7 +27,10 @@ async def latest_messages(tx: Tx, conversation_id: int, *, limit: int) -> list[M
     rows = list(
         await tx.session.scalars(
             select(Message)
-            .where(Message.conversation_id == conversation_id)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction.in_(("in", "out")),  # not agents' internal notes
+            )
             .order_by(Message.id.desc())
             .limit(limit)
         )

@@ -64,7 +64,10 @@ async def latest_messages(
             await session.execute(
                 select(Message, Agent.name)
                 .outerjoin(Agent, Message.agent_id == Agent.id)
-                .where(Message.conversation_id == conversation_id)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.direction.in_(("in", "out")),  # not agents' internal notes
+                )
                 .order_by(Message.id.desc())
                 .limit(limit)
             )

@@ -98,6 +98,7 @@ async def recent_messages(
         .where(
             Message.conversation_id == conversation_id,
             Message.sender_kind.in_(sender_kinds),
+            Message.direction.in_(("in", "out")),  # not agents' internal notes
         )
         .order_by(Message.id.desc())
         .limit(limit)

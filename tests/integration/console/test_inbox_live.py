@@ -1,0 +1,113 @@
+"""The inbox's WebSocket: a signed-in agent hears a customer's new message and a status
+change as they are stored, catches up from the page's cursor, and never hears of them
+twice; a socket from another origin and a signed-out one are refused."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import ClientWebSocketResponse
+
+from tests.integration.console.http_support import (
+    Client,
+    agent_client,
+    client,
+    csrf,
+)
+from tests.integration.console.test_inbox import customer_writes
+
+__all__ = ["agent_client", "client"]
+
+
+async def next_frame(
+    socket: ClientWebSocketResponse, type_: str, wait_s: float = 10.0
+) -> dict[str, Any]:
+    """The next frame of ``type_`` (others before it are passed over)."""
+    async with asyncio.timeout(wait_s):
+        while True:
+            frame: dict[str, Any] = await socket.receive_json()
+            if frame["type"] == type_:
+                return frame
+
+
+async def test_the_socket_brings_new_messages_and_changes(agent_client: Client) -> None:
+    client = agent_client
+    socket = await client.ws_connect("/console/inbox/live")
+    try:
+        cid = await customer_writes(client, "chat-live", "Is anyone there?")
+        frame = await next_frame(socket, "message.received")
+        assert frame["conversation"]["id"] == cid
+        assert frame["conversation"]["status"] == "open"
+        assert frame["conversation"]["preview"] == "Is anyone there?"
+        assert frame["message"]["kind"] == "customer"
+        assert frame["message"]["author"] == "Customer"
+        assert frame["message"]["text"] == "Is anyone there?"
+
+        headers = {"X-CSRF-Token": await csrf(client)}
+        assert (await client.post(f"/api/conversations/{cid}/close", headers=headers)).status == 200
+        frame = await next_frame(socket, "conversation.closed")
+        assert frame["conversation"]["id"] == cid
+        assert frame["conversation"]["status"] == "closed"
+
+        assert (await client.post(f"/api/conversations/{cid}/claim", headers=headers)).status == 200
+        frame = await next_frame(socket, "conversation.assigned")
+        assert frame["conversation"]["assignee"] == "Ana Agent"
+        assert frame["agent_id"] == frame["conversation"]["assignee_id"]
+
+        note = await client.post(
+            f"/api/conversations/{cid}/notes", json={"text": "VIP"}, headers=headers
+        )
+        assert note.status == 201
+        frame = await next_frame(socket, "note.added")
+        assert (frame["message"]["kind"], frame["message"]["author"]) == (
+            "note",
+            "Internal note · Ana Agent",
+        )
+    finally:
+        await socket.close()
+
+
+async def test_a_socket_catches_up_from_its_page_once(agent_client: Client) -> None:
+    client = agent_client
+    cid = await customer_writes(client, "chat-early", "First")
+    await customer_writes(client, "chat-early", "Second")
+    socket = await client.ws_connect("/console/inbox/live?after=0")
+    try:
+        first = await next_frame(socket, "message.received")
+        second = await next_frame(socket, "message.received")
+        assert [first["message"]["text"], second["message"]["text"]] == ["First", "Second"]
+        assert first["conversation"]["id"] == cid
+        await customer_writes(client, "chat-early", "Third")
+        third = await next_frame(socket, "message.received")
+        assert third["message"]["text"] == "Third"
+        with pytest.raises(TimeoutError):
+            await next_frame(socket, "message.received", wait_s=1.0)
+    finally:
+        await socket.close()
+
+
+async def test_a_socket_from_another_origin_is_refused(agent_client: Client) -> None:
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await agent_client.ws_connect(
+            "/console/inbox/live", headers={"Origin": "https://evil.example"}
+        )
+    assert refused.value.status == 403
+    socket = await agent_client.ws_connect(
+        "/console/inbox/live", headers={"Origin": str(agent_client.make_url("")).rstrip("/")}
+    )
+    await socket.close()
+
+
+async def test_a_signed_out_socket_is_refused(client: Client) -> None:
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await client.ws_connect("/console/inbox/live")
+    # the guard sends a signed-out browser to the sign-in page: no socket opens there
+    assert refused.value.request_info.url.path == "/console/sign-in"
+
+
+async def test_a_plain_get_of_the_socket_goes_to_the_inbox(agent_client: Client) -> None:
+    answer = await agent_client.get("/console/inbox/live", allow_redirects=False)
+    assert (answer.status, answer.headers["Location"]) == (303, "/console/inbox")
