@@ -168,4 +168,28 @@ button.small { min-height: 2rem; padding: .15rem .6rem; font-size: .85rem; }
   .conversation-layout { grid-template-columns: minmax(0, 1fr); }
   .msg { max-width: 100%; }
 }
+/* contacts: a contact's profile, export and erase; agents and teams */
+.contact-sections { display: grid; gap: 1rem; }
+.contact-sections h2, .teams h3 { font-size: 1.1rem; margin: 0 0 .75rem; }
+.contact-facts { display: grid; grid-template-columns: max-content minmax(0, 1fr);
+  gap: .35rem 1.5rem; margin: 0; }
+.contact-facts dt { color: var(--muted); }
+.contact-facts dd { margin: 0; overflow-wrap: anywhere; }
+.danger-zone { border-left: 4px solid var(--danger); }
+.erase-form { max-width: 28rem; }
+.stage { display: inline-block; padding: .05rem .5rem; border-radius: 999px;
+  background: #eef4ff; border: 1px solid #9dbcf5; }
+.teams { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr));
+  margin-bottom: 1rem; }
+.team-members { list-style: none; margin: 0 0 1rem; padding: 0; display: grid; gap: .4rem; }
+.team-members li { display: flex; align-items: center; justify-content: space-between;
+  gap: .5rem; }
+.team-members form { margin: 0; }
+.agent-form { display: grid; gap: 0 1rem; grid-template-columns: repeat(auto-fit,
+  minmax(14rem, 1fr)); align-items: end; }
+.agent-form button { justify-self: start; }
+.field.checkbox { display: flex; align-items: center; gap: .5rem; }
+.field.checkbox input { width: auto; }
+.field.checkbox label { margin: 0; }
+details.panel summary { cursor: pointer; font-weight: 600; margin-bottom: .75rem; }
 """
