@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.core.errors import NotFoundError
+from bot.core.errors import NotFoundError, ValidationFailed
 from bot.storage.domain import run_log_records
 from bot.storage.domain.run_log_records import RunLogRecord
 from bot.storage.uow import Tx, UnitOfWork
@@ -20,6 +20,9 @@ class LogLine:
     data: dict[str, Any]
     duration_ms: float | None
     at: datetime
+    id: int = 0
+    workflow: str | None = None
+    """The workflow a skipped start was of."""
 
 
 @dataclass
@@ -33,6 +36,111 @@ class RunView:
     error: str | None
     trigger_event_id: int | None = None
     lines: list[LogLine] = field(default_factory=list)
+    version: int = 0
+    cursor: str | None = None
+    """The step the run is at (None once it ended)."""
+
+    @property
+    def shown_status(self) -> str:
+        """The status as the console filters it (:data:`SHOWN_STATUSES`)."""
+        return shown_status(self.status)
+
+
+SHOWN_STATUSES: dict[str, tuple[str, ...]] = {
+    "running": ("running", "calling"),
+    "waiting": ("waiting",),
+    "finished": ("completed", "cancelled"),
+    "failed": ("failed",),
+}
+"""The console's four statuses and the stored ones each stands for: a run that makes an
+action call (``calling``) is running; one a person stopped (``cancelled``) is finished."""
+
+
+def shown_status(stored: str) -> str:
+    for shown, stored_ones in SHOWN_STATUSES.items():
+        if stored in stored_ones:
+            return shown
+    return stored
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs a list shows: of a workflow, with a shown status, of a conversation,
+    started in ``[since, until)``; ``before_id`` pages back."""
+
+    workflow: str | None = None
+    status: str | None = None
+    conversation_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RunPage:
+    runs: list[RunView]
+    next_before: int | None
+    """The ``before_id`` of the next (older) page; None on the last one."""
+
+
+async def runs_page(uow: UnitOfWork, where: RunFilter, limit: int) -> RunPage:
+    """A page of runs, newest first, without their log lines."""
+    if where.status is not None and where.status not in SHOWN_STATUSES:
+        raise ValidationFailed("status", f"must be one of {', '.join(SHOWN_STATUSES)}")
+    async with uow() as tx:
+        runs = await load_runs(
+            tx,
+            workflow=where.workflow,
+            statuses=SHOWN_STATUSES[where.status] if where.status else (),
+            conversation_id=where.conversation_id,
+            since=where.since,
+            until=where.until,
+            before_id=where.before_id,
+            limit=limit + 1,
+            with_lines=False,
+        )
+    more = len(runs) > limit
+    runs = runs[:limit]
+    return RunPage(runs, runs[-1].id if more and runs else None)
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """One run with its whole log, and the event that started it."""
+
+    run: RunView
+    trigger_event: str
+    """The event's type ("trigger_workflow" when another run started it)."""
+    trigger_data: dict[str, Any]
+    timings: dict[int, Timing]
+    skipped: list[LogLine]
+    """The other workflows the same event did not start, and why."""
+
+
+async def run_detail(uow: UnitOfWork, run_id: int) -> RunDetail:
+    """Run ``run_id`` with every log line; NotFoundError when there is none."""
+    async with uow() as tx:
+        found = await load_runs(tx, run_id=run_id, limit=1)
+        if not found:
+            raise NotFoundError(f"no run {run_id}")
+        run = found[0]
+        trigger = next((line for line in run.lines if line.kind == "trigger"), None)
+        event_type, skips = "trigger_workflow", []
+        if run.trigger_event_id is not None:
+            types = await run_log_records.event_types(tx, [run.trigger_event_id])
+            event_type = types.get(run.trigger_event_id, event_type)
+            if trigger is not None:
+                skips = await run_log_records.skips_of_event(
+                    tx, event_type, run.trigger_event_id, trigger.id
+                )
+    event = trigger.data.get("event") if trigger is not None else None
+    return RunDetail(
+        run,
+        event_type,
+        dict(event) if isinstance(event, dict) else {},
+        step_timings(run),
+        [_line(skip, None) for skip in skips],
+    )
 
 
 async def recent_runs(
@@ -57,12 +165,29 @@ async def load_runs(
     failed_only: bool = False,
     run_id: int | None = None,
     limit: int = 10,
+    statuses: tuple[str, ...] = (),
+    conversation_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = None,
+    with_lines: bool = True,
 ) -> list[RunView]:
-    """:func:`recent_runs` inside the caller's transaction."""
+    """:func:`recent_runs` inside the caller's transaction; also of these stored
+    ``statuses``, of a conversation, started in ``[since, until)``, older than
+    ``before_id``, and (``with_lines=False``) without their log lines."""
     if workflow is not None and not await run_log_records.workflow_exists(tx, workflow):
         raise NotFoundError(f"no workflow named {workflow!r}")
     runs = await run_log_records.newest_runs(
-        tx, workflow=workflow, failed_only=failed_only, run_id=run_id, limit=limit
+        tx,
+        workflow=workflow,
+        failed_only=failed_only,
+        run_id=run_id,
+        limit=limit,
+        statuses=statuses,
+        conversation_id=conversation_id,
+        since=since,
+        until=until,
+        before_id=before_id,
     )
     views = [
         RunView(
@@ -74,10 +199,12 @@ async def load_runs(
             r.conversation_id,
             r.error,
             r.trigger_event_id,
+            version=r.version,
+            cursor=r.cursor,
         )
         for r in runs
     ]
-    if views:
+    if views and with_lines:
         by_run = {v.id: v for v in views}
         for log in await run_log_records.log_lines_of_runs(tx, [v.id for v in views]):
             assert log.run_id is not None
@@ -86,7 +213,16 @@ async def load_runs(
 
 
 def _line(log: RunLogRecord, duration_ms: float | None) -> LogLine:
-    return LogLine(log.kind, log.step_id, log.message, log.data, duration_ms, log.created_at)
+    return LogLine(
+        log.kind,
+        log.step_id,
+        log.message,
+        log.data,
+        duration_ms,
+        log.created_at,
+        log.id,
+        log.workflow,
+    )
 
 
 async def skipped(uow: UnitOfWork, workflow: str, limit: int = 10) -> list[LogLine]:
@@ -148,28 +284,45 @@ def _checks(line: LogLine) -> list[str]:
     return out
 
 
-def _step_durations(view: RunView) -> dict[int, str]:
-    """For the first line of each visit of a step: how long the step took (until the next
-    step began or the run ended), or that it still waits."""
+@dataclass(frozen=True)
+class Timing:
+    """How long a visit of a step took (``seconds``), or since when it waits."""
+
+    seconds: float | None = None
+    waiting_since: datetime | None = None
+
+    def text(self) -> str:
+        if self.seconds is not None:
+            return f"took {span(self.seconds)}"
+        if self.waiting_since is not None:
+            return f"waiting since {self.waiting_since:%Y-%m-%d %H:%M:%S}"
+        return ""
+
+
+def step_timings(view: RunView) -> dict[int, Timing]:
+    """For the first line of each visit of a step (by index): how long the step took
+    (until the next step began or the run ended), or since when it still waits."""
     starts = [
         i
         for i, line in enumerate(view.lines)
         if line.kind == "step" and (i == 0 or _previous_step(view.lines, i) != line.step_id)
     ]
-    took: dict[int, str] = {}
+    took: dict[int, Timing] = {}
     for number, index in enumerate(starts):
         line = view.lines[index]
         if line.duration_ms is not None:
-            took[index] = f" (took {_span(line.duration_ms / 1000)})"
+            took[index] = Timing(line.duration_ms / 1000)
         elif number + 1 < len(starts):
-            took[index] = (
-                f" (took {_span((view.lines[starts[number + 1]].at - line.at).total_seconds())})"
-            )
+            took[index] = Timing((view.lines[starts[number + 1]].at - line.at).total_seconds())
         elif view.finished_at is not None:
-            took[index] = f" (took {_span((view.finished_at - line.at).total_seconds())})"
+            took[index] = Timing((view.finished_at - line.at).total_seconds())
         elif view.status == "waiting":
-            took[index] = f" (waiting since {line.at:%Y-%m-%d %H:%M:%S})"
+            took[index] = Timing(waiting_since=line.at)
     return took
+
+
+def _step_durations(view: RunView) -> dict[int, str]:
+    return {index: f" ({timing.text()})" for index, timing in step_timings(view).items()}
 
 
 def _previous_step(lines: list[LogLine], index: int) -> str | None:
@@ -179,7 +332,8 @@ def _previous_step(lines: list[LogLine], index: int) -> str | None:
     return None
 
 
-def _span(seconds: float) -> str:
+def span(seconds: float) -> str:
+    """A duration as people read it: 250 ms, 2 h 5 min."""
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     whole = round(seconds)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.storage.models import Event, RunLog, Workflow, WorkflowRun
+from bot.storage.models import Event, RunLog, Workflow, WorkflowRun, WorkflowVersion
 from bot.storage.uow import Tx
 
 
@@ -24,6 +24,9 @@ class RunRecord:
     conversation_id: int | None
     error: str | None
     trigger_event_id: int | None
+    version: int = 0
+    cursor: str | None = None
+    """The step the run is at (None once it ended)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class RunLogRecord:
     data: dict[str, Any]
     duration_ms: float | None
     created_at: datetime
+    id: int = 0
+    workflow: str | None = None
+    """The workflow's name, where a reader asked for it (skipped starts)."""
 
 
 def _log_record(log: RunLog) -> RunLogRecord:
@@ -48,6 +54,7 @@ def _log_record(log: RunLog) -> RunLogRecord:
         dict(log.data or {}),
         float(log.duration_ms) if log.duration_ms is not None else None,
         log.created_at,
+        log.id,
     )
 
 
@@ -63,34 +70,51 @@ async def newest_runs(
     failed_only: bool = False,
     run_id: int | None = None,
     limit: int = 10,
+    statuses: tuple[str, ...] = (),
+    conversation_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = None,
 ) -> list[RunRecord]:
-    """The newest runs first (of one workflow, failed ones, or one run)."""
+    """The newest runs first: of one workflow, failed ones (or of these stored
+    ``statuses``), one run, one conversation's, started in ``[since, until)``, with an id
+    below ``before_id`` (the next page)."""
+    cursor = WorkflowRun.state[("engine", "cursor")].as_string()
     query = (
-        select(WorkflowRun, Workflow.name)
+        select(
+            WorkflowRun.id,
+            Workflow.name,
+            WorkflowRun.status,
+            WorkflowRun.started_at,
+            WorkflowRun.finished_at,
+            WorkflowRun.conversation_id,
+            WorkflowRun.error,
+            WorkflowRun.trigger_event_id,
+            WorkflowVersion.version,
+            cursor,
+        )
         .join(Workflow, Workflow.id == WorkflowRun.workflow_id)
+        .join(WorkflowVersion, WorkflowVersion.id == WorkflowRun.version_id)
         .order_by(WorkflowRun.id.desc())
         .limit(limit)
     )
     if workflow is not None:
         query = query.where(Workflow.name == workflow)
     if failed_only:
-        query = query.where(WorkflowRun.status == "failed")
+        statuses = ("failed",)
+    if statuses:
+        query = query.where(WorkflowRun.status.in_(statuses))
     if run_id is not None:
         query = query.where(WorkflowRun.id == run_id)
-    rows = (await tx.session.execute(query)).all()
-    return [
-        RunRecord(
-            r.id,
-            name,
-            r.status,
-            r.started_at,
-            r.finished_at,
-            r.conversation_id,
-            r.error,
-            r.trigger_event_id,
-        )
-        for r, name in rows
-    ]
+    if conversation_id is not None:
+        query = query.where(WorkflowRun.conversation_id == conversation_id)
+    if since is not None:
+        query = query.where(WorkflowRun.started_at >= since)
+    if until is not None:
+        query = query.where(WorkflowRun.started_at < until)
+    if before_id is not None:
+        query = query.where(WorkflowRun.id < before_id)
+    return [RunRecord(*row) for row in (await tx.session.execute(query)).all()]
 
 
 async def log_lines_of_runs(tx: Tx, run_ids: list[int]) -> list[RunLogRecord]:
@@ -135,3 +159,29 @@ async def workflow_of_run(tx: Tx, run_id: int) -> int | None:
     """The workflow id of a run (None when the run is gone), for a log line about it."""
     run = await tx.session.get(WorkflowRun, run_id)
     return None if run is None else run.workflow_id
+
+
+SKIP_WINDOW = 2000
+"""How many log lines before a run's trigger line are searched for the starts its event
+skipped: they are written in the same transaction, before the batch's trigger lines."""
+
+
+async def skips_of_event(
+    tx: Tx, event_type: str, event_id: int, before_log_id: int
+) -> list[RunLogRecord]:
+    """The starts event ``event_id`` skipped (other workflows, and why), by the lines just
+    before ``before_log_id`` (one primary-key range, no scan)."""
+    rows = await tx.session.execute(
+        select(RunLog, Workflow.name)
+        .join(Workflow, Workflow.id == RunLog.workflow_id)
+        .where(
+            RunLog.id < before_log_id,
+            RunLog.id >= before_log_id - SKIP_WINDOW,
+            RunLog.kind == "skip",
+            RunLog.message.startswith(
+                f"not started on {event_type} #{event_id}: ", autoescape=True
+            ),
+        )
+        .order_by(RunLog.id)
+    )
+    return [replace(_log_record(log), workflow=name) for log, name in rows.all()]
