@@ -29,6 +29,7 @@ from workflows.inputs import (
     RunInput,
     TimerFired,
 )
+from workflows.recording import RECORD, input_summary, recorded_input, recorded_start
 from workflows.schema import Workflow
 from workflows.state import (
     MAX_DEPTH,
@@ -65,7 +66,10 @@ def start(
         depth=depth,
     )
     env = _env(state, ctx, now)
-    env.log.append(LogEntry(kind="info", message="run started", data={"depth": depth}))
+    recorded = recorded_start(ctx, now, variables or {}, depth)
+    env.log.append(
+        LogEntry(kind="info", message="run started", data={"depth": depth, RECORD: recorded})
+    )
     if depth > MAX_DEPTH:
         return _fail(env, f"nesting depth {depth} is more than the limit of {MAX_DEPTH}")
     return _drive(definition, env)
@@ -78,6 +82,15 @@ def advance(
     env = _env(_copy_state(state), ctx, now)
     env.state.steps_this_activation = 0
     current = env.state
+    recorded = recorded_input(run_input, ctx, now, current.cursor)
+    env.log.append(
+        LogEntry(
+            kind="input",
+            step_id=current.cursor,
+            message=input_summary(run_input),
+            data={RECORD: recorded},
+        )
+    )
     ignored = _why_ignored(current, run_input)
     if ignored is not None:
         env.log.append(

@@ -43,7 +43,7 @@ class RunState(BaseModel):
 class LogEntry(BaseModel):
     """One line of the run log."""
 
-    kind: Literal["step", "condition", "error", "info"]
+    kind: Literal["step", "condition", "error", "info", "input"]
     step_id: str | None = None
     message: str
     data: dict[str, Any] = Field(default_factory=dict)

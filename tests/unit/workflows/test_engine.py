@@ -69,7 +69,8 @@ def test_stale_timer_token_is_ignored_and_the_current_one_fires_once() -> None:
     stale = feed(wf, t.state, TimerFired(token="old-token"))
     assert stale.state == t.state
     assert stale.effects == []
-    assert "stale timer" in stale.log[0].message
+    assert stale.log[0].kind == "input"
+    assert "stale timer" in stale.log[1].message
     fired = feed(wf, t.state, TimerFired(token=timer.token), now=timer.due_at)
     assert fired.state.status == "completed"
     again = feed(wf, fired.state, TimerFired(token=timer.token))
@@ -126,7 +127,8 @@ def test_inputs_the_run_does_not_expect_are_ignored() -> None:
     t = begin(wf)
     answer = feed(wf, t.state, Answer(text="hi"))
     assert answer.state == t.state
-    assert answer.log[0].kind == "info"
+    assert [e.kind for e in answer.log] == ["input", "info"]
+    assert answer.log[1].message.startswith("input ignored")
     result = feed(wf, t.state, CallResult(outcome="success"))
     assert result.state == t.state
 
