@@ -339,7 +339,7 @@ class RunLog(Base):
     workflow_id: Mapped[int | None] = mapped_column(
         ForeignKey("workflows.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16))  # trigger|condition|step|error|skip|info
+    kind: Mapped[str] = mapped_column(String(16))  # trigger|condition|step|error|skip|info|input
     step_id: Mapped[str | None] = mapped_column(String(120))
     message: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
