@@ -88,7 +88,7 @@ async def erase_submit(request: web.Request) -> web.StreamResponse:
 ADMIN_PAGES: tuple[PageRoute, ...] = (
     PageRoute("GET", "/console/contacts", contacts_page),
     PageRoute("GET", "/console/contacts/{id}", contact_page),
-    PageRoute("GET", "/console/contacts/{id}/export", export_download),
+    PageRoute("POST", "/console/contacts/{id}/export", export_download),
     PageRoute("POST", "/console/contacts/{id}/erase", erase_submit),
 )
 SIGNED_IN_PAGES: tuple[PageRoute, ...] = ()

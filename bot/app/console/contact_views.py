@@ -174,7 +174,8 @@ def _privacy(who: Principal, contact: ContactView) -> str:
         "<p>The export is a JSON file of everything stored about this person: the profile, "
         "identities, conversations with every message, leads, the workflow runs, log lines, "
         "events and outgoing messages of their conversations.</p>"
-        f'<p><a class="button" href="{path}/export" download>Export as JSON</a></p>'
+        f'<form method="post" action="{path}/export">{csrf_input(who.csrf_token)}'
+        '<button type="submit">Export as JSON</button></form>'
         "<p>Erasing replaces their name, e-mail, phone, identities, message texts and media, "
         "lead names and every personal value in runs, logs, events and outgoing messages. "
         "Counts, runs, statuses and times stay. It cannot be undone.</p>"

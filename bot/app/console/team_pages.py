@@ -94,16 +94,6 @@ async def agents_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-async def agent_page(request: web.Request) -> web.StreamResponse:
-    agent_id = _id(request)
-    async with services_of(request).uow() as tx:
-        found = [a for a in await people_queries.all_agents(tx) if a.id == agent_id]
-        teams = await people_queries.teams_with_members(tx)
-    if not found:
-        raise NotFoundError(f"agent {agent_id} not found")
-    return html_response(team_views.agent_page(signed_in(request), found[0], teams))
-
-
 async def create_agent(request: web.Request) -> web.StreamResponse:
     body = _validated(AgentBody, _agent_values(await _form(request)))
     actor = caller_of(request).actor("console")
@@ -177,7 +167,6 @@ async def remove_member(request: web.Request) -> web.StreamResponse:
 ADMIN_PAGES: tuple[PageRoute, ...] = (
     PageRoute("GET", "/console/agents", agents_page),
     PageRoute("POST", "/console/agents", create_agent),
-    PageRoute("GET", "/console/agents/{id}", agent_page),
     PageRoute("POST", "/console/agents/{id}", change_agent),
     PageRoute("POST", "/console/teams", create_team),
     PageRoute("POST", "/console/teams/{id}", change_team),

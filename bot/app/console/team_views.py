@@ -65,7 +65,7 @@ def _agents_table(agents: Sequence[AgentView], load: Mapping[int, int]) -> str:
         return "<p>No agents yet.</p>"
     rows = "".join(
         "<tr>"
-        f'<td data-label="Name"><a href="/console/agents/{a.id}">{escape(a.name)}</a></td>'
+        f'<td data-label="Name">{escape(a.name)}</td>'
         f'<td data-label="E-mail">{escape(a.email or "")}</td>'
         f'<td data-label="Slack user" class="mono">{escape(a.slack_user_id or "")}</td>'
         f'<td data-label="Roles">{escape(", ".join(a.roles))}</td>'
@@ -148,22 +148,17 @@ def agents_page(
         )
         + '<div class="field"><button type="submit">Create team</button></div></form>'
     )
+    edits = "".join(
+        f'<details class="panel agent-edit"><summary>Edit {escape(a.name)}</summary>'
+        f'<form method="post" action="/console/agents/{a.id}" class="agent-form">{token}'
+        f'{agent_fields(a, f"agent-{a.id}-")}<button type="submit">Save<span '
+        f'class="visually-hidden"> {escape(a.name)}</span></button></form></details>'
+        for a in agents
+    )
     teams_html = "".join(_team(who, team, members, agents) for team, members in teams)
     content = (
         f"{note}<h2>Agents</h2>"
-        f'<div class="panel">{_agents_table(agents, load)}</div>{new_agent}'
+        f'<div class="panel">{_agents_table(agents, load)}</div>{edits}{new_agent}'
         f'<h2>Teams</h2><div class="teams">{teams_html or "<p>No teams yet.</p>"}</div>{new_team}'
     )
     return layout("Agents and teams", "people", who, content)
-
-
-def agent_page(who: Principal, agent: AgentView, teams: Teams) -> str:
-    member_of = [team.name for team, members in teams if agent.id in members]
-    content = (
-        '<p><a href="/console/agents">All agents and teams</a></p>'
-        f'<div class="panel"><form method="post" action="/console/agents/{agent.id}" '
-        f'class="agent-form">{csrf_input(who.csrf_token)}{agent_fields(agent)}'
-        '<button type="submit">Save changes</button></form></div>'
-        f"<p>Teams: {escape(', '.join(member_of)) if member_of else 'none'}.</p>"
-    )
-    return layout(f"Agent {agent.name}", "people", who, content)

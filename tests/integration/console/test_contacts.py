@@ -26,7 +26,7 @@ from tests.integration.console.contact_support import (
     services_of,
     two_people,
 )
-from tests.integration.console.http_support import BEARER, Client, sign_in
+from tests.integration.console.http_support import BEARER, Client, form_token, sign_in
 from tests.integration.console.support import audit_lines
 
 
@@ -92,12 +92,14 @@ async def test_the_console_lists_searches_and_shows_a_contact(client: Client) ->
     assert ZELDA_NAME in page and ZELDA_PHONE in page and str(ZELDA_ID) in page
     assert '<a href="/console/inbox/' in page
     assert ZELDA_LEAD in page and "1200.00 USD" in page and ">new<" in page
-    assert f'href="/console/contacts/{people.zelda}/export"' in page
+    assert f'action="/console/contacts/{people.zelda}/export"' in page
     assert 'name="confirm"' in page
     missing = await client.get("/console/contacts/999999")
     assert missing.status == 404
 
-    download = await client.get(f"/console/contacts/{people.zelda}/export")
+    download = await client.post(
+        f"/console/contacts/{people.zelda}/export", data={"csrf_token": form_token(page)}
+    )
     assert download.status == 200
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert (await download.json())["contact"]["name"] == ZELDA_NAME

@@ -155,7 +155,7 @@ async def test_an_agent_may_neither_export_nor_erase(client: Client) -> None:
     )
     assert erase.status == 403
     page_token = form_token(await (await client.get("/console/workflows")).text())
-    for method, page in (("GET", "/export"), ("POST", "/erase")):
+    for method, page in (("POST", "/export"), ("POST", "/erase")):
         answer = await client.request(
             method,
             f"/console/contacts/{people.zelda}{page}",
