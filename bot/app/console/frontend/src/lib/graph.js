@@ -31,7 +31,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const FONT_SIZE = 13;
 const LINE_HEIGHT = 17;
 const BADGE_FONT = 11;
-const MAX_CHARS = 30;
+const MAX_CHARS = 26;
 const PAD_X = 12;
 const PAD_Y = 8;
 let drawn = 0;
@@ -154,7 +154,7 @@ export function drawGraph(container, chart, options = {}) {
   const graph = new Graph({ multigraph: true });
   graph.setGraph({
     rankdir: options.rankdir || "TB",
-    nodesep: 36,
+    nodesep: 28,
     ranksep: 44,
     edgesep: 16,
     marginx: 28,
