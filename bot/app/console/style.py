@@ -84,7 +84,7 @@ input, select { font: inherit; padding: .45rem .6rem; border: 1px solid #8c959f;
 .workflow-sections { display: grid; gap: 1rem; }
 .workflow-sections h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
 .workflow-sections h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
-.workflow-graph { overflow: auto; max-height: 80vh; border: 1px solid var(--line);
+.workflow-graph { overflow-x: auto; border: 1px solid var(--line);
   border-radius: 6px; background: #fbfcfd; margin-bottom: .75rem; }
 .workflow-steps { margin: .5rem 0 0; padding-left: 1.5rem; }
 .workflow-steps ul { margin: .1rem 0 .4rem; padding-left: 1.25rem; color: var(--muted);
