@@ -7,9 +7,12 @@ routes the pages use, with the same rules."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
+import pytest
 from sqlalchemy import select
 
+from bot.core.clock import FakeClock
 from bot.core.messages import InboundMessage, SenderProfile
 from bot.domain import audit
 from bot.storage.app import people_queries
@@ -22,12 +25,24 @@ from tests.integration.console.http_support import (
     client,
     csrf,
     form_token,
+    make_client,
     services_of,
     sign_in,
 )
 from tests.integration.console.support import add_agent_record, audit_lines
 
 __all__ = ["agent_client", "client"]
+
+
+@pytest.fixture
+async def agent_on_each_backend(database_url: str, clock: FakeClock) -> AsyncIterator[Client]:
+    """Ana signed in, on SQLite and (when configured) PostgreSQL."""
+    made = await make_client(database_url, clock)
+    try:
+        assert await sign_in(made, "ana@example.com") == 303
+        yield made
+    finally:
+        await made.close()
 
 
 async def customer_writes(
@@ -69,8 +84,8 @@ async def post(client: Client, path: str, **fields: str) -> tuple[int, str]:
     return answer.status, answer.headers.get("Location", "") or await answer.text()
 
 
-async def test_each_filter_narrows_the_list(agent_client: Client) -> None:
-    client = agent_client
+async def test_each_filter_narrows_the_list(agent_on_each_backend: Client) -> None:
+    client = agent_on_each_backend
     ana = await agent_id_of(client)
     vip = await customer_writes(client, "chat-vip", "I want to buy a lot")
     web = await customer_writes(client, "v_visitor", "Hi from the site", channel="widget")
@@ -158,9 +173,9 @@ async def test_an_account_without_an_agent_record_is_refused_a_reply(client: Cli
 
 
 async def test_a_note_is_shown_to_agents_and_never_reaches_the_customer(
-    agent_client: Client,
+    agent_on_each_backend: Client,
 ) -> None:
-    client = agent_client
+    client = agent_on_each_backend
     cid = await customer_writes(client, "v_note", "Can I pay later?", channel="widget")
     status, location = await post(client, f"/console/inbox/{cid}/note", text="Check with finance")
     assert (status, location) == (303, f"/console/inbox/{cid}?done=noted")

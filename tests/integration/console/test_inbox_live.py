@@ -17,9 +17,9 @@ from tests.integration.console.http_support import (
     client,
     csrf,
 )
-from tests.integration.console.test_inbox import customer_writes
+from tests.integration.console.test_inbox import agent_on_each_backend, customer_writes
 
-__all__ = ["agent_client", "client"]
+__all__ = ["agent_client", "agent_on_each_backend", "client"]
 
 
 async def next_frame(
@@ -33,8 +33,10 @@ async def next_frame(
                 return frame
 
 
-async def test_the_socket_brings_new_messages_and_changes(agent_client: Client) -> None:
-    client = agent_client
+async def test_the_socket_brings_new_messages_and_changes(
+    agent_on_each_backend: Client,
+) -> None:
+    client = agent_on_each_backend
     socket = await client.ws_connect("/console/inbox/live")
     try:
         cid = await customer_writes(client, "chat-live", "Is anyone there?")
