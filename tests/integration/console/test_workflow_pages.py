@@ -1,8 +1,8 @@
 """The workflow pages over HTTP on every backend: the list's runs in 24 h and last error
 (from a run that really failed), one workflow's chart and YAML, the diff of two versions,
 a roll-back from the console, the API and the CLI (audited; new runs start on the old
-version, a run in flight finishes on its own), re-imports after a roll-back, and agents
-refused every change."""
+version, a run in flight finishes on its own), re-imports after a roll-back, agents
+refused every change, and ``relaybot workflows versions|diff|rollback``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.app.cli import build_parser
 from bot.app.engine_component import build_runner
+from bot.app.workflow_cli import _diff, _rollback, _versions
 from bot.core.clock import FakeClock
 from bot.domain import audit
 from bot.domain.audit import CLI
@@ -358,3 +360,48 @@ async def test_the_openapi_document_names_the_workflow_routes(app_client: Client
             "properties"
         ]
     )
+
+
+async def cli(client: Client, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    args = build_parser().parse_args(["workflows", *argv])
+    command = {"versions": _versions, "diff": _diff, "rollback": _rollback}[argv[0]]
+    code = await command(args, services_of(client))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+async def test_the_cli_lists_versions_compares_and_rolls_back(
+    app_client: Client, clock: FakeClock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await put(app_client, tmp_path, FIRST)
+    clock.advance(timedelta(minutes=1))
+    await put(app_client, tmp_path, SECOND)
+    code, out = await cli(app_client, capsys, "versions", "greeter")
+    assert code == 0
+    newest, oldest = out.splitlines()
+    assert newest.startswith("v2    2026-01-05 09:01  ") and newest.endswith("0 runs  current")
+    assert oldest.startswith("v1    2026-01-05 09:00  ") and oldest.endswith("0 runs")
+
+    code, out = await cli(app_client, capsys, "diff", "greeter", "1", "2")
+    assert code == 0 and out.startswith("--- greeter v1\n+++ greeter v2\n")
+    assert '-  - {id: hello, type: send_message, text: "hello from v1"}\n' in out
+    assert (await cli(app_client, capsys, "diff", "greeter", "2", "2"))[1] == (
+        "v2 and v2 are the same\n"
+    )
+    assert await cli(app_client, capsys, "diff", "greeter", "1", "5") == (1, "no to 5\n")
+
+    clock.advance(timedelta(minutes=1))
+    assert await cli(app_client, capsys, "rollback", "greeter", "1") == (
+        0,
+        "greeter: v1 is current (was v2); new runs start on it\n",
+    )
+    assert await cli(app_client, capsys, "rollback", "greeter", "1") == (
+        1,
+        "version: version 1 is already current\n",
+    )
+    assert await cli(app_client, capsys, "rollback", "nobody", "1") == (
+        1,
+        "no workflow named 'nobody'\n",
+    )
+    (line,) = await audit_lines(services_of(app_client), audit.WORKFLOW_ROLLED_BACK)
+    assert (line.actor, line.source, line.details) == ("cli", "cli", {"from": 2, "to": 1})
