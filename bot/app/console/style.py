@@ -192,4 +192,47 @@ button.small { min-height: 2rem; padding: .15rem .6rem; font-size: .85rem; }
 .field.checkbox input { width: auto; }
 .field.checkbox label { margin: 0; }
 details.panel summary { cursor: pointer; font-weight: 600; margin-bottom: .75rem; }
+details.panel { margin-top: .75rem; }
+details.panel summary:only-child, details.panel:not([open]) summary { margin-bottom: 0; }
+/* runs: the runs list, a run's log, a workflow's funnel */
+.run-status { display: inline-block; padding: .05rem .5rem; border-radius: 999px;
+  font-size: .85rem; font-weight: 600; border: 1px solid var(--line); background: #f6f8fa; }
+.run-finished { color: var(--ok); border-color: #8fd19e; background: #eef8f0; }
+.run-failed { color: var(--danger); border-color: #f2a7b2; background: #fff0f1; }
+.run-waiting { color: var(--off); border-color: #e5c07b; background: #fff8e6; }
+.run-running { color: var(--accent); border-color: #9dbcf5; background: #eef4ff; }
+.run-error-text { color: var(--danger); overflow-wrap: anywhere; }
+pre.run-error { margin: .25rem 0; padding: .6rem .75rem; background: #fff0f1;
+  border-left: 4px solid var(--danger); border-radius: 4px; color: var(--ink);
+  white-space: pre-wrap; overflow-wrap: anywhere; }
+.run-timeline { list-style: none; margin: 0; padding: 0; }
+.run-line { border-left: 3px solid var(--line); padding: .4rem 0 .6rem .9rem; }
+.run-line.run-step { border-left-color: var(--accent); }
+.run-line.run-condition { border-left-color: #8250df; }
+.run-line.run-error { border-left-color: var(--danger); }
+.run-line.run-trigger { border-left-color: var(--ok); }
+.run-head { margin: 0; display: flex; flex-wrap: wrap; gap: .25rem .6rem; align-items: baseline; }
+.run-kind { font-weight: 600; }
+.run-message, .run-facts { margin: .2rem 0; overflow-wrap: anywhere; }
+.run-facts { color: var(--muted); font-size: .9rem; }
+table.checks { margin: .3rem 0; font-size: .9rem; }
+table.checks td, table.checks th { padding: .3rem .5rem; }
+table.checks code, .run-data code { overflow-wrap: anywhere; }
+.run-data { display: grid; grid-template-columns: max-content minmax(0, 1fr);
+  gap: .2rem 1rem; margin: .3rem 0; }
+.run-data dt { color: var(--muted); }
+.run-data dd { margin: 0; }
+.run-skipped { margin: 0 0 1rem; padding-left: 1.25rem; }
+.funnel-presets { display: flex; flex-wrap: wrap; gap: .5rem; margin: 0 0 .75rem; }
+.funnel-presets a { padding: .3rem .8rem; border: 1px solid var(--accent); border-radius: 999px;
+  text-decoration: none; }
+.funnel-presets a[aria-current="true"] { background: var(--accent); color: var(--accent-ink); }
+.funnel-table .num { text-align: right; font-variant-numeric: tabular-nums; }
+.funnel-table caption { text-align: left; color: var(--muted); padding: 0 0 .5rem; }
+.funnel-table tbody th { text-transform: none; letter-spacing: 0; font-size: 1rem;
+  color: var(--ink); }
+table.runs td.run-id { white-space: nowrap; }
+.funnel-exits { margin: 0; padding-left: 1rem; }
+.funnel-chart { position: relative; width: 100%; min-height: 10rem; }
+.run-section h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
 """
