@@ -323,7 +323,8 @@ def conversation_page(who: Principal, view: ConversationPage) -> str:
     transcript = (
         '<section class="panel" aria-labelledby="transcript-title">'
         '<h2 id="transcript-title">Conversation</h2>'
-        f'<ol class="transcript" id="transcript" aria-live="polite">{messages}</ol></section>'
+        f'<ol class="transcript" id="transcript" tabindex="0" aria-labelledby="transcript-title"'
+        f' aria-live="polite">{messages}</ol></section>'
     )
     base = f"/console/inbox/{row.id}"
     compose = (

@@ -126,7 +126,7 @@ function updateConversation(list, frame) {
   const m = frame.message;
   if (m && !list.querySelector(`li[data-id="${m.id}"]`)) {
     list.append(messageOf(m));
-    list.lastElementChild.scrollIntoView({ block: "nearest" });
+    list.scrollTop = list.scrollHeight;
   }
   const facts = {
     "fact-status": () => [statusOf(c.status)],
@@ -223,5 +223,7 @@ function connect() {
   });
 }
 
+const transcript = document.getElementById("transcript");
+if (transcript) transcript.scrollTop = transcript.scrollHeight;
 showButton();
 connect();
