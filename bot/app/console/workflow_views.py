@@ -186,7 +186,8 @@ def workflow_page(who: Principal, detail: WorkflowDetail, notice: str = "") -> s
     graph = (
         '<section class="panel" aria-labelledby="graph-heading">'
         f'<h2 id="graph-heading">Graph (v{current.info.number})</h2>'
-        f'<div id="workflow-graph" class="workflow-graph" data-name="{escape(detail.name)}" hidden>'
+        f'<div id="workflow-graph" class="workflow-graph" data-name="{escape(detail.name)}"'
+        ' role="region" aria-labelledby="graph-heading" tabindex="0" hidden>'
         "</div>"
         f"{embed_json('workflow-chart', current.chart)}"
         '<details id="workflow-steps" open><summary>Steps in order</summary>'
@@ -195,7 +196,7 @@ def workflow_page(who: Principal, detail: WorkflowDetail, notice: str = "") -> s
     source = (
         '<section class="panel" aria-labelledby="yaml-heading">'
         f'<h2 id="yaml-heading">YAML (v{current.info.number})</h2>'
-        f'<pre class="yaml"><code>{escape(current.yaml)}</code></pre></section>'
+        f'<pre class="yaml" tabindex="0"><code>{escape(current.yaml)}</code></pre></section>'
     )
     versions = (
         '<section class="panel" aria-labelledby="versions-heading">'

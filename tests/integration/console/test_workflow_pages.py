@@ -164,7 +164,7 @@ async def test_the_workflow_page_has_the_chart_the_yaml_and_the_versions(
     assert {"source": "s0", "target": "s1", "label": "invalid", "dashed": False} in chart["edges"]
     assert '<div id="workflow-graph"' in html and 'src="/console/static/workflow.js"' in html
     assert '<ol class="workflow-steps">' in html and "invalid → thanks: " in unescape(html)
-    code = re.search(r'<pre class="yaml"><code>(.*?)</code></pre>', html, re.S)
+    code = re.search(r'<pre class="yaml" tabindex="0"><code>(.*?)</code></pre>', html, re.S)
     assert code and unescape(code.group(1)) == SECOND
     assert "v2</td>" in html and "v1</td>" in html and "Current</strong>" in html
     assert "Roll back to this version" not in html and "only admins roll back" in html

@@ -24,6 +24,7 @@
 // The SVG gets class "graph"; its parts: g.graph-node (data-key, class graph-<shape>, a
 // shape then text), g.graph-edge (data-source, data-target, path.graph-line, optional
 // g.graph-edge-label), .graph-badge. Colours and fonts come from the console's style.css.
+// The container is made focusable (tabindex 0) unless it says otherwise: it may scroll.
 
 import { Graph, layout } from "@dagrejs/dagre";
 
@@ -297,5 +298,7 @@ export function drawGraph(container, chart, options = {}) {
   }
 
   container.replaceChildren(svg);
+  // a graph wider than its container scrolls: keyboard users must be able to reach it
+  if (!container.hasAttribute("tabindex")) container.setAttribute("tabindex", "0");
   return svg;
 }
