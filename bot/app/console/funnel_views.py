@@ -93,16 +93,17 @@ def funnel_page(who: Principal, result: Funnel, data: dict[str, Any]) -> str:
         f"<tbody>{rows}</tbody></table>"
     )
     chart = (
-        '<section class="panel" aria-labelledby="chart-title">'
+        '<section class="panel run-section" aria-labelledby="chart-title">'
         '<h2 id="chart-title">Runs reaching each step</h2>'
         '<div class="funnel-chart"><canvas id="funnel-chart" role="img" '
         'aria-label="Bar chart of the runs that reached each step; the table below has the '
         'same numbers">The table below has these numbers.</canvas></div></section>'
     )
     graph = (
-        '<section class="panel" aria-labelledby="graph-title">'
+        '<section class="panel run-section" aria-labelledby="graph-title">'
         '<h2 id="graph-title">On the workflow</h2>'
-        '<div id="funnel-graph" class="workflow-graph funnel-graph">'
+        '<div id="funnel-graph" class="workflow-graph funnel-graph" tabindex="0" role="group" '
+        'aria-label="The graph with the numbers (scrolls)">'
         '<p class="muted">The graph needs JavaScript; the table has the same numbers.</p>'
         "</div></section>"
     )

@@ -105,7 +105,7 @@ def _where_now(run: RunView) -> str:
 def _row(run: RunView) -> str:
     return (
         "<tr>"
-        f'<td data-label="Run"><a href="/console/runs/{run.id}">Run {run.id}</a></td>'
+        f'<td data-label="Run" class="run-id"><a href="/console/runs/{run.id}">Run {run.id}</a></td>'
         f'<td data-label="Workflow">{escape(run.workflow)} '
         f'<span class="muted">v{run.version}</span></td>'
         f'<td data-label="Status">{status_badge(run)}</td>'
@@ -251,9 +251,16 @@ def _skipped(detail: RunDetail) -> str:
         for skip in detail.skipped
     )
     return (
-        '<section aria-labelledby="skipped-title"><h2 id="skipped-title">'
+        '<section class="panel run-section" aria-labelledby="skipped-title"><h2 id="skipped-title">'
         f'Workflows this event did not start</h2><ul class="run-skipped">{rows}</ul></section>'
     )
+
+
+def _now_at(run: RunView) -> str:
+    step = f"<code>{escape(run.cursor)}</code>" if run.cursor else ""
+    if run.finished_at is not None:
+        return f"stopped at {step}" if run.error and step else "ended"
+    return f"at {step}" if step else "starting"
 
 
 def run_page(who: Principal, detail: RunDetail) -> str:
@@ -269,24 +276,24 @@ def run_page(who: Principal, detail: RunDetail) -> str:
         f"<div><dt>Conversation</dt><dd>{conversation_link(run.conversation_id)}</dd></div>"
         f"<div><dt>Started (UTC)</dt><dd>{when(run.started_at)}</dd></div>"
         f"<div><dt>Finished</dt><dd>{_ended(run)}</dd></div>"
-        f"<div><dt>Now at</dt><dd>{_where_now(run) if not run.error else 'stopped'}</dd></div>"
+        f"<div><dt>Now at</dt><dd>{_now_at(run)}</dd></div>"
         "</dl>"
     )
     error = ""
     if run.error:
         error = (
-            '<section class="panel" aria-labelledby="error-title"><h2 id="error-title">Error</h2>'
+            '<section class="panel run-section" aria-labelledby="error-title"><h2 id="error-title">Error</h2>'
             f'<pre class="run-error">{escape(run.error)}</pre></section>'
         )
     trigger = (
-        '<section class="panel" aria-labelledby="trigger-title">'
+        '<section class="panel run-section" aria-labelledby="trigger-title">'
         '<h2 id="trigger-title">Trigger</h2>'
         f"<p>Started by <code>{escape(detail.trigger_event)}</code>"
         f"{f' #{run.trigger_event_id}' if run.trigger_event_id else ''}</p>"
         f"{_data_list(detail.trigger_data)}</section>"
     )
     log = (
-        '<section class="panel" aria-labelledby="log-title"><h2 id="log-title">Log</h2>'
+        '<section class="panel run-section" aria-labelledby="log-title"><h2 id="log-title">Log</h2>'
         f"{_timeline(detail)}</section>"
     )
     content = f"{facts}{error}{trigger}{log}{_skipped(detail)}"

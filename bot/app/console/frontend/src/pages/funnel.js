@@ -7,13 +7,14 @@ import {
   BarElement,
   CategoryScale,
   Chart,
+  Legend,
   LinearScale,
   Tooltip,
 } from "chart.js";
 import { embedded } from "../lib/api.js";
 import { drawGraph } from "../lib/graph.js";
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
+Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, Tooltip);
 
 function cssColor(name, fallback) {
   const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -53,7 +54,10 @@ function drawChart(canvas, funnel) {
         x: { beginAtZero: true, ticks: { precision: 0, color: ink } },
         y: { ticks: { color: ink } },
       },
-      plugins: { tooltip: { enabled: true } },
+      plugins: {
+        legend: { position: "bottom", labels: { color: ink } },
+        tooltip: { enabled: true },
+      },
     },
   });
 }
