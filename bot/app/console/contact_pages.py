@@ -17,6 +17,7 @@ from bot.app.console.http import (
     services_of,
     signed_in,
 )
+from bot.core.clean import clean_text
 from bot.core.errors import NotFoundError, ValidationFailed
 from bot.domain import contact_privacy
 from bot.storage.app import people_queries
@@ -38,7 +39,7 @@ def _number(request: web.Request, name: str, default: int | None = None) -> int:
 
 
 async def contacts_page(request: web.Request) -> web.StreamResponse:
-    search = request.query.get("q", "")[:200]
+    search = clean_text(request.query.get("q", "")[:200])
     page = max(_number(request, "page", 1), 1)
     async with services_of(request).uow() as tx:
         found = await people_queries.search_contacts(

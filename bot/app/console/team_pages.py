@@ -23,6 +23,7 @@ from bot.app.console.http import (
     services_of,
     signed_in,
 )
+from bot.core.clean import clean_text
 from bot.core.errors import NotFoundError, ValidationFailed
 from bot.domain import agents
 from bot.storage.app import people_queries
@@ -70,16 +71,21 @@ async def _form(request: web.Request) -> Form:
     return form
 
 
+def _text(form: Form, name: str, limit: int) -> str:
+    """A form field, trimmed, with what no column stores (NUL, lone surrogates) replaced."""
+    return clean_text(form_text(form, name, limit)).strip()
+
+
 def _agent_values(form: Form) -> dict[str, Any]:
     """An agent's form as the API's fields ("" is no value)."""
-    roles = [r.strip() for r in form_text(form, "roles", 1000).split(",") if r.strip()]
+    roles = [r.strip() for r in _text(form, "roles", 1000).split(",") if r.strip()]
     return {
-        "name": form_text(form, "name", 255).strip(),
-        "email": form_text(form, "email", 320).strip() or None,
-        "slack_user_id": form_text(form, "slack_user_id", 32).strip() or None,
+        "name": _text(form, "name", 255),
+        "email": _text(form, "email", 320) or None,
+        "slack_user_id": _text(form, "slack_user_id", 32) or None,
         "roles": roles,
         "available": form_text(form, "available") == "1",
-        "capacity": form_text(form, "capacity", 10).strip() or "10",
+        "capacity": _text(form, "capacity", 10) or "10",
     }
 
 
@@ -119,8 +125,8 @@ async def change_agent(request: web.Request) -> web.StreamResponse:
 
 def _team_values(form: Form) -> dict[str, Any]:
     return {
-        "name": form_text(form, "name", 120).strip(),
-        "slack_channel": form_text(form, "slack_channel", 64).strip() or None,
+        "name": _text(form, "name", 120),
+        "slack_channel": _text(form, "slack_channel", 64) or None,
     }
 
 
