@@ -1,7 +1,8 @@
 """The workflow pages in headless Chromium on the real app: an admin opens a workflow and
 sees its graph laid out (one box per step, none overlapping), compares two versions, rolls
 back and finds the audit line; a workflow disabled on the list then starts no run for a
-widget visitor. Screenshots: console-workflow.png, console-workflow-diff.png."""
+widget visitor; the pages fit a phone. Screenshots: console-workflow.png,
+console-workflow-diff.png."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from bot.domain.workflow_store import import_files
 from bot.storage.models import RunLog, Workflow, WorkflowRun, WorkflowVersion
+from tests.browser.conftest import loopback_only
 from tests.browser.real_app import EXAMPLES, RunningApp
 from tests.browser.test_app_chat import open_demo
 from tests.browser.test_console import add_accounts, sign_in_with_the_keyboard
@@ -150,3 +152,25 @@ async def test_a_workflow_disabled_on_the_list_starts_no_run(
     assert skips and skips[0].message.endswith(": disabled")
     assert await real_app.rows(WorkflowRun, WorkflowRun.workflow_id == support.id) == []
     await expect(visitor.locator(".rbw-msg--out")).to_have_count(0)
+
+
+async def test_the_workflow_page_fits_a_phone(browser: Browser, real_app: RunningApp) -> None:
+    await add_accounts(real_app)
+    ctx = await browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True)
+    await loopback_only(ctx)
+    page = await ctx.new_page()
+    await sign_in_with_the_keyboard(page, real_app, "adam@example.com")
+    for path in ("/console/workflows/support", "/console/workflows/support/diff"):
+        await page.goto(real_app.url + path)
+        await expect(page.locator("main h1")).to_be_visible()
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, path
+    await page.goto(real_app.url + "/console/workflows/support")
+    graph = page.locator("#workflow-graph")
+    await expect(graph.locator("svg")).to_be_visible()
+    await graph.focus()  # wider than the phone: it scrolls sideways on its own
+    await expect(graph).to_be_focused()
+    assert await graph.evaluate("el => el.scrollWidth > el.clientWidth")
+    await ctx.close()
