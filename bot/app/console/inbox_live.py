@@ -102,34 +102,39 @@ class InboxFeed:
     async def _run(self) -> None:
         signals = self._services.signals
         poll = self._services.settings.poll_interval_s
+        more = False
         while self._queues:
-            waits = [asyncio.ensure_future(s.wait()) for s in (signals.events, signals.outbox)]
+            if not more:
+                waits = [asyncio.ensure_future(s.wait()) for s in (signals.events, signals.outbox)]
+                try:
+                    await asyncio.wait(waits, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for wait in waits:
+                        wait.cancel()
             try:
-                await asyncio.wait(waits, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for wait in waits:
-                    wait.cancel()
-            try:
-                frames = await self._read()
+                frames, more = await self._read()
             except Exception:
                 logger.exception("reading the inbox's changes failed")
-                frames = []
+                frames, more = [], False
             if frames:
                 self._hand_out(frames)
-            await asyncio.sleep(UPDATE_GAP_S)
+            if not more:
+                await asyncio.sleep(UPDATE_GAP_S)
 
-    async def _read(self) -> list[Frame]:
+    async def _read(self) -> tuple[list[Frame], bool]:
+        """The frames of the events not handed out yet; whether more are waiting."""
         seen = set(self._seen)
+        limit = BATCH + LOOK_BACK
         async with self._services.db.read() as session:
             events = await inbox_queries.events_after(
-                session, max(self._cursor - LOOK_BACK, 0), SHOWN, BATCH + LOOK_BACK
+                session, max(self._cursor - LOOK_BACK, 0), SHOWN, limit
             )
             fresh = [e for e in events if e.id not in seen]
             for event in fresh:
                 self._seen.append(event.id)
             if events:
                 self._cursor = max(self._cursor, events[-1].id)
-            return await frames_of(session, fresh)
+            return await frames_of(session, fresh), len(events) >= limit
 
     def _hand_out(self, frames: list[Frame]) -> None:
         for queue in list(self._queues):

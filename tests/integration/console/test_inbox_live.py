@@ -11,11 +11,14 @@ import aiohttp
 import pytest
 from aiohttp import ClientWebSocketResponse
 
+from bot.app.console.inbox_live import BATCH
+from bot.core.messages import InboundMessage, SenderProfile
 from tests.integration.console.http_support import (
     Client,
     agent_client,
     client,
     csrf,
+    services_of,
 )
 from tests.integration.console.test_inbox import agent_on_each_backend, customer_writes
 
@@ -113,3 +116,28 @@ async def test_a_signed_out_socket_is_refused(client: Client) -> None:
 async def test_a_plain_get_of_the_socket_goes_to_the_inbox(agent_client: Client) -> None:
     answer = await agent_client.get("/console/inbox/live", allow_redirects=False)
     assert (answer.status, answer.headers["Location"]) == (303, "/console/inbox")
+
+
+async def test_a_burst_larger_than_one_read_arrives_whole(agent_client: Client) -> None:
+    client = agent_client
+    socket = await client.ws_connect("/console/inbox/live")
+    try:
+        texts = [f"message {n}" for n in range(2 * BATCH)]
+        async with services_of(client).uow() as tx:  # one commit: every event at once
+            await services_of(client).inbox.store(
+                tx,
+                [
+                    InboundMessage(
+                        channel="telegram",
+                        external_conversation_id="chat-burst",
+                        external_message_id=text,
+                        sender=SenderProfile(external_id="chat-burst"),
+                        text=text,
+                    )
+                    for text in texts
+                ],
+            )
+        heard = [(await next_frame(socket, "message.received"))["message"]["text"] for _ in texts]
+        assert heard == texts
+    finally:
+        await socket.close()
