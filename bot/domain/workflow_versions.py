@@ -125,11 +125,11 @@ async def _history(uow: UnitOfWork, name: str) -> tuple[WorkflowHead, list[Versi
         return head, await workflow_records.workflow_versions(tx, head.id)
 
 
-def _pick(records: list[VersionRecord], number: int, field: str = "version") -> VersionRecord:
+def _pick(records: list[VersionRecord], number: int) -> VersionRecord:
     for record in records:
         if record.version == number:
             return record
-    raise NotFoundError(f"no {field} {number}")
+    raise NotFoundError(f"no version {number}")
 
 
 def _current(head: WorkflowHead, records: list[VersionRecord]) -> VersionRecord:
@@ -163,8 +163,8 @@ async def version_view(uow: UnitOfWork, name: str, number: int) -> VersionView:
 async def compare(uow: UnitOfWork, name: str, old: int, new: int) -> VersionDiff:
     """The unified diff from version ``old`` to version ``new`` of the workflow's YAML."""
     _, records = await _history(uow, name)
-    before = yaml_text(_pick(records, old, "from"))
-    after = yaml_text(_pick(records, new, "to"))
+    before = yaml_text(_pick(records, old))
+    after = yaml_text(_pick(records, new))
     return diff(name, old, new, before, after)
 
 

@@ -388,7 +388,7 @@ async def test_the_cli_lists_versions_compares_and_rolls_back(
     assert (await cli(app_client, capsys, "diff", "greeter", "2", "2"))[1] == (
         "v2 and v2 are the same\n"
     )
-    assert await cli(app_client, capsys, "diff", "greeter", "1", "5") == (1, "no to 5\n")
+    assert await cli(app_client, capsys, "diff", "greeter", "1", "5") == (1, "no version 5\n")
 
     clock.advance(timedelta(minutes=1))
     assert await cli(app_client, capsys, "rollback", "greeter", "1") == (
