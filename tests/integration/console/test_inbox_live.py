@@ -12,13 +12,19 @@ import pytest
 from aiohttp import ClientWebSocketResponse
 
 from bot.app.console.inbox_live import BATCH
+from bot.core.clock import FakeClock
 from bot.core.messages import InboundMessage, SenderProfile
+from bot.pipeline.services import build_services
+from tests.conftest import fresh_postgres_url, make_settings
+from tests.db_support import PostgresDatabase
 from tests.integration.console.http_support import (
     Client,
     agent_client,
     client,
     csrf,
+    make_client,
     services_of,
+    sign_in,
 )
 from tests.integration.console.test_inbox import agent_on_each_backend, customer_writes
 
@@ -141,3 +147,39 @@ async def test_a_burst_larger_than_one_read_arrives_whole(agent_client: Client) 
         assert heard == texts
     finally:
         await socket.close()
+
+
+async def test_another_process_wakes_the_socket_through_postgres(
+    postgres_database: PostgresDatabase | None, clock: FakeClock
+) -> None:
+    """A message stored by another process reaches the socket through NOTIFY, long before
+    the (here 60 s) fallback poll."""
+    url = await fresh_postgres_url(postgres_database)
+    client = await make_client(url, clock, RELAYBOT_POLL_INTERVAL=60.0)
+    other = build_services(make_settings(url), clock)
+    services = services_of(client)
+    assert services.listener is not None
+    listening = asyncio.create_task(services.listener.run(1.0))
+    try:
+        await asyncio.wait_for(services.listener.connected.wait(), 10)
+        assert await sign_in(client, "ana@example.com") == 303
+        socket = await client.ws_connect("/console/inbox/live")
+        await asyncio.sleep(0.5)  # the feed waits on its signals
+        services.signals.events.clear()
+        services.signals.outbox.clear()
+        await other.inbox.receive(
+            InboundMessage(
+                channel="telegram",
+                external_conversation_id="chat-far",
+                external_message_id="far-1",
+                sender=SenderProfile(external_id="chat-far"),
+                text="From the other process",
+            )
+        )
+        frame = await next_frame(socket, "message.received", wait_s=10.0)
+        assert frame["message"]["text"] == "From the other process"
+        await socket.close()
+    finally:
+        listening.cancel()
+        await other.close()
+        await client.close()
