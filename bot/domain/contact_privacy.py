@@ -30,9 +30,13 @@ MARKER = "[erased]"
 """What replaces a personal text."""
 FORMAT = "relaybot.contact-export/1"
 CONFIRM_WORD = "ERASE"
+RESUME_KEYS = frozenset({"pending_call", "hold", "grants", "last_approval"})
+"""What a run's stored state keeps to resume a call it waits on (see
+:func:`bot.pipeline.run_store.envelope`): dropped when the run is cancelled by an erasure."""
 SAFE_KEYS = frozenset(
     {
         "answer_type",
+        "asked_after",
         "attempts",
         "channel",
         "contact_id",
@@ -58,7 +62,6 @@ SAFE_KEYS = frozenset(
         "timer_due_at",
         "timer_token",
         "to_stage",
-        "token",
         "type",
         "waiting_for",
         "workflow",
@@ -107,6 +110,17 @@ class Scrub:
         if key in SAFE_KEYS:
             return self.text(value) if isinstance(value, str) else value
         return MARKER if isinstance(value, str) else None
+
+    def run_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        """A run's stored state: scrubbed as JSON, its counters kept (``jumps``: step id to
+        a count), without what a waiting run resumes with (the run is over: a call, a hold,
+        approvals), so it still reads as a run's state."""
+        engine = state.get("engine")
+        jumps = engine.get("jumps") if isinstance(engine, dict) else None
+        scrubbed = self.json({k: None if k in RESUME_KEYS else v for k, v in state.items()})
+        if isinstance(jumps, dict) and all(isinstance(n, int) for n in jumps.values()):
+            scrubbed["engine"]["jumps"] = jumps
+        return dict(scrubbed)
 
 
 def _strings(value: Any) -> set[str]:

@@ -55,6 +55,9 @@ class Scrubber(Protocol):
     def json(self, value: Any) -> Any:
         """A JSON value with every personal value replaced."""
 
+    def run_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        """A workflow run's stored state with every personal value replaced."""
+
 
 @dataclass
 class PersonRows:
@@ -332,7 +335,7 @@ async def erase(tx: Tx, contact_id: int, scrub: Scrubber) -> Erased | None:
         lead.name = marker
         lead.attributes = {}
     for run in found.runs:
-        run.state = scrub.json(run.state or {})
+        run.state = scrub.run_state(run.state or {})
         run.error = None if run.error is None else scrub.text(run.error)
         if run.status in ("running", "waiting", "calling"):
             run.status = "cancelled"

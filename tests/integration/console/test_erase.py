@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from bot.app.contact_cli import run_erase, run_export
 from bot.core.clock import FakeClock
 from bot.domain import audit
-from bot.storage.models import Contact, Conversation, Message, RunLog, WorkflowRun
+from bot.pipeline.run_store import unpack
+from bot.storage.models import Contact, Conversation, Message, RunLog, Timer, WorkflowRun
 from tests.fakes.telegram import TelegramFake
 from tests.integration.console.contact_support import (
     BRUNO_TEXT,
@@ -77,6 +78,14 @@ async def aggregates(client: Client, contact_id: int) -> dict[str, object]:
     return {"chats": [tuple(c) for c in chats], "messages": messages, "runs": runs, "lines": lines}
 
 
+async def runs_of(client: Client, contact_id: int) -> list[WorkflowRun]:
+    async with services_of(client).db.session() as session:
+        chats = select(Conversation.id).where(Conversation.contact_id == contact_id)
+        return list(
+            await session.scalars(select(WorkflowRun).where(WorkflowRun.conversation_id.in_(chats)))
+        )
+
+
 async def test_erasing_leaves_no_personal_value_and_keeps_the_counts(client: Client) -> None:
     people = await two_people(client)
     before = await dump(client)
@@ -84,6 +93,8 @@ async def test_erasing_leaves_no_personal_value_and_keeps_the_counts(client: Cli
         assert value in before, value  # the test would prove nothing otherwise
     kept = await aggregates(client, people.zelda)
     assert kept["messages"] and kept["runs"] and kept["lines"]
+    waiting = [r.id for r in await runs_of(client, people.zelda) if r.status == "waiting"]
+    assert waiting  # the survey waits for her rating
 
     answer = await client.post(
         f"/api/contacts/{people.zelda}/erase", json={"confirm": "ERASE"}, headers=BEARER
@@ -108,6 +119,15 @@ async def test_erasing_leaves_no_personal_value_and_keeps_the_counts(client: Cli
             )
         )
     assert texts == {"[erased]"}
+    for run in await runs_of(client, people.zelda):
+        stored = unpack(run)  # an erased run still reads as a run
+        assert stored.hold is None and stored.state.workflow in ("support", "support-survey")
+        assert run.status == "cancelled" if run.id in waiting else run.status != "waiting"
+    async with services_of(client).db.session() as session:
+        timers = list(await session.execute(select(Timer.key, Timer.status)))
+    hers = [status for key, status in timers if int(key.split(":")[1]) in kept["runs"]]
+    assert hers and "pending" not in hers
+    assert "pending" in [status for _, status in timers]  # Bruno's menu waits still
 
     (line,) = await audit_lines(services_of(client), audit.CONTACT_ERASED)
     assert (line.actor, line.source, line.target) == ("api-token", "api", str(people.zelda))
