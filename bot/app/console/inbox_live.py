@@ -29,7 +29,7 @@ from bot.app.console.inbox_views import message_data, row_data
 from bot.domain.conversations import CONVERSATION_UNASSIGNED
 from bot.domain.notes import NOTE_ADDED
 from bot.domain.replies import MESSAGE_SENT
-from bot.pipeline.services import Services
+from bot.pipeline.services import SERVICES, Services
 from bot.storage.app import inbox_queries
 from bot.storage.app.inbox_queries import InboxEvent
 from workflows.event_names import EventType
@@ -65,6 +65,10 @@ SESSION_CHECK_S = 30.0
 """How often an open socket checks that its session still stands."""
 
 Frame = dict[str, Any]
+Feed = asyncio.Queue[list[Frame] | int]
+"""What a socket is handed: batches of frames, or the close code to close with."""
+TOO_FAR_BEHIND = 4000
+GOING_AWAY = 1001
 
 
 class InboxFeed:
@@ -72,14 +76,14 @@ class InboxFeed:
 
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._queues: set[asyncio.Queue[list[Frame] | None]] = set()
+        self._queues: set[Feed] = set()
         self._task: asyncio.Task[None] | None = None
         self._cursor = 0
         self._seen: deque[int] = deque(maxlen=LOOK_BACK * 4)
 
-    async def join(self) -> asyncio.Queue[list[Frame] | None]:
-        """A queue of frame batches for a new socket (None: the feed gave up on it)."""
-        queue: asyncio.Queue[list[Frame] | None] = asyncio.Queue(QUEUE_LIMIT)
+    async def join(self) -> Feed:
+        """A queue of frame batches for a new socket."""
+        queue: Feed = asyncio.Queue(QUEUE_LIMIT)
         if self._task is None or self._task.done():
             async with self._services.db.read() as session:
                 self._cursor = await inbox_queries.newest_event_id(session)
@@ -90,7 +94,7 @@ class InboxFeed:
             self._queues.add(queue)
         return queue
 
-    def leave(self, queue: asyncio.Queue[list[Frame] | None]) -> None:
+    def leave(self, queue: Feed) -> None:
         self._queues.discard(queue)
 
     async def stop(self) -> None:
@@ -141,10 +145,19 @@ class InboxFeed:
             try:
                 queue.put_nowait(frames)
             except asyncio.QueueFull:
-                self._queues.discard(queue)
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.get_nowait()
-                    queue.put_nowait(None)
+                self._close(queue, TOO_FAR_BEHIND)
+
+    def _close(self, queue: Feed, code: int) -> None:
+        """Tell the queue's socket to close with ``code`` (before anything still queued)."""
+        self._queues.discard(queue)
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(code)
+
+    def close_all(self) -> None:
+        """Close every socket (the server is stopping: the pages reconnect later)."""
+        for queue in list(self._queues):
+            self._close(queue, GOING_AWAY)
 
 
 async def frames_of(session: Any, events: Sequence[InboxEvent]) -> list[Frame]:
@@ -190,6 +203,14 @@ def feed_of(services: Services) -> InboxFeed:
 
         services.closers.append(close)
     return feed
+
+
+async def close_sockets(app: web.Application) -> None:
+    """An ``on_shutdown`` hook: close the app's inbox sockets, so a stopping server does
+    not wait for open console tabs."""
+    feed = _FEEDS.get(id(app[SERVICES]))
+    if feed is not None:
+        feed.close_all()
 
 
 def same_origin(request: web.Request, origin: str) -> bool:
@@ -249,7 +270,7 @@ class Sent:
 async def _pump(
     request: web.Request,
     socket: web.WebSocketResponse,
-    queue: asyncio.Queue[list[Frame] | None],
+    queue: Feed,
     sent: Sent,
 ) -> None:
     """Forward the feed's frames until the browser goes, the feed drops the socket or
@@ -267,8 +288,8 @@ async def _pump(
                     await socket.close(code=4401, message=b"signed out")
                 continue
             frames = getting.result()
-            if frames is None:
-                await socket.close(code=4000, message=b"too far behind")
+            if isinstance(frames, int):
+                await socket.close(code=frames)
                 return
             await sent.send(socket, frames)
     finally:

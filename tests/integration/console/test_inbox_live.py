@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import ClientWebSocketResponse
 
-from bot.app.console.inbox_live import BATCH
+from bot.app.console.inbox_live import BATCH, close_sockets
 from bot.core.clock import FakeClock
 from bot.core.messages import InboundMessage, SenderProfile
 from bot.pipeline.services import build_services
@@ -183,3 +183,14 @@ async def test_another_process_wakes_the_socket_through_postgres(
         listening.cancel()
         await other.close()
         await client.close()
+
+
+async def test_a_stopping_server_closes_the_sockets(agent_client: Client) -> None:
+    socket = await agent_client.ws_connect("/console/inbox/live")
+    await customer_writes(agent_client, "chat-bye", "Hello")
+    await next_frame(socket, "message.received")  # the socket is fed
+    assert agent_client.app is not None
+    await close_sockets(agent_client.app)
+    async with asyncio.timeout(5):
+        message = await socket.receive()
+    assert message.type == aiohttp.WSMsgType.CLOSE and socket.close_code == 1001
