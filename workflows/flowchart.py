@@ -15,11 +15,12 @@ from workflows.schema import Workflow
 from workflows.steps.base import END
 from workflows.steps.branch import BranchStep
 from workflows.steps.jump_to import JumpToStep
+from workflows.steps.split import SplitStep
 
 Shape = Literal["terminal", "step", "decision"]
 TRIGGER = "trigger"
 DONE = "done"
-DECISIONS = ("branch", "date_time")
+DECISIONS = ("branch", "date_time", "split")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,10 @@ def chart(workflow: Workflow) -> Chart:
                 result.edges.append(Edge(me, to(step.else_), "else"))
         if isinstance(step, JumpToStep):
             result.edges.append(Edge(me, to(step.target), f"jump (max {step.max_jumps})"))
+        if isinstance(step, SplitStep):
+            for branch in step.branches:
+                result.edges.append(Edge(me, to(branch.goto), f"{branch.name} ({branch.weight:g})"))
+            continue
         for outcome, target in step.exits.items():
             result.edges.append(Edge(me, to(target), outcome))
         if isinstance(step, JumpToStep) or (

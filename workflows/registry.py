@@ -25,6 +25,7 @@ from workflows.steps.send_message import SendMessageStep
 from workflows.steps.send_notification import SendNotificationStep
 from workflows.steps.send_webhook import SendWebhookStep
 from workflows.steps.set_variable import SetVariableStep
+from workflows.steps.split import SplitStep
 from workflows.steps.tags import AddTagStep, RemoveTagStep
 from workflows.steps.trigger_workflow import TriggerWorkflowStep
 from workflows.steps.wait import WaitStep
@@ -35,6 +36,7 @@ BUILTIN_STEPS: tuple[type[StepBase], ...] = (
     SendMessageStep,
     AskQuestionStep,
     BranchStep,
+    SplitStep,
     RunActionStep,
     AssignToStep,
     CloseConversationStep,

@@ -1,5 +1,5 @@
 """``relaybot workflows ...``: validate, import, list, enable, disable, versions, diff,
-rollback, logs, graph, schema."""
+rollback, replay, split, promote, logs, graph, schema."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from bot.app.commands import with_services
+from bot.app.replay_cli import add_replay
+from bot.app.split_cli import add_split_commands
 from bot.core.config import Settings
 from bot.core.errors import NotFoundError, ValidationFailed
 from bot.pipeline.services import Services
@@ -48,6 +50,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rollback.add_argument("name")
     rollback.add_argument("version", type=int)
     rollback.set_defaults(command=with_services(_rollback))
+    add_replay(commands)
+    add_split_commands(commands)
     logs = commands.add_parser("logs", help="recent runs: trigger, conditions, steps, errors")
     logs.add_argument("name", nargs="?")
     logs.add_argument("--failed", action="store_true", help="failed runs only")

@@ -32,6 +32,7 @@ WORKFLOW_DISABLED = "workflow.disabled"
 AGENT_CREATED = "agent.created"
 AGENT_CHANGED = "agent.changed"
 WORKFLOW_ROLLED_BACK = "workflow.rolled_back"
+WORKFLOW_SPLIT_PROMOTED = "workflow.split_promoted"
 TEAM_CREATED = "team.created"
 TEAM_CHANGED = "team.changed"
 CONTACT_EXPORTED = "contact.exported"
@@ -52,6 +53,7 @@ ACTIONS = (
     AGENT_CREATED,
     AGENT_CHANGED,
     WORKFLOW_ROLLED_BACK,
+    WORKFLOW_SPLIT_PROMOTED,
     TEAM_CREATED,
     TEAM_CHANGED,
     CONTACT_EXPORTED,

@@ -29,8 +29,8 @@ class FakeEntryPoint:
 
 
 def test_builtin_registry_has_every_step_type_once() -> None:
-    assert len(STEPS.names()) == len(BUILTIN_STEPS) == 16
-    assert "ask_question" in STEPS.names()
+    assert len(STEPS.names()) == len(BUILTIN_STEPS) == 17
+    assert {"ask_question", "split"} <= set(STEPS.names())
 
 
 def test_registry_refuses_duplicate_type_names() -> None:

@@ -1,0 +1,77 @@
+"""Promote an A/B test's winner: the workflow definition without its split step, every way
+into the split leading to the winning branch instead. Pure: a raw definition (as stored)
+in, a new raw definition out, to be validated and stored as a new version."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from workflows.graph import raw_step_ids
+from workflows.steps.base import END
+
+
+class PromotionError(ValueError):
+    """The split or branch named is not there, or promoting would leave nothing to run."""
+
+
+def without_split(definition: dict[str, Any], step_id: str, branch: str) -> dict[str, Any]:
+    """A copy of ``definition`` with split ``step_id`` replaced by its ``branch``."""
+    raw = copy.deepcopy(definition)
+    steps: list[dict[str, Any]] = raw.get("steps") or []
+    ids = raw_step_ids(steps)
+    for step, step_ref in zip(steps, ids, strict=True):
+        step.setdefault("id", step_ref)  # default ids follow positions, which change
+    if step_id not in ids:
+        raise PromotionError(f"no step {step_id!r}")
+    index = ids.index(step_id)
+    split = steps[index]
+    if split.get("type") != "split":
+        raise PromotionError(f"step {step_id!r} is a {split.get('type')}, not a split")
+    winner = next((b for b in split.get("branches", []) if b.get("name") == branch), None)
+    if winner is None:
+        names = ", ".join(str(b.get("name")) for b in split.get("branches", []))
+        raise PromotionError(f"split {step_id!r} has no branch {branch!r} (it has {names})")
+    target = str(winner["goto"])
+    if index > 0:
+        steps[index - 1].setdefault("next", target)  # it fell through into the split
+    for step in steps:
+        _redirect(step, step_id, target)
+    del steps[index]
+    if index == 0:
+        _make_first(steps, target)
+    return raw
+
+
+def _redirect(step: dict[str, Any], old: str, new: str) -> None:
+    """Every reference of ``step`` to ``old`` now names ``new``."""
+    if step.get("next") == old:
+        step["next"] = new
+    exits = step.get("exits")
+    if isinstance(exits, dict):
+        for outcome, target in exits.items():
+            if target == old:
+                exits[outcome] = new
+    for key in ("cases", "branches"):
+        for item in step.get(key) or []:
+            if isinstance(item, dict) and item.get("goto") == old:
+                item["goto"] = new
+    if step.get("else") == old:
+        step["else"] = new
+    if step.get("type") == "jump_to" and step.get("target") == old:
+        if new == END:
+            raise PromotionError(f"step {step.get('id')!r} jumps to the split, and the winner ends")
+        step["target"] = new
+
+
+def _make_first(steps: list[dict[str, Any]], target: str) -> None:
+    """Put ``target`` first (the split was), keeping where every step goes next."""
+    if target == END:
+        raise PromotionError("the winning branch ends the run at once: nothing would run")
+    position = next(i for i, step in enumerate(steps) if step.get("id") == target)
+    if position == 0:
+        return
+    steps[position - 1].setdefault("next", target)
+    following = steps[position + 1]["id"] if position + 1 < len(steps) else END
+    steps[position].setdefault("next", following)
+    steps.insert(0, steps.pop(position))
