@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from bot.app.console.views import csrf_input, embed_json, layout
 from bot.domain.console_sessions import Principal
-from bot.domain.contact_names import display_name, friendly_name
+from bot.domain.contact_names import display_name
 from bot.storage.app.conversation_queries import MessageView
 from bot.storage.app.inbox_queries import InboxRow, Person
 
@@ -28,8 +28,7 @@ class _Named:
 
 
 def contact_name(row: InboxRow) -> str:
-    if row.contact_name is None and row.contact_email is None and row.contact_phone is None:
-        return friendly_name(row.contact_id)
+    """The customer's name as everywhere else (never a raw channel id)."""
     return display_name(
         _Named(row.contact_id, row.contact_name, row.contact_email, row.contact_phone)
     )
@@ -41,14 +40,9 @@ def _preview(row: InboxRow) -> str:
     text = (row.preview.text or row.preview.payload or "").strip().replace("\n", " ")
     if len(text) > PREVIEW_CHARS:
         text = text[: PREVIEW_CHARS - 1] + "…"
-    who = (
-        ""
-        if row.preview.direction == "in"
-        else "You: "
-        if row.preview.sender_kind == "agent"
-        else "Bot: "
-    )
-    return who + text
+    if row.preview.direction == "in":
+        return text
+    return ("Agent: " if row.preview.sender_kind == "agent" else "Bot: ") + text
 
 
 def row_data(row: InboxRow) -> dict[str, Any]:
