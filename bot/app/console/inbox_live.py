@@ -61,6 +61,8 @@ stays set because its worker is busy): a person reads no faster."""
 QUEUE_LIMIT = 1000
 """Frames a socket may have waiting; a socket that falls further behind is closed (its
 page reconnects and redraws)."""
+CATCH_UP = 10 * BATCH
+"""The most changes a reconnecting page is sent for the time it was away."""
 SESSION_CHECK_S = 30.0
 """How often an open socket checks that its session still stands."""
 
@@ -237,16 +239,28 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
     try:
         sent = Sent()
         if after.isdigit() and len(after) < 19:
-            async with services_of(request).db.read() as session:
-                caught = await inbox_queries.events_after(session, int(after), SHOWN, BATCH)
-                frames = await frames_of(session, caught)
-            await sent.send(socket, frames)
+            await _catch_up(request, socket, sent, int(after))
         await _pump(request, socket, queue, sent)
     finally:
         feed.leave(queue)
         if not socket.closed:
             await socket.close()
     return socket
+
+
+async def _catch_up(
+    request: web.Request, socket: web.WebSocketResponse, sent: Sent, after: int
+) -> None:
+    """Send what happened since the page was drawn (at most :data:`CATCH_UP` changes: a
+    page away longer than that is better reloaded)."""
+    for _ in range(CATCH_UP // BATCH):
+        async with services_of(request).db.read() as session:
+            caught = await inbox_queries.events_after(session, after, SHOWN, BATCH)
+            frames = await frames_of(session, caught)
+        await sent.send(socket, frames)
+        if len(caught) < BATCH:
+            return
+        after = caught[-1].id
 
 
 class Sent:

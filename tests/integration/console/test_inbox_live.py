@@ -124,25 +124,41 @@ async def test_a_plain_get_of_the_socket_goes_to_the_inbox(agent_client: Client)
     assert (answer.status, answer.headers["Location"]) == (303, "/console/inbox")
 
 
+async def store_burst(client: Client, texts: list[str]) -> None:
+    """Customer messages stored in one commit: every event at once."""
+    async with services_of(client).uow() as tx:
+        await services_of(client).inbox.store(
+            tx,
+            [
+                InboundMessage(
+                    channel="telegram",
+                    external_conversation_id="chat-burst",
+                    external_message_id=text,
+                    sender=SenderProfile(external_id="chat-burst"),
+                    text=text,
+                )
+                for text in texts
+            ],
+        )
+
+
 async def test_a_burst_larger_than_one_read_arrives_whole(agent_client: Client) -> None:
     client = agent_client
     socket = await client.ws_connect("/console/inbox/live")
     try:
         texts = [f"message {n}" for n in range(2 * BATCH)]
-        async with services_of(client).uow() as tx:  # one commit: every event at once
-            await services_of(client).inbox.store(
-                tx,
-                [
-                    InboundMessage(
-                        channel="telegram",
-                        external_conversation_id="chat-burst",
-                        external_message_id=text,
-                        sender=SenderProfile(external_id="chat-burst"),
-                        text=text,
-                    )
-                    for text in texts
-                ],
-            )
+        await store_burst(client, texts)
+        heard = [(await next_frame(socket, "message.received"))["message"]["text"] for _ in texts]
+        assert heard == texts
+    finally:
+        await socket.close()
+
+
+async def test_a_page_away_for_many_changes_catches_up_on_all(agent_client: Client) -> None:
+    texts = [f"missed {n}" for n in range(2 * BATCH + 5)]
+    await store_burst(agent_client, texts)
+    socket = await agent_client.ws_connect("/console/inbox/live?after=0")
+    try:
         heard = [(await next_frame(socket, "message.received"))["message"]["text"] for _ in texts]
         assert heard == texts
     finally:
