@@ -43,7 +43,10 @@ def period_of(
     preset's), or a preset ending now."""
     if since is not None or until is not None:
         end = until or now
-        start = since or end - PRESETS[DEFAULT_PRESET]
+        try:
+            start = since or end - PRESETS[DEFAULT_PRESET]
+        except OverflowError as exc:
+            raise ValidationFailed("until", "is too early") from exc
         if start >= end:
             raise ValidationFailed("since", "must be before until")
         return Period(start, end, "custom")

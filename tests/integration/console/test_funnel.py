@@ -149,3 +149,5 @@ async def test_bad_funnel_requests_are_refused(agent_console: Console) -> None:
     )
     assert answer["error"]["field"] == "since"
     await console.html("/console/workflows/triage/funnel?since=soon", 400)
+    answer = await console.json("/api/workflows/triage/funnel?until=0001-01-01T00:00", 400)
+    assert answer["error"]["field"] == "until"
