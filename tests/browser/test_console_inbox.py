@@ -117,7 +117,7 @@ async def test_an_agent_answers_a_widget_visitor_from_the_inbox(
     grace, _, newest = await real_app.rows(Conversation)
     await admin_posts(real_app, f"/conversations/{newest.id}/assign", {"agent_id": ana.id})
     await expect(widget_row).to_contain_text("Ana Agent")
-    await inbox.wait_for_function("window.__notifications.length === 1")
+    await inbox.wait_for_function("() => window.__notifications.length === 1")
     (shown,) = await notifications(inbox)
     assert shown["title"] == "Conversation assigned to you"
     await admin_posts(real_app, f"/conversations/{grace.id}/tags", {"tag": "delivery"})
@@ -125,6 +125,14 @@ async def test_an_agent_answers_a_widget_visitor_from_the_inbox(
     shot = tmp_path / "console-inbox.png"
     await inbox.screenshot(path=str(shot), full_page=True)
     publish(shot)
+
+    # a customer's message in a conversation the agent has shows one too
+    await box.fill("Is anyone there?")
+    await box.press("Enter")
+    await inbox.wait_for_function("() => window.__notifications.length === 2")
+    shown = (await notifications(inbox))[1]
+    assert shown["title"].startswith("New message from ")
+    assert shown["body"] == "Is anyone there?"
 
     await widget_row.get_by_role("link").click()
     await expect(inbox.get_by_role("heading", name="Conversation with")).to_be_visible()
@@ -164,6 +172,8 @@ async def test_an_agent_answers_a_widget_visitor_from_the_inbox(
         "Hi, Ana here. Which order is it?"
     )
     await expect(visitor.get_by_text("offer free shipping")).to_have_count(0)
+    # none for the visitor's message in the conversation the agent is looking at
+    assert await notifications(inbox) == []
     assert getattr(visitor, "errors", []) == []
     await agent_context.close()
 
