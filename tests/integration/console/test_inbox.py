@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from bot.core.clock import FakeClock
 from bot.core.messages import InboundMessage, SenderProfile
-from bot.domain import audit
+from bot.domain import audit, contact_privacy
+from bot.domain.audit import CLI
 from bot.storage.app import people_queries
 from bot.storage.domain.message_records import latest_messages
 from bot.storage.models import Conversation, Message, OutboxItem
@@ -295,3 +296,28 @@ async def test_the_openapi_document_describes_the_inbox_routes(agent_client: Cli
         assert path in paths, path
     assert paths["/api/conversations/{id}/notes"]["post"]["x-roles"] == ["admin", "agent"]
     assert "Note" in spec["components"]["schemas"]
+
+
+async def test_a_contacts_export_shows_notes_as_notes_and_erasing_removes_them(
+    agent_client: Client,
+) -> None:
+    """A note about a person is data about them: their export lists it (direction
+    ``note``) and erasing them overwrites it like their own messages."""
+    client = agent_client
+    cid = await customer_writes(client, "chat-gdpr", "My address is 1 Main St")
+    assert (await post(client, f"/console/inbox/{cid}/note", text="Lives at 1 Main St"))[0] == 303
+    services = services_of(client)
+    async with services.db.session() as session:
+        conversation = await session.get(Conversation, cid)
+    assert conversation is not None
+    contact_id = conversation.contact_id
+    exported = await contact_privacy.export(services.uow, contact_id, CLI)
+    (chat,) = exported["conversations"]
+    assert [(m["direction"], m["text"]) for m in chat["messages"]] == [
+        ("in", "My address is 1 Main St"),
+        ("note", "Lives at 1 Main St"),
+    ]
+    await contact_privacy.erase(services.uow, contact_id, CLI, str(contact_id))
+    async with services.db.session() as session:
+        texts = (await session.scalars(select(Message.text).order_by(Message.id))).all()
+    assert texts == [contact_privacy.MARKER, contact_privacy.MARKER]
