@@ -81,6 +81,7 @@ input, select { font: inherit; padding: .45rem .6rem; border: 1px solid #8c959f;
 .workflow-facts { display: flex; flex-wrap: wrap; gap: .5rem 2rem; margin: 0 0 1rem; }
 .workflow-facts dt { font-size: .85rem; color: var(--muted); }
 .workflow-facts dd { margin: 0; font-weight: 600; }
+.workflow-toggle { display: inline-block; margin-left: .75rem; }
 .workflow-sections { display: grid; gap: 1rem; }
 .workflow-sections h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
 .workflow-sections h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }

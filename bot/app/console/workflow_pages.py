@@ -22,7 +22,7 @@ from bot.app.console.http import (
 from bot.app.console.sign_in_pages import HOME
 from bot.core.errors import ValidationFailed
 from bot.domain.workflow_store import list_workflows, set_enabled
-from bot.domain.workflow_versions import compare, roll_back, workflow_detail
+from bot.domain.workflow_versions import compare, roll_back, version_view, workflow_detail
 
 
 async def workflows_page(request: web.Request) -> web.StreamResponse:
@@ -42,6 +42,9 @@ def toggle(enabled: bool) -> Page:
         actor = caller_of(request).actor("console")
         await set_enabled(services_of(request).uow, name, enabled, actor)
         word = "enabled" if enabled else "disabled"
+        form = await read_form(request)
+        if form is not None and form_text(form, "back") == "workflow":  # from its own page
+            return redirect(f"{workflow_views.workflow_path(name)}?{urlencode({'done': word})}")
         return redirect(f"{HOME}?{urlencode({'done': f'{name}:{word}'})}")
 
     return submit
@@ -54,9 +57,17 @@ def _number(raw: str, field: str) -> int:
 
 
 async def workflow_page(request: web.Request) -> web.StreamResponse:
-    detail = await workflow_detail(services_of(request).uow, request.match_info["name"])
+    """The workflow with its current version; with ``?version=N``, that version instead."""
+    uow = services_of(request).uow
+    detail = await workflow_detail(uow, request.match_info["name"])
+    if "version" in request.query:
+        number = _number(request.query["version"], "version")
+        shown = await version_view(uow, detail.name, number)
+        return html_response(workflow_views.version_page(signed_in(request), detail, shown))
     done = request.query.get("rolled_back", "")
     notice = f"v{done} is current now: new runs start on it." if done.isdigit() else ""
+    if request.query.get("done") in {"enabled", "disabled"}:
+        notice = f"{detail.name} {request.query['done']}."
     return html_response(workflow_views.workflow_page(signed_in(request), detail, notice))
 
 

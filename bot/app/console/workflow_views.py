@@ -12,7 +12,7 @@ from urllib.parse import quote
 from bot.app.console.views import csrf_input, embed_json, layout
 from bot.domain.console_sessions import Principal
 from bot.domain.workflow_store import WorkflowInfo
-from bot.domain.workflow_versions import VersionDiff, VersionInfo, WorkflowDetail
+from bot.domain.workflow_versions import VersionDiff, VersionInfo, VersionView, WorkflowDetail
 
 ERROR_CHARS = 80
 
@@ -140,7 +140,8 @@ def _versions(who: Principal, detail: WorkflowDetail) -> str:
             )
         rows.append(
             f"<tr{' class=current-version' if v.current else ''}>"
-            f'<td data-label="Version">v{v.number}</td>'
+            f'<td data-label="Version"><a href="{workflow_path(detail.name)}?version={v.number}">'
+            f"v{v.number}</a></td>"
             f'<td data-label="Created">{_when(v.created_at)}</td>'
             f'<td data-label="Checksum"><code>{escape(v.checksum[:12])}</code></td>'
             f'<td data-label="Runs">{v.runs}</td>'
@@ -163,48 +164,96 @@ def _versions(who: Principal, detail: WorkflowDetail) -> str:
     return f"{note}{table}<h3>Compare two versions</h3>{compare}"
 
 
-def workflow_page(who: Principal, detail: WorkflowDetail, notice: str = "") -> str:
+def _toggle_form(who: Principal, detail: WorkflowDetail) -> str:
+    if not who.account.is_admin:
+        return ""
+    verb = "disable" if detail.enabled else "enable"
+    return (
+        f'<form class="workflow-toggle" method="post" action="{workflow_path(detail.name)}/{verb}">'
+        f'{csrf_input(who.csrf_token)}<input type="hidden" name="back" value="workflow">'
+        f'<button type="submit" class="{"danger" if detail.enabled else ""}">'
+        f'{verb.capitalize()}<span class="visually-hidden"> {escape(detail.name)}</span>'
+        "</button></form>"
+    )
+
+
+def _facts(who: Principal, detail: WorkflowDetail) -> str:
     state = (
         '<span class="state-on">Enabled</span>'
         if detail.enabled
         else '<span class="state-off">Disabled</span>'
     )
-    current = detail.current
-    summary = (
-        '<dl class="workflow-facts">'
-        f"<div><dt>Status</dt><dd>{state}</dd></div>"
-        f"<div><dt>Trigger</dt><dd><code>{escape(detail.trigger)}</code></dd></div>"
-        f"<div><dt>Current version</dt><dd>v{current.info.number}</dd></div>"
-        + (
-            f"<div><dt>Description</dt><dd>{escape(detail.description)}</dd></div>"
-            if detail.description
-            else ""
-        )
-        + "</dl>"
+    described = (
+        f"<div><dt>Description</dt><dd>{escape(detail.description)}</dd></div>"
+        if detail.description
+        else ""
     )
-    note = f'<p class="notice" role="status">{escape(notice)}</p>' if notice else ""
+    return (
+        '<dl class="workflow-facts">'
+        f"<div><dt>Status</dt><dd>{state} {_toggle_form(who, detail)}</dd></div>"
+        f"<div><dt>Trigger</dt><dd><code>{escape(detail.trigger)}</code></dd></div>"
+        f"<div><dt>Current version</dt><dd>v{detail.current.info.number}</dd></div>"
+        f"{described}</dl>"
+    )
+
+
+def _graph_and_yaml(name: str, shown: VersionView) -> str:
+    number = shown.info.number
     graph = (
         '<section class="panel" aria-labelledby="graph-heading">'
-        f'<h2 id="graph-heading">Graph (v{current.info.number})</h2>'
-        f'<div id="workflow-graph" class="workflow-graph" data-name="{escape(detail.name)}"'
+        f'<h2 id="graph-heading">Graph (v{number})</h2>'
+        f'<div id="workflow-graph" class="workflow-graph" data-name="{escape(name)}"'
         ' role="region" aria-labelledby="graph-heading" tabindex="0" hidden>'
         "</div>"
-        f"{embed_json('workflow-chart', current.chart)}"
+        f"{embed_json('workflow-chart', shown.chart)}"
         '<details id="workflow-steps" open><summary>Steps in order</summary>'
-        f"{_steps(current.chart)}</details></section>"
+        f"{_steps(shown.chart)}</details></section>"
     )
     source = (
         '<section class="panel" aria-labelledby="yaml-heading">'
-        f'<h2 id="yaml-heading">YAML (v{current.info.number})</h2>'
-        f'<pre class="yaml" tabindex="0"><code>{escape(current.yaml)}</code></pre></section>'
+        f'<h2 id="yaml-heading">YAML (v{number})</h2>'
+        f'<pre class="yaml" tabindex="0"><code>{escape(shown.yaml)}</code></pre></section>'
     )
+    return graph + source
+
+
+def workflow_page(who: Principal, detail: WorkflowDetail, notice: str = "") -> str:
+    note = f'<p class="notice" role="status">{escape(notice)}</p>' if notice else ""
     versions = (
         '<section class="panel" aria-labelledby="versions-heading">'
         f'<h2 id="versions-heading">Versions</h2>{_versions(who, detail)}</section>'
     )
     back = '<p><a href="/console/workflows">← All workflows</a></p>'
-    content = f'{back}{note}{summary}<div class="workflow-sections">{graph}{source}{versions}</div>'
+    content = (
+        f'{back}{note}{_facts(who, detail)}<div class="workflow-sections">'
+        f"{_graph_and_yaml(detail.name, detail.current)}{versions}</div>"
+    )
     return layout(f"Workflow {detail.name}", "workflows", who, content, scripts=("workflow",))
+
+
+def version_page(who: Principal, detail: WorkflowDetail, shown: VersionView) -> str:
+    """One version of a workflow: its graph and YAML, and how it compares with the current."""
+    info = shown.info
+    current = detail.current.info.number
+    if info.current:
+        about = "This is the current version."
+    else:
+        about = f"Imported {info.created_at:%Y-%m-%d %H:%M}; v{current} is current."
+    compare = ""
+    if not info.current:
+        low, high = sorted((info.number, current))
+        compare = (
+            f' <a href="{workflow_path(detail.name)}/diff?from={low}&amp;to={high}">'
+            f"Compare v{low} with v{high}</a>"
+        )
+    content = (
+        f'<p><a href="{workflow_path(detail.name)}">← Workflow {escape(detail.name)}</a></p>'
+        f'<p class="muted">{about} {info.runs} run{"s" if info.runs != 1 else ""} started on it;'
+        f" checksum <code>{escape(info.checksum[:12])}</code>.{compare}</p>"
+        f'<div class="workflow-sections">{_graph_and_yaml(detail.name, shown)}</div>'
+    )
+    title = f"{detail.name} v{info.number}"
+    return layout(title, "workflows", who, content, scripts=("workflow",))
 
 
 def _diff_table(found: VersionDiff) -> str:

@@ -166,7 +166,7 @@ async def test_the_workflow_page_has_the_chart_the_yaml_and_the_versions(
     assert '<ol class="workflow-steps">' in html and "invalid → thanks: " in unescape(html)
     code = re.search(r'<pre class="yaml" tabindex="0"><code>(.*?)</code></pre>', html, re.S)
     assert code and unescape(code.group(1)) == SECOND
-    assert "v2</td>" in html and "v1</td>" in html and "Current</strong>" in html
+    assert "v2</a></td>" in html and "v1</a></td>" in html and "Current</strong>" in html
     assert "Roll back to this version" not in html and "only admins roll back" in html
 
     api = await (await app_client.get("/api/workflows/greeter")).json()
@@ -185,6 +185,35 @@ async def test_the_workflow_page_has_the_chart_the_yaml_and_the_versions(
     assert (await app_client.get("/api/workflows/greeter/versions/9")).status == 404
     assert (await app_client.get("/api/workflows/nobody")).status == 404
     assert (await app_client.get("/console/workflows/nobody")).status == 404
+
+
+async def test_an_old_version_has_its_own_view_and_admins_toggle_from_the_page(
+    app_client: Client, tmp_path: Path
+) -> None:
+    await put(app_client, tmp_path, FIRST)
+    await put(app_client, tmp_path, SECOND)
+    assert await sign_in(app_client, "adam@example.com") == 303
+    page = await (await app_client.get("/console/workflows/greeter")).text()
+    assert '<a href="/console/workflows/greeter?version=1">v1</a>' in page
+    old = await (await app_client.get("/console/workflows/greeter?version=1")).text()
+    code = re.search(r'<pre class="yaml" tabindex="0"><code>(.*?)</code></pre>', old, re.S)
+    assert code and unescape(code.group(1)) == FIRST
+    assert [n["key"] for n in embedded_chart(old)["nodes"]] == ["trigger", "s0", "done"]
+    assert "v2 is current." in old
+    assert 'href="/console/workflows/greeter/diff?from=1&amp;to=2"' in old
+    assert (await app_client.get("/console/workflows/greeter?version=7")).status == 404
+    assert (await app_client.get("/console/workflows/greeter?version=x")).status == 400
+
+    answer = await app_client.post(
+        "/console/workflows/greeter/disable",
+        data={"csrf_token": form_token(page), "back": "workflow"},
+        allow_redirects=False,
+    )
+    assert answer.headers["Location"] == "/console/workflows/greeter?done=disabled"
+    after = await (await app_client.get(answer.headers["Location"])).text()
+    assert "greeter disabled." in after and "Enable<span" in after
+    (line,) = await audit_lines(services_of(app_client), audit.WORKFLOW_DISABLED)
+    assert (line.target, line.details) == ("greeter", {"changed": True})
 
 
 async def test_a_diff_of_two_versions_shows_the_changed_lines(
