@@ -5,11 +5,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.app.api import audit, conversations, inbox, leads, openapi, people, runs, workflows
+from bot.app.api import (
+    audit,
+    conversations,
+    inbox,
+    leads,
+    openapi,
+    people,
+    preview,
+    runs,
+    workflows,
+)
 from bot.app.api.common import Access, guarded
 
 PREFIX = "/api"
-MODULES = (conversations, inbox, leads, people, workflows, runs, audit)
+MODULES = (conversations, inbox, leads, people, workflows, preview, runs, audit)
 """Each module has ``routes``; ``AGENT_ROUTES`` (method, path) agents may call too, every
 other route is for admins; ``OPENAPI`` paths and ``SCHEMAS`` for the description."""
 AGENT_ROUTES = frozenset(
