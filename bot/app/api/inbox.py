@@ -10,7 +10,7 @@ from bot.app.api.common import int_param, parse, services_of
 from bot.app.api.conversations import acting_of, allowed
 from bot.app.api.inbox_spec import INBOX_PATHS as OPENAPI
 from bot.app.api.inbox_spec import INBOX_SCHEMAS as SCHEMAS
-from bot.app.console.inbox_views import row_data
+from bot.app.console.inbox_shapes import row_data
 from bot.core.errors import ValidationFailed
 from bot.domain import conversations as convs
 from bot.domain.notes import MAX_NOTE, note_as

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import ClientWebSocketResponse
 
-from bot.app.console.inbox_live import BATCH, close_sockets
+from bot.app.console.inbox_feed import BATCH, close_sockets
 from bot.core.clock import FakeClock
 from bot.core.messages import InboundMessage, SenderProfile
 from bot.pipeline.services import build_services
