@@ -96,7 +96,9 @@ class Console:
         return text
 
 
-async def open_console(url: str, clock: FakeClock, folder: Path, email: str) -> Console:
+async def open_console(
+    url: str, clock: FakeClock, folder: Path, email: str, flows: tuple[str, ...] = (TRIAGE, OTHER)
+) -> Console:
     app = create_app(
         make_settings(url, RELAYBOT_SECRET_KEY="console-runs-key"),
         clock=clock,
@@ -111,7 +113,7 @@ async def open_console(url: str, clock: FakeClock, folder: Path, email: str) -> 
     channel = RecordingChannel("test")
     services.add_channel(channel)
     runner = build_runner(services)
-    await import_files(services.uow, write_flows(folder, TRIAGE, OTHER))
+    await import_files(services.uow, write_flows(folder, *flows))
     await runner.catalog.refresh()
     services.events.interest.seal()
     bot = Harness(services, channel, runner)

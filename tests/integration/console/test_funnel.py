@@ -7,10 +7,17 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from bot.core.clock import FakeClock
 from tests.integration.console.http_support import BEARER
-from tests.integration.console.runs_support import Console, agent_console, console_url
+from tests.integration.console.runs_support import (
+    Console,
+    agent_console,
+    console_url,
+    open_console,
+)
 
 __all__ = ["agent_console", "console_url"]
 
@@ -151,3 +158,48 @@ async def test_bad_funnel_requests_are_refused(agent_console: Console) -> None:
     await console.html("/console/workflows/triage/funnel?since=soon", 400)
     answer = await console.json("/api/workflows/triage/funnel?until=0001-01-01T00:00", 400)
     assert answer["error"]["field"] == "until"
+
+
+SURVEY = """
+name: survey
+trigger: {event: conversation.created}
+steps:
+  - id: ask
+    type: ask_question
+    question: "How would you rate us, 1 to 5?"
+    answer_type: number
+    validation: {min: 1, max: 5}
+    max_attempts: 3
+    exits: {invalid: sorry}
+  - {id: thanks, type: send_message, text: "Thanks", next: end}
+  - {id: sorry, type: send_message, text: "Sorry, we could not read that"}
+"""
+
+
+async def test_a_question_asked_again_is_one_visit(
+    console_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Retries stay at the step: only where the run went after it counts as leaving it."""
+    console = await open_console(console_url, clock, tmp_path, "ana@example.com", (SURVEY,))
+    try:
+        bot = console.bot
+        for chat, answers in (("a", ["9", "4"]), ("b", ["x", "y", "z"]), ("c", [])):
+            await bot.say("hi", chat=chat)
+            for answer in answers:
+                await bot.say(answer, chat=chat)
+        funnel = await console.json("/api/workflows/survey/funnel")
+    finally:
+        await console.client.close()
+    steps = by_step(funnel)
+    assert {k: s["reached"] for k, s in steps.items()} == {"ask": 3, "thanks": 1, "sorry": 1}
+    assert exits(steps["ask"]) == {("answered", "thanks"): 1, ("invalid", "sorry"): 1}
+    assert steps["ask"]["stuck"] == 1 and steps["ask"]["failed"] == 0
+    assert exits(steps["thanks"]) == {("", None): 1} and exits(steps["sorry"]) == {("", None): 1}
+    assert funnel["totals"] == {
+        "started": 3,
+        "completed": 2,
+        "cancelled": 0,
+        "failed": 0,
+        "in_progress": 1,
+    }
+    assert funnel["edge_badges"]["s0->s1"] == "1" and funnel["edge_badges"]["s0->s2"] == "1"
