@@ -53,7 +53,7 @@ async def _replay(args: argparse.Namespace, services: Services) -> int:
         print(f"{exc}: nothing to replay against", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(_as_json(report), indent=2, default=str))
+        print(json.dumps(report_json(report), indent=2, default=str))
     else:
         print(render(report, args.file, args.show))
     return 0
@@ -96,7 +96,8 @@ def _result(check: dict[str, Any]) -> str:
     return "true" if check.get("result") else "false"
 
 
-def _as_json(report: ReplayReport) -> dict[str, Any]:
+def report_json(report: ReplayReport) -> dict[str, Any]:
+    """The report as JSON values (the CLI's --json and the API)."""
     return {
         "workflow": report.workflow,
         "runs": len(report.outcomes),

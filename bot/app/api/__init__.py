@@ -12,14 +12,14 @@ from bot.app.api import (
     leads,
     openapi,
     people,
-    preview,
+    drafts,
     runs,
     workflows,
 )
 from bot.app.api.common import Access, guarded
 
 PREFIX = "/api"
-MODULES = (conversations, inbox, leads, people, workflows, preview, runs, audit)
+MODULES = (conversations, inbox, leads, people, workflows, drafts, runs, audit)
 """Each module has ``routes``; ``AGENT_ROUTES`` (method, path) agents may call too, every
 other route is for admins; ``OPENAPI`` paths and ``SCHEMAS`` for the description."""
 AGENT_ROUTES = frozenset(

@@ -1,6 +1,8 @@
-"""``POST /api/workflows/preview``: a preview chat with a draft workflow (admins). The
-session travels with each call, so nothing is kept on the server, and nothing the draft
-does leaves the sandbox (:mod:`workflows.sandbox`)."""
+"""Trying a draft workflow before it is published (admins): ``POST /api/workflows/preview``,
+a preview chat whose session travels with each call, so nothing is kept on the server and
+nothing the draft does leaves the sandbox (:mod:`workflows.sandbox`); and ``POST
+/api/workflows/{name}/replay``, the draft against the last runs of the stored workflow
+(:mod:`bot.domain.workflow_replay`)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.app.api.common import parse, services_of
-from bot.app.api.spec import error_responses, ok
+from bot.app.api.spec import NAME, error_responses, ok
+from bot.app.replay_cli import report_json
 from bot.core.errors import ValidationFailed
+from bot.domain.workflow_replay import MAX_RUNS, replay_last
 from workflows.loader import parse_text
 from workflows.sandbox import Example, Turn, begin, reply, skip_wait
 from workflows.schema import Workflow
@@ -112,6 +116,25 @@ async def preview(request: web.Request) -> web.Response:
     )
 
 
+class ReplayBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    yaml: str = Field(min_length=1, max_length=200_000)
+    last: int = Field(default=100, ge=1, le=MAX_RUNS)
+
+
+@routes.post("/workflows/{name}/replay")
+async def replay(request: web.Request) -> web.Response:
+    body = await parse(request, ReplayBody)
+    draft = _draft(body.yaml)
+    name = request.match_info["name"]
+    if draft.name != name:
+        raise ValidationFailed("yaml", f"the draft is named {draft.name!r}, not {name!r}")
+    services = services_of(request)
+    report = await replay_last(services.uow, draft, body.last, services.clock.now())
+    return web.json_response(report_json(report))
+
+
 def _body_schemas() -> dict[str, Any]:
     """The request body's JSON Schema, its nested models as components of their own."""
     schema = PreviewBody.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -136,7 +159,33 @@ OPENAPI: dict[str, Any] = {
         }
     }
 }
+OPENAPI["/api/workflows/{name}/replay"] = {
+    "post": {
+        "summary": "Replay a draft against the last runs of the stored workflow (no side effects)",
+        "description": "For each of the `last` runs, newest first: `same`, `differs` (where,"
+        " why, the values compared), `fails`, `would_not_start` or `not_comparable`.",
+        "parameters": [NAME],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ReplayBody"}}
+            },
+        },
+        "responses": ok("ReplayReport") | error_responses(400, 401, 403, 404),
+    }
+}
 SCHEMAS: dict[str, Any] = {
+    "ReplayBody": ReplayBody.model_json_schema(),
+    "ReplayReport": {
+        "type": "object",
+        "properties": {
+            "workflow": {"type": "string"},
+            "runs": {"type": "integer"},
+            "seconds": {"type": "number"},
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "outcomes": {"type": "array", "items": {"type": "object"}},
+        },
+    },
     **_body_schemas(),
     "PreviewTurn": {
         "type": "object",

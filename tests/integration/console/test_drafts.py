@@ -1,6 +1,7 @@
-"""The preview chat API: a draft answers turn by turn from the session it hands back, an
-action answers from the examples set, a wait can be skipped, a bad draft is named by file,
-step and field, agents are refused, and no row reaches the database."""
+"""Trying drafts through the API. The preview chat: a draft answers turn by turn from the
+session it hands back, an action answers from the examples set, a wait can be skipped, a
+bad draft is named by file, step and field, agents are refused, and no row reaches the
+database. Replay: the draft must name the workflow it is replayed against."""
 
 from __future__ import annotations
 
@@ -102,3 +103,34 @@ async def test_agents_may_not_preview(agent_client: Client) -> None:
         headers={"X-CSRF-Token": await csrf(agent_client)},
     )
     assert answer.status == 403
+
+
+async def test_replay_checks_the_draft_and_its_name(client: Client) -> None:
+    survey = (EXAMPLES / "support-survey.yaml").read_text()
+    answer = await client.post(
+        "/api/workflows/support-survey/replay", json={"yaml": survey, "last": 5}, headers=BEARER
+    )
+    assert answer.status == 200, await answer.text()
+    report = await answer.json()
+    assert (report["workflow"], report["runs"], report["outcomes"]) == ("support-survey", 0, [])
+    assert set(report["counts"]) == {
+        "same",
+        "differs",
+        "fails",
+        "would_not_start",
+        "not_comparable",
+    }
+
+    answer = await client.post(
+        "/api/workflows/support/replay", json={"yaml": survey}, headers=BEARER
+    )
+    assert answer.status == 400
+    assert (await answer.json())["error"] == {
+        "field": "yaml",
+        "reason": "the draft is named 'support-survey', not 'support'",
+    }
+    renamed = survey.replace("name: support-survey", "name: nowhere", 1)
+    answer = await client.post(
+        "/api/workflows/nowhere/replay", json={"yaml": renamed}, headers=BEARER
+    )
+    assert answer.status == 404
