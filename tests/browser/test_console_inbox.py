@@ -2,7 +2,8 @@
 signed in to the console sees the conversation appear live, opens it, replies, and the
 reply appears in the widget; an internal note never does; the visitor's next message
 appears in the open conversation without a reload; a desktop notification is shown when
-an admin assigns a conversation to the agent. Screenshots of the list and of a
+an admin assigns a conversation to the agent; the page connects again when the server
+closes its socket. Screenshots of the list and of a
 conversation go to docs/screenshots/ (RELAYBOT_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from bot.app.console.inbox_feed import feed_of
 from bot.core.messages import InboundMessage, SenderProfile
 from bot.storage.models import Agent, Conversation
 from tests.browser.conftest import loopback_only
@@ -178,7 +180,7 @@ async def test_an_agent_answers_a_widget_visitor_from_the_inbox(
     await agent_context.close()
 
 
-async def test_the_notification_button_asks_only_on_a_click(
+async def test_the_notification_button_and_reconnecting(
     browser: Browser, real_app: RunningApp
 ) -> None:
     await add_accounts(real_app)
@@ -192,4 +194,12 @@ async def test_the_notification_button_asks_only_on_a_click(
     button = page.get_by_role("button", name="Turn on desktop notifications")
     await expect(button).to_be_visible()
     assert await page.evaluate("Notification.permission") == "default"
+
+    # when the server closes the socket (it is stopping, say) the page connects again
+    body = page.locator("body")
+    await expect(body).to_have_attribute("data-live", "on")
+    feed_of(real_app.services).close_all()
+    await expect(page.get_by_role("status")).to_contain_text("trying again in 1 s")
+    await expect(body).to_have_attribute("data-live", "on")
+    await expect(page.get_by_role("status")).to_have_text("Live updates on.")
     await context.close()
