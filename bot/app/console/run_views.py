@@ -256,6 +256,15 @@ def _skipped(detail: RunDetail) -> str:
     )
 
 
+def _parent(detail: RunDetail) -> str:
+    """The run that started this one (a ``trigger_workflow`` step), linked."""
+    for line in detail.run.lines:
+        parent = line.data.get("parent_run_id") if line.kind == "trigger" else None
+        if isinstance(parent, int):
+            return f' from <a href="/console/runs/{parent}">run {parent}</a>'
+    return ""
+
+
 def _now_at(run: RunView) -> str:
     step = f"<code>{escape(run.cursor)}</code>" if run.cursor else ""
     if run.finished_at is not None:
@@ -289,7 +298,7 @@ def run_page(who: Principal, detail: RunDetail) -> str:
         '<section class="panel run-section" aria-labelledby="trigger-title">'
         '<h2 id="trigger-title">Trigger</h2>'
         f"<p>Started by <code>{escape(detail.trigger_event)}</code>"
-        f"{f' #{run.trigger_event_id}' if run.trigger_event_id else ''}</p>"
+        f"{f' #{run.trigger_event_id}' if run.trigger_event_id else ''}{_parent(detail)}</p>"
         f"{_data_list(detail.trigger_data)}</section>"
     )
     log = (

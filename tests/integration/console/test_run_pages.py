@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from html import escape
+from pathlib import Path
 
+from bot.core.clock import FakeClock
 from tests.integration.console.http_support import BEARER, Client
 from tests.integration.console.runs_support import (
     ERROR,
@@ -15,6 +17,7 @@ from tests.integration.console.runs_support import (
     admin_console,
     agent_console,
     console_url,
+    open_console,
 )
 
 __all__ = ["admin_console", "agent_console", "console_url"]
@@ -178,3 +181,33 @@ async def test_the_signed_out_may_not_read_runs(agent_console: Console) -> None:
     for path in ("/console/runs", f"/console/runs/{run}", "/console/workflows/triage/funnel"):
         answer = await client.get(path, allow_redirects=False)
         assert answer.status == 303 and "/console/sign-in" in answer.headers["Location"]
+
+
+PARENT = """
+name: parent
+trigger: {event: conversation.created}
+steps:
+  - {id: kick, type: trigger_workflow, workflow: child}
+"""
+CHILD = """
+name: child
+trigger: {event: tag.added}
+steps:
+  - {id: note, type: set_variable, name: seen, value: "yes"}
+"""
+
+
+async def test_a_run_started_by_another_links_to_it(
+    console_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    console = await open_console(console_url, clock, tmp_path, "ana@example.com", (PARENT, CHILD))
+    try:
+        await console.bot.say("hi")
+        parent, child = await console.bot.runs()
+        page = await console.html(f"/console/runs/{child.id}")
+        detail = await console.json(f"/api/runs/{child.id}")
+    finally:
+        await console.client.close()
+    assert "Started by <code>trigger_workflow</code>" in page
+    assert f' from <a href="/console/runs/{parent.id}">run {parent.id}</a>' in page
+    assert detail["trigger"]["event"] == "trigger_workflow" and detail["skipped"] == []
