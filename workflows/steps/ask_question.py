@@ -12,7 +12,14 @@ from workflows.durations import parse_duration
 from workflows.effects import SendMessage, SetContactField
 from workflows.inputs import Answer, CallResult, DeliveryFailed, TimerFired
 from workflows.message_parts import Choice
-from workflows.steps.base import StepBase, StepEnv, StepResult, call_outcome, template_fields
+from workflows.steps.base import (
+    StepBase,
+    StepEnv,
+    StepResult,
+    call_outcome,
+    clipped,
+    template_fields,
+)
 from workflows.steps.choices import ChoiceDef
 
 _SAVE_TO = re.compile(r"^(vars|contact)\.[A-Za-z_][A-Za-z0-9_]*$")
@@ -53,7 +60,7 @@ class AskQuestionStep(StepBase):
         return self
 
     def summary(self) -> str:
-        return f"ask ({self.answer_type}): {self.question[:40]}"
+        return f"ask ({self.answer_type}): {clipped(self.question)}"
 
     def static_problems(self) -> list[tuple[str, str]]:
         return template_fields(self, ("question", "retry_message"))

@@ -8,6 +8,7 @@ a direct ``goto``, wait, make one call, or fail the run.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -102,6 +103,11 @@ class StepEnv:
                     data={"missing": sorted(set(missing))},
                 )
             )
+
+
+def clipped(text: str, width: int = 40) -> str:
+    """``text`` on one line, cut at a word with an ellipsis when longer than ``width``."""
+    return textwrap.shorten(text, width, placeholder="…") or text[: width - 1] + "…"
 
 
 def overlay_vars(ctx: dict[str, Any], variables: dict[str, Any]) -> dict[str, Any]:

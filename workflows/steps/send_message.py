@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from workflows.effects import AiRequest, SendMessage
 from workflows.message_parts import Template
-from workflows.steps.base import StepBase, StepEnv, StepResult, template_fields
+from workflows.steps.base import StepBase, StepEnv, StepResult, clipped, template_fields
 from workflows.steps.choices import ChoiceDef
 
 
@@ -45,7 +45,7 @@ class SendMessageStep(StepBase):
     def summary(self) -> str:
         if self.ai:
             return "AI reply"
-        return f"send: {(self.text or self.media_url or 'template')[:40]}"
+        return f"send: {clipped(self.text or self.media_url or 'template')}"
 
     def static_problems(self) -> list[tuple[str, str]]:
         return template_fields(self, ("text", "media_url"))
