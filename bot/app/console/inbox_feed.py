@@ -73,6 +73,8 @@ class InboxFeed:
         self._queues: set[Feed] = set()
         self._task: asyncio.Task[None] | None = None
         self._cursor = 0
+        self._start = 0
+        """The newest event when the feed (re)started: sockets catch up on older ones."""
         self._seen: deque[int] = deque(maxlen=LOOK_BACK * 4)
 
     async def join(self) -> Feed:
@@ -80,7 +82,7 @@ class InboxFeed:
         queue: Feed = asyncio.Queue(QUEUE_LIMIT)
         if self._task is None or self._task.done():
             async with self._services.db.read() as session:
-                self._cursor = await inbox_queries.newest_event_id(session)
+                self._cursor = self._start = await inbox_queries.newest_event_id(session)
             self._seen.clear()
             self._queues.add(queue)
             self._task = asyncio.create_task(self._run(), name="inbox-feed")
@@ -127,7 +129,7 @@ class InboxFeed:
             events = await inbox_queries.events_after(
                 session, max(self._cursor - LOOK_BACK, 0), SHOWN, limit
             )
-            fresh = [e for e in events if e.id not in seen]
+            fresh = [e for e in events if e.id > self._start and e.id not in seen]
             for event in fresh:
                 self._seen.append(event.id)
             if events:

@@ -210,3 +210,20 @@ async def test_a_stopping_server_closes_the_sockets(agent_client: Client) -> Non
     async with asyncio.timeout(5):
         message = await socket.receive()
     assert message.type == aiohttp.WSMsgType.CLOSE and socket.close_code == 1001
+
+
+async def test_a_restarted_feed_does_not_send_old_changes_again(agent_client: Client) -> None:
+    """Each page has its own socket: the feed stops with the last one and starts with the
+    next, which hears only what happens from then on (and what its ``after`` asks for)."""
+    client = agent_client
+    first = await client.ws_connect("/console/inbox/live")
+    await customer_writes(client, "chat-again", "Once")
+    assert (await next_frame(first, "message.received"))["message"]["text"] == "Once"
+    await first.close()
+    await asyncio.sleep(1.0)  # the feed notices it has no socket left and stops
+    second = await client.ws_connect("/console/inbox/live")
+    try:
+        await customer_writes(client, "chat-again", "Twice")
+        assert (await next_frame(second, "message.received"))["message"]["text"] == "Twice"
+    finally:
+        await second.close()
