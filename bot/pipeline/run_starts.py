@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 ASKING_STEP = "ask_question"
 HELD = "not started: another run is waiting for this customer's answer"
+ANSWERED = "not started: the message answered another run's question"
 
 
 @dataclass
@@ -202,12 +203,23 @@ class RunStarts:
         self.runner = runner
         self.services = runner.services
         self._group: GroupCommit[DomainEvent, EventStarts] = GroupCommit(self.start_together)
+        self._answers: set[int] = set()
+        """Events whose message a waiting question took: they start no workflow that asks."""
 
-    async def on_event(self, event: DomainEvent) -> bool:
+    async def on_event(self, event: DomainEvent, *, answered: bool = False) -> bool:
         """Start what ``event`` triggers (the caller holds the conversation's lock); whether
-        a workflow started on it."""
+        a workflow started on it. ``answered``: its message was an answer to a waiting
+        question, so workflows that ask questions do not start on it."""
         if not self.runner.catalog.index.listening(event.type):
             return False
+        if answered:
+            self._answers.add(event.id)
+        try:
+            return await self._start(event)
+        finally:
+            self._answers.discard(event.id)
+
+    async def _start(self, event: DomainEvent) -> bool:
         try:
             starts = await self._group.submit(event)
         except Exception:
@@ -269,13 +281,14 @@ class RunStarts:
                 for position, definition in enumerate(report.matched):
                     entry = catalog.by_name[definition.name]
                     start = RunStart(entry, event, ctx)
-                    if asks(definition) and start.conversation_id in held:
+                    answered = event.id in self._answers
+                    if asks(definition) and (answered or start.conversation_id in held):
                         add_log(
                             tx,
                             run_id=None,
                             workflow_id=entry.workflow_id,
                             kind="skip",
-                            message=HELD,
+                            message=ANSWERED if answered else HELD,
                         )
                         continue
                     starts.append((index, start))

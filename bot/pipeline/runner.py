@@ -97,7 +97,7 @@ class WorkflowRunner:
         await self.catalog.refresh()
         async with self.locks.hold(lock_key(event.conversation_id, event.lead_id)):
             taken = await self.reactions.on_event(event)
-            started = await self.starts.on_event(event)
+            started = await self.starts.on_event(event, answered=taken)
             if event.type == EventType.MESSAGE_RECEIVED and not (taken or started):
                 await self._unmatched(event)
 

@@ -143,3 +143,36 @@ async def test_only_one_run_waits_for_the_answer(services: Services, tmp_path: P
     assert run.status == "waiting"
     (skip,) = messages(await bot.logs(), "skip")
     assert skip == "not started: another run is waiting for this customer's answer"
+
+
+async def test_an_answer_starts_no_asking_workflow_but_others_still_run(
+    services: Services, tmp_path: Path
+) -> None:
+    """The message that answers a question is the answer: it does not also start a
+    workflow that asks (itself again, say); workflows that only act on messages still do."""
+    bot = await start(
+        services,
+        tmp_path,
+        """
+        name: survey
+        trigger: {event: message.received}
+        steps:
+          - {type: ask_question, question: "Score?", answer_type: number}
+          - {type: send_message, text: "Thanks"}
+        """,
+        """
+        name: echo
+        trigger: {event: message.received}
+        steps:
+          - {type: send_message, text: "got it"}
+        """,
+    )
+    await bot.say("hi")
+    assert sorted(bot.take()) == ["Score?", "got it"]
+    await bot.say("4")
+    assert sorted(bot.take()) == ["Thanks", "got it"]
+    statuses = sorted(run.status for run in await bot.runs())
+    assert statuses == ["completed", "completed", "completed"]
+    assert "not started: the message answered another run's question" in messages(
+        await bot.logs(), "skip"
+    )
