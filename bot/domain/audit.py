@@ -38,6 +38,8 @@ TEAM_CHANGED = "team.changed"
 CONTACT_EXPORTED = "contact.exported"
 CONTACT_ERASED = "contact.erased"
 CONVERSATION_ASSIGNED = "conversation.assigned"
+WORKFLOW_DRAFT_SAVED = "workflow.draft_saved"
+WORKFLOW_PUBLISHED = "workflow.published"
 
 ACTIONS = (
     SIGN_IN_OK,
@@ -59,6 +61,8 @@ ACTIONS = (
     CONTACT_EXPORTED,
     CONTACT_ERASED,
     CONVERSATION_ASSIGNED,
+    WORKFLOW_DRAFT_SAVED,
+    WORKFLOW_PUBLISHED,
 )
 """Every action recorded, for filters and documentation."""
 

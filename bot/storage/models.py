@@ -294,6 +294,20 @@ class WorkflowVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class WorkflowDraft(Base):
+    """The draft of a workflow (also of one not published yet): its YAML as written, who
+    saved it and when, and the version it started from. A draft never runs."""
+
+    __tablename__ = "workflow_drafts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    saved_by: Mapped[str] = mapped_column(String(320))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class WorkflowRun(Base):
     __tablename__ = "workflow_runs"
     __table_args__ = (

@@ -7,19 +7,20 @@ from aiohttp import web
 
 from bot.app.api import (
     audit,
+    builder,
     conversations,
+    drafts,
     inbox,
     leads,
     openapi,
     people,
-    drafts,
     runs,
     workflows,
 )
 from bot.app.api.common import Access, guarded
 
 PREFIX = "/api"
-MODULES = (conversations, inbox, leads, people, workflows, drafts, runs, audit)
+MODULES = (conversations, inbox, leads, people, workflows, drafts, builder, runs, audit)
 """Each module has ``routes``; ``AGENT_ROUTES`` (method, path) agents may call too, every
 other route is for admins; ``OPENAPI`` paths and ``SCHEMAS`` for the description."""
 AGENT_ROUTES = frozenset(

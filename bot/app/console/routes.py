@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.app.console import (
     audit_pages,
+    builder_pages,
     contact_pages,
     inbox_pages,
     run_pages,
@@ -24,6 +25,7 @@ from bot.pipeline.services import Services
 SECTIONS = (
     sign_in_pages,
     workflow_pages,
+    builder_pages,
     run_pages,
     inbox_pages,
     contact_pages,
