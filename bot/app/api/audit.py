@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app.api.common import int_param, services_of
+from bot.app.api.common import int_param, page_size, services_of
 from bot.app.api.spec import error_responses, ok, query
 from bot.core.errors import ValidationFailed
 from bot.domain import audit
@@ -55,7 +55,6 @@ SCHEMAS: dict[str, Any] = {
         },
     },
 }
-MAX_LIMIT = 200
 
 
 def time_param(request: web.Request, name: str) -> datetime | None:
@@ -98,9 +97,7 @@ def line_json(line: AuditLine) -> dict[str, object]:
 
 @routes.get("/audit")
 async def read_audit(request: web.Request) -> web.Response:
-    limit = int_param(request, "limit", default=50)
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed("limit", f"must be between 1 and {MAX_LIMIT}")
+    limit = page_size(request)
     page = await audit.read(services_of(request).uow, audit_filter(request), limit)
     return web.json_response(
         {"items": [line_json(x) for x in page.lines], "next_before": page.next_before}

@@ -126,5 +126,17 @@ def int_param(request: web.Request, name: str, *, default: int | None = None) ->
     return value
 
 
+MAX_PAGE = 200
+"""The most items one page of a list may ask for."""
+
+
+def page_size(request: web.Request, default: int = 50) -> int:
+    """The ``limit`` query parameter of a paged list: 1 to :data:`MAX_PAGE`."""
+    limit = int_param(request, "limit", default=default)
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationFailed("limit", f"must be between 1 and {MAX_PAGE}")
+    return limit
+
+
 def services_of(request: web.Request) -> Services:
     return request.config_dict[SERVICES]

@@ -11,8 +11,6 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.app.api.spec import error_responses, ok, toggle
-
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -23,22 +21,7 @@ DOCUMENT: dict[str, Any] = {
         " carries the session's CSRF token in `X-CSRF-Token`. See docs/console.md.",
     },
     "security": [{"bearer": []}, {"session": []}],
-    "paths": {
-        "/api/me": {
-            "get": {
-                "summary": "Who is calling (agents too)",
-                "responses": ok("Me") | error_responses(401),
-            }
-        },
-        "/api/workflows": {
-            "get": {
-                "summary": "Every workflow: name, enabled, version, trigger (agents too)",
-                "responses": ok("Workflows") | error_responses(401),
-            }
-        },
-        "/api/workflows/{name}/enable": toggle("enable"),
-        "/api/workflows/{name}/disable": toggle("disable"),
-    },
+    "paths": {},
     "components": {
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"},
@@ -56,43 +39,6 @@ DOCUMENT: dict[str, Any] = {
                             "reason": {"type": "string"},
                         },
                     }
-                },
-            },
-            "Me": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string"},
-                    "role": {"enum": ["admin", "agent"]},
-                    "email": {"type": "string"},
-                    "agent_id": {"type": ["integer", "null"]},
-                    "csrf_token": {"type": "string"},
-                },
-            },
-            "Workflows": {
-                "type": "object",
-                "properties": {
-                    "items": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "name": {"type": "string"},
-                                "enabled": {"type": "boolean"},
-                                "version": {"type": "integer"},
-                                "trigger": {"type": "string"},
-                                "description": {"type": "string"},
-                                "runs": {"type": "integer"},
-                            },
-                        },
-                    }
-                },
-            },
-            "Toggled": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string"},
-                    "enabled": {"type": "boolean"},
-                    "changed": {"type": "boolean"},
                 },
             },
         },

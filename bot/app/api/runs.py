@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.app.api.audit import time_param
-from bot.app.api.common import int_param, services_of
+from bot.app.api.common import int_param, page_size, services_of
 from bot.app.api.spec import NAME, error_responses, ok, query
 from bot.core.clean import clean_text
 from bot.core.errors import ValidationFailed
@@ -21,7 +21,6 @@ AGENT_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {("GET", "/runs"), ("GET", "/runs/{id}"), ("GET", "/workflows/{name}/funnel")}
 )
 """The routes of this table agents may call too."""
-MAX_LIMIT = 200
 
 
 def text_param(request: web.Request, name: str) -> str | None:
@@ -136,9 +135,7 @@ def funnel_json(result: Funnel) -> dict[str, Any]:
 
 @routes.get("/runs")
 async def list_runs(request: web.Request) -> web.Response:
-    limit = int_param(request, "limit", default=50)
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed("limit", f"must be between 1 and {MAX_LIMIT}")
+    limit = page_size(request)
     page = await run_logs.runs_page(services_of(request).uow, run_filter(request), limit)
     return web.json_response(
         {"items": [run_json(r) for r in page.runs], "next_before": page.next_before}

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from bot.app.api.common import Id, int_param, parse, services_of
-from bot.app.api.spec import CSRF, NAME, error_responses, ok
+from bot.app.api.spec import CSRF, NAME, error_responses, ok, toggle
 from bot.app.console.auth import caller_of
 from bot.domain.workflow_store import WorkflowInfo, list_workflows, set_enabled
 from bot.domain.workflow_versions import (
@@ -176,6 +176,14 @@ def _number(name: str, description: str) -> dict[str, Any]:
 
 
 OPENAPI: dict[str, Any] = {
+    "/api/me": {
+        "get": {
+            "summary": "Who is calling (agents too)",
+            "responses": ok("Me") | error_responses(401),
+        }
+    },
+    "/api/workflows/{name}/enable": toggle("enable"),
+    "/api/workflows/{name}/disable": toggle("disable"),
     "/api/workflows": {
         "get": {
             "summary": "Every workflow: name, enabled, version, trigger, runs in the last 24 h,"
@@ -269,6 +277,24 @@ _CHART: dict[str, Any] = {
     },
 }
 SCHEMAS: dict[str, Any] = {
+    "Me": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "role": {"enum": ["admin", "agent"]},
+            "email": {"type": "string"},
+            "agent_id": {"type": ["integer", "null"]},
+            "csrf_token": {"type": "string"},
+        },
+    },
+    "Toggled": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "enabled": {"type": "boolean"},
+            "changed": {"type": "boolean"},
+        },
+    },
     "Workflows": {
         "type": "object",
         "properties": {
