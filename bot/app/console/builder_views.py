@@ -90,10 +90,11 @@ def _about(editor: Editor) -> str:
 
 def _editor_panel(who: Principal, editor: Editor) -> str:
     return (
-        '<section class="panel builder-editor" aria-labelledby="yaml-label">'
+        '<section class="panel builder-editor" aria-labelledby="draft-heading">'
+        '<h2 id="draft-heading">Draft</h2>'
         f'<form method="post" action="{edit_path(editor.name)}" id="draft-form">'
         f"{csrf_input(who.csrf_token)}"
-        '<label id="yaml-label" for="draft-yaml">YAML of the draft</label>'
+        '<label for="draft-yaml">YAML of the draft</label>'
         '<p class="muted" id="yaml-help">Problems and the graph follow as you type; '
         "Tab moves on to the next control. A draft never runs.</p>"
         '<textarea id="draft-yaml" name="yaml" class="yaml-editor" rows="28" spellcheck="false"'
@@ -120,6 +121,8 @@ def _check_panel(editor: Editor) -> str:
         f"({_problem_count(editor.problems)})</span></h2>"
         f'<div id="draft-problems">{problems_table(editor.problems)}</div>'
         '<h2 id="draft-graph-heading">Graph</h2>'
+        '<p class="muted" id="draft-graph-note" hidden>The graph shows the last text that could'
+        " be read.</p>"
         '<div id="draft-graph" class="workflow-graph" role="region" tabindex="0"'
         ' aria-labelledby="draft-graph-heading">'
         + ("" if chart else '<p class="muted">No graph while the draft cannot be read.</p>')
@@ -134,7 +137,8 @@ def _publish_panel(who: Principal, editor: Editor) -> str:
         body = '<p class="muted">Save a draft first: publishing makes the saved draft current.</p>'
     else:
         body = (
-            f'<form method="post" action="{workflow_path(editor.name)}/publish" id="publish-form">'
+            f'<form method="post" action="{workflow_path(editor.name)}/publish" id="publish-form"'
+            ' class="builder-publish">'
             f"{csrf_input(who.csrf_token)}"
             "<fieldset><legend>Runs in flight</legend>"
             '<div class="field checkbox"><input type="radio" id="in-flight-finish"'
@@ -231,8 +235,9 @@ def _preview_panel() -> str:
     return (
         '<section class="panel preview" aria-labelledby="preview-heading" id="preview">'
         '<h2 id="preview-heading">Preview chat</h2>'
-        '<p class="muted">Talk to the draft as a visitor would. Nothing reaches a customer:'
-        " actions answer from the examples below.</p>"
+        '<p class="muted">Talk to the draft as a visitor would: write a first message, or'
+        " press Restart to start without one. Nothing reaches a customer: actions answer from"
+        " the examples below.</p>"
         '<p class="muted" id="preview-needs-script">The preview chat needs JavaScript.</p>'
         '<div id="preview-chat" hidden>'
         '<ol class="preview-lines" id="preview-lines" aria-live="polite"'

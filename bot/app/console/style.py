@@ -236,4 +236,41 @@ table.runs td.run-id { white-space: nowrap; }
 .funnel-exits { margin: 0; padding-left: 1rem; }
 .funnel-chart { position: relative; width: 100%; min-height: 10rem; }
 .run-section h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
+/* the workflow builder: editor, problems, graph, publish, replay, preview chat */
+.builder-layout { display: grid; grid-template-columns: minmax(0, 1.1fr) minmax(0, 1fr);
+  gap: 1rem; margin-bottom: 1rem; align-items: start; }
+@media (max-width: 60rem) { .builder-layout { grid-template-columns: minmax(0, 1fr); } }
+.builder-layout h2 { font-size: 1.1rem; margin: 0 0 .5rem; }
+.builder-check h2 + div { margin-bottom: 1rem; }
+textarea.yaml-editor { width: 100%; box-sizing: border-box; min-height: 28rem; resize: vertical;
+  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9rem;
+  line-height: 1.45; tab-size: 2; white-space: pre; overflow-wrap: normal; }
+.builder-buttons { display: flex; flex-wrap: wrap; gap: .5rem; margin-top: .5rem; }
+.builder-discard { margin-top: .5rem; }
+.builder-ok { color: var(--ok); font-weight: 600; }
+.builder-problems td { overflow-wrap: anywhere; }
+.builder-check .workflow-graph { min-height: 8rem; }
+.preview-lines { list-style: none; margin: 0 0 .75rem; padding: 0; display: grid; gap: .4rem;
+  max-height: 24rem; overflow-y: auto; }
+.preview-line { border: 1px solid var(--line); border-radius: 8px; padding: .4rem .7rem;
+  max-width: 36rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+.preview-bot { justify-self: start; background: #f6f8fa; }
+.preview-visitor { justify-self: end; background: #eef4ff; border-color: #9dbcf5; }
+.preview-note { justify-self: stretch; max-width: none; color: var(--muted); font-size: .9rem;
+  border-style: dashed; }
+.preview-error { justify-self: stretch; max-width: none; color: var(--danger);
+  background: #fff0f1; border-color: var(--danger); border-left-width: 4px; }
+.preview-who { font-weight: 600; }
+.preview-choices { display: flex; flex-wrap: wrap; gap: .4rem; margin-bottom: .5rem; }
+.preview-choices:empty { display: none; }
+.preview-say { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }
+.preview-say label { flex-basis: 100%; margin: 0; }
+.preview-say input { flex: 1 1 14rem; }
+.preview-example { display: grid; gap: 0 1rem; max-width: 32rem; }
+.preview-example button { justify-self: start; margin-bottom: .75rem; }
+.builder-publish fieldset { border: 1px solid var(--line); border-radius: 6px; margin: 0 0 1rem; }
+.builder-publish legend { font-weight: 600; padding: 0 .3rem; }
+.builder-publish .field { margin-bottom: .4rem; }
+.builder-problems td:first-child code { white-space: nowrap; }
+.preview button:disabled { opacity: .55; cursor: not-allowed; }
 """
