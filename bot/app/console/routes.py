@@ -12,6 +12,7 @@ from bot.app.console import (
     audit_pages,
     builder_pages,
     contact_pages,
+    inbox_feed,
     inbox_pages,
     run_pages,
     sign_in_pages,
@@ -80,3 +81,4 @@ def setup_console(app: web.Application, services: Services) -> None:
         app.router.add_route(method, path, page(handler))
     for method, path, handler in ADMIN_PAGES:
         app.router.add_route(method, path, page(handler, admins_only=True))
+    app.on_shutdown.append(inbox_feed.close_sockets)
