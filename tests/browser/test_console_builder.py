@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 
 WELCOME = "Welcome to Pinecone! Ask us anything."
 PREVIEW = """\
-# Asks for a name, waits an hour, says goodbye.
+# Asks for a name and a topic, looks the order up, waits an hour, says goodbye.
 name: preview-demo
 trigger: {event: message.received}
 steps:
@@ -32,8 +32,23 @@ steps:
     type: ask_question
     question: "What is your name?"
     save_to: vars.name
+  - id: topic
+    type: ask_question
+    question: "Order or billing?"
+    answer_type: choice
+    choices:
+      - {label: "Order", value: order}
+      - {label: "Billing", value: billing}
+    save_to: vars.topic
+  - id: lookup
+    type: run_action
+    action: shopify.order_lookup
+    inputs: {order_number: "1001", email: "ada@example.com"}
+    save_as: order
+    exits: {declined: missing, failure: missing}
   - {id: pause, type: wait, duration: 1h}
-  - {id: bye, type: send_message, text: "Goodbye {{ vars.name }}"}
+  - {id: bye, type: send_message, text: "Goodbye {{ vars.name }}: {{ vars.order.status }}", next: end}
+  - {id: missing, type: send_message, text: "No such order"}
 """
 ROUTE = """\
 # Sends order questions one way and everything else another.
@@ -125,13 +140,23 @@ async def test_the_preview_chat_answers_and_skips_a_wait_without_sending(
     await answer.press("Enter")
     lines = chat.get_by_role("list", name="Preview conversation")
     await expect(lines.locator(".preview-bot")).to_have_text(["Bot: What is your name?"])
+    await chat.get_by_text("Examples for actions").click()
+    await chat.get_by_label("Action name").fill("shopify.order_lookup")
+    await chat.get_by_label("Outcome").select_option("success")
+    await chat.get_by_label("Data (JSON)").fill('{"status": "shipped"}')
+    await chat.get_by_role("button", name="Set example").click()
+    await expect(chat.locator("#preview-examples")).to_contain_text("shopify.order_lookup")
     await answer.fill("Ada")
     await chat.get_by_role("button", name="Send").click()
+    await expect(lines.locator(".preview-bot").last).to_have_text("Bot: Order or billing?")
+    await chat.get_by_role("button", name="Order", exact=True).click()
+    await expect(lines.locator(".preview-visitor").last).to_have_text("You: Order")
     skip = chat.get_by_role("button", name="Skip wait")
     await expect(skip).to_be_enabled()
     await expect(lines.locator(".preview-note").last).to_contain_text("waiting until")
+    await expect(lines).to_contain_text("shopify.order_lookup: success (example)")
     await skip.click()
-    await expect(lines.locator(".preview-bot").last).to_have_text("Bot: Goodbye Ada")
+    await expect(lines.locator(".preview-bot").last).to_have_text("Bot: Goodbye Ada: shipped")
     await expect(lines.locator(".preview-note").last).to_have_text("Note: the run is complete")
     await expect(skip).to_be_disabled()
     shot = tmp_path / "console-preview.png"
