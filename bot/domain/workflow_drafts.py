@@ -217,7 +217,7 @@ def from_trigger(name: str, event: str) -> str:
     data = CommentedMap()
     data["name"] = name
     data["description"] = "What this workflow does"
-    data["trigger"] = CommentedMap(event=event)
+    data["trigger"] = CommentedMap(event=str(event))  # a plain string, not an EventType
     step = CommentedMap(id="hello", type="send_message", text="Hello! How can we help?")
     data["steps"] = [step]
     data.yaml_set_start_comment(f"A new workflow started by {event}: edit its steps.")

@@ -10,11 +10,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from bot.domain.audit import CLI
 from bot.domain.workflow_drafts import publish, save_draft
 from bot.storage.models import OutboxItem, WorkflowRun
+from tests.browser.conftest import loopback_only
 from tests.browser.real_app import RunningApp
 from tests.browser.test_app_chat import open_demo
 from tests.browser.test_console import add_accounts, sign_in_with_the_keyboard
@@ -211,3 +212,24 @@ async def test_the_replay_panel_lists_a_run_that_would_differ(
     await page.get_by_role("region", name="Replay").screenshot(path=str(shot))
     publish_shot(shot)
     assert errors == []
+
+
+async def test_the_builder_pages_fit_a_phone(browser: Browser, real_app: RunningApp) -> None:
+    await add_accounts(real_app)
+    await save_draft(real_app.services.uow, "preview-demo", PREVIEW, CLI)
+    ctx = await browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True)
+    await loopback_only(ctx)
+    page = await ctx.new_page()
+    await sign_in_with_the_keyboard(page, real_app, "adam@example.com")
+    for path in ("/console/workflows/new", "/console/workflows/preview-demo/edit"):
+        await page.goto(real_app.url + path)
+        await expect(page.locator("main h1")).to_be_visible()
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, path
+    editor = page.get_by_label("YAML of the draft")
+    await editor.focus()
+    await page.keyboard.press("Tab")  # the text area does not trap the keyboard
+    await expect(page.get_by_role("button", name="Save draft")).to_be_focused()
+    await ctx.close()
