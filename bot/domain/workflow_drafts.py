@@ -112,13 +112,8 @@ async def save_draft(uow: UnitOfWork, name: str, text: str, actor: Actor) -> Dra
     if not text.strip() or len(text) > MAX_CHARS:
         raise ValidationFailed("yaml", f"write between 1 and {MAX_CHARS} characters")
     async with uow() as tx:
-        base: int | None = None
-        try:
-            head = await workflow_records.find_workflow(tx, name)
-            versions = await workflow_records.workflow_versions(tx, head.id)
-            base = next((v.version for v in versions if v.id == head.current_version_id), None)
-        except NotFoundError:
-            pass
+        current = await draft_records.published(tx, name)
+        base = None if current is None else current.version
         record = await draft_records.save_draft(tx, name, text, base, actor.name)
         draft = _draft(record)
         details = {"problems": len(draft.problems), "base_version": record.base_version}
@@ -155,20 +150,14 @@ async def publish(uow: UnitOfWork, name: str, in_flight: InFlight, actor: Actor)
         workflow, problems = check(record.source, name)
         if workflow is None or problems:
             raise DraftHasProblems(problems)
-        previous, enabled = None, workflow.enabled
-        try:
-            head = await workflow_records.find_workflow(tx, name)
-            enabled = head.enabled
-            versions = await workflow_records.workflow_versions(tx, head.id)
-            previous = next((v.version for v in versions if v.id == head.current_version_id), None)
-        except NotFoundError:
-            pass
+        current = await draft_records.published(tx, name)
+        previous = None if current is None else current.version
         definition = load_yaml(record.source)
         assert isinstance(definition, dict)
         saved = await workflow_records.save_version(
             tx,
             name=name,
-            enabled=enabled,
+            enabled=workflow.enabled if current is None else current.enabled,
             trigger_event=workflow.trigger.event,
             definition=definition,
             source=record.source,

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
-from bot.storage.models import WorkflowDraft, WorkflowRun
+from bot.storage.models import Workflow, WorkflowDraft, WorkflowRun, WorkflowVersion
 from bot.storage.uow import Tx
 
 
@@ -31,6 +31,26 @@ class WaitingRun:
     version_id: int
     cursor: str | None
     lock_version: int
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published workflow: whether it is on, and its current version's number."""
+
+    enabled: bool
+    version: int
+
+
+async def published(tx: Tx, name: str) -> Published | None:
+    """The workflow ``name`` as published (None when there is no such workflow)."""
+    row = (
+        await tx.session.execute(
+            select(Workflow.enabled, WorkflowVersion.version)
+            .join(WorkflowVersion, WorkflowVersion.id == Workflow.current_version_id)
+            .where(Workflow.name == name)
+        )
+    ).first()
+    return None if row is None else Published(bool(row[0]), int(row[1]))
 
 
 async def find_draft(tx: Tx, name: str) -> DraftRecord | None:
