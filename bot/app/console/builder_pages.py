@@ -52,11 +52,11 @@ async def _current(uow: UnitOfWork, name: str) -> tuple[int, str] | None:
 
 def _notice(query: dict[str, str]) -> str:
     if query.get("published", "").isdigit():
+        done = f"Published v{query['published']}: new runs start on it."
         moved, stayed = query.get("moved", "0"), query.get("stayed", "0")
-        return (
-            f"Published v{query['published']}: new runs start on it; {moved} waiting run(s)"
-            f" moved to it, {stayed} stayed on their version."
-        )
+        if moved == stayed == "0":
+            return done
+        return f"{done} Waiting runs moved to it: {moved}; stayed on their version: {stayed}."
     if query.get("saved") == "1":
         return "Draft saved."
     if query.get("discarded") == "1":

@@ -305,7 +305,7 @@ def new_page(
         f"{_notices('', error)}"
         '<p class="muted" id="name-help">A name: letters, digits, "-", "_" and ".". The new'
         " workflow starts as a draft; nothing runs until you publish it.</p>"
-        '<div class="teams">'
+        '<div class="builder-start">'
         '<section class="panel" aria-labelledby="from-trigger"><h2 id="from-trigger">'
         'Start from a trigger</h2><form method="post" action="/console/workflows/new">'
         f'{csrf}<input type="hidden" name="start" value="trigger">{name_field("trigger")}'

@@ -273,4 +273,7 @@ textarea.yaml-editor { width: 100%; box-sizing: border-box; min-height: 28rem; r
 .builder-publish .field { margin-bottom: .4rem; }
 .builder-problems td:first-child code { white-space: nowrap; }
 .preview button:disabled { opacity: .55; cursor: not-allowed; }
+.builder-start { display: grid; gap: 1rem;
+  grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); }
+.builder-start h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
 """
