@@ -10,17 +10,31 @@ from bot.app.api import (
     builder,
     conversations,
     drafts,
+    graph_edits,
     inbox,
     leads,
     openapi,
     people,
     runs,
+    splits,
     workflows,
 )
 from bot.app.api.common import Access, guarded
 
 PREFIX = "/api"
-MODULES = (conversations, inbox, leads, people, workflows, drafts, builder, runs, audit)
+MODULES = (
+    conversations,
+    inbox,
+    leads,
+    people,
+    workflows,
+    drafts,
+    builder,
+    graph_edits,
+    runs,
+    splits,
+    audit,
+)
 """Each module has ``routes``; ``AGENT_ROUTES`` (method, path) agents may call too, every
 other route is for admins; ``OPENAPI`` paths and ``SCHEMAS`` for the description."""
 AGENT_ROUTES = frozenset(

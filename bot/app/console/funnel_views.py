@@ -80,7 +80,14 @@ def _row(step: StepFunnel) -> str:
     )
 
 
-def funnel_page(who: Principal, result: Funnel, data: dict[str, Any]) -> str:
+def funnel_page(
+    who: Principal,
+    result: Funnel,
+    data: dict[str, Any],
+    ab_tests: str = "",
+    splits: dict[str, Any] | None = None,
+) -> str:
+    """The page; ``ab_tests`` the A/B sections (split_views) and ``splits`` their data."""
     path = f"/console/workflows/{quote(result.workflow, safe='')}/funnel"
     rows = "".join(_row(step) for step in result.steps)
     period = f"{result.period.since:%Y-%m-%d %H:%M} to {result.period.until:%Y-%m-%d %H:%M} UTC"
@@ -111,7 +118,8 @@ def funnel_page(who: Principal, result: Funnel, data: dict[str, Any]) -> str:
         f'<p class="muted">Runs of <strong>{escape(result.workflow)}</strong> started '
         f"{escape(period)}. Stuck runs are those still waiting or running now.</p>"
         f"{_period_form(result, path)}{_totals(result)}"
-        f'<div class="panel">{table}</div>{chart}{graph}'
+        f'<div class="panel">{table}</div>{ab_tests}{chart}{graph}'
         f"{embed_json('funnel-data', data)}"
+        f"{embed_json('splits-data', splits) if splits is not None else ''}"
     )
     return layout(f"Funnel: {result.workflow}", "workflows", who, content, scripts=("funnel",))

@@ -276,4 +276,14 @@ textarea.yaml-editor { width: 100%; box-sizing: border-box; min-height: 28rem; r
 .builder-start { display: grid; gap: 1rem;
   grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); }
 .builder-start h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
+/* A/B tests on the funnel page: each split's branches, chart and promote forms */
+.ab-table .num { text-align: right; font-variant-numeric: tabular-nums; }
+.ab-table caption { text-align: left; color: var(--muted); padding: 0 0 .5rem; }
+.ab-table tbody th { text-transform: none; letter-spacing: 0; font-size: 1rem;
+  color: var(--ink); }
+.ab-chart { position: relative; width: 100%; max-width: 40rem; min-height: 12rem; margin: 1rem 0; }
+.ab-promote h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
+.ab-promote-form { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center;
+  border-top: 1px solid var(--line); padding: .6rem 0; }
+.ab-promote-form .field { margin: 0; flex: 1 1 18rem; }
 """

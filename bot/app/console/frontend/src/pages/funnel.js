@@ -1,6 +1,8 @@
 // The funnel page: the runs that reached each step as a horizontal bar chart (Chart.js),
-// and the same numbers as badges on the workflow's graph (lib/graph.js). The page's table
-// has every number too; this script only draws them.
+// the same numbers as badges on the workflow's graph (lib/graph.js), and for each A/B test
+// the goal rate of its branches with their 95 % intervals (a bar for the rate, a thin
+// floating bar from low to high). The page's tables have every number too; this script
+// only draws them.
 
 import {
   BarController,
@@ -62,7 +64,82 @@ function drawChart(canvas, funnel) {
   });
 }
 
+const percent = (value) => (value === null ? null : Math.round(value * 1000) / 10);
+
+function drawSplitChart(canvas, split) {
+  const accent = cssColor("--accent", "#0b57d0");
+  const ink = cssColor("--ink", "#1b1f24");
+  const branches = split.branches;
+  canvas.parentElement.style.height = `${Math.max(200, 60 + branches.length * 50)}px`;
+  return new Chart(canvas, {
+    type: "bar",
+    data: {
+      labels: branches.map((branch) => `${branch.name} (${branch.runs})`),
+      datasets: [
+        {
+          label: "95 % interval",
+          data: branches.map((b) => (b.low === null ? null : [percent(b.low), percent(b.high)])),
+          backgroundColor: "rgba(27, 31, 36, 0.35)",
+          borderColor: ink,
+          borderWidth: 1,
+          borderSkipped: false,
+          barPercentage: 0.18,
+          grouped: false,
+          order: 0,
+        },
+        {
+          label: "Goal rate",
+          data: branches.map((branch) => percent(branch.rate)),
+          backgroundColor: accent,
+          barPercentage: 0.6,
+          grouped: false,
+          order: 1,
+        },
+      ],
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      scales: {
+        y: {
+          beginAtZero: true,
+          suggestedMax: 100,
+          ticks: { color: ink, callback: (value) => `${value} %` },
+          title: { display: true, text: "goal rate", color: ink },
+        },
+        x: { ticks: { color: ink } },
+      },
+      plugins: {
+        legend: { position: "bottom", labels: { color: ink } },
+        tooltip: {
+          callbacks: {
+            label: (item) => {
+              const value = item.raw;
+              return Array.isArray(value)
+                ? `95 % interval: ${value[0]} % to ${value[1]} %`
+                : `goal rate: ${value} %`;
+            },
+          },
+        },
+      },
+    },
+  });
+}
+
+function drawSplits() {
+  const data = embedded("splits-data");
+  if (!data) return;
+  for (const canvas of document.querySelectorAll("canvas[data-split]")) {
+    const split = data.splits[Number(canvas.dataset.split)];
+    if (!split) continue;
+    const chart = drawSplitChart(canvas, split);
+    canvas.dataset.drawn = String(chart.data.labels.length);
+  }
+}
+
 function start() {
+  drawSplits();
   const funnel = embedded("funnel-data");
   if (!funnel) return;
   const canvas = document.getElementById("funnel-chart");
