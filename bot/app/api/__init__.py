@@ -16,7 +16,6 @@ from bot.app.api import (
     openapi,
     people,
     runs,
-    splits,
     workflows,
 )
 from bot.app.api.common import Access, guarded
@@ -32,7 +31,6 @@ MODULES = (
     builder,
     graph_edits,
     runs,
-    splits,
     audit,
 )
 """Each module has ``routes``; ``AGENT_ROUTES`` (method, path) agents may call too, every
