@@ -16,6 +16,7 @@ from bot.app.api import (
     openapi,
     people,
     runs,
+    splits,
     workflows,
 )
 from bot.app.api.common import Access, guarded
@@ -31,6 +32,7 @@ MODULES = (
     builder,
     graph_edits,
     runs,
+    splits,
     audit,
 )
 """Each module has ``routes``; ``AGENT_ROUTES`` (method, path) agents may call too, every
