@@ -286,4 +286,5 @@ textarea.yaml-editor { width: 100%; box-sizing: border-box; min-height: 28rem; r
 .ab-promote-form { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center;
   border-top: 1px solid var(--line); padding: .6rem 0; }
 .ab-promote-form .field { margin: 0; flex: 1 1 18rem; }
+.ab-promote-form label { font-weight: normal; }
 """

@@ -71,6 +71,9 @@ function drawSplitChart(canvas, split) {
   const ink = cssColor("--ink", "#1b1f24");
   const branches = split.branches;
   canvas.parentElement.style.height = `${Math.max(200, 60 + branches.length * 50)}px`;
+  // the axis ends a little above the highest interval, so small rates stay readable
+  const highest = Math.max(0, ...branches.map((b) => percent(b.high ?? b.rate) ?? 0));
+  const top = Math.min(100, Math.ceil((highest + 5) / 10) * 10);
   return new Chart(canvas, {
     type: "bar",
     data: {
@@ -104,7 +107,7 @@ function drawSplitChart(canvas, split) {
       scales: {
         y: {
           beginAtZero: true,
-          suggestedMax: 100,
+          max: top,
           ticks: { color: ink, callback: (value) => `${value} %` },
           title: { display: true, text: "goal rate", color: ink },
         },
