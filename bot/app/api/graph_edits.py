@@ -75,12 +75,14 @@ class TextBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     yaml: str = Field(max_length=MAX_CHARS)
+    name: str | None = Field(default=None, max_length=120)
 
 
 @routes.post("/workflows/steps")
 async def read_steps(request: web.Request) -> web.Response:
     body = await parse(request, TextBody)
-    return web.json_response({"steps": steps_of(body.yaml)})
+    _, problems = check(body.yaml, body.name)
+    return web.json_response({"steps": steps_of(body.yaml), "problems": problems_json(problems)})
 
 
 class EditBody(BaseModel):
@@ -169,7 +171,8 @@ OPENAPI: dict[str, Any] = {
     },
     "/api/workflows/steps": {
         "post": {
-            "summary": "The steps of a workflow's YAML as written (id, type, fields)",
+            "summary": "The steps of a workflow's YAML as written (id, type, fields) and its"
+            " problems",
             "parameters": [CSRF],
             "requestBody": _body("StepsBody"),
             "responses": ok("DraftSteps") | error_responses(400, 401, 403),
@@ -195,7 +198,7 @@ SCHEMAS: dict[str, Any] = {
     "StepsBody": TextBody.model_json_schema(),
     "DraftEdit": EditBody.model_json_schema(),
     "StepTypes": {"type": "object", "properties": {"step_types": STEP_LIST}},
-    "DraftSteps": {"type": "object", "properties": {"steps": STEP_LIST}},
+    "DraftSteps": {"type": "object", "properties": {"steps": STEP_LIST, "problems": PROBLEMS}},
     "DraftEdited": {
         "type": "object",
         "properties": {

@@ -287,4 +287,18 @@ textarea.yaml-editor { width: 100%; box-sizing: border-box; min-height: 28rem; r
   border-top: 1px solid var(--line); padding: .6rem 0; }
 .ab-promote-form .field { margin: 0; flex: 1 1 18rem; }
 .ab-promote-form label { font-weight: normal; }
+/* editing on the graph: selectable graph nodes and the step panel beside the builder's graph */
+svg.graph .graph-selectable { cursor: pointer; }
+svg.graph .graph-selectable:hover .graph-box { stroke: var(--accent); }
+svg.graph .graph-selectable:focus { outline: none; }
+svg.graph .graph-selectable:focus-visible .graph-box { stroke: var(--accent); stroke-width: 3; }
+svg.graph .graph-selected .graph-box { stroke: var(--accent); stroke-width: 3; fill: #eef4ff; }
+.step-editor { margin-top: 1rem; border-top: 1px solid var(--line); padding-top: .75rem; }
+.step-editor h3 { font-size: 1rem; margin: .75rem 0 .4rem; }
+.step-problems { list-style: none; padding: 0; margin: 0 0 .5rem; }
+.step-form { border: 1px solid var(--line); border-radius: 6px; padding: .6rem .75rem;
+  margin-bottom: .75rem; }
+.step-field-problem { color: var(--danger); margin: .2rem 0 0; font-size: .9rem; }
+.step-json { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.step-actions { display: grid; gap: .25rem; }
 """

@@ -141,11 +141,13 @@ async def test_step_types_describe_their_fields_and_exits(admin: Client) -> None
     ]
     assert "question" in types["ask_question"]["schema"]["required"]
     assert types["send_message"]["summary"].startswith("a templated text")
-    read = await admin.post("/api/workflows/steps", json={"yaml": GREET}, headers=BEARER)
-    assert (await read.json())["steps"][1] == {
-        "id": "topic",
-        "type": "ask_question",
-        "fields": {"type": "ask_question", "question": "What about?", "save_to": "vars.topic"},
+    body = {"yaml": GREET.replace("What about?", ""), "name": "greet"}
+    read = await (await admin.post("/api/workflows/steps", json=body, headers=BEARER)).json()
+    assert [(p["where"], p["field"]) for p in read["problems"]] == [("step topic", "question")]
+    assert read["steps"][0] == {
+        "id": "hello",
+        "type": "send_message",
+        "fields": {"type": "send_message", "text": "Hi"},
     }
 
 

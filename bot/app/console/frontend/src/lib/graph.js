@@ -20,6 +20,8 @@
 //   edgeBadges   {"source->target": "text"}: a badge on that edge (on each edge between them)
 //   classes      {nodeKey: "class names"}: extra classes on the node's <g>
 //   rankdir      "TB" (default) or "LR"
+//   onSelect     function(key): nodes become focusable and call it when clicked or on
+//                Enter/Space (see selectableNodes)
 //
 // The SVG gets class "graph"; its parts: g.graph-node (data-key, class graph-<shape>, a
 // shape then text), g.graph-edge (data-source, data-target, path.graph-line, optional
@@ -298,7 +300,28 @@ export function drawGraph(container, chart, options = {}) {
   }
 
   container.replaceChildren(svg);
+  if (options.onSelect) selectableNodes(svg, options.onSelect);
   // a graph wider than its container scrolls: keyboard users must be able to reach it
   if (!container.hasAttribute("tabindex")) container.setAttribute("tabindex", "0");
   return svg;
+}
+
+/**
+ * Make the nodes of a drawn graph `svg` focusable (tabindex 0, named by their label) and
+ * call `onSelect(key)` when one is clicked or gets Enter or Space. Safe to call again.
+ */
+export function selectableNodes(svg, onSelect) {
+  for (const node of svg.querySelectorAll("g.graph-node")) {
+    if (node.dataset.selectable) continue;
+    node.dataset.selectable = "1";
+    node.setAttribute("tabindex", "0");
+    node.setAttribute("aria-label", node.textContent.replace(/\s+/g, " ").trim());
+    node.classList.add("graph-selectable");
+    node.addEventListener("click", () => onSelect(node.dataset.key));
+    node.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      onSelect(node.dataset.key);
+    });
+  }
 }
