@@ -53,7 +53,9 @@ def _current_splits(definition: dict[str, Any], name: str) -> dict[str, SplitSte
 
 async def ab_tests(uow: UnitOfWork, name: str, period: Period) -> AbTests:
     """Each split of ``name`` taken in ``period``, and each split of its current version
-    (with no conversations yet when none passed it), current ones first in step order."""
+    (with no conversations yet when none passed it), current ones first in step order.
+    The goal shown is the one the counts were made with (the newest run's), else the
+    current version's."""
     async with uow() as tx:
         current = await funnel_records.current_version(tx, name)
     if current is None:
@@ -67,14 +69,17 @@ async def ab_tests(uow: UnitOfWork, name: str, period: Period) -> AbTests:
         names = [b.name for b in split.branches]
         names += [n for n in counted if n not in names]
         branches = [counted.get(n) or BranchResult(n, 0, 0, None, None, None) for n in names]
-        goal = split.goal.model_dump(exclude_none=True) if split.goal else None
+        if taken is not None:
+            goal = taken.goal  # the goal the counts were made with
+        else:
+            goal = split.goal.model_dump(exclude_none=True) if split.goal else None
         tests.append(AbTest(step_id, goal, branches, current=True))
     tests += [AbTest(r.step_id, r.goal, r.branches, current=False) for r in found.values()]
     return AbTests(name, current.version, period, tests)
 
 
 def describe_goal(goal: dict[str, Any] | None) -> str:
-    """The goal in words: "tag bought added within 7d", say."""
+    """The goal in words: "the tag bought added within 7d of the split", say."""
     if goal is None:
         return "no goal set: only the conversations each branch got are counted"
     event, within = str(goal.get("event")), str(goal.get("within", "7d"))

@@ -233,3 +233,42 @@ async def test_a_split_before_any_conversation_shows_zeros(admin_ab: Console) ->
     found = await console.json(f"{SPLITS}?period=24h")
     assert [b["runs"] for b in found["splits"][0]["branches"]] == [0, 0]
     assert (await console.json(f"{SPLITS}?period=1y", 400))["error"]["field"] == "period"
+
+
+NO_GOAL = """
+name: colours
+trigger: {event: conversation.created}
+steps:
+  - id: pick
+    type: split
+    branches:
+      - {name: red, weight: 3, goto: red}
+      - {name: blue, goto: blue}
+  - {id: red, type: send_message, text: "Red", next: end}
+  - {id: blue, type: send_message, text: "Blue"}
+"""
+
+
+async def test_a_split_without_a_goal_counts_conversations_only(
+    console_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    console = await open_console(console_url, clock, tmp_path, "ana@example.com", (NO_GOAL,))
+    try:
+        replies = await conversations(console, 40)
+        [split] = (await console.json("/api/workflows/colours/splits"))["splits"]
+        page = await console.html("/console/workflows/colours/funnel")
+    finally:
+        await console.client.close()
+    assert split["goal"] is None
+    assert split["goal_text"] == "no goal set: only the conversations each branch got are counted"
+    assert [(b["name"], b["runs"]) for b in split["branches"]] == [
+        ("red", replies.count("Red")),
+        ("blue", replies.count("Blue")),
+    ]
+    assert split["branches"][0]["runs"] > split["branches"][1]["runs"]  # weighed 3 to 1
+    assert all(b["rate"] is None and b["low"] is None for b in split["branches"])
+    assert branch_rows(page) == {
+        "red": [str(replies.count("Red")), "—", "—", "—"],
+        "blue": [str(replies.count("Blue")), "—", "—", "—"],
+    }
+    assert "Goal: no goal set" in page and "ab-chart-0" not in page
