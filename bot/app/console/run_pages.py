@@ -1,4 +1,5 @@
-"""The runs pages: run logs with filters, a run's whole log, and a workflow's funnel."""
+"""The runs pages: run logs with filters, a run's whole log, and a workflow's funnel with
+its A/B tests (admins promote a test's winner from there)."""
 
 from __future__ import annotations
 
