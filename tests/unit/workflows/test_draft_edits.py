@@ -197,3 +197,44 @@ def test_an_unreadable_text_is_refused() -> None:
 def test_a_workflow_with_no_steps_gets_its_first() -> None:
     text = add_step("name: x\ntrigger: {event: conversation.created}\n", {"type": "wait"})
     assert _ids(text) == ["wait"]
+
+
+LOOP = """\
+name: loop
+trigger: {event: conversation.created}
+steps:
+  - id: route
+    type: branch
+    cases:
+      - when: {all: [{field: message.text, op: contains, value: again}]}
+        goto: again
+    else: hello
+  - {id: hello, type: send_message, text: Hello, next: end}
+  - {id: again, type: send_message, text: Again}
+  - {id: back, type: jump_to, target: again, max_jumps: 1}
+"""
+
+
+def test_removing_a_step_a_branch_or_a_jump_names_redirects_them() -> None:
+    text = remove_step(LOOP, "hello")
+    assert _step(text, "route")["else"] == "end"
+    assert _path(text) == ["route"]
+    with pytest.raises(EditError, match="jumps to the step, which ends the run"):
+        remove_step(LOOP.replace("text: Again}", "text: Again, next: end}"), "again")
+
+
+def test_moving_keeps_a_branch_without_fall_through_as_it_is() -> None:
+    moved = move_step(LOOP, "route", 3)
+    assert "next" not in _step(moved, "route")
+    assert _step(moved, "back")["next"] == "end"  # it was last: it ended the run
+    assert "next" not in _step(moved, "again")
+    workflow, problems = parse_text(moved)
+    assert workflow is not None, problems
+    assert workflow.first_step_id() == "hello"  # the first step is where runs begin
+
+
+def test_adding_after_a_step_with_next_takes_over_its_next() -> None:
+    text = add_step(LOOP, {"type": "add_tag", "tag": "polite"}, after="hello")
+    assert "next" not in _step(text, "hello")
+    assert _step(text, "add_tag")["next"] == "end"
+    assert _ids(text) == ["route", "hello", "add_tag", "again", "back"]
