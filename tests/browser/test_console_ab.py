@@ -172,9 +172,11 @@ async def test_an_admin_reads_the_ab_test_and_promotes_a_branch(
     promote = section.locator("form").filter(has=page.get_by_role("button", name="Promote long"))
     await promote.get_by_role("checkbox").check()
     await promote.get_by_role("button", name="Promote long").click()
-    await expect(page).to_have_url(app.url + "/console/workflows/greeting-test?rolled_back=2")
+    await expect(page).to_have_url(
+        app.url + "/console/workflows/greeting-test?rolled_back=2&promoted=long"
+    )
     await expect(page.get_by_role("status")).to_have_text(
-        "v2 is current now: new runs start on it."
+        "long promoted: v2 has no split there; new runs start on it."
     )
     assert errors == []
 

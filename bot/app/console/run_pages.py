@@ -70,7 +70,8 @@ async def promote_page(request: web.Request) -> web.StreamResponse:
     actor = caller_of(request).actor("console")
     branch = form_text(form, "branch", 200)
     done = await promote_branch(services_of(request).uow, name, step, branch, actor)
-    return redirect(f"{workflow_path(done.workflow)}?{urlencode({'rolled_back': done.version})}")
+    query = urlencode({"rolled_back": done.version, "promoted": done.branch})
+    return redirect(f"{workflow_path(done.workflow)}?{query}")
 
 
 ADMIN_PAGES: tuple[PageRoute, ...] = (

@@ -66,6 +66,9 @@ async def workflow_page(request: web.Request) -> web.StreamResponse:
         return html_response(workflow_views.version_page(signed_in(request), detail, shown))
     done = request.query.get("rolled_back", "")
     notice = f"v{done} is current now: new runs start on it." if done.isdigit() else ""
+    promoted = request.query.get("promoted", "")
+    if promoted and done.isdigit():
+        notice = f"{promoted} promoted: v{done} has no split there; new runs start on it."
     if request.query.get("done") in {"enabled", "disabled"}:
         notice = f"{detail.name} {request.query['done']}."
     return html_response(workflow_views.workflow_page(signed_in(request), detail, notice))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from bot.app.console.views import csrf_input, embed_json, layout
 from bot.domain.console_sessions import Principal
@@ -223,7 +223,11 @@ def workflow_page(who: Principal, detail: WorkflowDetail, notice: str = "") -> s
         '<section class="panel" aria-labelledby="versions-heading">'
         f'<h2 id="versions-heading">Versions</h2>{_versions(who, detail)}</section>'
     )
-    back = '<p><a href="/console/workflows">← All workflows</a></p>'
+    back = (
+        '<p class="links"><a href="/console/workflows">← All workflows</a>'
+        f' · <a href="/console/runs?{escape(urlencode({"workflow": detail.name}))}">Its runs</a>'
+        f' · <a href="{workflow_path(detail.name)}/funnel">Its funnel</a></p>'
+    )
     content = (
         f'{back}{note}{_facts(who, detail)}<div class="workflow-sections">'
         f"{_graph_and_yaml(detail.name, detail.current)}{versions}</div>"

@@ -149,9 +149,10 @@ async def test_an_admin_promotes_a_branch_through_the_page(admin_ab: Console) ->
         allow_redirects=False,
     )
     assert answer.status == 303
-    assert answer.headers["Location"] == "/console/workflows/greeting-test?rolled_back=2"
-    shown = await console.html(answer.headers["Location"])
-    assert "v2 is current now: new runs start on it." in shown
+    location = "/console/workflows/greeting-test?rolled_back=2&promoted=long"
+    assert answer.headers["Location"] == location
+    shown = await console.html(location)
+    assert "long promoted: v2 has no split there; new runs start on it." in shown
     current = await console.json("/api/workflows/greeting-test")
     assert current["version"] == 2
     assert "split" not in current["yaml"] and "id: long" in current["yaml"]
