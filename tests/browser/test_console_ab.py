@@ -25,7 +25,7 @@ from channels.testing import RecordingChannel
 from tests.browser.conftest import loopback_only
 from tests.browser.real_app import RunningApp
 from tests.browser.test_console import add_accounts, sign_in_with_the_keyboard
-from tests.browser.test_console_accessibility import _serious
+from tests.browser.test_console_accessibility import serious_violations
 from tests.browser.test_screenshots import publish
 from tests.conftest import make_settings
 from tests.integration.console.test_splits import AB, LONG, SHORT
@@ -122,7 +122,7 @@ async def fits_a_phone(browser: Browser, app: RunningApp) -> None:
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
-    assert _serious(await Axe().run(page)) == []
+    assert serious_violations(await Axe().run(page)) == []
     await phone.close()
 
 
@@ -163,7 +163,7 @@ async def test_an_admin_reads_the_ab_test_and_promotes_a_branch(
     canvas = section.locator("canvas#ab-chart-0")
     await expect(canvas).to_have_attribute("data-drawn", "2")
     assert await painted(page, "canvas#ab-chart-0") > 500, "the A/B chart is empty"
-    assert _serious(await Axe().run(page)) == []  # the tables, chart and promote forms
+    assert serious_violations(await Axe().run(page)) == []  # the tables, chart and promote forms
     shot = tmp_path / "console-ab-test.png"
     await page.screenshot(path=str(shot), full_page=True)
     publish(shot)

@@ -53,7 +53,8 @@ def _concrete(path: str, values: dict[str, str]) -> str:
     return path
 
 
-def _serious(results: Any) -> list[str]:
+def serious_violations(results: Any) -> list[str]:
+    """The serious and critical axe violations of ``results``, one line each."""
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]
@@ -85,7 +86,7 @@ async def test_every_console_page_passes_axe(
         answer = await page.goto(real_app.url + path)
         assert answer is not None and answer.status == 200, path
         await page.wait_for_load_state("networkidle")
-        found = _serious(await axe.run(page))
+        found = serious_violations(await axe.run(page))
         if found:
             problems[path] = found
     await context.close()
