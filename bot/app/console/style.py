@@ -301,4 +301,7 @@ svg.graph .graph-selected .graph-box { stroke: var(--accent); stroke-width: 3; f
 .step-field-problem { color: var(--danger); margin: .2rem 0 0; font-size: .9rem; }
 .step-json { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .step-actions { display: grid; gap: .25rem; }
+.step-chooser { display: flex; flex-wrap: wrap; gap: 0 .5rem; align-items: end; }
+.step-chooser .field { flex: 1 1 14rem; margin-bottom: .5rem; }
+.step-chooser .builder-buttons { margin: 0 0 .5rem; }
 """

@@ -307,15 +307,16 @@ export function drawGraph(container, chart, options = {}) {
 }
 
 /**
- * Make the nodes of a drawn graph `svg` focusable (tabindex 0, named by their label) and
- * call `onSelect(key)` when one is clicked or gets Enter or Space. Safe to call again.
+ * Make the nodes of a drawn graph `svg` focusable (tabindex 0: keyboard users Tab to them)
+ * and call `onSelect(key)` when one is clicked or gets Enter or Space. Safe to call again.
+ * The picture stays one image for screen readers (its children are not announced): a
+ * page that selects nodes offers the same choice in a form control as well.
  */
 export function selectableNodes(svg, onSelect) {
   for (const node of svg.querySelectorAll("g.graph-node")) {
     if (node.dataset.selectable) continue;
     node.dataset.selectable = "1";
     node.setAttribute("tabindex", "0");
-    node.setAttribute("aria-label", node.textContent.replace(/\s+/g, " ").trim());
     node.classList.add("graph-selectable");
     node.addEventListener("click", () => onSelect(node.dataset.key));
     node.addEventListener("keydown", (event) => {

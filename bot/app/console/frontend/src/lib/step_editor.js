@@ -4,7 +4,8 @@
 // exits, remove it, move it up or down, connect an exit (or next) to a step or the end.
 // Each edit goes to POST /api/workflows/{name}/draft/edit with the text of the textarea
 // (so unsaved typing is kept), which saves the draft; the answer replaces the textarea's
-// text and an `input` event on it lets the page redraw the graph and the problems.
+// text and an `input` event on it lets the page redraw the graph and the problems; then a
+// `draft-saved` event on it says that this text is the saved draft.
 //
 //   mountStepEditor({ panel, editor, graph, name })
 //     panel   the element the panel is drawn in (a region with a heading of its own,
@@ -152,20 +153,42 @@ export function mountStepEditor({ panel, editor, graph, name }) {
   let problems = [];
   let selected = null; // a step id, or "trigger"
 
-  const intro = "Select a box of the graph (click it, or Tab to it and press Enter) to edit it.";
+  const intro = "Select a box of the graph (click it, or Tab to it and press Enter) or pick a"
+    + " step here to edit it.";
   const status = el("p", { className: "muted", role: "status", tabindex: "-1" });
   const body = el("div", { className: "step-editor-body" });
-  panel.append(el("p", { className: "muted" }, intro), status, body);
+  const chooser = picker("Step to edit", [], "step-choice");
+  const open = button("Edit step", () => choose(chooser.box.value));
+  const choosing = el("div", { className: "step-chooser" });
+  choosing.append(chooser.wrap, row(open));
+  panel.append(el("p", { className: "muted" }, intro), choosing, status, body);
+
+  /** The nodes of the graph, in order, as the choices of the picker (the end is no step). */
+  function listNodes(svg) {
+    const current = chooser.box.value;
+    chooser.box.replaceChildren();
+    for (const node of svg.querySelectorAll("g.graph-node")) {
+      if (node.dataset.key === "done") continue;
+      const words = [...node.querySelectorAll("tspan")].map((span) => span.textContent);
+      const text = node.dataset.key === "trigger" ? `trigger: ${words.join(" ")}` : words.join(" ");
+      chooser.box.append(el("option", { value: node.dataset.key }, text));
+    }
+    if ([...chooser.box.options].some((option) => option.value === current)) {
+      chooser.box.value = current;
+    }
+  }
 
   function mark() {
     const svg = graph.querySelector("svg");
     if (!svg) return;
     selectableNodes(svg, choose);
+    listNodes(svg);
     const index = steps.findIndex((step) => step.id === selected);
     const key = selected === "trigger" ? "trigger" : index >= 0 ? `s${index}` : null;
     for (const node of svg.querySelectorAll("g.graph-node")) {
       node.classList.toggle("graph-selected", node.dataset.key === key);
     }
+    if (key) chooser.box.value = key;
   }
   new MutationObserver(mark).observe(graph, { childList: true });
 
@@ -197,6 +220,7 @@ export function mountStepEditor({ panel, editor, graph, name }) {
       const answer = await api("POST", path, { yaml: editor.value, ...change });
       editor.value = answer.yaml;
       editor.dispatchEvent(new Event("input", { bubbles: true }));
+      editor.dispatchEvent(new CustomEvent("draft-saved", { detail: { yaml: answer.yaml } }));
       ({ steps, problems } = answer);
     } catch (error) {
       status.textContent = `Not changed: ${error.message}`;
