@@ -300,7 +300,10 @@ svg.graph .graph-selected .graph-box { stroke: var(--accent); stroke-width: 3; f
   margin-bottom: .75rem; }
 .step-field-problem { color: var(--danger); margin: .2rem 0 0; font-size: .9rem; }
 .step-json { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-.step-actions { display: grid; gap: .25rem; }
+.step-actions { display: grid; gap: .5rem; }
+.step-group { border: 1px solid var(--line); border-radius: 6px; margin: 0; padding: .4rem .75rem; }
+.step-group legend { font-weight: 600; padding: 0 .3rem; }
+.step-group .field { margin-bottom: .4rem; }
 .step-chooser { display: flex; flex-wrap: wrap; gap: 0 .5rem; align-items: end; }
 .step-chooser .field { flex: 1 1 14rem; margin-bottom: .5rem; }
 .step-chooser .builder-buttons { margin: 0 0 .5rem; }

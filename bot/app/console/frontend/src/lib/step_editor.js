@@ -295,22 +295,27 @@ export function mountStepEditor({ panel, editor, graph, name }) {
     return form;
   }
 
+  function group(legend, ...children) {
+    const set = el("fieldset", { className: "step-group" });
+    set.append(el("legend", {}, legend), ...children);
+    return set;
+  }
+
   function actions(step, index, outcomes) {
-    const box = el("div", { className: "step-actions" });
     const type = typePicker();
     const newStep = () => ({ type: type.box.value });
-    const adding = row(
+    const adding = group("Add a step", type.wrap);
+    const buttons = row(
       button("Add step after", () => edit({ op: "add", step: newStep(), after: step.id })),
     );
-    box.append(type.wrap);
     if (outcomes.length) {
       const exit = picker("On exit", outcomes.map((o) => [o, o]), "step-exit");
       const onExit = () =>
         edit({ op: "add", step: newStep(), after: step.id, exit: exit.box.value });
-      adding.append(button("Add step on exit", onExit));
-      box.append(exit.wrap);
+      buttons.append(button("Add step on exit", onExit));
+      adding.append(exit.wrap);
     }
-    box.append(adding);
+    adding.append(buttons);
 
     const ways = [["next", "next (where it goes by default)"]];
     const from = picker("Connect", [...ways, ...outcomes.map((o) => [o, `exit ${o}`])], "step-from");
@@ -318,7 +323,7 @@ export function mountStepEditor({ panel, editor, graph, name }) {
     const to = picker("to", [...targets, ["end", "end (the run ends)"]], "step-to");
     const connect = () =>
       edit({ op: "connect", step_id: step.id, outcome: from.box.value, target: to.box.value });
-    box.append(from.wrap, to.wrap, row(button("Connect", connect)));
+    const connecting = group("Where it goes", from.wrap, to.wrap, row(button("Connect", connect)));
 
     const up = button("Move up", () => edit({ op: "move", step_id: step.id, index: index - 1 }));
     const down = button("Move down", () =>
@@ -332,7 +337,8 @@ export function mountStepEditor({ panel, editor, graph, name }) {
       `Remove step ${step.id}`,
     );
     remove.classList.add("danger");
-    box.append(row(up, down, remove));
+    const box = el("div", { className: "step-actions" });
+    box.append(adding, connecting, group("Place", row(up, down, remove)));
     return box;
   }
 
