@@ -127,6 +127,8 @@ def _check_panel(editor: Editor) -> str:
         ' aria-labelledby="draft-graph-heading">'
         + ("" if chart else '<p class="muted">No graph while the draft cannot be read.</p>')
         + "</div>"
+        + '<section id="step-editor" class="step-editor" aria-labelledby="step-editor-heading"'
+        ' hidden><h2 id="step-editor-heading">Edit on the graph</h2></section>'
         + embed_json("draft-chart", chart)
         + "</section>"
     )

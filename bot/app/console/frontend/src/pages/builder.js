@@ -5,6 +5,7 @@
 // Without this script the page's forms still save, discard, publish and replay.
 import { api, embedded } from "../lib/api.js";
 import { drawGraph } from "../lib/graph.js";
+import { mountStepEditor } from "../lib/step_editor.js";
 
 const DEBOUNCE_MS = 350;
 
@@ -103,6 +104,10 @@ function startSaving(editor, name) {
   const dirty = () => editor.value !== saved;
   editor.addEventListener("input", () => {
     if (dirty()) state.textContent = "Unsaved changes: Save draft (Ctrl+S) keeps them.";
+  });
+  editor.addEventListener("draft-saved", () => {
+    saved = editor.value; // an edit on the graph saved it
+    state.textContent = "";
   });
   editor.addEventListener("keydown", (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") {
@@ -251,6 +256,12 @@ function start() {
   startChecking(editor, name);
   startSaving(editor, name);
   startPreview(editor);
+  mountStepEditor({
+    panel: document.getElementById("step-editor"),
+    editor,
+    graph: document.getElementById("draft-graph"),
+    name,
+  });
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
