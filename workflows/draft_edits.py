@@ -55,6 +55,8 @@ def add_step(
     onward = old if isinstance(old, str) else _default_target(steps, ids, index)
     if onward != END:
         new.setdefault(NEXT, onward)
+    if _falls_through(steps[-1]):
+        steps[-1][NEXT] = END  # the last step ended the run: the new one must not change that
     steps.append(new)
     if not isinstance(exits, dict):
         exits = source["exits"] = CommentedMap()

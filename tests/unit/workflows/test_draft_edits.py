@@ -84,6 +84,8 @@ def test_adding_on_an_exit_puts_the_step_between_the_exit_and_where_it_went() ->
     assert _step(text, "topic")["exits"] == {"timeout": "human"}
     assert _ids(text)[-1] == "human"
     assert _step(text, "human")["next"] == "late"
+    assert _step(text, "late")["next"] == "end"  # it was last: it still ends the run
+    assert _path(text) == _path(TEXT)
     _keeps_comments(text)
     unmapped = add_step(TEXT, {"type": "send_message", "text": "?"}, "topic", "invalid")
     assert _step(unmapped, "send_message")["next"] == "thanks"
