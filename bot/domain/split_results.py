@@ -100,9 +100,10 @@ def _reached(choice: SplitChoice, events: list[GoalEvent]) -> bool:
         if not choice.at <= event.at <= choice.at + window:
             continue
         wanted = goal.get("tag")
-        if wanted is not None and str(event.data.get("tag", "")).casefold() != str(
-            wanted
-        ).casefold():
+        if (
+            wanted is not None
+            and str(event.data.get("tag", "")).casefold() != str(wanted).casefold()
+        ):
             continue
         return True
     return False
