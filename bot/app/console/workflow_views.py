@@ -223,10 +223,13 @@ def workflow_page(who: Principal, detail: WorkflowDetail, notice: str = "") -> s
         '<section class="panel" aria-labelledby="versions-heading">'
         f'<h2 id="versions-heading">Versions</h2>{_versions(who, detail)}</section>'
     )
+    edit = (
+        f' · <a href="{workflow_path(detail.name)}/edit">Edit</a>' if who.account.is_admin else ""
+    )
     back = (
         '<p class="links"><a href="/console/workflows">← All workflows</a>'
         f' · <a href="/console/runs?{escape(urlencode({"workflow": detail.name}))}">Its runs</a>'
-        f' · <a href="{workflow_path(detail.name)}/funnel">Its funnel</a></p>'
+        f' · <a href="{workflow_path(detail.name)}/funnel">Its funnel</a>{edit}</p>'
     )
     content = (
         f'{back}{note}{_facts(who, detail)}<div class="workflow-sections">'

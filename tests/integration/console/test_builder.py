@@ -146,6 +146,12 @@ async def test_publish_keeps_the_text_as_written_and_is_audited(admin: Console) 
     }
 
 
+async def test_the_workflow_page_links_admins_to_the_editor(admin: Console) -> None:
+    assert 'href="/console/workflows/ask/edit">Edit</a>' in await admin.html(
+        "/console/workflows/ask"
+    )
+
+
 async def test_a_draft_never_runs(admin: Console) -> None:
     await _api(admin, "PUT", "/api/workflows/ask/draft", yaml=ASK_V2)
     await admin.bot.say("hello", chat="one")
@@ -260,6 +266,7 @@ async def test_agents_are_refused_every_builder_page_and_route(
             assert answer.status == 403, (method, path)
         for path in ("/console/workflows/new", "/console/workflows/ask/edit"):
             assert "This page is for admins." in await agent.html(path, 403)
+        assert "/console/workflows/ask/edit" not in await agent.html("/console/workflows/ask")
         for path in (
             "/console/workflows/new",
             "/console/workflows/ask/edit",
