@@ -74,7 +74,9 @@ def workflows_page(who: Principal, items: Sequence[WorkflowInfo], notice: str = 
     if admin:
         head += '<th><span class="visually-hidden">Action</span></th>'
     note = f'<p class="notice" role="status">{escape(notice)}</p>' if notice else ""
-    if not admin:
+    if admin:
+        note += '<p class="links"><a href="/console/workflows/new">New workflow</a></p>'
+    else:
         note += '<p class="muted">Read only: only admins switch workflows on and off.</p>'
     if not items:
         table = "<p>No workflows yet: <code>relaybot workflows import examples/workflows</code></p>"

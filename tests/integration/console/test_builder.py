@@ -150,6 +150,9 @@ async def test_the_workflow_page_links_admins_to_the_editor(admin: Console) -> N
     assert 'href="/console/workflows/ask/edit">Edit</a>' in await admin.html(
         "/console/workflows/ask"
     )
+    assert 'href="/console/workflows/new">New workflow</a>' in await admin.html(
+        "/console/workflows"
+    )
 
 
 async def test_a_draft_never_runs(admin: Console) -> None:
@@ -267,6 +270,7 @@ async def test_agents_are_refused_every_builder_page_and_route(
         for path in ("/console/workflows/new", "/console/workflows/ask/edit"):
             assert "This page is for admins." in await agent.html(path, 403)
         assert "/console/workflows/ask/edit" not in await agent.html("/console/workflows/ask")
+        assert "/console/workflows/new" not in await agent.html("/console/workflows")
         for path in (
             "/console/workflows/new",
             "/console/workflows/ask/edit",
