@@ -16,7 +16,13 @@ from typing import Any
 from aiohttp import web
 
 from bot.domain import conversations as convs
-from bot.domain.demo import demo_agents, seed_demo
+from bot.domain.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    demo_agents,
+    seed_demo,
+    seed_demo_accounts,
+)
 from bot.domain.replies import queue_reply
 from bot.pipeline.services import SERVICES, Services
 from bot.storage.app.demo_agent_queries import (
@@ -43,6 +49,13 @@ def setup_demo(app: web.Application, services: Services) -> None:
     async def on_startup(app: web.Application) -> None:
         async with services.uow() as tx:
             await seed_demo(tx)
+        await seed_demo_accounts(services.uow)
+        logger.info(
+            "demo console: sign in at /console as %s (admin) or %s (agent), password %s",
+            DEMO_ACCOUNTS[0][0],
+            DEMO_ACCOUNTS[1][0],
+            DEMO_PASSWORD,
+        )
 
     app.on_startup.append(on_startup)
 

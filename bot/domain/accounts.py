@@ -107,6 +107,12 @@ async def create_account(
     return account_of(row)
 
 
+async def account_exists(uow: UnitOfWork, email: str) -> bool:
+    """Whether an account with this e-mail is stored."""
+    async with uow() as tx:
+        return await account_records.by_email(tx, normalize_email(email)) is not None
+
+
 async def list_accounts(uow: UnitOfWork) -> list[Account]:
     async with uow() as tx:
         return [account_of(r) for r in await account_records.all_accounts(tx)]

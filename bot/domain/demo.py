@@ -1,4 +1,5 @@
-"""Demo data for ``make run`` (``RELAYBOT_DEMO``): two agents in the ``support`` team.
+"""Demo data for ``make run`` (``RELAYBOT_DEMO``): two agents in the ``support`` team, and
+console accounts to sign in with (an admin, and the first demo agent as an agent).
 
 Seeded at start-up only in demo mode (:func:`bot.app.demo_agent.setup_demo`), so a hand-off
 in the demo reaches someone; the agents answer from the demo agent page. A configured
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import logging
 
+from bot.domain import accounts
+from bot.domain.audit import Actor
 from bot.storage.domain.demo_records import DemoAgent, agents_by_email, ensure_team_agents
-from bot.storage.uow import Tx
+from bot.storage.uow import Tx, UnitOfWork
 from workflows.business_hours import DAYS
 from workflows.schema import Workflow
 from workflows.steps.date_time import DateTimeStep
@@ -23,6 +26,11 @@ DEMO_AGENTS = (
     ("Sam Okafor", "sam@demo.relaybot.invalid"),
 )
 """Name and e-mail of each demo agent; the e-mail marks an agent as demo data."""
+DEMO_ADMIN = "admin@demo.relaybot.invalid"
+DEMO_PASSWORD = "relaybot-demo"
+"""The demo console accounts' password: demo mode only, never a configured deployment."""
+DEMO_ACCOUNTS = ((DEMO_ADMIN, "admin"), (DEMO_AGENTS[0][1], "agent"))
+DEMO = Actor("demo", "cli", "cli")
 
 
 async def seed_demo(tx: Tx) -> list[DemoAgent]:
@@ -31,6 +39,15 @@ async def seed_demo(tx: Tx) -> list[DemoAgent]:
     for agent in added:
         logger.info("demo agent %s added to team %s", agent.name, DEMO_TEAM)
     return agents
+
+
+async def seed_demo_accounts(uow: UnitOfWork) -> None:
+    """Create the demo console accounts where missing (idempotent), audited as made by
+    ``demo``."""
+    for email, role in DEMO_ACCOUNTS:
+        if not await accounts.account_exists(uow, email):
+            await accounts.create_account(uow, email, DEMO_PASSWORD, role, DEMO)
+            logger.info("demo console account %s (%s) added", email, role)
 
 
 async def demo_agents(tx: Tx) -> list[DemoAgent]:

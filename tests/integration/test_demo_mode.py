@@ -5,6 +5,7 @@ None of it exists in a configured deployment (demo mode off).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from sqlalchemy import select
 
 from bot.app.app import create_app
 from bot.app.engine_component import RUNNER
-from bot.domain.demo import DEMO_AGENTS, DEMO_TEAM
+from bot.domain import accounts
+from bot.domain.demo import DEMO_ADMIN, DEMO_AGENTS, DEMO_PASSWORD, DEMO_TEAM
 from bot.pipeline.services import SERVICES, Services
 from bot.storage.models import Agent, Team, TeamMember
 from integrations.actions import register_actions
@@ -47,6 +49,14 @@ async def people(services: Services) -> People:
 
 async def start(database_url: str, *, demo: bool) -> tuple[People, int, int]:
     """Start the whole app once: its agents, teams and members, and the agent page's statuses."""
+    people_found, page, state, _ = await start_with_accounts(database_url, demo=demo)
+    return people_found, page, state
+
+
+async def start_with_accounts(
+    database_url: str, *, demo: bool
+) -> tuple[People, int, int, list[tuple[str, str, int | None]]]:
+    """:func:`start`, and the console accounts: e-mail, role and linked agent."""
     settings = make_settings(
         database_url,
         RELAYBOT_DEMO=demo,
@@ -57,7 +67,9 @@ async def start(database_url: str, *, demo: bool) -> tuple[People, int, int]:
     async with TestClient(TestServer(app)) as client:
         page = await client.get("/demo/agent")
         state = await client.get("/demo/agent/state")
-        return await people(app[SERVICES]), page.status, state.status
+        listed = await accounts.list_accounts(app[SERVICES].uow)
+        found = [(a.email, a.role, a.agent_id) for a in listed]
+        return await people(app[SERVICES]), page.status, state.status, found
 
 
 async def test_demo_mode_seeds_the_demo_agents_in_a_team_once(database_url: str) -> None:
@@ -72,9 +84,38 @@ async def test_demo_mode_seeds_the_demo_agents_in_a_team_once(database_url: str)
 async def test_a_configured_deployment_gets_no_demo_data_and_no_agent_page(
     database_url: str,
 ) -> None:
-    found, page, state = await start(database_url, demo=False)
+    found, page, state, console = await start_with_accounts(database_url, demo=False)
     assert (page, state) == (404, 404)
     assert found == ([], [], 0)
+    assert console == []
+
+
+async def test_demo_mode_has_console_accounts_to_sign_in_with(database_url: str) -> None:
+    for _ in range(2):  # a second start adds nothing
+        _, _, _, console = await start_with_accounts(database_url, demo=True)
+        assert [(email, role) for email, role, _ in console] == [
+            (DEMO_ADMIN, "admin"),
+            (DEMO_AGENTS[0][1], "agent"),
+        ]
+        assert console[1][2] is not None  # the agent account is the demo agent's
+    settings = make_settings(
+        database_url,
+        RELAYBOT_DEMO=True,
+        RELAYBOT_SECRET_KEY="demo-test-key",
+        RELAYBOT_WORKFLOWS_DIR="does-not-exist",
+    )
+    app = create_app(settings, background=False)
+    async with TestClient(TestServer(app)) as client:
+        form = await client.get("/console/sign-in")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', await form.text())
+        assert token is not None
+        answer = await client.post(
+            "/console/sign-in",
+            data={"email": DEMO_ADMIN, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
+            allow_redirects=False,
+        )
+        assert answer.status == 303
+        assert (await client.get("/api/me")).status == 200
 
 
 async def lookup(inputs: dict[str, Any], **settings: Any) -> Any:
