@@ -57,6 +57,14 @@ async def _locked_until(
     return until
 
 
+DEMO_DOMAIN = "@demo.relaybot.invalid"
+"""The e-mail domain of the demo's accounts."""
+
+
+def is_demo_account(email: str) -> bool:
+    return email.endswith(DEMO_DOMAIN)
+
+
 async def sign_in(
     uow: UnitOfWork,
     key: str,
@@ -66,8 +74,10 @@ async def sign_in(
     *,
     lifetime: timedelta,
     limits: SignInLimits = SignInLimits(),
+    demo_mode: bool = False,
 ) -> SignInResult:
-    """Check the password and open a session; every attempt is audited."""
+    """Check the password and open a session; every attempt is audited. The demo's
+    accounts (known password) sign in only in demo mode."""
     given = email.strip().lower()[:320]
     actor = Actor.account(given or "(empty)", "console", address)
     async with uow() as tx:
@@ -80,9 +90,16 @@ async def sign_in(
     # The hash is checked outside the transaction: it takes a while and needs no rows.
     matches = passwords.verify(None if row is None else row.password_hash, password)
     async with uow() as tx:
-        if row is None or not matches or row.disabled:
+        demo_refused = row is not None and is_demo_account(row.email) and not demo_mode
+        if row is None or not matches or row.disabled or demo_refused:
             reason = (
-                "unknown account" if row is None else "disabled" if matches else "wrong password"
+                "unknown account"
+                if row is None
+                else "wrong password"
+                if not matches
+                else "demo account outside demo mode"
+                if demo_refused
+                else "disabled"
             )
             await audit.record(tx, actor, audit.SIGN_IN_FAILED, given, {"reason": reason})
             return SignInResult("failed")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.app.app import create_app
 from bot.app.engine_component import RUNNER
-from bot.domain import accounts
+from bot.domain import accounts, audit
 from bot.domain.demo import DEMO_ADMIN, DEMO_AGENTS, DEMO_PASSWORD, DEMO_TEAM
 from bot.pipeline.services import SERVICES, Services
 from bot.storage.models import Agent, Team, TeamMember
@@ -98,9 +98,21 @@ async def test_demo_mode_has_console_accounts_to_sign_in_with(database_url: str)
             (DEMO_AGENTS[0][1], "agent"),
         ]
         assert console[1][2] is not None  # the agent account is the demo agent's
+    assert await demo_admin_signs_in(database_url, demo=True) == 303
+
+
+async def test_outside_demo_mode_the_demo_accounts_cannot_sign_in(database_url: str) -> None:
+    """A database made in demo mode and then served as a deployment: the demo's known
+    password opens nothing."""
+    await start_with_accounts(database_url, demo=True)
+    assert await demo_admin_signs_in(database_url, demo=False) == 401
+
+
+async def demo_admin_signs_in(database_url: str, *, demo: bool) -> int:
+    """The status of the demo admin's sign-in, posted as a browser does."""
     settings = make_settings(
         database_url,
-        RELAYBOT_DEMO=True,
+        RELAYBOT_DEMO=demo,
         RELAYBOT_SECRET_KEY="demo-test-key",
         RELAYBOT_WORKFLOWS_DIR="does-not-exist",
     )
@@ -114,8 +126,14 @@ async def test_demo_mode_has_console_accounts_to_sign_in_with(database_url: str)
             data={"email": DEMO_ADMIN, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
             allow_redirects=False,
         )
-        assert answer.status == 303
-        assert (await client.get("/api/me")).status == 200
+        signed_in = (await client.get("/api/me")).status == 200
+        assert signed_in == (answer.status == 303)
+        if not demo:
+            failed = await audit.read(
+                app[SERVICES].uow, audit.AuditFilter(action=audit.SIGN_IN_FAILED), 5
+            )
+            assert failed.lines[0].details == {"reason": "demo account outside demo mode"}
+        return answer.status
 
 
 async def lookup(inputs: dict[str, Any], **settings: Any) -> Any:

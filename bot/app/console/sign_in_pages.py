@@ -110,6 +110,7 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
         password,
         client_address(request, services.settings),
         lifetime=timedelta(hours=services.settings.console_session_hours),
+        demo_mode=services.settings.demo,
     )
     if result.outcome == "locked":
         wait = result.retry_after_s or 60
