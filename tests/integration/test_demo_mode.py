@@ -108,24 +108,50 @@ async def test_outside_demo_mode_the_demo_accounts_cannot_sign_in(database_url: 
     assert await demo_admin_signs_in(database_url, demo=False) == 401
 
 
-async def demo_admin_signs_in(database_url: str, *, demo: bool) -> int:
-    """The status of the demo admin's sign-in, posted as a browser does."""
-    settings = make_settings(
+async def test_a_demo_session_ends_when_demo_mode_does(database_url: str) -> None:
+    cookies = await demo_session(database_url, demo=True)
+    assert await me_status(database_url, cookies, demo=True) == 200
+    assert await me_status(database_url, cookies, demo=False) == 401
+
+
+async def demo_session(database_url: str, *, demo: bool) -> dict[str, str]:
+    app = create_app(demo_settings(database_url, demo), background=False)
+    async with TestClient(TestServer(app)) as client:
+        await sign_in_as_demo_admin(client)
+        return {c.key: c.value for c in client.session.cookie_jar}
+
+
+async def me_status(database_url: str, cookies: dict[str, str], *, demo: bool) -> int:
+    app = create_app(demo_settings(database_url, demo), background=False)
+    async with TestClient(TestServer(app), cookies=cookies) as client:
+        return (await client.get("/api/me")).status
+
+
+def demo_settings(database_url: str, demo: bool) -> Any:
+    return make_settings(
         database_url,
         RELAYBOT_DEMO=demo,
         RELAYBOT_SECRET_KEY="demo-test-key",
         RELAYBOT_WORKFLOWS_DIR="does-not-exist",
     )
-    app = create_app(settings, background=False)
+
+
+async def sign_in_as_demo_admin(client: TestClient[Any, Any]) -> Any:
+    form = await client.get("/console/sign-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', await form.text())
+    assert token is not None
+    return await client.post(
+        "/console/sign-in",
+        data={"email": DEMO_ADMIN, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
+        allow_redirects=False,
+    )
+
+
+async def demo_admin_signs_in(database_url: str, *, demo: bool) -> int:
+    """The status of the demo admin's sign-in, posted as a browser does."""
+    app = create_app(demo_settings(database_url, demo), background=False)
     async with TestClient(TestServer(app)) as client:
-        form = await client.get("/console/sign-in")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', await form.text())
-        assert token is not None
-        answer = await client.post(
-            "/console/sign-in",
-            data={"email": DEMO_ADMIN, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
-            allow_redirects=False,
-        )
+        answer = await sign_in_as_demo_admin(client)
         signed_in = (await client.get("/api/me")).status == 200
         assert signed_in == (answer.status == 303)
         if not demo:

@@ -12,6 +12,7 @@ from bot.core.config import Settings
 from bot.domain.accounts import Role
 from bot.domain.audit import Actor, Source
 from bot.domain.console_sessions import Principal, principal
+from bot.domain.sign_in import is_demo_account
 from bot.pipeline.services import SERVICES, Services
 
 SESSION_COOKIE = "relaybot_console"
@@ -92,6 +93,8 @@ async def session_caller(request: web.Request) -> Caller | None:
     found = await session_of(request)
     if found is None:
         return None
+    if is_demo_account(found.account.email) and not services.settings.demo:
+        return None  # opened in demo mode; the demo's known password opens nothing now
     return Caller(found.account.role, client_address(request, services.settings), found)
 
 
