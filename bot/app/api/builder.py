@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.app.api.common import parse, services_of
-from bot.app.api.spec import CSRF, NAME, error_responses, ok
+from bot.app.api.spec import CSRF, NAME, error_responses, json_body, ok
 from bot.app.console.auth import caller_of
 from bot.core.errors import NotFoundError
 from bot.domain.workflow_drafts import (
@@ -118,13 +118,6 @@ async def validate(request: web.Request) -> web.Response:
     )
 
 
-def _body(schema: str) -> dict[str, Any]:
-    return {
-        "required": True,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
-
-
 OPENAPI: dict[str, Any] = {
     "/api/workflows/{name}/draft": {
         "get": {
@@ -137,7 +130,7 @@ OPENAPI: dict[str, Any] = {
             "description": "A draft never runs. The answer lists its problems, each with file,"
             " where, field and reason; a draft with problems is saved but cannot be published.",
             "parameters": [NAME, CSRF],
-            "requestBody": _body("DraftBody"),
+            "requestBody": json_body("DraftBody"),
             "responses": ok("WorkflowDraft") | error_responses(400, 401, 403),
         },
         "delete": {
@@ -153,7 +146,7 @@ OPENAPI: dict[str, Any] = {
             " `move` (waiting runs whose step id is in the new definition go on with it)."
             " 400 with `problems` while the draft has any; 404 without a draft.",
             "parameters": [NAME, CSRF],
-            "requestBody": _body("PublishBody"),
+            "requestBody": json_body("PublishBody"),
             "responses": ok("Published") | error_responses(400, 401, 403, 404),
         }
     },
@@ -162,7 +155,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "Check a workflow's YAML without storing it: its problems and its chart",
             "description": "With `name`, a draft named otherwise is a problem too.",
             "parameters": [CSRF],
-            "requestBody": _body("ValidateBody"),
+            "requestBody": json_body("ValidateBody"),
             "responses": ok("Validated") | error_responses(400, 401, 403),
         }
     },

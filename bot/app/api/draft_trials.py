@@ -15,7 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.app.api.common import parse, services_of
-from bot.app.api.spec import NAME, error_responses, ok
+from bot.app.api.spec import NAME, error_responses, json_body, ok
 from bot.app.replay_cli import report_json
 from bot.core.errors import ValidationFailed
 from bot.domain.workflow_replay import MAX_RUNS, replay_last
@@ -149,12 +149,7 @@ OPENAPI: dict[str, Any] = {
             " then send back the returned `session` with `say`/`payload` to answer, or"
             " `skip: true` to jump to the draft's timer. `examples` maps an action name"
             " (`shopify.order_lookup`) to `{outcome, data, reason}`.",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/PreviewBody"}}
-                },
-            },
+            "requestBody": json_body("PreviewBody"),
             "responses": ok("PreviewTurn") | error_responses(400, 401, 403),
         }
     }
@@ -165,12 +160,7 @@ OPENAPI["/api/workflows/{name}/replay"] = {
         "description": "For each of the `last` runs, newest first: `same`, `differs` (where,"
         " why, the values compared), `fails`, `would_not_start` or `not_comparable`.",
         "parameters": [NAME],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/ReplayBody"}}
-            },
-        },
+        "requestBody": json_body("ReplayBody"),
         "responses": ok("ReplayReport") | error_responses(400, 401, 403, 404),
     }
 }

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.app.api.builder import PROBLEMS, problems_json
 from bot.app.api.common import parse, services_of
-from bot.app.api.spec import CSRF, NAME, error_responses, ok
+from bot.app.api.spec import CSRF, NAME, error_responses, json_body, ok
 from bot.app.console.auth import caller_of
 from bot.core.errors import NotFoundError, ValidationFailed
 from bot.domain.workflow_drafts import MAX_CHARS, chart_data, check, read_draft, save_draft
@@ -157,11 +157,6 @@ async def edit_draft(request: web.Request) -> web.Response:
     )
 
 
-def _body(schema: str) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{schema}"}
-    return {"required": True, "content": {"application/json": {"schema": ref}}}
-
-
 OPENAPI: dict[str, Any] = {
     "/api/step-types": {
         "get": {
@@ -174,7 +169,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "The steps of a workflow's YAML as written (id, type, fields) and its"
             " problems",
             "parameters": [CSRF],
-            "requestBody": _body("StepsBody"),
+            "requestBody": json_body("StepsBody"),
             "responses": ok("DraftSteps") | error_responses(400, 401, 403),
         }
     },
@@ -188,7 +183,7 @@ OPENAPI: dict[str, Any] = {
             " `move`: `step_id` to position `index`. `set`: `step_id`'s `fields`. Comments"
             " and key order stay. 400 names the op when the edit cannot be made.",
             "parameters": [NAME, CSRF],
-            "requestBody": _body("DraftEdit"),
+            "requestBody": json_body("DraftEdit"),
             "responses": ok("DraftEdited") | error_responses(400, 401, 403, 404),
         }
     },

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.app.api.spec import CSRF, error_responses, ok, query
+from bot.app.api.spec import CSRF, error_responses, json_body, ok, query
 
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 TAG = {"name": "tag", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -18,13 +18,6 @@ FILTERS = [
 ]
 
 
-def _body(schema: str) -> dict[str, Any]:
-    return {
-        "required": True,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
-
-
 def _change(summary: str, body: str | None = None, codes: tuple[int, ...] = ()) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
@@ -32,7 +25,7 @@ def _change(summary: str, body: str | None = None, codes: tuple[int, ...] = ()) 
         "responses": ok("Changed") | error_responses(400, 401, 403, 404, *codes),
     }
     if body is not None:
-        operation["requestBody"] = _body(body)
+        operation["requestBody"] = json_body(body)
     return {"post": operation}
 
 
@@ -41,7 +34,7 @@ def _created(summary: str, body: str) -> dict[str, Any]:
         "post": {
             "summary": summary,
             "parameters": [ID, CSRF],
-            "requestBody": _body(body),
+            "requestBody": json_body(body),
             "responses": {
                 "201": {
                     "description": "stored",

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from bot.app.api import serialize
 from bot.app.api.common import Id, int_param, parse, services_of
-from bot.app.api.spec import CSRF, error_responses, ok, query
+from bot.app.api.spec import CSRF, error_responses, json_body, ok, query
 from bot.core.errors import NotFoundError
 from bot.domain import leads as lead_service
 from bot.storage.app import lead_queries
@@ -105,12 +105,7 @@ OPENAPI: dict[str, Any] = {
         "post": {
             "summary": "A new lead (admins; records lead.created)",
             "parameters": [CSRF],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/LeadNew"}}
-                },
-            },
+            "requestBody": json_body("LeadNew"),
             "responses": {"201": ok("Lead")["200"] | {"description": "created"}}
             | error_responses(400, 401, 403, 404),
         },
@@ -126,18 +121,13 @@ OPENAPI: dict[str, Any] = {
         "post": {
             "summary": "Move a lead to another stage (admins; records lead.stage_changed)",
             "parameters": [_ID, CSRF],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["stage"],
-                            "properties": {"stage": {"type": "string", "minLength": 1}},
-                        }
-                    }
-                },
-            },
+            "requestBody": json_body(
+                {
+                    "type": "object",
+                    "required": ["stage"],
+                    "properties": {"stage": {"type": "string", "minLength": 1}},
+                }
+            ),
             "responses": ok("LeadStageChanged") | error_responses(400, 401, 403, 404),
         }
     },

@@ -10,7 +10,7 @@ from pydantic import BaseModel, EmailStr, Field
 
 from bot.app.api import serialize
 from bot.app.api.common import Id, int_param, parse, services_of
-from bot.app.api.spec import CSRF, error_responses, ok, query
+from bot.app.api.spec import CSRF, error_responses, json_body, ok, query
 from bot.app.console.auth import caller_of
 from bot.core.errors import NotFoundError
 from bot.domain import agents, contact_privacy
@@ -220,13 +220,6 @@ def _path_id(name: str = "id") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-def _body(schema: str) -> dict[str, Any]:
-    return {
-        "required": True,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
-
-
 def _created(schema: str) -> dict[str, Any]:
     return {"201": ok(schema)["200"] | {"description": "created"}}
 
@@ -265,7 +258,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "Erase the person's data, keeping counts, runs and log lines"
             " (admins; audited contact.erased)",
             "parameters": [_path_id(), CSRF],
-            "requestBody": _body("EraseRequest"),
+            "requestBody": json_body("EraseRequest"),
             "responses": ok("Erased") | error_responses(400, 401, 403, 404),
         }
     },
@@ -277,7 +270,7 @@ OPENAPI: dict[str, Any] = {
         "post": {
             "summary": "A new agent (admins; audited agent.created)",
             "parameters": [CSRF],
-            "requestBody": _body("AgentNew"),
+            "requestBody": json_body("AgentNew"),
             "responses": _created("Agent") | error_responses(400, 401, 403),
         },
     },
@@ -286,7 +279,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "Change an agent's name, e-mail, Slack user, roles, capacity or"
             " availability (admins; audited agent.changed)",
             "parameters": [_path_id(), CSRF],
-            "requestBody": _body("AgentChange"),
+            "requestBody": json_body("AgentChange"),
             "responses": ok("Agent") | error_responses(400, 401, 403, 404),
         }
     },
@@ -298,7 +291,7 @@ OPENAPI: dict[str, Any] = {
         "post": {
             "summary": "A new team (admins; audited team.created)",
             "parameters": [CSRF],
-            "requestBody": _body("TeamNew"),
+            "requestBody": json_body("TeamNew"),
             "responses": _created("Team") | error_responses(400, 401, 403),
         },
     },
@@ -306,7 +299,7 @@ OPENAPI: dict[str, Any] = {
         "patch": {
             "summary": "Rename a team or set its Slack channel (admins; audited team.changed)",
             "parameters": [_path_id(), CSRF],
-            "requestBody": _body("TeamChange"),
+            "requestBody": json_body("TeamChange"),
             "responses": ok("Team") | error_responses(400, 401, 403, 404),
         }
     },
@@ -314,7 +307,7 @@ OPENAPI: dict[str, Any] = {
         "post": {
             "summary": "Add an agent to a team (admins; audited team.changed)",
             "parameters": [_path_id(), CSRF],
-            "requestBody": _body("Member"),
+            "requestBody": json_body("Member"),
             "responses": ok("MemberChanged") | error_responses(400, 401, 403, 404),
         }
     },

@@ -59,3 +59,9 @@ def toggle(word: str) -> dict[str, Any]:
             "responses": ok("Toggled") | error_responses(401, 403, 404),
         }
     }
+
+
+def json_body(schema: str | dict[str, Any]) -> dict[str, Any]:
+    """A required JSON request body: a component's name, or a schema written out."""
+    shape = {"$ref": f"#/components/schemas/{schema}"} if isinstance(schema, str) else schema
+    return {"required": True, "content": {"application/json": {"schema": shape}}}

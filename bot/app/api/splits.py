@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.app.api.common import parse, services_of
 from bot.app.api.runs import SINCE, UNTIL, funnel_period, text_param
-from bot.app.api.spec import CSRF, NAME, error_responses, ok, query
+from bot.app.api.spec import CSRF, NAME, error_responses, json_body, ok, query
 from bot.app.console.auth import caller_of
 from bot.core.errors import NotFoundError
 from bot.domain.funnel import Period
@@ -173,18 +173,13 @@ OPENAPI: dict[str, Any] = {
             "summary": "Publish a version without the split, every way into it going where"
             " the branch went (admins; audited as workflow.split_promoted)",
             "parameters": [NAME, STEP, CSRF],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["branch"],
-                            "properties": {"branch": {"type": "string"}},
-                        }
-                    }
-                },
-            },
+            "requestBody": json_body(
+                {
+                    "type": "object",
+                    "required": ["branch"],
+                    "properties": {"branch": {"type": "string"}},
+                }
+            ),
             "responses": ok("Promoted") | error_responses(400, 401, 403, 404),
         }
     },

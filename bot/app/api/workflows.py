@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
 from bot.app.api.common import Id, int_param, parse, services_of
-from bot.app.api.spec import CSRF, NAME, error_responses, ok, toggle
+from bot.app.api.spec import CSRF, NAME, error_responses, json_body, ok, toggle
 from bot.app.console.auth import caller_of
 from bot.domain.workflow_store import WorkflowInfo, list_workflows, set_enabled
 from bot.domain.workflow_versions import (
@@ -222,18 +222,13 @@ OPENAPI: dict[str, Any] = {
             "summary": "Make an older version current: new runs start on it, runs in flight"
             " finish on theirs (admins; audited as workflow.rolled_back)",
             "parameters": [NAME, CSRF],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["version"],
-                            "properties": {"version": {"type": "integer"}},
-                        }
-                    }
-                },
-            },
+            "requestBody": json_body(
+                {
+                    "type": "object",
+                    "required": ["version"],
+                    "properties": {"version": {"type": "integer"}},
+                }
+            ),
             "responses": ok("RolledBack") | error_responses(400, 401, 403, 404),
         }
     },
