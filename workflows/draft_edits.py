@@ -10,6 +10,7 @@ went."""
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, MutableMapping, MutableSequence
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -55,7 +56,7 @@ def add_step(
     onward = old if isinstance(old, str) else _default_target(steps, ids, index)
     if onward != END:
         new.setdefault(NEXT, onward)
-    if _falls_through(steps[-1]):
+    if falls_through(steps[-1]):
         steps[-1][NEXT] = END  # the last step ended the run: the new one must not change that
     steps.append(new)
     if not isinstance(exits, dict):
@@ -73,7 +74,7 @@ def remove_step(text: str, step_id: str) -> str:
     onward = _default_target(steps, ids, index)
     others = sorted({t for _, t in _references(gone)} - {onward})
     following = ids[index + 1] if index + 1 < len(ids) else END
-    led_into = index == 0 or _falls_through(steps[index - 1])
+    led_into = index == 0 or falls_through(steps[index - 1])
     referred = led_into or any(t == step_id for s in steps for _, t in _references(s))
     if others and referred:
         raise EditError(
@@ -81,14 +82,14 @@ def remove_step(text: str, step_id: str) -> str:
             "steps that lead to it elsewhere first, then remove it"
         )
     for other in steps:
-        _redirect(other, step_id, onward)
-    if index > 0 and onward != following and _falls_through(steps[index - 1]):
+        redirect(other, step_id, onward)
+    if index > 0 and onward != following and falls_through(steps[index - 1]):
         steps[index - 1][NEXT] = onward
     del steps[index]
     if index == 0 and steps and onward != following:
         if onward == END:
             raise EditError(f"without {step_id!r} every run would end at once")
-        _make_first(steps, onward)
+        make_first(steps, onward)
     return _write(doc)
 
 
@@ -123,7 +124,7 @@ def move_step(text: str, step_id: str, index: int) -> str:
     moved = [str(step["id"]) for step in steps]
     for position, step in enumerate(steps):
         following = moved[position + 1] if position + 1 < len(moved) else END
-        if _falls_through(step) and before[moved[position]] != following:
+        if falls_through(step) and before[moved[position]] != following:
             step[NEXT] = before[moved[position]]
     return _write(doc)
 
@@ -223,7 +224,7 @@ def _default_target(steps: CommentedSeq, ids: list[str], index: int) -> str:
     return ids[index + 1] if index + 1 < len(ids) else END
 
 
-def _falls_through(step: CommentedMap) -> bool:
+def falls_through(step: Mapping[str, Any]) -> bool:
     """Whether the step can go on to the step after it in the list."""
     if NEXT in step or step.get("type") == "split":
         return False
@@ -248,7 +249,7 @@ def _references(step: CommentedMap) -> list[tuple[str, str]]:
     return found
 
 
-def _redirect(step: CommentedMap, old: str, new: str) -> None:
+def redirect(step: MutableMapping[str, Any], old: str, new: str) -> None:
     """Every reference of ``step`` to ``old`` now names ``new``."""
     if step.get(NEXT) == old:
         step[NEXT] = new
@@ -269,13 +270,13 @@ def _redirect(step: CommentedMap, old: str, new: str) -> None:
         step["target"] = new
 
 
-def _make_first(steps: CommentedSeq, target: str) -> None:
-    """Put ``target`` first (the removed step was), keeping where every step goes."""
+def make_first(steps: MutableSequence[Any], target: str) -> None:
+    """Put ``target`` first (where a removed step stood), keeping where every step goes."""
     position = next(i for i, step in enumerate(steps) if step.get("id") == target)
     if position == 0:
         return
-    if _falls_through(steps[position - 1]):
+    if falls_through(steps[position - 1]):
         steps[position - 1][NEXT] = target
-    if _falls_through(steps[position]):
+    if falls_through(steps[position]):
         steps[position][NEXT] = steps[position + 1]["id"] if position + 1 < len(steps) else END
     steps.insert(0, steps.pop(position))

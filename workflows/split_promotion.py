@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from workflows.draft_edits import EditError, falls_through, make_first, redirect
 from workflows.graph import raw_step_ids
 from workflows.steps.base import END
 
@@ -33,45 +34,16 @@ def without_split(definition: dict[str, Any], step_id: str, branch: str) -> dict
         names = ", ".join(str(b.get("name")) for b in split.get("branches", []))
         raise PromotionError(f"split {step_id!r} has no branch {branch!r} (it has {names})")
     target = str(winner["goto"])
-    if index > 0:
-        steps[index - 1].setdefault("next", target)  # it fell through into the split
-    for step in steps:
-        _redirect(step, step_id, target)
-    del steps[index]
-    if index == 0:
-        _make_first(steps, target)
+    if index > 0 and falls_through(steps[index - 1]):
+        steps[index - 1]["next"] = target  # it fell through into the split
+    try:
+        for step in steps:
+            redirect(step, step_id, target)
+        del steps[index]
+        if index == 0:
+            if target == END:
+                raise PromotionError("the winning branch ends the run at once: nothing would run")
+            make_first(steps, target)
+    except EditError as exc:
+        raise PromotionError(str(exc)) from exc
     return raw
-
-
-def _redirect(step: dict[str, Any], old: str, new: str) -> None:
-    """Every reference of ``step`` to ``old`` now names ``new``."""
-    if step.get("next") == old:
-        step["next"] = new
-    exits = step.get("exits")
-    if isinstance(exits, dict):
-        for outcome, target in exits.items():
-            if target == old:
-                exits[outcome] = new
-    for key in ("cases", "branches"):
-        for item in step.get(key) or []:
-            if isinstance(item, dict) and item.get("goto") == old:
-                item["goto"] = new
-    if step.get("else") == old:
-        step["else"] = new
-    if step.get("type") == "jump_to" and step.get("target") == old:
-        if new == END:
-            raise PromotionError(f"step {step.get('id')!r} jumps to the split, and the winner ends")
-        step["target"] = new
-
-
-def _make_first(steps: list[dict[str, Any]], target: str) -> None:
-    """Put ``target`` first (the split was), keeping where every step goes next."""
-    if target == END:
-        raise PromotionError("the winning branch ends the run at once: nothing would run")
-    position = next(i for i, step in enumerate(steps) if step.get("id") == target)
-    if position == 0:
-        return
-    steps[position - 1].setdefault("next", target)
-    following = steps[position + 1]["id"] if position + 1 < len(steps) else END
-    steps[position].setdefault("next", following)
-    steps.insert(0, steps.pop(position))
