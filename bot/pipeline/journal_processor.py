@@ -33,10 +33,8 @@ from bot.storage.pipeline.journal_store import (
     mark_processed,
     pending_lanes,
     prune_processed,
-    still_unprocessed,
     try_hold_lanes,
     unprocessed_entries,
-    unprocessed_in_lanes,
 )
 from bot.storage.transient import is_transient
 from bot.storage.uow import Tx, UnitOfWork
@@ -138,43 +136,26 @@ class JournalProcessor:
         return None if left and not count else count
 
     async def _round(self, limit: int) -> Round:
-        if self.locks_lanes:
-            return await self._round_in_lanes(limit)
-        return await self._round_alone(limit)
-
-    async def _round_alone(self, limit: int) -> Round:
-        """One process on the database: the entries are read and parsed before the write
-        transaction, which then only stores them (SQLite's write lock is held as briefly
-        as it can be)."""
-        entries = await unprocessed_entries(self.uow.db, sorted(self.readers), limit)
-        if not entries:
-            return Round(0, left=False)
-        errors: dict[int, str] = {}
-        readable = self._read(entries, errors)
-        async with self.uow() as tx:
-            still = await still_unprocessed(tx, [e.id for e in entries])
-            readable = [item for item in readable if item[0].id in still]
-            errors = {i: e for i, e in errors.items() if i in still}
-            stored = await self._store_all(
-                tx, [e for e in entries if e.id in still], readable, errors
-            )
-        self._after(stored)
-        return Round(len(entries), left=False)
-
-    async def _round_in_lanes(self, limit: int) -> Round:
-        """Several processes on the database: hold a share of the lanes with work, then
-        read and store their first entries, all in one transaction."""
+        """One transaction: hold a share of the lanes with work (PostgreSQL; on SQLite the
+        one process holds every lane), then read and store their first entries."""
         channels = sorted(self.readers)
         async with self.uow() as tx:
-            pending = await pending_lanes(tx, channels, self.lanes)
-            if not pending:
-                return Round(0, left=False)
-            held = await try_hold_lanes(tx, self.turns.order(pending), self.turns.share(pending))
-            self.turns.taken(held)
-            left = len(held) < len(pending)
-            if not held:
+            lanes: list[int] | None = None
+            left = False
+            if self.locks_lanes:
+                pending = await pending_lanes(tx, channels, self.lanes)
+                if not pending:
+                    return Round(0, left=False)
+                lanes = await try_hold_lanes(
+                    tx, self.turns.order(pending), self.turns.share(pending)
+                )
+                self.turns.taken(lanes)
+                left = len(lanes) < len(pending)
+                if not lanes:
+                    return Round(0, left)
+            entries = await unprocessed_entries(tx, channels, lanes, limit)
+            if not entries:
                 return Round(0, left)
-            entries = await unprocessed_in_lanes(tx, channels, held, limit)
             errors: dict[int, str] = {}
             readable = self._read(entries, errors)
             stored = await self._store_all(tx, entries, readable, errors)

@@ -6,7 +6,7 @@ of its own, whose payloads are the bodies as they arrived (no encoding again); e
 by one Core INSERT in a session. Each entry carries its conversation's lane: on
 PostgreSQL a processing transaction holds some lanes (:func:`try_hold_lanes`, a
 transaction-level advisory lock per lane) and reads only their entries
-(:func:`unprocessed_in_lanes`), so several processes store different conversations at
+(:func:`unprocessed_entries` in those lanes), so several processes store different conversations at
 once and each conversation in order.
 """
 
@@ -87,9 +87,6 @@ _TRY_HOLD_LANES = text(
     "SELECT lane FROM unnest(CAST(:lanes AS integer[])) AS candidates(lane)"
     " WHERE pg_try_advisory_xact_lock(:space, lane) LIMIT :most"
 )
-_STILL_UNPROCESSED = select(_TABLE.c.id).where(
-    _TABLE.c.id.in_(_ENTRY_IDS), _TABLE.c.processed_at.is_(None)
-)
 _MARK_PROCESSED = (
     update(_TABLE).where(_TABLE.c.id.in_(_ENTRY_IDS)).values(processed_at=bindparam("now"))
 )
@@ -154,14 +151,6 @@ def _insert_sqlite(
     }
 
 
-async def unprocessed_entries(db: Database, channels: list[str], limit: int) -> list[JournalEntry]:
-    """The first ``limit`` unprocessed entries of ``channels``, in arrival order (read
-    outside any write transaction)."""
-    async with db.read() as session:
-        rows = (await session.execute(_UNPROCESSED, {"channels": channels, "limit": limit})).all()
-    return [JournalEntry(row.id, row.channel, row.payload, row.received_at) for row in rows]
-
-
 async def pending_lanes(tx: Tx, channels: list[str], lanes: int) -> list[int]:
     """Which of the ``lanes`` lanes hold unprocessed entries of ``channels``, in lane
     order. PostgreSQL only."""
@@ -180,18 +169,17 @@ async def try_hold_lanes(tx: Tx, lanes: list[int], most: int) -> list[int]:
     return list(held)
 
 
-async def unprocessed_in_lanes(
-    tx: Tx, channels: list[str], lanes: list[int], limit: int
+async def unprocessed_entries(
+    tx: Tx, channels: list[str], lanes: list[int] | None, limit: int
 ) -> list[JournalEntry]:
-    """The first ``limit`` unprocessed entries of ``channels`` in ``lanes``, in arrival order."""
-    params = {"channels": channels, "lanes": lanes, "limit": limit}
-    rows = (await tx.session.execute(_UNPROCESSED_IN_LANES, params)).all()
+    """The first ``limit`` unprocessed entries of ``channels``, in arrival order: in
+    ``lanes`` only, or in every lane (None: the one process on the database)."""
+    params: dict[str, Any] = {"channels": channels, "limit": limit}
+    statement = _UNPROCESSED
+    if lanes is not None:
+        statement, params["lanes"] = _UNPROCESSED_IN_LANES, lanes
+    rows = (await tx.session.execute(statement, params)).all()
     return [JournalEntry(row.id, row.channel, row.payload, row.received_at) for row in rows]
-
-
-async def still_unprocessed(tx: Tx, entry_ids: list[int]) -> set[int]:
-    """Which of these entries no one has processed yet."""
-    return set(await tx.session.scalars(_STILL_UNPROCESSED, {"entry_ids": entry_ids}))
 
 
 async def mark_processed(
