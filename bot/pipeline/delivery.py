@@ -16,13 +16,14 @@ from bot.domain.replies import (
     write_delivery_status,
 )
 from bot.pipeline.services import Services
-from bot.storage.pipeline.delivery_records import sending_conversations
+from bot.storage.pipeline.delivery_records import (
+    CONVERSATION,
+    read_sending_conversations,
+    sending_conversations,
+)
 from bot.storage.pipeline.outbox_items import Delivery, Finish
 
 logger = logging.getLogger(__name__)
-
-CONVERSATION = "conversation"
-"""Key of the conversation ``prepare`` read for a delivery."""
 
 
 class ChannelSender:
@@ -33,18 +34,8 @@ class ChannelSender:
 
     def register(self) -> None:
         self.services.outbox.register(
-            SEND_KIND, self.send, on_dead=self.on_dead, prepare=self.prepare
+            SEND_KIND, self.send, on_dead=self.on_dead, prepare=read_sending_conversations
         )
-
-    async def prepare(self, deliveries: list[Delivery]) -> None:
-        """Read the conversations of the messages claimed together, in one query."""
-        ids = {d.conversation_id for d in deliveries} - {None}
-        if not ids:
-            return
-        rows = await sending_conversations(self.services.db, ids)
-        for delivery in deliveries:
-            if delivery.conversation_id in rows:
-                delivery.context[CONVERSATION] = rows[delivery.conversation_id]
 
     async def send(self, delivery: Delivery) -> Finish | None:
         """Send one queued message; its delivery status is recorded as the item is marked done."""

@@ -48,7 +48,6 @@ class _Route:
     handler: Handler
     on_dead: DeadHandler | None
     min_interval: float
-    prepare: Prepare | None = None
     merge: Merge | None = None
 
 
@@ -89,6 +88,8 @@ class Outbox:
         self.scope = ClaimScope.SERVER
         """Whose items this process delivers (a terminal chat sets its own)."""
         self._routes: dict[str, _Route] = {}
+        self._prepares: dict[str, Prepare] = {}
+        """The kinds' ``prepare`` hooks, which the claim runs in its transaction."""
         self._not_before: dict[str, datetime] = {}
         """When a paced or held-back destination may send again (its pace, a Retry-After)."""
         self.dead_listeners: list[DeadHandler] = []
@@ -113,12 +114,15 @@ class Outbox:
         merge: Merge | None = None,
     ) -> None:
         """Deliver items of ``kind`` with ``handler``; ``on_dead`` hears of final failures;
-        ``min_interval`` paces each destination (seconds between sends); ``prepare`` gets
-        each claim's items of the kind first (a handler must not rely on it); ``merge``
-        picks later items of the destination that go out in the same send."""
+        ``min_interval`` paces each destination (seconds between sends); ``prepare`` reads
+        what each claim's items of the kind need, in the claim's transaction (a handler
+        must not rely on it); ``merge`` picks later items of the destination that go out
+        in the same send."""
         if kind in self._routes:
             raise ValueError(f"outbox kind {kind!r} already has a handler")
-        self._routes[kind] = _Route(handler, on_dead, min_interval, prepare, merge)
+        self._routes[kind] = _Route(handler, on_dead, min_interval, merge)
+        if prepare is not None:
+            self._prepares[kind] = prepare
 
     def handles(self, kind: str) -> bool:
         """Whether a handler is registered for ``kind``."""
@@ -143,6 +147,7 @@ class Outbox:
             now=now,
             limit=limit,
             lease_until=now + self.lease,
+            prepare=self._prepares,
         )
 
     async def run_once(self, limit: int = CLAIM_LIMIT) -> int:
@@ -156,7 +161,6 @@ class Outbox:
         """Deliver a claim: each destination's items in order, the destinations side by
         side, ``workers`` sends at a time; ``finished`` hears of each destination done."""
         claimed_at = self.clock.now()
-        await self._prepare(deliveries)
 
         async def deliver(group: list[Delivery]) -> int:
             try:
@@ -167,21 +171,6 @@ class Outbox:
 
         results = await asyncio.gather(*(deliver(g) for g in by_destination(deliveries)))
         return sum(results)
-
-    async def _prepare(self, deliveries: list[Delivery]) -> None:
-        kinds: dict[str, list[Delivery]] = {}
-        for delivery in deliveries:
-            kinds.setdefault(delivery.kind, []).append(delivery)
-        for kind, items in kinds.items():
-            prepare = self._routes[kind].prepare
-            if prepare is None:
-                continue
-            try:
-                await prepare(items)
-            except Exception:
-                logger.exception(
-                    "preparing %d %s items failed; they are sent without", len(items), kind
-                )
 
     async def _deliver_in_order(self, group: list[Delivery], claimed_at: datetime) -> int:
         """One destination's claimed items, in order, until one fails or the destination

@@ -3,7 +3,7 @@ ids of the parts a message was sent in, and the contacts a channel cannot reach.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.storage.db import Database
 from bot.storage.domain.conversation_records import ConversationRow, conversation_row
 from bot.storage.models import Contact, Conversation, Message, MessagePart
-from bot.storage.pipeline.outbox_items import FollowUpRow
+from bot.storage.pipeline.outbox_items import Delivery, FollowUpRow
 from bot.storage.sql import dialect_insert, records_by_id, table_of
 from bot.storage.uow import Tx
 
@@ -29,12 +29,32 @@ class SentMessage:
     error_code: str | None
 
 
+CONVERSATION = "conversation"
+"""Key of the conversation :func:`read_sending_conversations` puts in a delivery's context."""
+
+
+async def read_sending_conversations(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+    """Each delivery's conversation into its context, read in one query in ``session``
+    (the outbox's ``prepare`` for customer messages: it runs in the claim's transaction)."""
+    rows = await _conversations(session, (d.conversation_id for d in deliveries))
+    for delivery in deliveries:
+        if delivery.conversation_id in rows:
+            delivery.context[CONVERSATION] = rows[delivery.conversation_id]
+
+
 async def sending_conversations(
     db: Database, ids: Iterable[int | None]
 ) -> dict[int, ConversationRow]:
-    """The conversations with these ids, by id, read in one query."""
+    """The conversations with these ids, by id, read in one query of their own (for a
+    send whose claim read none)."""
     async with db.read() as session:
-        rows = await records_by_id(session, Conversation, ids)
+        return await _conversations(session, ids)
+
+
+async def _conversations(
+    session: AsyncSession, ids: Iterable[int | None]
+) -> dict[int, ConversationRow]:
+    rows = await records_by_id(session, Conversation, ids)
     return {row.id: conversation_row(row) for row in rows.values()}
 
 

@@ -26,7 +26,7 @@ class Delivery:
     step_id: str | None
     message_id: int | None
     context: dict[str, Any] = field(default_factory=dict, compare=False)
-    """What the kind's ``prepare`` read for this item beforehand (with the others claimed)."""
+    """What the kind's ``prepare`` read for this item as it was claimed (with the others)."""
     merged: tuple[Delivery, ...] = field(default=(), compare=False)
     """Later items of the same destination that go out in this one send, in order (the
     kind's ``merge`` chose them); they are marked done with it."""
@@ -61,8 +61,9 @@ Finish = Callable[[AsyncSession], Awaitable[None]] | FollowUpRow
 """What a handler still has to record once its item went out; runs in the transaction marking it done."""
 Handler = Callable[[Delivery], Awaitable[Finish | None]]
 DeadHandler = Callable[[Delivery, str], Awaitable[None]]
-Prepare = Callable[[list[Delivery]], Awaitable[None]]
-"""Reads what a kind's items claimed together need, at once, into their ``context``."""
+Prepare = Callable[[AsyncSession, list[Delivery]], Awaitable[None]]
+"""Reads what a kind's items claimed together need, at once, into their ``context``; runs
+in the transaction that claims them."""
 Merge = Callable[[Delivery, Sequence[Delivery]], Sequence[Delivery]]
 """Given the item about to go out and the later items of its destination claimed with it
 (in order), the ones that go out in the same send (e.g. queued lines of one Slack thread)."""

@@ -1,5 +1,6 @@
-"""The outbox queue's statements: claims and their leases, releases, done marks (with
-their handlers' follow-ups), retries and dead letters, and when the next item is due.
+"""The outbox queue's statements: claims and their leases (with what their kinds read
+for sending), releases, done marks (with their handlers' follow-ups), retries and dead
+letters, and when the next item is due.
 
 :class:`bot.pipeline.outbox.Outbox` keeps the loop, the retries' timing, the metrics
 and the handlers; every read and write of ``outbox_items`` it makes is here.
@@ -7,7 +8,8 @@ and the handlers; every read and write of ``outbox_items`` it makes is here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -25,13 +27,16 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
 from bot.storage.claim_scope import ClaimScope, of_conversation
 from bot.storage.db import Database
 from bot.storage.models import OutboxItem
-from bot.storage.pipeline.outbox_items import Delivery, Finish, FollowUpRow
+from bot.storage.pipeline.outbox_items import Delivery, Finish, FollowUpRow, Prepare
 from bot.storage.sql import execute_many, table_of
+
+logger = logging.getLogger(__name__)
 
 CLAIM_LOCK = 0x72656C61790001
 """The transaction advisory lock that serializes claims on PostgreSQL (see :func:`claim`)."""
@@ -109,8 +114,11 @@ async def claim(
     now: datetime,
     limit: int,
     lease_until: datetime,
+    prepare: Mapping[str, Prepare],
 ) -> list[Delivery]:
-    """Claim up to ``limit`` due items of these kinds in ``scope``, leased until ``lease_until``."""
+    """Claim up to ``limit`` due items of these kinds in ``scope``, leased until
+    ``lease_until``; in the same transaction, each kind's ``prepare`` reads what its
+    claimed items need (see :func:`_prepare`)."""
     postgresql = db.dialect == "postgresql"
     query = claim_query(kinds, postgresql, scope)
     async with db.session() as session:
@@ -120,16 +128,41 @@ async def claim(
             # locked but not yet marked, and its snapshot still shows them unleased, so
             # "no earlier item of this destination is pending and leased" holds for the
             # next item of the same chat, which it would claim and send ahead of them.
-            # The lock is held for the claim's statements only (milliseconds), never
-            # while anything is sent, so it serializes the claims and nothing else.
+            # The lock is held for the claim's statements (and its kinds' reads) only,
+            # milliseconds, never while anything is sent, so it serializes the claims
+            # and nothing else.
             await session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
         rows = (await session.execute(query, {"claim_now": now, "claim_limit": limit})).all()
-        if rows:
-            await session.execute(
-                _MARK_CLAIMED,
-                {"claimed_ids": [r.id for r in rows], "claimed_until": lease_until},
+        if not rows:
+            return []
+        await session.execute(
+            _MARK_CLAIMED,
+            {"claimed_ids": [r.id for r in rows], "claimed_until": lease_until},
+        )
+        deliveries = [Delivery.from_row(r) for r in rows]
+        await _prepare(session, deliveries, prepare)
+        return deliveries
+
+
+async def _prepare(
+    session: AsyncSession, deliveries: list[Delivery], prepare: Mapping[str, Prepare]
+) -> None:
+    """Each kind's ``prepare`` on its items, in a savepoint: one that fails reads nothing
+    (its items are sent without) and leaves the claim standing."""
+    kinds: dict[str, list[Delivery]] = {}
+    for delivery in deliveries:
+        if delivery.kind in prepare:
+            kinds.setdefault(delivery.kind, []).append(delivery)
+    for kind, items in kinds.items():
+        try:
+            async with session.begin_nested():
+                await prepare[kind](session, items)
+        except Exception:
+            logger.exception(
+                "preparing %d %s items failed; they are sent without", len(items), kind
             )
-        return [Delivery.from_row(r) for r in rows]
+            for delivery in items:
+                delivery.context.clear()
 
 
 async def release(db: Database, ids: list[int]) -> None:

@@ -9,7 +9,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy import text as sql
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import FakeClock
 from bot.core.errors import BadRequestError, RateLimitedError, UnavailableError
@@ -211,7 +213,6 @@ async def test_items_sent_together_are_recorded_in_one_transaction_with_their_fo
     services: Services,
 ) -> None:
     from sqlalchemy import event, update
-    from sqlalchemy.ext.asyncio import AsyncSession
 
     commits: list[int] = []
     follow_ups: list[int] = []
@@ -243,12 +244,21 @@ async def test_items_sent_together_are_recorded_in_one_transaction_with_their_fo
     assert len(commits) == 2  # the claim, then one for all five done marks
 
 
-async def test_items_claimed_together_are_prepared_together(services: Services) -> None:
+async def test_items_claimed_together_are_prepared_together_in_the_claim(
+    services: Services,
+) -> None:
     prepared: list[list[int]] = []
     seen: dict[int, object] = {}
+    leases: list[tuple[int, int]] = []
 
-    async def prepare(deliveries: list[Delivery]) -> None:
+    async def prepare(session: AsyncSession, deliveries: list[Delivery]) -> None:
         prepared.append([d.id for d in deliveries])
+        leased = select(func.count()).where(
+            OutboxItem.id.in_([d.id for d in deliveries]), OutboxItem.claimed_until.is_not(None)
+        )
+        async with services.db.read() as other:
+            # the claim's leases: written in this transaction, not yet committed
+            leases.append((await session.scalar(leased) or 0, await other.scalar(leased) or 0))
         for delivery in deliveries:
             delivery.context["note"] = f"prepared {delivery.id}"
 
@@ -261,22 +271,28 @@ async def test_items_claimed_together_are_prepared_together(services: Services) 
     plain = await enqueue(services, "plain")
     await services.outbox.run_once()
     assert prepared == [ids]  # once for the claim, only its kind
+    assert leases == [(len(ids), 0)]
     assert seen == {**{i: f"prepared {i}" for i in ids}, plain: None}
 
 
 async def test_a_failed_prepare_still_sends(services: Services) -> None:
-    sent: list[int] = []
+    sent: dict[int, object] = {}
 
-    async def prepare(_deliveries: list[Delivery]) -> None:
-        raise RuntimeError("the lookup failed")
+    async def prepare(session: AsyncSession, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            delivery.context["note"] = "half read"
+        await session.execute(sql("SELECT * FROM no_such_table"))  # fails the statement
 
     async def handler(delivery: Delivery) -> None:
-        sent.append(delivery.id)
+        sent[delivery.id] = delivery.context.get("note")
+        leases.append((await item(services, delivery.id)).claimed_until is not None)
 
+    leases: list[bool] = []
     services.outbox.register("unprepared", handler, prepare=prepare)
     item_id = await enqueue(services, "unprepared")
-    await services.outbox.run_once()
-    assert sent == [item_id]
+    assert await services.outbox.run_once() == 1
+    assert sent == {item_id: None}
+    assert leases == [True]  # the claim stands, its lease committed
     assert (await item(services, item_id)).status == "done"
 
 
