@@ -219,8 +219,12 @@ class Database:
 
     @asynccontextmanager
     async def session(self, urgent: bool = False) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        async with self.transaction_gate(urgent), self.sessions() as session, session.begin():
+        """A session in one transaction: committed on success, rolled back on error.
+
+        The transaction gate is let go at commit, before the session closes (SQLAlchemy
+        closes an async session in a task of its own, a trip through the event loop that
+        no other writer should wait for)."""
+        async with self.sessions() as session, self.transaction_gate(urgent), session.begin():
             yield session
 
     @asynccontextmanager

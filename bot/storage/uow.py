@@ -77,8 +77,10 @@ class UnitOfWork:
     async def __call__(self, urgent: bool = False) -> AsyncIterator[Tx]:
         """One transaction; ``urgent`` for a sender waiting on it (see
         :meth:`~bot.storage.db.Database.transaction_gate`)."""
-        async with self.db.transaction_gate(urgent), self.db.sessions() as session:
-            async with session.begin():
+        # the gate goes at commit: closing the session passes through the event loop,
+        # and no other writer should wait for that
+        async with self.db.sessions() as session:
+            async with self.db.transaction_gate(urgent), session.begin():
                 tx = Tx(session, self.clock.now(), self.interest)
                 yield tx
                 await tx.writes.write(session)
