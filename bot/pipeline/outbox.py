@@ -21,7 +21,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock
@@ -49,6 +49,21 @@ class _Route:
     on_dead: DeadHandler | None
     min_interval: float
     merge: Merge | None = None
+
+
+@dataclass
+class _Unrecorded:
+    """A destination's sends whose done marks are not written yet, each holding a slot of
+    the workers' ``gate`` until they are."""
+
+    gate: asyncio.Semaphore
+    items: list[DoneItem] = field(default_factory=list)
+    slots: int = 0
+
+    def full(self) -> bool:
+        """Whether they are recorded before the destination's next send: a pair is, and
+        one is when no slot is free for that send (none is waited for while one is held)."""
+        return self.slots > 1 or (self.slots == 1 and self.gate.locked())
 
 
 def by_destination(deliveries: Sequence[Delivery]) -> list[list[Delivery]]:
@@ -95,7 +110,7 @@ class Outbox:
         self.dead_listeners: list[DeadHandler] = []
         self._done: GroupCommit[DoneItem, None] = GroupCommit(self._record_done)
         self._gate: tuple[int, asyncio.Semaphore] | None = None
-        """Bounds the sends under way (a crash repeats at most that many)."""
+        """Bounds the sends under way or not yet recorded (a crash repeats at most that many)."""
         self._in_flight = 0
         """Destinations the background loop is still delivering claimed items of."""
         self._wake_at: datetime | None = None
@@ -174,28 +189,41 @@ class Outbox:
 
     async def _deliver_in_order(self, group: list[Delivery], claimed_at: datetime) -> int:
         """One destination's claimed items, in order, until one fails or the destination
-        may not send yet; what is left is given back. Returns the items attempted."""
+        may not send yet; what is left is given back. Returns the items attempted.
+
+        A send's done mark waits for the destination's next send when a slot of the
+        workers' gate is free for it, and the two are recorded in one transaction; the
+        first keeps its slot meanwhile, so the sends not yet recorded (what a crash
+        repeats) never outnumber ``workers``."""
         attempted = 0
         waiting = list(group)
-        while waiting:
-            first = waiting[0]
-            now = self.clock.now()
-            ready = self._not_before.get(first.destination) if first.destination else None
-            if ready is not None and ready > now:
-                await self._give_back(first.destination, waiting, ready)
-                break
-            if now - claimed_at > self.lease / 2:
-                # a long run of one destination: the rest is claimed afresh, before its
-                # lease could run out under it and another process take it too
-                await self._release(_ids(waiting))
-                break
-            riders = self._riders(first, waiting[1:])
-            taken = {first.id, *_ids(riders)}
-            waiting = [d for d in waiting if d.id not in taken]
-            attempted += len(taken)
-            if not await self._deliver(replace(first, merged=tuple(riders)) if riders else first):
-                await self._hand_back(first.destination, riders + waiting)
-                break
+        unrecorded = _Unrecorded(self._gate_now())
+        try:
+            while waiting:
+                first = waiting[0]
+                now = self.clock.now()
+                ready = self._not_before.get(first.destination) if first.destination else None
+                if ready is not None and ready > now:
+                    await self._give_back(first.destination, waiting, ready)
+                    break
+                if now - claimed_at > self.lease / 2:
+                    # a long run of one destination: the rest is claimed afresh, before its
+                    # lease could run out under it and another process take it too
+                    await self._release(_ids(waiting))
+                    break
+                if unrecorded.full() and not await self._record(unrecorded):
+                    await self._hand_back(first.destination, waiting)
+                    break
+                riders = self._riders(first, waiting[1:])
+                taken = {first.id, *_ids(riders)}
+                waiting = [d for d in waiting if d.id not in taken]
+                attempted += len(taken)
+                item = replace(first, merged=tuple(riders)) if riders else first
+                if not await self._deliver(item, unrecorded):
+                    await self._hand_back(first.destination, riders + waiting)
+                    break
+        finally:
+            await self._record(unrecorded)
         return attempted
 
     def _riders(self, first: Delivery, later: list[Delivery]) -> list[Delivery]:
@@ -252,44 +280,71 @@ class Outbox:
             self._gate = (self.workers, asyncio.Semaphore(self.workers))
         return self._gate[1]
 
-    async def _deliver(self, delivery: Delivery) -> bool:
+    async def _deliver(self, delivery: Delivery, unrecorded: _Unrecorded) -> bool:
+        """Send ``delivery`` in a slot of the gate; once sent, it holds the slot in
+        ``unrecorded`` until its done mark is written."""
         route = self._routes[delivery.kind]
-        async with self._gate_now():
+        await unrecorded.gate.acquire()
+        try:
             self._hold(delivery.destination, route.min_interval)
-            return await self._attempt(delivery, route)
+            sent = await self._attempt(delivery, route)
+        except BaseException:
+            unrecorded.gate.release()
+            raise
+        if sent is None:
+            unrecorded.gate.release()
+            return False
+        unrecorded.items += sent
+        unrecorded.slots += 1
+        return True
 
-    async def _attempt(self, delivery: Delivery, route: _Route) -> bool:
+    async def _record(self, unrecorded: _Unrecorded) -> bool:
+        """Write the done marks of ``unrecorded`` in one transaction, then free their slots;
+        False when they could not be written."""
+        if not unrecorded.slots:
+            return True
+        done, slots = unrecorded.items, unrecorded.slots
+        unrecorded.items, unrecorded.slots = [], 0
+        try:
+            await asyncio.gather(*(self._done.submit(item) for item in done))
+        except Exception:
+            # sent but not recorded: the lease runs out and the items go again (at least once)
+            logger.exception(
+                "outbound items sent but not marked done",
+                extra={"outbox_ids": [item.id for item in done]},
+            )
+            return False
+        finally:
+            for _ in range(slots):
+                unrecorded.gate.release()
+        return True
+
+    async def _attempt(self, delivery: Delivery, route: _Route) -> list[DoneItem] | None:
+        """Send ``delivery``; what to record done when it went out, else None (its retry
+        or its end is written)."""
         started = time.perf_counter()
         attempts = delivery.attempts + 1
         try:
             finish = await route.handler(delivery)
         except PermanentDeliveryError as exc:
             await self._give_up(delivery, route, attempts, exc.reason)
-            return False
+            return None
         except RetryableDeliveryError as exc:
             if exc.retry_after:
                 self._hold(delivery.destination, exc.retry_after)
             await self._retry_or_give_up(delivery, route, attempts, exc.reason, exc.retry_after)
-            return False
+            return None
         except Exception as exc:
             logger.exception("outbox handler crashed", extra={"outbox_id": delivery.id})
             await self._retry_or_give_up(
                 delivery, route, attempts, f"{type(exc).__name__}: {exc}", None
             )
-            return False
+            return None
         self.metrics.delivery_seconds.labels(delivery.kind).observe(time.perf_counter() - started)
         sent = [DoneItem(delivery.id, attempts, finish)]
         sent += [DoneItem(r.id, r.attempts + 1, None) for r in delivery.merged]
         self.metrics.outbound_sends.labels(delivery.kind, "ok").inc(len(sent))
-        try:
-            await asyncio.gather(*(self._done.submit(item) for item in sent))
-        except Exception:
-            # sent but not recorded: the lease runs out and the item goes again (at least once)
-            logger.exception(
-                "outbound item sent but not marked done", extra={"outbox_id": delivery.id}
-            )
-            return False
-        return True
+        return sent
 
     async def _record_done(self, done: list[DoneItem]) -> list[None]:
         """One transaction for the items that went out together: their follow-ups and done marks."""

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -242,6 +243,61 @@ async def test_items_sent_together_are_recorded_in_one_transaction_with_their_fo
         ("done", 1, None, None)
     }
     assert len(commits) == 2  # the claim, then one for all five done marks
+
+
+async def test_a_destinations_sends_are_recorded_two_at_a_time(services: Services) -> None:
+    from sqlalchemy import event
+
+    services.outbox.workers = 4
+    sent: list[str] = []
+    commits: list[int] = []
+
+    async def handler(delivery: Delivery) -> None:
+        sent.append(str(delivery.payload["text"]))
+
+    services.outbox.register("paired", handler)
+    ids = [await enqueue(services, "paired", "chat-1", text=t) for t in ("a", "b", "c")]
+
+    def count(_conn: object) -> None:
+        commits.append(1)
+
+    event.listen(services.db.engine.sync_engine, "commit", count)
+    await services.outbox.run_once()
+    event.remove(services.db.engine.sync_engine, "commit", count)
+    assert sent == ["a", "b", "c"]
+    assert {(await item(services, i)).status for i in ids} == {"done"}
+    assert len(commits) == 3  # the claim, the done marks of a and b, then c's
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+async def test_sends_not_yet_recorded_never_outnumber_the_workers(
+    services: Services, workers: int
+) -> None:
+    """What a crash may repeat: each send holds a worker until its done mark is written."""
+    services.outbox.workers = workers
+    returned: set[int] = set()
+    under_way = 0
+    most = 0
+
+    async def handler(delivery: Delivery) -> None:
+        nonlocal under_way, most
+        under_way += 1
+        now_under_way, sent = under_way, set(returned)  # as the send starts
+        async with services.db.read() as session:  # done by then, or since
+            done = set(
+                await session.scalars(select(OutboxItem.id).where(OutboxItem.status == "done"))
+            )
+        most = max(most, now_under_way + len(sent - done))
+        await asyncio.sleep(0)
+        under_way -= 1
+        returned.add(delivery.id)
+
+    services.outbox.register("bounded", handler)
+    ids = [await enqueue(services, "bounded", f"chat-{n % 3}") for n in range(9)]
+    assert await services.outbox.run_once() == 9
+    assert returned == set(ids)
+    assert {(await item(services, i)).status for i in ids} == {"done"}
+    assert most == workers
 
 
 async def test_items_claimed_together_are_prepared_together_in_the_claim(
