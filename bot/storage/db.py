@@ -170,6 +170,13 @@ class Database:
         self._readers = (
             async_sessionmaker(self._read_engine, expire_on_commit=False)
             if self._read_engine is not None
+            else async_sessionmaker(
+                # READ COMMITTED gives each statement its own snapshot, so a BEGIN and a
+                # COMMIT around reads add two round trips and no consistency
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
+            if self.dialect == "postgresql"
             else None
         )
         # SQLite has one writer at a time: queue here instead of in its busy handler,
@@ -233,7 +240,9 @@ class Database:
 
         On a SQLite file it uses its own connections with a deferred BEGIN, so reads
         neither queue behind the writers nor take the write lock (WAL lets them run
-        beside a writer); elsewhere it is an ordinary session.
+        beside a writer). On PostgreSQL it runs in autocommit: each statement is one
+        round trip, with no BEGIN and COMMIT around it (under READ COMMITTED each
+        statement sees its own snapshot either way). In memory it is an ordinary session.
         """
         if self._readers is None:
             async with self.session() as session:
