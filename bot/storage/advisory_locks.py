@@ -3,7 +3,9 @@
 A key (``conversation:12``) is held in two steps: first an asyncio lock in this
 process, then a session-level advisory lock on this process's own lock connection.
 PostgreSQL releases a session's advisory locks when the session ends, so a killed
-process frees its conversations at once; nothing waits for a lease to run out.
+process frees its conversations at once; nothing waits for a lease to run out. The tries
+and the unlocks that tasks ask for while one is under way go together in the next round
+trip (a group commit), so a busy process does not queue a round trip per key.
 Holding is re-entrant within one asyncio task (the event dispatcher holds the key while the
 runner, called by it, asks for the same key).
 """
@@ -19,6 +21,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
+from bot.core.group_commit import GroupCommit
 from bot.core.keyed_lock import KeyedLock
 
 logger = logging.getLogger(__name__)
@@ -29,6 +32,13 @@ KEEPALIVE = {
     "tcp_keepalives_interval": "10",
     "tcp_keepalives_count": "3",
 }
+
+
+_TRY_MANY = (
+    "SELECT pg_try_advisory_lock(wanted.id) AS held"
+    " FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, position) ORDER BY position"
+)
+_UNLOCK_MANY = "SELECT pg_advisory_unlock(wanted.id) FROM unnest($1::bigint[]) AS wanted(id)"
 
 
 def lock_id(key: str) -> int:
@@ -49,6 +59,8 @@ class AdvisoryLocks:
         self._io = asyncio.Lock()
         self._retry_min = retry_min
         self._retry_max = retry_max
+        self._tries: GroupCommit[int, bool] = GroupCommit(self._try_many)
+        self._unlocks: GroupCommit[int, None] = GroupCommit(self._unlock_many)
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
@@ -98,21 +110,30 @@ class AdvisoryLocks:
             await asyncio.shield(self._unlock(key))
 
     async def _try(self, key: str) -> bool:
-        async with self._io:
-            conn = await self._connection()
-            return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_id(key)))
+        return await self._tries.submit(lock_id(key))
 
     async def _unlock(self, key: str) -> None:
+        await self._unlocks.submit(lock_id(key))
+
+    async def _try_many(self, ids: list[int]) -> list[bool]:
+        """Try each lock (one key per caller: the local lock lets one task per key try)."""
+        async with self._io:
+            conn = await self._connection()
+            rows = await conn.fetch(_TRY_MANY, ids)
+        return [bool(row["held"]) for row in rows]
+
+    async def _unlock_many(self, ids: list[int]) -> list[None]:
         async with self._io:
             if self._conn is None or self._conn.is_closed():
-                return  # the session ended, and its locks with it
+                return [None] * len(ids)  # the session ended, and its locks with it
             try:
-                await self._conn.execute("SELECT pg_advisory_unlock($1)", lock_id(key))
+                await self._conn.execute(_UNLOCK_MANY, ids)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 logger.exception(
                     "advisory unlock failed; closing the lock connection frees every lock"
                 )
                 await self._drop()
+        return [None] * len(ids)
 
     async def _connection(self) -> Any:
         if self._conn is None or self._conn.is_closed():

@@ -108,3 +108,49 @@ async def test_a_dead_process_frees_its_conversations_at_once(
         await doomed.close()  # the process's connection is gone, as when it is killed
         async with services.locks.try_hold("conversation:7") as mine:
             assert mine
+
+
+class CountedLocks(AdvisoryLocks):
+    """Advisory locks that count the round trips their tries take."""
+
+    tries = 0
+
+    async def _try_many(self, ids: list[int]) -> list[bool]:
+        self.tries += 1
+        return await super()._try_many(ids)
+
+
+async def test_many_keys_are_tried_and_unlocked_in_few_round_trips(
+    postgres: Services, settings: Settings, other_locks: AdvisoryLocks
+) -> None:
+    """Tries asked for together go in one round trip, each caller gets its own answer,
+    and the unlocks free every key for another process."""
+    locks = CountedLocks(asyncpg_dsn(settings.database_url))
+    keys = [f"conversation:{n}" for n in range(40)]
+    taken_elsewhere = set(keys[::4])
+    try:
+        for key in taken_elsewhere:
+            assert await other_locks._try(key)
+        release = asyncio.Event()
+        all_answered = asyncio.Event()
+        answers: dict[str, bool] = {}
+
+        async def holder(key: str) -> None:
+            async with locks.try_hold(key) as held:
+                answers[key] = held
+                if len(answers) == len(keys):
+                    all_answered.set()
+                await release.wait()
+
+        tasks = [asyncio.create_task(holder(key)) for key in keys]
+        await asyncio.wait_for(all_answered.wait(), 30)
+        assert answers == {key: key not in taken_elsewhere for key in keys}
+        assert locks.tries <= 3
+        release.set()
+        await asyncio.gather(*tasks)
+        for key in keys:
+            if key not in taken_elsewhere:
+                async with other_locks.try_hold(key) as held:
+                    assert held, f"{key} was not unlocked"
+    finally:
+        await locks.close()
