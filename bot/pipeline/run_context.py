@@ -108,9 +108,13 @@ async def build_contexts(tx: Tx, targets: Sequence[ContextTarget]) -> list[dict[
             }
         )
         if target.event is not None:
-            event = target.event
-            contexts[-1]["event"] = {"type": event.type, "id": event.id, **event.data}
+            contexts[-1]["event"] = event_data(target.event)
     return contexts
+
+
+def event_data(event: DomainEvent) -> dict[str, Any]:
+    """The event as a context shows it."""
+    return {"type": event.type, "id": event.id, **event.data}
 
 
 def _message(row: MessageRow | None) -> dict[str, Any] | None:

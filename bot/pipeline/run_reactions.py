@@ -9,17 +9,22 @@ conversation's lock held.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
-from bot.core.read_batch import ReadBatch
 from bot.domain.replies import MESSAGE_SENT
 from bot.pipeline.events import DomainEvent
 from bot.pipeline.run_holds import HoldKeeper
-from bot.pipeline.run_store import ASKS_CUSTOMER, StoredRun, unpack
+from bot.pipeline.run_store import StoredRun, unpack
 from bot.pipeline.services import Services
-from bot.storage.pipeline.run_reaction_queries import agent_name, run_message, waiting_run_records
+from bot.storage.pipeline.run_reaction_queries import (
+    RunMessage,
+    agent_name,
+    run_message,
+    waiting_run_records,
+)
 from bot.storage.pipeline.run_records import run_reader
+from bot.storage.uow import Tx
 from workflows.event_names import EventType
 from workflows.inputs import Answer, Assigned, DeliveryFailed, HumanTookOver, RunInput
 
@@ -38,7 +43,18 @@ async def waiting_runs_of(
 ) -> dict[int, list[StoredRun]]:
     """:func:`waiting_runs` for several conversations, in one query."""
     async with run_reader(services.db, services.clock) as reader:
-        records = await waiting_run_records(reader, conversation_ids, waiting_for)
+        return await waiting_runs_in(reader, conversation_ids, *waiting_for)
+
+
+async def waiting_runs_in(
+    tx: Tx, conversation_ids: Iterable[int], *waiting_for: str
+) -> dict[int, list[StoredRun]]:
+    """The runs of these conversations waiting for one of ``waiting_for``, oldest first, by
+    conversation, read in ``tx`` in one query (none asked: no query)."""
+    wanted = list(set(conversation_ids))
+    if not wanted:
+        return {}
+    records = await waiting_run_records(tx, wanted, waiting_for)
     found: dict[int, list[StoredRun]] = {}
     for record in records:
         found.setdefault(int(record.conversation_id or 0), []).append(unpack(record))
@@ -64,25 +80,18 @@ class RunReactions:
     def __init__(self, runner: ReactionDriver) -> None:
         self.runner = runner
         self.services = runner.services
-        # every customer message asks this; a burst of them asks it once
-        self._asking: ReadBatch[int, list[StoredRun]] = ReadBatch(
-            lambda ids: waiting_runs_of(self.services, ids, *ASKS_CUSTOMER), list
-        )
 
-    async def on_event(self, event: DomainEvent) -> bool:
-        """React to ``event`` (the caller holds the conversation's lock); whether a waiting
-        run took it as the customer's answer."""
+    async def on_event(self, event: DomainEvent) -> None:
+        """React to ``event`` (the caller holds the conversation's lock). A customer's
+        message goes to the runs waiting for it through :meth:`answer`."""
         if event.conversation_id is None:
-            return False
-        if event.type == EventType.MESSAGE_RECEIVED and event.message_id is not None:
-            return await self._answer(event)
+            return
         if event.type == EventType.CONVERSATION_ASSIGNED and not str(
             event.data.get("by", "")
         ).startswith("workflow:"):
             await self._human_assigned(event)
         elif event.type == MESSAGE_SENT and event.data.get("sender_kind") == "agent":
             await self._stop_questions(event.conversation_id, "an agent replied")
-        return False
 
     async def on_delivery_failed(
         self, message_id: int, conversation_id: int | None, reason: str
@@ -108,23 +117,14 @@ class RunReactions:
         if run.hold is not None and run.hold.kind == "confirmation" and run.state.cursor == step_id:
             await self.runner.holds.undelivered(run, reason)
 
-    async def _answer(self, event: DomainEvent) -> bool:
-        assert event.conversation_id is not None
-        assert event.message_id is not None
-        for run in await self._asking.get(event.conversation_id):
-            if event.message_id <= run.asked_after_message_id:
-                continue
-            async with run_reader(self.services.db, self.services.clock) as reader:
-                message = await run_message(reader, event.message_id)
-            if message is None:
-                return False
-            if run.hold is not None:
-                await self.runner.holds.answer(run, message)
-                return True
-            answer = Answer(text=message.text, payload=message.payload, message_id=str(message.id))
-            await self.runner.resume(run.id, answer, locked=True)
-            return True
-        return False
+    async def answer(self, run: StoredRun, message: RunMessage) -> None:
+        """Give the customer's ``message`` to ``run``, which waits for their answer (the
+        caller holds the conversation's lock)."""
+        if run.hold is not None:
+            await self.runner.holds.answer(run, message)
+            return
+        answer = Answer(text=message.text, payload=message.payload, message_id=str(message.id))
+        await self.runner.resume(run.id, answer, locked=True)
 
     async def _human_assigned(self, event: DomainEvent) -> None:
         assert event.conversation_id is not None

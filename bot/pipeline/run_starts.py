@@ -3,22 +3,26 @@
 Every start writes the run's row and its first transition in one transaction, so a
 crash never leaves a run that exists (and so is not started again) without its first
 step. Events that arrive together (a burst of new conversations) are started
-together: their contexts are read with one query per table, their run rows inserted
-with one statement and their first transitions stored in one transaction. Each
-event's handler still holds its conversation's lock; the calls the first transitions
-make are performed afterwards by each event's own handler.
+together: the runs waiting for their customers and their contexts are read with one
+query per table, their run rows inserted with one statement and their first
+transitions stored, all in one transaction. Each event's handler still holds its
+conversation's lock; a customer's message that a waiting run may take as its answer
+starts nothing until that run has had it, and the calls the first transitions make
+are performed afterwards by each event's own handler.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from bot.core.group_commit import GroupCommit
 from bot.domain.catalog import Catalog, CatalogEntry
 from bot.pipeline.events import DomainEvent
-from bot.pipeline.run_context import ContextTarget, build_contexts
+from bot.pipeline.run_context import ContextTarget, build_contexts, event_data
+from bot.pipeline.run_reactions import waiting_runs_in
 from bot.pipeline.run_store import (
     ASKS_CUSTOMER,
     StoredRun,
@@ -29,11 +33,13 @@ from bot.pipeline.run_store import (
     write_runs,
 )
 from bot.pipeline.services import Services
-from bot.storage.pipeline.run_records import run_reader, without_autoflush
-from bot.storage.pipeline.run_start_queries import conversations_waiting, insert_run_rows
+from bot.storage.pipeline.run_reaction_queries import RunMessage, run_message
+from bot.storage.pipeline.run_records import without_autoflush
+from bot.storage.pipeline.run_start_queries import insert_run_rows
 from bot.storage.uow import Tx
 from workflows import engine
 from workflows.conditions import evaluate
+from workflows.event_names import EventType
 from workflows.schema import Workflow
 from workflows.state import Transition
 
@@ -84,16 +90,29 @@ class Begun:
     transition: Transition
 
 
+@dataclass(frozen=True)
+class Answering:
+    """A customer's message, for the run waiting for their answer."""
+
+    run: StoredRun
+    message: RunMessage
+
+
 @dataclass
 class EventStarts:
     """What starting an event's workflows did: runs begun, and workflows left to start alone.
 
-    ``took``: a workflow started on the event (now, or already when it was first delivered).
+    ``took``: a workflow started on the event (now, or already when it was first delivered);
+    ``event``: the event they started on (a customer's message, or its ``message.unmatched``).
+    ``answering``: the event's message and the run waiting for the customer that it goes to
+    first; nothing was started.
     """
 
     begun: list[Begun] = field(default_factory=list)
     later: list[Workflow] = field(default_factory=list)
     took: bool = False
+    event: DomainEvent | None = None
+    answering: Answering | None = None
 
 
 def asks(definition: Workflow) -> bool:
@@ -101,9 +120,29 @@ def asks(definition: Workflow) -> bool:
     return any(step.type == ASKING_STEP for step in definition.steps)
 
 
-async def asking_conversations(tx: Tx, conversation_ids: set[int]) -> set[int]:
-    """The conversations among ``conversation_ids`` where a run waits for the customer."""
-    return await conversations_waiting(tx, conversation_ids, ASKS_CUSTOMER)
+async def waiting_for_customers(
+    tx: Tx, conversation_ids: Iterable[int | None]
+) -> dict[int, list[StoredRun]]:
+    """The runs waiting for the customer's answer in these conversations, oldest first."""
+    return await waiting_runs_in(tx, (i for i in conversation_ids if i is not None), *ASKS_CUSTOMER)
+
+
+async def answering(
+    tx: Tx, event: DomainEvent, waiting: dict[int, list[StoredRun]]
+) -> Answering | None:
+    """The customer's message ``event`` for the first run waiting in its conversation
+    (``waiting``: runs by conversation) that asked before it came; None if the event is no
+    such message (or it is not stored) or no run did."""
+    if event.type != EventType.MESSAGE_RECEIVED or event.message_id is None:
+        return None
+    if event.conversation_id is None:
+        return None
+    runs = waiting.get(event.conversation_id, [])
+    run = next((run for run in runs if event.message_id > run.asked_after_message_id), None)
+    if run is None:
+        return None
+    message = await run_message(tx, event.message_id)
+    return Answering(run, message) if message is not None else None
 
 
 async def insert_runs(tx: Tx, starts: list[RunStart]) -> list[int | None]:
@@ -206,12 +245,16 @@ class RunStarts:
         self._answers: set[int] = set()
         """Events whose message a waiting question took: they start no workflow that asks."""
 
-    async def on_event(self, event: DomainEvent, *, answered: bool = False) -> bool:
-        """Start what ``event`` triggers (the caller holds the conversation's lock); whether
-        a workflow started on it. ``answered``: its message was an answer to a waiting
-        question, so workflows that ask questions do not start on it."""
-        if not self.runner.catalog.index.listening(event.type):
-            return False
+    async def on_event(self, event: DomainEvent, *, answered: bool = False) -> EventStarts:
+        """Start what ``event`` triggers (the caller holds the conversation's lock).
+
+        A customer's message that a waiting run may take as its answer starts nothing: it
+        comes back in ``answering``, for the caller to give it to the run and call again
+        with ``answered``. Then workflows that ask do not start on it, nor does
+        ``message.unmatched`` fire.
+        """
+        if not (self._listening(event, answered) or self._may_answer(event, answered)):
+            return EventStarts()
         if answered:
             self._answers.add(event.id)
         try:
@@ -219,7 +262,7 @@ class RunStarts:
         finally:
             self._answers.discard(event.id)
 
-    async def _start(self, event: DomainEvent) -> bool:
+    async def _start(self, event: DomainEvent) -> EventStarts:
         try:
             starts = await self._group.submit(event)
         except Exception:
@@ -230,71 +273,46 @@ class RunStarts:
         for begun in starts.begun:
             await self.runner.go_on(begun)
         if starts.later:
-            ctx = await self.runner.event_context(event)
+            on = starts.event or event
+            ctx = await self.runner.event_context(on)
             for definition in starts.later:
-                await self.runner.start(definition, event, ctx)
-        return starts.took
+                await self.runner.start(definition, on, ctx)
+        return starts
 
     async def start_together(self, events: list[DomainEvent]) -> list[EventStarts]:
-        """Match the events and start, per event, the first workflow it may start.
+        """Match the events and start, per event, the first workflow it may start, in one
+        transaction.
 
-        An event that matches more workflows leaves the rest for its handler to start one
-        by one, after the first one's call: each such start sees what the ones before it did.
+        An event whose message a waiting run may take starts nothing (see
+        :meth:`on_event`); a customer's message that no waiting run took and no workflow
+        starts on fires ``message.unmatched`` (the fallback workflows' trigger) with the
+        same id and data. An event that matches more workflows leaves the rest for its
+        handler to start one by one, after the first one's call: each such start sees what
+        the ones before it did.
         """
-        catalog = self.runner.catalog
-        async with run_reader(self.services.db, self.services.clock) as reader:
-            contexts = await build_contexts(
-                reader, [ContextTarget.of_event(event) for event in events]
-            )
-            reports = [
-                catalog.index.match(event.type, ctx)
-                for event, ctx in zip(events, contexts, strict=True)
-            ]
-            asking = {
-                ctx["conversation"]["id"]
-                for ctx, report in zip(contexts, reports, strict=True)
-                if ctx.get("conversation") and any(asks(d) for d in report.matched)
-            }
-            held = await asking_conversations(reader, asking)
         results = [EventStarts() for _ in events]
         async with self.services.uow() as tx:
-            # who a conversation is never changes
-            tx.read_ahead.conversations.update(reader.read_ahead.conversations)
+            waiting = await waiting_for_customers(tx, (event.conversation_id for event in events))
+            going: list[tuple[int, DomainEvent]] = []
+            for index, event in enumerate(events):
+                answered = event.id in self._answers
+                if self._may_answer(event, answered):
+                    results[index].answering = await answering(tx, event, waiting)
+                if results[index].answering is None and self._listening(event, answered):
+                    going.append((index, event))
+            contexts = await build_contexts(tx, [ContextTarget.of_event(e) for _, e in going])
             starts: list[tuple[int, RunStart]] = []
-            for index, (event, ctx, report) in enumerate(
-                zip(events, contexts, reports, strict=True)
-            ):
-                for skipped in report.skipped:
-                    entry = catalog.by_name.get(skipped.workflow)
-                    if entry is not None:
-                        add_log(
-                            tx,
-                            run_id=None,
-                            workflow_id=entry.workflow_id,
-                            kind="skip",
-                            message=f"not started on {event.type} #{event.id}: {skipped.reason}",
-                            data={
-                                "event": ctx.get("event"),
-                                "checks": [c.to_log() for c in skipped.checks],
-                            },
-                        )
-                for position, definition in enumerate(report.matched):
-                    entry = catalog.by_name[definition.name]
-                    start = RunStart(entry, event, ctx)
-                    answered = event.id in self._answers
-                    if asks(definition) and (answered or start.conversation_id in held):
-                        add_log(
-                            tx,
-                            run_id=None,
-                            workflow_id=entry.workflow_id,
-                            kind="skip",
-                            message=ANSWERED if answered else HELD,
-                        )
-                        continue
+            for (index, event), ctx in zip(going, contexts, strict=True):
+                answered = event.id in self._answers
+                first = self._first(tx, event, ctx, answered, waiting)
+                if first is None and event.type == EventType.MESSAGE_RECEIVED and not answered:
+                    unmatched = replace(event, type=EventType.MESSAGE_UNMATCHED)
+                    ctx = {**ctx, "event": event_data(unmatched)}
+                    first = self._first(tx, unmatched, ctx, answered, waiting)
+                if first is not None:
+                    start, results[index].later = first
+                    results[index].took, results[index].event = True, start.event
                     starts.append((index, start))
-                    results[index].took = True
-                    results[index].later = list(report.matched[position + 1 :])
-                    break
             run_ids = await insert_runs(tx, [start for _, start in starts])
             await load_conversations(tx, (start.conversation_id for _, start in starts))
             await read_last_message_ids(tx, (start.conversation_id for _, start in starts))
@@ -314,3 +332,59 @@ class RunStarts:
         if started:
             self.services.metrics.runs.labels("started").inc(started)
         return results
+
+    def _listening(self, event: DomainEvent, answered: bool) -> bool:
+        """Whether a workflow may start on ``event`` (on a customer's message no question
+        took, also through ``message.unmatched``)."""
+        index = self.runner.catalog.index
+        return bool(index.listening(event.type)) or (
+            event.type == EventType.MESSAGE_RECEIVED
+            and not answered
+            and bool(index.listening(EventType.MESSAGE_UNMATCHED))
+        )
+
+    @staticmethod
+    def _may_answer(event: DomainEvent, answered: bool) -> bool:
+        """Whether ``event`` is a customer's message no waiting run has had yet."""
+        return event.type == EventType.MESSAGE_RECEIVED and not answered
+
+    def _first(
+        self,
+        tx: Tx,
+        event: DomainEvent,
+        ctx: dict[str, Any],
+        answered: bool,
+        waiting: dict[int, list[StoredRun]],
+    ) -> tuple[RunStart, list[Workflow]] | None:
+        """The first workflow ``event`` may start and the ones it matched after it; the
+        workflows it matched but may not start are logged as skipped."""
+        catalog = self.runner.catalog
+        report = catalog.index.match(event.type, ctx)
+        for skipped in report.skipped:
+            entry = catalog.by_name.get(skipped.workflow)
+            if entry is not None:
+                add_log(
+                    tx,
+                    run_id=None,
+                    workflow_id=entry.workflow_id,
+                    kind="skip",
+                    message=f"not started on {event.type} #{event.id}: {skipped.reason}",
+                    data={
+                        "event": ctx.get("event"),
+                        "checks": [c.to_log() for c in skipped.checks],
+                    },
+                )
+        for position, definition in enumerate(report.matched):
+            entry = catalog.by_name[definition.name]
+            start = RunStart(entry, event, ctx)
+            if asks(definition) and (answered or start.conversation_id in waiting):
+                add_log(
+                    tx,
+                    run_id=None,
+                    workflow_id=entry.workflow_id,
+                    kind="skip",
+                    message=ANSWERED if answered else HELD,
+                )
+                continue
+            return start, list(report.matched[position + 1 :])
+        return None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from bot.domain.catalog import Catalog
@@ -29,10 +28,10 @@ from bot.pipeline.run_starts import (
     Begun,
     RunStart,
     RunStarts,
-    asking_conversations,
     asks,
     begin,
     insert_runs,
+    waiting_for_customers,
 )
 from bot.pipeline.run_store import (
     StaleRunError,
@@ -96,22 +95,19 @@ class WorkflowRunner:
             return
         await self.catalog.refresh()
         async with self.locks.hold(lock_key(event.conversation_id, event.lead_id)):
-            taken = await self.reactions.on_event(event)
-            started = await self.starts.on_event(event, answered=taken)
-            if event.type == EventType.MESSAGE_RECEIVED and not (taken or started):
-                await self._unmatched(event)
-
-    async def _unmatched(self, event: DomainEvent) -> None:
-        """A customer message no waiting run took and no workflow started on: it fires
-        ``message.unmatched`` (the fallback workflows' trigger) with the same id and data."""
-        unmatched = replace(event, type=EventType.MESSAGE_UNMATCHED)
-        if not await self.starts.on_event(unmatched):
-            logger.info(
-                "message %s in conversation %s: no run took it and no workflow started on it",
-                event.message_id,
-                event.conversation_id,
-                extra={"conversation_id": event.conversation_id},
-            )
+            await self.reactions.on_event(event)
+            starts = await self.starts.on_event(event)
+            answer = starts.answering
+            if answer is not None:  # the waiting run has the message first
+                await self.reactions.answer(answer.run, answer.message)
+                starts = await self.starts.on_event(event, answered=True)
+            if event.type == EventType.MESSAGE_RECEIVED and answer is None and not starts.took:
+                logger.info(
+                    "message %s in conversation %s: no run took it and no workflow started on it",
+                    event.message_id,
+                    event.conversation_id,
+                    extra={"conversation_id": event.conversation_id},
+                )
 
     async def on_timers(self, timers: list[DueTimer]) -> list[DueTimer]:
         """Fire run timers (together where they can go together); returns those that failed."""
@@ -171,12 +167,8 @@ class WorkflowRunner:
             depth=depth,
             parent_run_id=parent_run_id,
         )
-        held = False
-        if start.conversation_id is not None and asks(definition):
-            async with run_reader(self.services.db, self.services.clock) as reader:
-                held = bool(await asking_conversations(reader, {start.conversation_id}))
         async with self.services.uow() as tx:
-            if held:
+            if asks(definition) and await waiting_for_customers(tx, [start.conversation_id]):
                 add_log(
                     tx, run_id=None, workflow_id=start.entry.workflow_id, kind="skip", message=HELD
                 )

@@ -1,34 +1,13 @@
-"""Starting runs: the conversations where a run waits for the customer, and run rows
-inserted many at once."""
+"""Starting runs: run rows inserted many at once."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, select
-
-from bot.storage.pipeline.run_records import RUNS, waiting_in
+from bot.storage.pipeline.run_records import RUNS
 from bot.storage.sql import dialect_insert
 from bot.storage.uow import Tx
-
-
-@cache
-def _asking(waiting_for: tuple[str, ...]) -> Select[Any]:
-    return select(RUNS.c.conversation_id).distinct().where(waiting_in(waiting_for))
-
-
-async def conversations_waiting(
-    tx: Tx, conversation_ids: set[int], waiting_for: tuple[str, ...]
-) -> set[int]:
-    """The conversations among ``conversation_ids`` where a run waits for one of
-    ``waiting_for``, in one query (none asked: no query)."""
-    if not conversation_ids:
-        return set()
-    rows = await tx.session.scalars(
-        _asking(waiting_for), {"conversation_ids": sorted(conversation_ids)}
-    )
-    return {int(row) for row in rows if row is not None}
 
 
 async def insert_run_rows(tx: Tx, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:

@@ -36,7 +36,7 @@ from bot.storage.pipeline.run_reaction_queries import (
     waiting_run_records,
 )
 from bot.storage.pipeline.run_records import RunRecord
-from bot.storage.pipeline.run_start_queries import conversations_waiting, insert_run_rows
+from bot.storage.pipeline.run_start_queries import insert_run_rows
 
 DECIDED = "approval.decided"
 
@@ -173,9 +173,6 @@ async def test_reactions_read_waiting_runs_and_messages(services: Services) -> N
         found = await waiting_run_records(tx, [conversation, 10**6], ("answer", "assignment"))
         assert found == [record("answer"), record("assignment")]
         assert await waiting_run_records(tx, [conversation], ("confirmation",)) == []
-        assert await conversations_waiting(tx, {conversation, 10**6}, ("answer",)) == {conversation}
-        assert await conversations_waiting(tx, {conversation}, ("confirmation",)) == set()
-        assert await conversations_waiting(tx, set(), ("answer",)) == set()
         message = await run_message(tx, ids["message"])
         assert message == RunMessage(ids["message"], "yes", "YES", {"run_id": 7, "step_id": "ask"})
         assert await run_message(tx, 10**6) is None
