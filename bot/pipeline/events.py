@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from bot.core.clock import Clock
 from bot.core.event_interest import EventInterest, Wants
 from bot.core.group_commit import GroupCommit
+from bot.core.read_batch import ReadBatch
 from bot.core.signals import Signals
 from bot.pipeline.event_claims import EventClaims, InProcessClaims
 from bot.storage.claim_scope import ClaimScope
@@ -82,6 +83,9 @@ class EventDispatcher:
         self._idle = asyncio.Event()
         self._idle.set()
         self._marks: GroupCommit[int, None] = GroupCommit(self._mark_delivered)
+        self._key_reads: ReadBatch[str, tuple[list[DomainEvent], bool]] = ReadBatch(
+            self._read_keys, lambda: ([], False)
+        )
 
     def subscribe(self, subscriber: Subscriber, wants: Wants | None = None) -> None:
         """Call ``subscriber`` for every event (``wants``: every event it wants), after
@@ -176,10 +180,13 @@ class EventDispatcher:
                     delivered = []
 
     async def _read_key(self, key: str) -> tuple[list[DomainEvent], bool]:
-        """The key's undelivered events, read under its claim; and whether there may be more."""
-        read = await undelivered_events_of(self.db, key, self.batch)
-        events = [event for event in read if event.id not in self._unmarked]
-        return events, len(read) >= self.batch
+        """The key's undelivered events, read under its claim (with the keys other workers
+        read meanwhile, in one query); and whether there may be more."""
+        read, more = await self._key_reads.get(key)
+        return [event for event in read if event.id not in self._unmarked], more
+
+    async def _read_keys(self, keys: list[str]) -> dict[str, tuple[list[DomainEvent], bool]]:
+        return await undelivered_events_of(self.db, keys, self.batch)
 
     def _give_back(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
         """Leave the key's queued events to a later pump."""

@@ -1,7 +1,7 @@
 """The events table as the dispatcher reads and marks it.
 
 Events are read as :class:`DomainEvent` values: the undelivered ones after a cursor,
-those of one order key (a conversation, a lead), or only which keys have any; and
+those of some order keys (conversations, leads), or only which keys have any; and
 marked delivered in one statement per group of deliveries.
 """
 
@@ -12,7 +12,17 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from bot.storage.claim_scope import ClaimScope, of_conversation
 from bot.storage.db import Database
@@ -72,15 +82,17 @@ MARK_DELIVERED = (
 first time)."""
 
 
-def _rows_of(key: str) -> ColumnElement[bool]:
-    """The events whose :attr:`DomainEvent.order_key` is ``key``."""
-    kind, _, raw = key.partition(":")
-    ident = int(raw)
-    if kind == "conversation":
-        return EVENTS.c.conversation_id == ident
-    if kind == "lead":
-        return EVENTS.c.conversation_id.is_(None) & (EVENTS.c.lead_id == ident)
-    return EVENTS.c.id == ident
+def _rows_of(keys: list[str]) -> ColumnElement[bool]:
+    """The events whose :attr:`DomainEvent.order_key` is one of ``keys``."""
+    idents: dict[str, list[int]] = {"conversation": [], "lead": [], "event": []}
+    for key in keys:
+        kind, _, raw = key.partition(":")
+        idents[kind].append(int(raw))
+    return or_(
+        EVENTS.c.conversation_id.in_(idents["conversation"]),
+        EVENTS.c.conversation_id.is_(None) & EVENTS.c.lead_id.in_(idents["lead"]),
+        EVENTS.c.id.in_(idents["event"]),
+    )
 
 
 @cache
@@ -132,18 +144,30 @@ async def keys_with_undelivered(db: Database, scope: ClaimScope, limit: int) -> 
     ]
 
 
-async def undelivered_events_of(db: Database, key: str, limit: int) -> list[DomainEvent]:
-    """The first ``limit`` undelivered events of the order key ``key``, in id order."""
+async def undelivered_events_of(
+    db: Database, keys: list[str], limit: int
+) -> dict[str, tuple[list[DomainEvent], bool]]:
+    """The undelivered events of each of these order keys, in id order, in one query; and
+    whether the key may have more than were read (at most ``limit`` per key are kept)."""
     async with db.read() as session:
         rows = (
             await session.execute(
                 select(*EVENTS.c)
-                .where(EVENTS.c.delivered_at.is_(None), _rows_of(key))
+                .where(EVENTS.c.delivered_at.is_(None), _rows_of(keys))
                 .order_by(EVENTS.c.id)
-                .limit(limit)
+                .limit(limit * len(keys))
             )
         ).all()
-    return [DomainEvent.from_row(row) for row in rows]
+    cut = len(rows) >= limit * len(keys)  # some key's backlog may go on past the read
+    found: dict[str, tuple[list[DomainEvent], bool]] = {}
+    for row in rows:
+        event = DomainEvent.from_row(row)
+        events, _ = found.setdefault(event.order_key, ([], cut))
+        if len(events) < limit:
+            events.append(event)
+        else:
+            found[event.order_key] = (events, True)
+    return found
 
 
 async def mark_delivered(db: Database, event_ids: list[int], now: datetime) -> None:
