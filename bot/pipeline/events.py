@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from bot.core.clock import Clock
 from bot.core.event_interest import EventInterest, Wants
@@ -70,6 +71,7 @@ class EventDispatcher:
         self.delivered = 0
         """Events handed to the subscribers so far."""
         self._subscribers: list[Subscriber] = []
+        self._detached: list[Subscriber] = []
         self._cursor = 0
         self._queues: dict[str, asyncio.Queue[DomainEvent]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -87,10 +89,17 @@ class EventDispatcher:
             self._read_keys, lambda: ([], False)
         )
 
-    def subscribe(self, subscriber: Subscriber, wants: Wants | None = None) -> None:
+    def subscribe(
+        self, subscriber: Subscriber, wants: Wants | None = None, *, detached: bool = False
+    ) -> None:
         """Call ``subscriber`` for every event (``wants``: every event it wants), after
-        the commit that stored it."""
-        self._subscribers.append(subscriber)
+        the commit that stored it.
+
+        A ``detached`` subscriber (work on the side, such as a mirror of the chat) still
+        gets each key's events one at a time, in order, and before they are marked
+        delivered; but the key's next events go to the other subscribers without
+        waiting for it, so a customer's reply never waits on it."""
+        (self._detached if detached else self._subscribers).append(subscriber)
         self.interest.add(wants)
 
     async def pump(self) -> int:
@@ -151,21 +160,19 @@ class EventDispatcher:
     async def _deliver_key(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
         """Deliver the key's events in order; mark them delivered together once none are
         waiting (a crash before the mark delivers them again: at least once)."""
-        delivered: list[int] = []
+        delivered = _Delivered()
         read = self.claims.rereads
         while True:
             if read:
-                if delivered:  # marked first: what the read finds is not delivered yet
-                    await self._mark(delivered)
-                    delivered = []
+                if delivered.ids:  # marked first: what the read finds is not delivered yet
+                    await self._mark(await delivered.settle())
                 self._again.discard(key)
                 events, read = await self._read_key(key)
             else:
                 events = _take_all(queue)
             if not events:
-                if delivered:
-                    await self._mark(delivered)
-                    delivered = []
+                if delivered.ids:
+                    await self._mark(await delivered.settle())
                     continue  # more may have been queued meanwhile
                 if key in self._again:
                     read = True
@@ -173,11 +180,12 @@ class EventDispatcher:
                 self._finish(key, queue)
                 return
             for event in events:
-                await self._deliver(event)
-                delivered.append(event.id)
-                if len(delivered) >= self.batch:
-                    await self._mark(delivered)
-                    delivered = []
+                await self._deliver(event, self._subscribers)
+                if self._detached:
+                    delivered.detach(self._deliver(event, self._detached))
+                delivered.ids.append(event.id)
+                if len(delivered.ids) >= self.batch:
+                    await self._mark(await delivered.settle())
 
     async def _read_key(self, key: str) -> tuple[list[DomainEvent], bool]:
         """The key's undelivered events, read under its claim (with the keys other workers
@@ -206,9 +214,10 @@ class EventDispatcher:
                 self._full = False
                 self.signals.events.set()
 
-    async def _deliver(self, event: DomainEvent) -> None:
-        self.delivered += 1
-        for subscriber in self._subscribers:
+    async def _deliver(self, event: DomainEvent, subscribers: list[Subscriber]) -> None:
+        if subscribers is self._subscribers:
+            self.delivered += 1
+        for subscriber in subscribers:
             try:
                 await subscriber(event)
             except Exception:
@@ -283,6 +292,33 @@ class EventDispatcher:
     async def stop(self) -> None:
         """Let queued deliveries finish."""
         await self._idle.wait()
+
+
+class _Delivered:
+    """A key's events delivered and not marked yet, and its detached subscribers' work on
+    them, chained in order."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self._tail: asyncio.Task[None] | None = None
+
+    def detach(self, delivery: Coroutine[Any, Any, None]) -> None:
+        """Run ``delivery`` after the key's detached deliveries before it."""
+        self._tail = asyncio.create_task(_after(self._tail, delivery))
+
+    async def settle(self) -> list[int]:
+        """Wait for the detached work; the ids to mark (and start a fresh list)."""
+        if self._tail is not None:
+            await self._tail
+            self._tail = None
+        ids, self.ids = self.ids, []
+        return ids
+
+
+async def _after(before: asyncio.Task[None] | None, delivery: Coroutine[Any, Any, None]) -> None:
+    if before is not None:
+        await before  # never raises: a subscriber's failure is logged in _deliver
+    await delivery
 
 
 def _take_all(queue: asyncio.Queue[DomainEvent]) -> list[DomainEvent]:

@@ -64,7 +64,8 @@ class SlackComponent:
                 ThreadWorkStore(self.services.uow),
                 settings.slack_inbox_channel,
                 settings.slack_inbox_routes,
-            )
+            ),
+            detached=True,  # the runner answers the customer without waiting for the mirror
         )
         app.router.add_post(SLACK_EVENTS_PATH, self.handle)
         app.on_startup.append(self.start)

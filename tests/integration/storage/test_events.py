@@ -241,3 +241,42 @@ async def test_a_failed_mark_is_tried_again_and_the_conversation_goes_on(
     async with services.db.read() as session:
         pending = list(await session.scalars(select(Event.id).where(Event.delivered_at.is_(None))))
     assert pending == []
+
+
+async def test_a_detached_subscriber_holds_up_no_other_and_is_done_before_the_mark(
+    services: Services,
+) -> None:
+    """The key's next event reaches the runner-like subscriber while the detached one is
+    still busy with the first; the detached one gets every event in order; nothing is
+    marked delivered before it finished."""
+    busy = asyncio.Event()
+    release = asyncio.Event()
+    attached: list[str] = []
+    detached: list[str] = []
+    all_attached = asyncio.Event()
+
+    async def runner_like(event: DomainEvent) -> None:
+        attached.append(event.type)
+        if len(attached) == 3:
+            all_attached.set()
+
+    async def mirror_like(event: DomainEvent) -> None:
+        if not detached:
+            busy.set()
+            await release.wait()
+        detached.append(event.type)
+
+    services.events.subscribe(runner_like)
+    services.events.subscribe(mirror_like, detached=True)
+    await services.inbox.receive(inbound("m1", chat="A", sender="a"))
+    await services.inbox.receive(inbound("m2", chat="A", sender="a"))
+    draining = asyncio.create_task(services.events.drain())
+    await asyncio.wait_for(busy.wait(), 10)
+    await asyncio.wait_for(all_attached.wait(), 10)  # the mirror holds the first event
+    assert attached == ["conversation.created", "message.received", "message.received"]
+    assert detached == []
+    assert await services.events.pending() == 3
+    release.set()
+    await asyncio.wait_for(draining, 10)
+    assert detached == ["conversation.created", "message.received", "message.received"]
+    assert await services.events.pending() == 0
