@@ -127,11 +127,22 @@ class ThreadWorkStore:
 
     @asynccontextmanager
     async def open_many(
-        self, conversation_ids: Iterable[int]
+        self,
+        conversation_ids: Iterable[int],
+        *,
+        message_ids: Iterable[int] = (),
+        keys: Iterable[str] = (),
     ) -> AsyncIterator[dict[int, ThreadWork]]:
         """One transaction for the thread work of several conversations: each one that
-        exists, by id. It commits when the block ends and rolls back when the block raises."""
+        exists, by id. It commits when the block ends and rolls back when the block raises.
+
+        The conversations, their contacts, the ``message_ids`` the work will show and
+        which of the idempotency ``keys`` it will queue under were queued already are
+        read ahead, one query each, instead of a query per event."""
+        conversation_ids = list(conversation_ids)
         async with self.uow() as tx:
+            await console_records.read_ahead(tx, conversation_ids, message_ids)
+            await thread_records.read_ahead_keys(tx, keys)
             works: dict[int, ThreadWork] = {}
             for conversation_id in dict.fromkeys(conversation_ids):
                 conversation = await console_records.conversation(tx, conversation_id)

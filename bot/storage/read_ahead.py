@@ -15,3 +15,5 @@ class ReadAhead:
     conversations: dict[int | None, Any] = field(default_factory=dict)
     """Conversations as plain rows (``run_context_queries.ConversationRow``) for a batch's
     replies, by id."""
+    outbox_keys: dict[str, bool] = field(default_factory=dict)
+    """Whether an outbox item with each of these idempotency keys existed when read."""

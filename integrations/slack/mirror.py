@@ -35,6 +35,12 @@ HEADER_EVENTS = frozenset(
 )
 
 
+def event_key(event: DomainEvent) -> str:
+    """The idempotency key of what ``event`` queues for its thread (a redelivered event
+    queues nothing twice)."""
+    return f"slack:event:{event.id}"
+
+
 class ThreadMirror:
     """An :class:`bot.pipeline.events.EventDispatcher` subscriber."""
 
@@ -63,7 +69,9 @@ class ThreadMirror:
         """Queue the thread work of ``events`` (at most one per conversation: each
         conversation's events come one at a time) in one transaction."""
         ids = [event.conversation_id for event in events if event.conversation_id is not None]
-        async with self.store.open_many(ids) as works:
+        messages = [event.message_id for event in events if event.message_id is not None]
+        keys = [event_key(event) for event in events]
+        async with self.store.open_many(ids, message_ids=messages, keys=keys) as works:
             for event in events:
                 work = works.get(event.conversation_id) if event.conversation_id else None
                 if work is None:
@@ -87,7 +95,7 @@ class ThreadMirror:
         return route(work.channel, team, self.routes, self.inbox_channel)
 
     async def _handle(self, work: ThreadWork, event: DomainEvent) -> None:
-        key = f"slack:event:{event.id}"
+        key = event_key(event)
         if event.type == EventType.CONVERSATION_CREATED:
             channel = await self._channel(work)
             await work.enqueue("open", channel, key=key, channel=channel)

@@ -6,6 +6,7 @@ values.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -122,6 +123,24 @@ async def agent_slack_id(tx: Tx, agent_id: int) -> str | None:
     """The agent's Slack id; None when there is none or no such agent."""
     agent = await tx.session.get(Agent, agent_id)
     return None if agent is None else agent.slack_user_id
+
+
+async def read_ahead(tx: Tx, conversation_ids: Iterable[int], message_ids: Iterable[int]) -> None:
+    """Load these conversations, their contacts and these messages into the transaction,
+    one query per table: the look-ups by id that follow (:func:`conversation`,
+    :func:`thread_message`, :func:`contact_name`) need no query of their own."""
+    conversations = await _load(tx, Conversation, conversation_ids)
+    await _load(tx, Contact, (row.contact_id for row in conversations))
+    await _load(tx, Message, message_ids)
+
+
+async def _load(tx: Tx, model: Any, ids: Iterable[int]) -> list[Any]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    rows = list(await tx.session.scalars(select(model).where(model.id.in_(wanted))))
+    keep(tx, rows)
+    return rows
 
 
 async def conversation(tx: Tx, conversation_id: int) -> ConsoleConversation | None:

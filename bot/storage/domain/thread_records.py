@@ -4,6 +4,7 @@ offers already sent to an agent as a DM."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -53,8 +54,25 @@ async def save_thread(tx: Tx, conversation_id: int, channel: str, thread_ts: str
     row.attributes = {**(row.attributes or {}), THREAD_KEY: {"channel": channel, "ts": thread_ts}}
 
 
+async def read_ahead_keys(tx: Tx, keys: Iterable[str]) -> None:
+    """Read in one query which of ``keys`` outbox items have, for :func:`queued_before`."""
+    wanted = [key for key in dict.fromkeys(keys) if key not in tx.read_ahead.outbox_keys]
+    if not wanted:
+        return
+    found = set(
+        await tx.session.scalars(
+            select(OutboxItem.idempotency_key).where(OutboxItem.idempotency_key.in_(wanted))
+        )
+    )
+    tx.read_ahead.outbox_keys.update({key: key in found for key in wanted})
+
+
 async def queued_before(tx: Tx, key: str) -> bool:
-    """Whether an outbox item with idempotency key ``key`` exists."""
+    """Whether an outbox item with idempotency key ``key`` exists (answered from what
+    :func:`read_ahead_keys` read, when it read the key)."""
+    known = tx.read_ahead.outbox_keys.get(key)
+    if known is not None:
+        return known
     seen = await tx.session.scalar(
         select(OutboxItem.id).where(OutboxItem.idempotency_key == key).limit(1)
     )

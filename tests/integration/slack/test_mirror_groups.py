@@ -14,14 +14,14 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.core.clock import FakeClock
 from bot.core.messages import InboundMessage, SenderProfile
 from bot.domain.thread_work import ThreadWorkStore
 from bot.pipeline.events import DomainEvent
 from bot.pipeline.settle import settle
-from bot.storage.models import OutboxItem
+from bot.storage.models import Message, OutboxItem
 from integrations.slack.mirror import ThreadMirror
 from tests.integration.slack.test_delivery_lanes import PACE, Lanes, open_lanes
 from workflows.event_names import EventType
@@ -97,3 +97,44 @@ async def test_events_of_several_conversations_go_in_one_group(lanes: Lanes) -> 
     assert added == [(first, "header"), (second, "header")]
     await mirror.mirror_together(events)  # delivered again: nothing is queued twice
     assert (await thread_items(lanes))[len(before) :] == added
+
+
+async def test_a_group_reads_ahead_instead_of_a_query_per_event(lanes: Lanes) -> None:
+    """What a group's events need (conversations, contacts, messages, which keys were
+    queued) is read with one query per table, however many events the group holds."""
+    conversations = [await lanes.customer_reply(str(3100 + n), f"hello {n}") for n in range(8)]
+    await settle(lanes.services)
+    async with lanes.services.db.read() as session:
+        rows = await session.execute(
+            select(Message.id, Message.conversation_id).where(
+                Message.conversation_id.in_(conversations), Message.direction == "in"
+            )
+        )
+        message_of = {conversation_id: message_id for message_id, conversation_id in rows}
+    now = lanes.clock.now()
+    events = [
+        DomainEvent(
+            9100 + n,
+            EventType.MESSAGE_RECEIVED,
+            now,
+            conversation_id=conversation_id,
+            message_id=message_of[conversation_id],
+        )
+        for n, conversation_id in enumerate(conversations)
+    ]
+    before = await thread_items(lanes)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = lanes.services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await ThreadMirror(ThreadWorkStore(lanes.services.uow), "CINBOX").mirror_together(events)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    added = (await thread_items(lanes))[len(before) :]
+    assert added == [(conversation_id, "post") for conversation_id in conversations]
+    assert len(statements) <= 8, statements
