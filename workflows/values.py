@@ -88,8 +88,13 @@ def _truth(value: Any) -> bool | None:
     return None
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def json_safe(value: Any) -> Any:
     """A JSON-serializable copy (Decimal and dates become strings)."""
+    if type(value) in _PLAIN:  # most values are: answered before any isinstance
+        return value
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime | date):
