@@ -163,6 +163,7 @@ class Outbox:
             limit=limit,
             lease_until=now + self.lease,
             prepare=self._prepares,
+            held={d: ready for d, ready in self._not_before.items() if ready > now},
         )
 
     async def run_once(self, limit: int = CLAIM_LIMIT) -> int:

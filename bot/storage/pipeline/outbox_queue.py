@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.dml import Update, UpdateBase
 
 from bot.storage.claim_scope import ClaimScope, of_conversation
 from bot.storage.db import Database
@@ -115,13 +115,21 @@ async def claim(
     limit: int,
     lease_until: datetime,
     prepare: Mapping[str, Prepare],
+    held: Mapping[str, datetime] | None = None,
 ) -> list[Delivery]:
     """Claim up to ``limit`` due items of these kinds in ``scope``, leased until
     ``lease_until``; in the same transaction, each kind's ``prepare`` reads what its
-    claimed items need (see :func:`_prepare`)."""
+    claimed items need (see :func:`_prepare`).
+
+    ``held``: destinations that may not send before a time (their pace, a Retry-After).
+    Their items queued since they were last given back are made due then first, as
+    :func:`give_back` does, so the claim's scan of the due index passes them by instead
+    of finding each of them blocked behind the destination's first item."""
     postgresql = db.dialect == "postgresql"
     query = claim_query(kinds, postgresql, scope)
     async with db.session() as session:
+        for destination, ready in (held or {}).items():
+            await session.execute(_defer(destination, [], ready, now))
         if postgresql:
             # Needed for per-destination order, so kept: one claim at a time across
             # processes. Under SKIP LOCKED a second claim skips the rows a first one has
@@ -184,18 +192,24 @@ async def give_back(
     it by instead of finding each of its items blocked, on every claim."""
     if not ids:
         return
+    async with db.session() as session:
+        await session.execute(_defer(destination, ids, next_attempt_at, now))
+
+
+def _defer(destination: str, ids: list[int], next_attempt_at: datetime, now: datetime) -> Update:
+    """Items ``ids`` of ``destination`` given back, and its other pending unleased items
+    due before ``next_attempt_at``, all due then."""
     item = _OUTBOX.c
     unleased = or_(item.claimed_until.is_(None), item.claimed_until <= now)
-    async with db.session() as session:
-        await session.execute(
-            update(_OUTBOX)
-            .where(
-                item.destination == destination,
-                item.status == "pending",
-                or_(item.id.in_(ids), and_(unleased, item.next_attempt_at < next_attempt_at)),
-            )
-            .values(claimed_until=None, next_attempt_at=next_attempt_at)
+    return (
+        update(_OUTBOX)
+        .where(
+            item.destination == destination,
+            item.status == "pending",
+            or_(item.id.in_(ids), and_(unleased, item.next_attempt_at < next_attempt_at)),
         )
+        .values(claimed_until=None, next_attempt_at=next_attempt_at)
+    )
 
 
 async def record_done(db: Database, now: datetime, done: Sequence[DoneItem]) -> None:

@@ -513,3 +513,36 @@ async def test_a_slow_destination_does_not_hold_up_the_claims_of_others(
     finally:
         slow_host.set()
         await outbox.stop_loop(loop)
+
+
+async def test_items_queued_for_a_held_destination_wait_out_its_hold_unscanned(
+    services: Services, clock: FakeClock
+) -> None:
+    """A claim first makes what was queued for a held destination due when the
+    destination may send, so later claims' scan of the due index passes it by; it goes
+    out then, in order."""
+    sent: list[str] = []
+    limited = {"first"}
+
+    async def handler(delivery: Delivery) -> None:
+        text = str(delivery.payload["text"])
+        if text in limited:
+            limited.discard(text)
+            raise RateLimitedError("429", retry_after=30)
+        sent.append(text)
+
+    services.outbox.register("held", handler)
+    await enqueue(services, "held", "chat-1", text="first")
+    await services.outbox.drain()
+    ready = services.outbox.not_before("chat-1")
+    assert ready is not None
+    queued = [await enqueue(services, "held", "chat-1", text=f"later {n}") for n in range(3)]
+    other = await enqueue(services, "held", "chat-2", text="elsewhere")
+    await services.outbox.drain()
+    assert sent == ["elsewhere"]
+    for item_id in queued:
+        assert (await item(services, item_id)).next_attempt_at == ready
+    assert (await item(services, other)).status == "done"
+    clock.advance(timedelta(seconds=30))
+    await services.outbox.drain()
+    assert sent == ["elsewhere", "first", "later 0", "later 1", "later 2"]
