@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     Select,
     and_,
@@ -81,27 +82,42 @@ def claim_query(
     item = _OUTBOX.c
     earlier = _OUTBOX.alias("earlier").c
     now = bindparam("claim_now", type_=item.next_attempt_at.type)
+    limit = bindparam("claim_limit", type_=Integer)
     blocked_by_earlier = exists().where(
         earlier.destination == item.destination,
         earlier.status == "pending",
         earlier.id < item.id,
         or_(earlier.next_attempt_at > now, earlier.claimed_until > now),
     )
+
+    def candidates(row: Any) -> list[ColumnElement[bool]]:
+        return [
+            row.status == "pending",
+            row.next_attempt_at <= now,
+            or_(row.claimed_until.is_(None), row.claimed_until <= now),
+            row.kind.in_(kinds),
+            of_conversation(row.conversation_id, scope),
+        ]
+
+    # Only each destination's first ``claim_limit`` candidates can be among the claim's
+    # (an item behind a blocked one is blocked too), so only they are checked for an
+    # earlier item that waits: a destination's long due backlog costs one pass, not a
+    # look back along the backlog for each of its items.
+    ranked = _OUTBOX.alias("ranked").c
+    position = func.row_number().over(partition_by=ranked.destination, order_by=ranked.id)
+    firsts = select(ranked.id, position.label("position")).where(*candidates(ranked)).subquery()
     query = (
         select(_OUTBOX)
         .where(
-            item.status == "pending",
-            item.next_attempt_at <= now,
-            or_(item.claimed_until.is_(None), item.claimed_until <= now),
+            *candidates(item),
+            item.id.in_(select(firsts.c.id).where(firsts.c.position <= limit)),
             or_(item.destination == "", ~blocked_by_earlier),
-            item.kind.in_(kinds),
-            of_conversation(item.conversation_id, scope),
         )
         # SQLite: "+id" keeps the planner on the due index (status, next_attempt_at), which
         # passes by what is not due (a held destination's backlog), and sorts what is;
         # walking every pending item in id order instead costs a lookup for each
         .order_by(item.id if postgresql else literal_column("+outbox.id"))
-        .limit(bindparam("claim_limit", type_=Integer))
+        .limit(limit)
     )
     return query.with_for_update(skip_locked=True, of=_OUTBOX) if postgresql else query
 
