@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.core.messages import InboundMessage, SenderProfile
 from bot.pipeline.events import DomainEvent, EventDispatcher
 from bot.pipeline.run_store import StaleRunError, lock_key, write_runs
 from bot.pipeline.services import Services
 from bot.storage.models import Event, RunLog, WorkflowRun
+from tests.engine_events import statements
 from tests.harness import Harness
 from tests.integration.runner.flows import start
 from workflows.inputs import Answer
@@ -38,27 +37,6 @@ WAIT_THEN_NUDGE = """
       - {type: send_message, text: "Still there, {{ contact.name }}?"}
     """
 CHATS = [f"chat-{i}" for i in range(12)]
-
-
-@contextmanager
-def statements(services: Services, *, reads: bool = False) -> Iterator[list[str]]:
-    """The SQL the write engine runs meanwhile (an executemany counts once); with
-    ``reads``, also what SQLite's reading engine runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    engines = [services.db.engine.sync_engine]
-    if reads and services.db._read_engine is not None:
-        engines.append(services.db._read_engine.sync_engine)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 async def arrive(bot: Harness, text: str = "hi") -> None:
@@ -91,7 +69,7 @@ async def test_events_started_together_write_their_runs_in_one_statement(
     bot = await start(services, tmp_path, GREET_AND_ASK)
     await arrive(bot)
     created = await pending_events(services, "conversation.created")
-    with statements(services) as seen:
+    with statements(services, reads=False) as seen:
         results = await bot.runner.starts.start_together(created)
     assert [len(result.begun) for result in results] == [1] * len(CHATS)
     assert len([s for s in seen if s.startswith("INSERT INTO workflow_runs")]) == 1
@@ -141,7 +119,7 @@ async def test_due_timers_fire_together(services: Services, tmp_path: Path) -> N
     await bot.settle()
     assert {r.waiting_for for r in await bot.runs()} == {"timer"}
     bot.clock.advance(timedelta(hours=1))
-    with statements(services) as seen:
+    with statements(services, reads=False) as seen:
         fired = await services.scheduler.run_once()
     assert fired == len(CHATS)
     updates = [s for s in seen if s.startswith("UPDATE workflow_runs")]
@@ -161,7 +139,7 @@ async def test_one_resumed_run_goes_the_batch_way(services: Services, tmp_path: 
     await arrive(bot)
     await bot.settle()
     run = (await bot.runs())[0]
-    with statements(services, reads=True) as seen:
+    with statements(services) as seen:
         await bot.runner.resume(run.id, Answer(text="a refund"))
     assert len([s for s in seen if re.search(r"\bFROM conversations\b", s)]) == 1
     await bot.settle()

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.core.messages import InboundMessage, SenderProfile
 from bot.pipeline.events import DomainEvent
 from bot.pipeline.services import Services
 from bot.storage.models import Event
+from tests.engine_events import listening
 from tests.harness import EXAMPLES, Harness
 
 SUPPORT = (EXAMPLES / "support.yaml", EXAMPLES / "support-survey.yaml")
@@ -25,16 +26,8 @@ def transactions(services: Services) -> Iterator[list[str]]:
     def record(_conn: Any) -> None:
         begun.append("begin")
 
-    engines = [services.db.engine.sync_engine]
-    if services.db._read_engine is not None:
-        engines.append(services.db._read_engine.sync_engine)
-    for engine in engines:
-        event.listen(engine, "begin", record)
-    try:
+    with listening(services, "begin", record):
         yield begun
-    finally:
-        for engine in engines:
-            event.remove(engine, "begin", record)
 
 
 async def receive(bot: Harness, text: str) -> list[DomainEvent]:

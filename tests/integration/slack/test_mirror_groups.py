@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.core.clock import FakeClock
 from bot.core.messages import InboundMessage, SenderProfile
@@ -23,6 +23,7 @@ from bot.pipeline.events import DomainEvent
 from bot.pipeline.settle import settle
 from bot.storage.models import Message, OutboxItem
 from integrations.slack.mirror import ThreadMirror
+from tests.engine_events import statements
 from tests.integration.slack.test_delivery_lanes import PACE, Lanes, open_lanes
 from workflows.event_names import EventType
 
@@ -123,18 +124,9 @@ async def test_a_group_reads_ahead_instead_of_a_query_per_event(lanes: Lanes) ->
         for n, conversation_id in enumerate(conversations)
     ]
     before = await thread_items(lanes)
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    engine = lanes.services.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(lanes.services, reads=False) as executed:
         await ThreadMirror(ThreadWorkStore(lanes.services.uow), "CINBOX").mirror_together(events)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
     added = (await thread_items(lanes))[len(before) :]
     assert added == [(conversation_id, "post") for conversation_id in conversations]
-    assert len(statements) <= 8, statements
+    assert len(executed) <= 8, executed

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.core.clock import FakeClock
 from bot.core.messages import InboundMessage, SenderProfile
@@ -24,6 +24,7 @@ from bot.pipeline.services import Services, build_services
 from bot.storage.models import Agent, Conversation, Message, MessagePart
 from bot.storage.sqlite_inline import database_path
 from tests.conftest import make_settings
+from tests.engine_events import listening
 from tests.harness import Harness
 
 
@@ -99,16 +100,8 @@ def captured(services: Services) -> Iterator[list[tuple[str, Any]]]:
     ) -> None:
         seen.append((statement, parameters))
 
-    engines = [services.db.engine.sync_engine]
-    if services.db._read_engine is not None:
-        engines.append(services.db._read_engine.sync_engine)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
+    with listening(services, "before_cursor_execute", record):
         yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 def scans(services: Services, statements: list[tuple[str, Any]], table: str) -> list[str]:

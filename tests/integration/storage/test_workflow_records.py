@@ -3,12 +3,8 @@ plain values out, and the statements the callers relied on before."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import event
 
 from bot.domain.workflow_store import checksum
 from bot.pipeline.services import Services
@@ -16,28 +12,9 @@ from bot.storage.app.workflow_check_records import role_lists, sqlite_file_exist
 from bot.storage.domain import catalog_records, run_log_records, workflow_records
 from bot.storage.domain.catalog_records import CurrentVersion
 from bot.storage.domain.workflow_records import SavedVersion, WorkflowListing
+from tests.engine_events import statements
 
 DEFINITION: dict[str, Any] = {"name": "greeter", "description": "says hi", "steps": []}
-
-
-@contextmanager
-def statements(services: Services) -> Iterator[list[str]]:
-    """Every statement sent to the database meanwhile."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        seen.append(statement)
-
-    engines = [services.db.engine.sync_engine]
-    if services.db._read_engine is not None:
-        engines.append(services.db._read_engine.sync_engine)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 async def save(services: Services, definition: dict[str, Any]) -> SavedVersion:
