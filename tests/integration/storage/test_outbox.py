@@ -45,6 +45,21 @@ async def item(services: Services, item_id: int) -> OutboxItem:
         return row
 
 
+def limited_once(sent: list[str], text: str) -> Callable[[Delivery], Awaitable[None]]:
+    """A handler that answers a 429 (Retry-After 30 s) the first time it is given ``text``,
+    and otherwise adds what it sends to ``sent``."""
+    limited = {text}
+
+    async def handler(delivery: Delivery) -> None:
+        sending = str(delivery.payload["text"])
+        if sending in limited:
+            limited.discard(sending)
+            raise RateLimitedError("429", retry_after=30)
+        sent.append(sending)
+
+    return handler
+
+
 async def test_delivered_once(services: Services) -> None:
     got: list[Delivery] = []
 
@@ -460,16 +475,7 @@ async def test_a_retry_after_holds_its_whole_destination_back_and_no_other(
     services: Services, clock: FakeClock
 ) -> None:
     sent: list[str] = []
-    limited = {"first"}
-
-    async def handler(delivery: Delivery) -> None:
-        text = str(delivery.payload["text"])
-        if text in limited:
-            limited.discard(text)
-            raise RateLimitedError("429", retry_after=30)
-        sent.append(text)
-
-    services.outbox.register("held", handler)
+    services.outbox.register("held", limited_once(sent, "first"))
     await enqueue(services, "held", "chat-1", text="first")  # the destination's only item
     await enqueue(services, "held", "chat-2", text="elsewhere")
     await services.outbox.drain()
@@ -522,16 +528,7 @@ async def test_items_queued_for_a_held_destination_wait_out_its_hold_unscanned(
     destination may send, so later claims' scan of the due index passes it by; it goes
     out then, in order."""
     sent: list[str] = []
-    limited = {"first"}
-
-    async def handler(delivery: Delivery) -> None:
-        text = str(delivery.payload["text"])
-        if text in limited:
-            limited.discard(text)
-            raise RateLimitedError("429", retry_after=30)
-        sent.append(text)
-
-    services.outbox.register("held", handler)
+    services.outbox.register("held", limited_once(sent, "first"))
     await enqueue(services, "held", "chat-1", text="first")
     await services.outbox.drain()
     ready = services.outbox.not_before("chat-1")
