@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from bot.core.foreground import Foreground
+
 
 class Signals:
     """One asyncio.Event per kind of background work."""
@@ -14,6 +16,8 @@ class Signals:
         self.outbox = asyncio.Event()
         self.timers = asyncio.Event()
         self.journal = asyncio.Event()
+        self.foreground = Foreground()
+        """The customer's work under way, which work on the side yields to."""
         self._first_due: datetime | None = None
         self._look_now = False
 

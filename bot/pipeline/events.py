@@ -15,6 +15,14 @@ delivered them in between).
 
 A subscriber may say which events it acts on (:class:`EventInterest`); an event that
 no subscriber wants is stored as delivered already, so nobody reads or marks it.
+
+A detached subscriber (work on the side: the Slack thread mirror) gets a key's events
+in order too, but nobody waits for it: it yields to the customer's work under way
+(:class:`bot.core.foreground.Foreground`), and with one process on the database a key's
+events are marked delivered once it is done with them, while the key's worker has
+gone on. With several processes the worker marks them itself before it lets the key go
+(another process could take the key and deliver them again), so there it waits for the
+detached work, which then does not yield.
 """
 
 from __future__ import annotations
@@ -84,6 +92,8 @@ class EventDispatcher:
         self._full = False
         self._idle = asyncio.Event()
         self._idle.set()
+        self._tails: dict[str, asyncio.Task[None]] = {}
+        """Each key's detached work still under way (its deliveries, then its marks), in order."""
         self._marks: GroupCommit[int, None] = GroupCommit(self._mark_delivered)
         self._key_reads: ReadBatch[str, tuple[list[DomainEvent], bool]] = ReadBatch(
             self._read_keys, lambda: ([], False)
@@ -143,6 +153,7 @@ class EventDispatcher:
             queue = asyncio.Queue()
             self._queues[key] = queue
             self._idle.clear()
+            self.signals.foreground.begin()
             self._workers[key] = asyncio.create_task(self._work(key, queue))
         return queue
 
@@ -160,20 +171,23 @@ class EventDispatcher:
     async def _deliver_key(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
         """Deliver the key's events in order; mark them delivered together once none are
         waiting (a crash before the mark delivers them again: at least once)."""
-        delivered = _Delivered()
+        delivered: list[int] = []
         read = self.claims.rereads
         while True:
             if read:
-                if delivered.ids:  # marked first: what the read finds is not delivered yet
-                    await self._mark(await delivered.settle())
+                if delivered:  # marked first: what the read finds is not delivered yet
+                    await self._settle_and_mark(key, delivered)
+                    delivered = []
                 self._again.discard(key)
                 events, read = await self._read_key(key)
             else:
                 events = _take_all(queue)
             if not events:
-                if delivered.ids:
-                    await self._mark(await delivered.settle())
-                    continue  # more may have been queued meanwhile
+                if delivered:
+                    marked = await self._mark_after_detached(key, delivered)
+                    delivered = []
+                    if marked:
+                        continue  # more may have been queued meanwhile
                 if key in self._again:
                     read = True
                     continue
@@ -182,10 +196,51 @@ class EventDispatcher:
             for event in events:
                 await self._deliver(event, self._subscribers)
                 if self._detached:
-                    delivered.detach(self._deliver(event, self._detached))
-                delivered.ids.append(event.id)
-                if len(delivered.ids) >= self.batch:
-                    await self._mark(await delivered.settle())
+                    self._detach(key, event)
+                delivered.append(event.id)
+                if len(delivered) >= self.batch:
+                    await self._mark_after_detached(key, delivered)
+                    delivered = []
+
+    def _detach(self, key: str, event: DomainEvent) -> None:
+        """Hand ``event`` to the detached subscribers after the key's detached work before it."""
+        yields = not self.claims.rereads
+        self._chain(key, self._detached_delivery(event, yields))
+
+    async def _detached_delivery(self, event: DomainEvent, yields: bool) -> None:
+        if yields:
+            await self.signals.foreground.yield_to()
+        await self._deliver(event, self._detached)
+
+    def _chain(self, key: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` after the key's detached work under way (its next link)."""
+        before = self._tails.get(key)
+        tail = asyncio.create_task(_after(before, work))
+        self._tails[key] = tail
+        self._idle.clear()
+        tail.add_done_callback(lambda done: self._tail_done(key, done))
+
+    def _tail_done(self, key: str, tail: asyncio.Task[None]) -> None:
+        if self._tails.get(key) is tail:
+            del self._tails[key]
+            self._check_idle()
+
+    async def _settle_and_mark(self, key: str, event_ids: list[int]) -> None:
+        """Wait for the key's detached work, then mark ``event_ids`` delivered."""
+        tail = self._tails.get(key)
+        if tail is not None:
+            await asyncio.shield(tail)
+        await self._mark(event_ids)
+
+    async def _mark_after_detached(self, key: str, event_ids: list[int]) -> bool:
+        """Mark ``event_ids`` delivered once the key's detached work is done with them:
+        now, when there is none (or when the worker must mark before it lets the key go);
+        else as the next link of that work, and the worker goes on. Whether it marked now."""
+        if key not in self._tails or self.claims.rereads:
+            await self._settle_and_mark(key, event_ids)
+            return True
+        self._chain(key, self._mark(event_ids))
+        return False
 
     async def _read_key(self, key: str) -> tuple[list[DomainEvent], bool]:
         """The key's undelivered events, read under its claim (with the keys other workers
@@ -208,11 +263,16 @@ class EventDispatcher:
         if self._queues.get(key) is queue:
             del self._queues[key]
             del self._workers[key]
-        if not self._workers:
+            self.signals.foreground.end()
+        if not self._workers and self._full:
+            # the last look took in no more than one batch: look again
+            self._full = False
+            self.signals.events.set()
+        self._check_idle()
+
+    def _check_idle(self) -> None:
+        if not self._workers and not self._tails:
             self._idle.set()
-            if self._full:  # the last look took in no more than one batch: look again
-                self._full = False
-                self.signals.events.set()
 
     async def _deliver(self, event: DomainEvent, subscribers: list[Subscriber]) -> None:
         if subscribers is self._subscribers:
@@ -294,31 +354,10 @@ class EventDispatcher:
         await self._idle.wait()
 
 
-class _Delivered:
-    """A key's events delivered and not marked yet, and its detached subscribers' work on
-    them, chained in order."""
-
-    def __init__(self) -> None:
-        self.ids: list[int] = []
-        self._tail: asyncio.Task[None] | None = None
-
-    def detach(self, delivery: Coroutine[Any, Any, None]) -> None:
-        """Run ``delivery`` after the key's detached deliveries before it."""
-        self._tail = asyncio.create_task(_after(self._tail, delivery))
-
-    async def settle(self) -> list[int]:
-        """Wait for the detached work; the ids to mark (and start a fresh list)."""
-        if self._tail is not None:
-            await self._tail
-            self._tail = None
-        ids, self.ids = self.ids, []
-        return ids
-
-
-async def _after(before: asyncio.Task[None] | None, delivery: Coroutine[Any, Any, None]) -> None:
+async def _after(before: asyncio.Task[None] | None, work: Coroutine[Any, Any, None]) -> None:
     if before is not None:
-        await before  # never raises: a subscriber's failure is logged in _deliver
-    await delivery
+        await asyncio.shield(before)  # never raises: failures are logged in _deliver, _mark
+    await work
 
 
 def _take_all(queue: asyncio.Queue[DomainEvent]) -> list[DomainEvent]:

@@ -259,7 +259,12 @@ class JournalProcessor:
         waits while webhooks flood in (over ``flood_rate_per_s``), up to
         ``give_way_max_s`` at a time, storing small batches in between until the flood
         is over. The journal holds what arrives meanwhile; at ordinary rates nothing waits.
+        Meanwhile the customer's work is under way (work on the side yields to it).
         """
+        with self.uow.signals.foreground.working():
+            return await self._catch_up()
+
+    async def _catch_up(self) -> int:
         total = 0
         flooded = False
         while True:

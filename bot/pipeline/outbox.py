@@ -180,7 +180,10 @@ class Outbox:
 
         async def deliver(group: list[Delivery]) -> int:
             try:
-                return await self._deliver_in_order(group, claimed_at)
+                if self._routes[group[0].kind].min_interval:
+                    return await self._deliver_in_order(group, claimed_at)
+                with self.signals.foreground.working():  # a customer may be waiting for it
+                    return await self._deliver_in_order(group, claimed_at)
             finally:
                 if finished is not None:
                     finished()

@@ -280,3 +280,50 @@ async def test_a_detached_subscriber_holds_up_no_other_and_is_done_before_the_ma
     await asyncio.wait_for(draining, 10)
     assert detached == ["conversation.created", "message.received", "message.received"]
     assert await services.events.pending() == 0
+
+
+async def test_a_detached_subscriber_yields_to_the_customers_work(services: Services) -> None:
+    """With one process on the database the mirror-like subscriber gets nothing while a
+    customer's work is under way, and the conversation's next message reaches the
+    runner-like one meanwhile; its events are marked once the mirror had them. With
+    several processes (PostgreSQL) a key's worker marks its events before it lets the key
+    go, so the detached work it waits for does not yield."""
+    attached: list[str] = []
+    detached: list[str] = []
+    arrived = asyncio.Event()
+
+    async def runner_like(event: DomainEvent) -> None:
+        attached.append(event.type)
+        arrived.set()
+
+    async def mirror_like(event: DomainEvent) -> None:
+        detached.append(event.type)
+
+    async def attached_count(count: int) -> None:
+        while len(attached) < count:
+            arrived.clear()
+            await arrived.wait()
+
+    services.events.subscribe(runner_like)
+    services.events.subscribe(mirror_like, detached=True)
+    foreground = services.signals.foreground
+    foreground.begin()  # a customer's send under way
+    try:
+        await services.inbox.receive(inbound("m1", chat="A", sender="a"))
+        if services.db.dialect == "postgresql":
+            await asyncio.wait_for(services.events.drain(), 10)
+            assert detached == attached == ["conversation.created", "message.received"]
+            return
+        draining = asyncio.create_task(services.events.drain())
+        await asyncio.wait_for(attached_count(2), 10)
+        await services.inbox.receive(inbound("m2", chat="A", sender="a"))
+        await services.events.pump()
+        await asyncio.wait_for(attached_count(3), 10)
+        assert detached == []
+        assert await services.events.pending() == 3
+        assert not draining.done()  # idle only once the detached work is done
+    finally:
+        foreground.end()
+    await asyncio.wait_for(draining, 10)
+    assert detached == ["conversation.created", "message.received", "message.received"]
+    assert await services.events.pending() == 0

@@ -116,6 +116,22 @@ async def test_processor_stores_messages_in_arrival_order(services: Services) ->
     assert await services.journal_processor.drain() == 0  # nothing processed twice
 
 
+async def test_storing_what_arrived_is_the_customers_work(services: Services) -> None:
+    """While the processor reads and stores entries, side work yields to it."""
+    busy: list[bool] = []
+
+    def watching(payload: dict[str, Any], received_at: datetime) -> InboundMessage | None:
+        busy.append(services.signals.foreground.busy)
+        return normalize(payload, received_at)
+
+    services.journal_processor.register("test", watching)
+    await services.journal.append("test", "u1", payload(1))
+    assert not services.signals.foreground.busy
+    assert await services.journal_processor.drain() == 1
+    assert busy == [True]
+    assert not services.signals.foreground.busy
+
+
 async def test_an_unreadable_entry_is_kept_with_its_error_and_the_rest_go_on(
     services: Services,
 ) -> None:

@@ -543,3 +543,23 @@ async def test_items_queued_for_a_held_destination_wait_out_its_hold_unscanned(
     clock.advance(timedelta(seconds=30))
     await services.outbox.drain()
     assert sent == ["elsewhere", "first", "later 0", "later 1", "later 2"]
+
+
+async def test_sends_to_an_unpaced_destination_are_the_customers_work_and_paced_ones_not(
+    services: Services,
+) -> None:
+    """A customer's chat is sent to as work a customer waits for (side work yields to it);
+    a paced destination (a Slack channel) is side work itself."""
+    busy: dict[str, bool] = {}
+
+    async def handler(delivery: Delivery) -> None:
+        busy[delivery.kind] = services.signals.foreground.busy
+
+    services.outbox.register("chat", handler)
+    services.outbox.register("channel", handler, min_interval=1.0)
+    await enqueue(services, "chat", "telegram:1", text="hi")
+    await services.outbox.drain()
+    await enqueue(services, "channel", "slack:C1", text="hi")
+    await services.outbox.drain()
+    assert busy == {"chat": True, "channel": False}
+    assert not services.signals.foreground.busy
