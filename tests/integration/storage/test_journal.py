@@ -128,7 +128,7 @@ async def test_storing_what_arrived_is_the_customers_work(services: Services) ->
     await services.journal.append("test", "u1", payload(1))
     assert not services.signals.foreground.busy
     assert await services.journal_processor.drain() == 1
-    assert busy == [True]
+    assert busy[-1] is True  # the processor's read (on PostgreSQL the door reads it first)
     assert not services.signals.foreground.busy
 
 
