@@ -61,6 +61,10 @@ class Foreground:
             return
         self._waiting += 1
         try:
-            await self._quiet.wait()
+            while self._busy:
+                await self._quiet.wait()
+                # what the last piece of work woke (the next stage) starts before side
+                # work is let go; if it is the customer's, the wait goes on
+                await asyncio.sleep(0)
         finally:
             self._waiting -= 1

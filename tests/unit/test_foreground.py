@@ -44,3 +44,21 @@ async def test_a_block_that_fails_still_ends_its_work() -> None:
         pass
     assert not foreground.busy
     await asyncio.wait_for(foreground.yield_to(), 1)
+
+
+async def test_side_work_waits_for_the_stage_the_last_work_woke() -> None:
+    """The next stage woken as the last piece ends (a pump after a commit) goes first."""
+    foreground = Foreground()
+    foreground.begin()
+    waiting = asyncio.create_task(foreground.yield_to())
+    await asyncio.sleep(0)
+
+    async def next_stage() -> None:
+        foreground.begin()
+
+    foreground.end()
+    await asyncio.create_task(next_stage())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    foreground.end()
+    await asyncio.wait_for(waiting, 1)
