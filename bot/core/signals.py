@@ -13,6 +13,9 @@ class Signals:
 
     def __init__(self) -> None:
         self.events = asyncio.Event()
+        """Events were stored (the console's live inbox looks)."""
+        self.unread_events = asyncio.Event()
+        """Events were stored that the dispatcher was not handed: it reads them."""
         self.outbox = asyncio.Event()
         self.timers = asyncio.Event()
         self.journal = asyncio.Event()

@@ -46,8 +46,10 @@ from bot.storage.pipeline.event_store import (
     keys_with_undelivered,
     mark_delivered,
     undelivered_events,
+    undelivered_events_in,
     undelivered_events_of,
 )
+from bot.storage.uow import Tx
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +92,12 @@ class EventDispatcher:
         """Delivered events whose mark failed: marked with the next group, never redelivered
         by this process (after a restart they are delivered again: at least once)."""
         self._full = False
+        self._taken = 0
+        """Hand-offs taken so far (an idle sweep is for a loop that was idle)."""
+        self._handed = False
+        """Whether writing transactions hand this dispatcher their events (while it runs,
+        on a database where writers take turns): it then reads for itself only at start,
+        after a look that was cut at a batch, and on its idle sweeps."""
         self._idle = asyncio.Event()
         self._idle.set()
         self._tails: dict[str, asyncio.Task[None]] = {}
@@ -123,6 +131,26 @@ class EventDispatcher:
         """Queue the undelivered events after the cursor to their keys' workers."""
         events = await undelivered_events(self.db, self._cursor, self.scope, self.batch)
         self._full = len(events) >= self.batch
+        return self._queue_new(events)
+
+    async def read_in(self, tx: Tx) -> list[DomainEvent] | None:
+        """What a writing transaction hands over: the undelivered events after the cursor,
+        read inside it once its own are written (None while the dispatcher does not run,
+        or where other processes deliver too)."""
+        if not self._handed:
+            return None
+        return await undelivered_events_in(tx, self._cursor, self.scope, self.batch)
+
+    def take(self, read: list[DomainEvent]) -> None:
+        """Queue what a transaction handed over, once it committed (writers take turns, so
+        each hand-off holds every event committed before it: the keys' order holds)."""
+        self._taken += 1
+        self._queue_new(read)
+        if len(read) >= self.batch:  # cut at a batch: the rest is read as usual
+            self.signals.unread_events.set()
+
+    def _queue_new(self, events: list[DomainEvent]) -> int:
+        """Queue the events not queued yet to their keys' workers; how many were new."""
         new = 0
         for event in events:
             self._cursor = max(self._cursor, event.id)
@@ -267,7 +295,7 @@ class EventDispatcher:
         if not self._workers and self._full:
             # the last look took in no more than one batch: look again
             self._full = False
-            self.signals.events.set()
+            self.signals.unread_events.set()
         self._check_idle()
 
     def _check_idle(self) -> None:
@@ -334,20 +362,30 @@ class EventDispatcher:
                 return
 
     async def run(self, poll_interval: float) -> None:
-        """Background loop: wake on a signal (local or NOTIFY) or every ``poll_interval``
-        seconds."""
+        """Background loop: wake on a signal (events stored and not handed over, here or
+        in another process) or every ``poll_interval`` seconds.
+
+        While it runs, with one process on the database, writing transactions hand it
+        their events (:meth:`read_in`, :meth:`take`) instead of waking it to read them."""
         self.interest.seal()
-        while True:
-            try:
-                await asyncio.wait_for(self.signals.events.wait(), poll_interval)
-            except TimeoutError:
-                self.rewind()
-            self.signals.events.clear()
-            try:
-                while await self.pump() >= self.batch:
-                    pass
-            except Exception:
-                logger.exception("event pump failed")
+        self._handed = not self.claims.rereads
+        self.signals.unread_events.set()  # what was stored before it ran
+        try:
+            while True:
+                taken = self._taken
+                try:
+                    await asyncio.wait_for(self.signals.unread_events.wait(), poll_interval)
+                except TimeoutError:
+                    if self._taken == taken:  # idle, not just handed everything
+                        self.rewind()
+                self.signals.unread_events.clear()
+                try:
+                    while await self.pump() >= self.batch:
+                        pass
+                except Exception:
+                    logger.exception("event pump failed")
+        finally:
+            self._handed = False
 
     async def stop(self) -> None:
         """Let queued deliveries finish."""

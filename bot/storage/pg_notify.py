@@ -73,6 +73,7 @@ def wake_signals(listener: PgListener, signals: Signals) -> None:
         return handle
 
     listener.on(EVENTS, from_elsewhere(signals.events.set))
+    listener.on(EVENTS, from_elsewhere(signals.unread_events.set))
     listener.on(OUTBOX, from_elsewhere(signals.outbox.set))
     listener.on(TIMERS, from_elsewhere(signals.timers_changed))
 

@@ -7,10 +7,11 @@ workers are woken after commit.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,8 @@ from bot.storage.db import Database
 from bot.storage.read_ahead import ReadAhead
 from bot.storage.write_buffer import NewMessage as NewMessage
 from bot.storage.write_buffer import WriteBuffer
+
+logger = logging.getLogger(__name__)
 
 
 class Tx:
@@ -62,6 +65,20 @@ class Tx:
             raise
 
 
+class EventHandOff(Protocol):
+    """Who is handed the undelivered events as a transaction that wrote some commits (the
+    event dispatcher of a process alone on its SQLite database)."""
+
+    async def read_in(self, tx: Tx) -> list[Any] | None:
+        """Read, inside ``tx`` and after its writes, what to hand over; None: nothing (the
+        dispatcher reads for itself)."""
+        ...
+
+    def take(self, read: list[Any]) -> None:
+        """Take what :meth:`read_in` read, once it is committed (before any later commit)."""
+        ...
+
+
 class UnitOfWork:
     """Opens transactions and wakes the workers after each commit."""
 
@@ -72,6 +89,9 @@ class UnitOfWork:
         self.clock = clock
         self.signals = signals
         self.interest = interest
+        self.hand_off: EventHandOff | None = None
+        """Handed the undelivered events at each commit that wrote some; only where
+        writers take turns (SQLite), so what it is handed arrives in commit order."""
 
     @asynccontextmanager
     async def __call__(self, urgent: bool = False) -> AsyncIterator[Tx]:
@@ -80,14 +100,43 @@ class UnitOfWork:
         # the gate goes at commit: closing the session passes through the event loop,
         # and no other writer should wait for that
         async with self.db.sessions() as session:
-            async with self.db.transaction_gate(urgent), session.begin():
-                tx = Tx(session, self.clock.now(), self.interest)
-                yield tx
-                await tx.writes.write(session)
+            async with self.db.transaction_gate(urgent):
+                handed: list[Any] | None = None
+                async with session.begin():
+                    tx = Tx(session, self.clock.now(), self.interest)
+                    yield tx
+                    await tx.writes.write(session)
+                    if tx.writes.written_events and self.hand_off is not None:
+                        handed = await self._read_hand_off(self.hand_off, tx)
+                if handed is not None:  # committed, and the next writer still waits
+                    handed = self._hand_over(self.hand_off, handed)
             writes = tx.writes
             if writes.written_events:
                 self.signals.events.set()
+                if handed is None:
+                    self.signals.unread_events.set()
             if writes.enqueued:
                 self.signals.outbox.set()
             if writes.scheduled:
                 self.signals.timers_changed(writes.first_due)
+
+    @staticmethod
+    async def _read_hand_off(hand_off: EventHandOff, tx: Tx) -> list[Any] | None:
+        """What to hand over; None when that read fails (the transaction stands, and the
+        dispatcher is woken to read for itself)."""
+        try:
+            return await hand_off.read_in(tx)
+        except Exception:
+            logger.exception("reading the events to hand over failed; the dispatcher reads them")
+            return None
+
+    @staticmethod
+    def _hand_over(hand_off: EventHandOff | None, handed: list[Any]) -> list[Any] | None:
+        """Hand ``handed`` over; None when that fails (the dispatcher reads them itself)."""
+        try:
+            assert hand_off is not None
+            hand_off.take(handed)
+        except Exception:
+            logger.exception("handing over the events failed; the dispatcher reads them")
+            return None
+        return handed

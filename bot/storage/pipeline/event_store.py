@@ -23,11 +23,13 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.claim_scope import ClaimScope, of_conversation
 from bot.storage.db import Database
 from bot.storage.models import Event
 from bot.storage.sql import table_of
+from bot.storage.uow import Tx
 
 
 def order_key(conversation_id: int | None, lead_id: int | None, event_id: int) -> str:
@@ -116,9 +118,21 @@ async def undelivered_events(
 ) -> list[DomainEvent]:
     """The first ``limit`` undelivered events of ``scope`` with ids above ``after``, in id order."""
     async with db.read() as session:
-        result = await session.execute(_undelivered_after(scope), {"after": after, "limit": limit})
-        rows = result.all()
-    return [DomainEvent.from_row(row) for row in rows]
+        return await _undelivered(session, after, scope, limit)
+
+
+async def undelivered_events_in(
+    tx: Tx, after: int, scope: ClaimScope, limit: int
+) -> list[DomainEvent]:
+    """The same, read inside the open transaction ``tx`` (with what it wrote)."""
+    return await _undelivered(tx.session, after, scope, limit)
+
+
+async def _undelivered(
+    session: AsyncSession, after: int, scope: ClaimScope, limit: int
+) -> list[DomainEvent]:
+    result = await session.execute(_undelivered_after(scope), {"after": after, "limit": limit})
+    return [DomainEvent.from_row(row) for row in result.all()]
 
 
 async def keys_with_undelivered(db: Database, scope: ClaimScope, limit: int) -> list[str]:
