@@ -217,12 +217,14 @@ async def test_dispatcher_workers_limit_deliveries_under_way(services: Services)
     for chat in range(5):
         await enqueue(services, "slow", f"chat-{chat}")
     delivery = asyncio.create_task(services.outbox.run_once())
-    await asyncio.wait_for(two_started.wait(), 10)
-    for _ in range(20):  # give a third delivery every chance to start
-        await asyncio.sleep(0)
-    assert most == 2
-    release.set()
-    assert await delivery == 5
+    try:
+        await asyncio.wait_for(two_started.wait(), 10)
+        for _ in range(20):  # give a third delivery every chance to start
+            await asyncio.sleep(0)
+        assert most == 2
+    finally:
+        release.set()  # a failed check must not leave the deliveries waiting
+    assert await asyncio.wait_for(delivery, 10) == 5
 
 
 async def test_items_sent_together_are_recorded_in_one_transaction_with_their_follow_ups(
@@ -379,12 +381,16 @@ class _CountingClaims(Outbox):
             services.settings,
         )
         self.claims = 0
+        self.claims_done = 0
         self.busy = 0
         self.changed = asyncio.Event()
 
     async def _claim(self, limit: int) -> list[Delivery]:
         self.claims += 1
-        return await self._counted(super()._claim(limit))
+        try:
+            return await self._counted(super()._claim(limit))
+        finally:
+            self.claims_done += 1
 
     async def _deliver_claimed(
         self, deliveries: list[Delivery], finished: Callable[[], None] | None = None
@@ -406,9 +412,12 @@ class _CountingClaims(Outbox):
             await self.changed.wait()
 
     async def stop_loop(self, loop: asyncio.Task[None]) -> None:
-        """Cancel the loop between claims (a claim cancelled mid-query loses its connection)."""
-        await self.between_claims()
-        loop.cancel()
+        """Cancel the loop between claims (a claim cancelled mid-query loses its connection);
+        a delivery that never ends fails the test instead of holding it up."""
+        try:
+            await asyncio.wait_for(self.between_claims(), 30)
+        finally:
+            loop.cancel()
         await asyncio.gather(loop, return_exceptions=True)
 
 
@@ -417,10 +426,12 @@ async def test_the_loop_sends_what_was_queued_behind_a_claim_of_its_chat_when_th
 ) -> None:
     outbox = _CountingClaims(services)
     sent: asyncio.Queue[str] = asyncio.Queue()
+    sending_first = asyncio.Event()
     hold_first = asyncio.Event()
 
     async def handler(delivery: Delivery) -> None:
         if delivery.payload["text"] == "first":
+            sending_first.set()
             await hold_first.wait()
         sent.put_nowait(str(delivery.payload["text"]))
 
@@ -428,15 +439,17 @@ async def test_the_loop_sends_what_was_queued_behind_a_claim_of_its_chat_when_th
     loop = asyncio.create_task(outbox.run(poll_interval=3600))
     try:
         await enqueue(services, "chat", "chat-1", text="first")
-        for _ in range(50):  # the first claim is made and its send is under way
-            await asyncio.sleep(0)
+        await asyncio.wait_for(sending_first.wait(), 10)  # the first claim's send is under way
+        claims = outbox.claims_done
         await enqueue(services, "chat", "chat-1", text="second")  # blocked behind "first" for now
-        for _ in range(50):
-            await asyncio.sleep(0)
+        while outbox.claims_done == claims:  # the loop has looked for it while "first" is sent
+            outbox.changed.clear()
+            await asyncio.wait_for(outbox.changed.wait(), 10)
         assert sent.empty()
         hold_first.set()
         assert [await asyncio.wait_for(sent.get(), 10) for _ in range(2)] == ["first", "second"]
     finally:
+        hold_first.set()  # a failed check must not leave the send (and the loop) waiting
         await outbox.stop_loop(loop)
 
 
