@@ -394,9 +394,11 @@ async def test_handed_over_events_keep_each_conversations_order(services: Servic
     """Messages of two conversations stored side by side while the dispatcher runs reach
     the subscriber once each, each conversation's in the order they were stored."""
     seen: list[DomainEvent] = []
+    arrived = asyncio.Event()
 
     async def subscriber(event: DomainEvent) -> None:
         seen.append(event)
+        arrived.set()
         await asyncio.sleep(0)  # let the other conversation interleave
 
     services.events.subscribe(subscriber)
@@ -406,6 +408,9 @@ async def test_handed_over_events_keep_each_conversations_order(services: Servic
                 services.inbox.receive(inbound(f"a{n}", text=f"a{n}", chat="A", sender="a")),
                 services.inbox.receive(inbound(f"b{n}", text=f"b{n}", chat="B", sender="b")),
             )
+        while len(seen) < 14:  # on PostgreSQL the last commit's wake-up may still be ahead
+            arrived.clear()
+            await asyncio.wait_for(arrived.wait(), 10)
         await asyncio.wait_for(services.events.stop(), 10)
     assert len({event.id for event in seen}) == len(seen) == 14
     by_conversation: dict[int | None, list[DomainEvent]] = {}
