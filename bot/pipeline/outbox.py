@@ -180,9 +180,9 @@ class Outbox:
 
         async def deliver(group: list[Delivery]) -> int:
             try:
-                if self._routes[group[0].kind].min_interval:
-                    return await self._deliver_in_order(group, claimed_at)
-                with self.signals.foreground.working():  # a customer may be waiting for it
+                paced = self._routes[group[0].kind].min_interval
+                # an unpaced destination (a customer's chat) is work a customer waits for
+                with contextlib.nullcontext() if paced else self.signals.foreground.working():
                     return await self._deliver_in_order(group, claimed_at)
             finally:
                 if finished is not None:

@@ -332,7 +332,8 @@ async def test_a_detached_subscriber_yields_to_the_customers_work(services: Serv
     assert await services.events.pending() == 0
 
 
-async def _running(services: Services) -> AsyncIterator[None]:
+@contextlib.asynccontextmanager
+async def running(services: Services) -> AsyncIterator[None]:
     """The dispatcher's background loop (with a poll that never comes) for the block."""
     loop = asyncio.create_task(services.events.run(poll_interval=3600))
     try:
@@ -341,9 +342,6 @@ async def _running(services: Services) -> AsyncIterator[None]:
         loop.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await loop
-
-
-running = contextlib.asynccontextmanager(_running)
 
 
 async def test_a_running_dispatcher_is_handed_what_a_commit_stored(services: Services) -> None:
