@@ -15,7 +15,7 @@ class Signals:
         self.events = asyncio.Event()
         """Events were stored (the console's live inbox looks)."""
         self.unread_events = asyncio.Event()
-        """Events were stored that the dispatcher was not handed: it reads them."""
+        """Events were stored in this process that its dispatcher was not handed: it reads them."""
         self.outbox = asyncio.Event()
         self.timers = asyncio.Event()
         self.journal = asyncio.Event()

@@ -9,9 +9,17 @@ delivery is at-least-once and subscribers are idempotent.
 A worker delivers only while its key is held (:mod:`bot.pipeline.event_claims`): with one
 process on the database every key is its own, and the events the dispatcher read go
 straight to the key's queue. With several processes on PostgreSQL a key is held with
-its advisory lock; the dispatcher then reads only which keys have undelivered events,
-and a worker reads its key's events once it holds the key (another process may have
-delivered them in between).
+its advisory lock, and a worker reads its key's events once it holds the key (another
+process may have delivered them in between).
+
+While the dispatcher runs, a transaction that stored events hands them over as it
+commits (:meth:`EventDispatcher.read_in`, :meth:`EventDispatcher.take`): with one
+process, the events themselves; with several, their keys, so the process that stored
+an event delivers it, and the others are not woken to compete for it. A key another
+process holds at that moment is tried again shortly after. Otherwise the dispatcher
+looks for undelivered events itself: at start, after a look cut at a batch, and on its
+idle sweeps, which also find what a process stored and never delivered (it died, or
+it runs no dispatcher).
 
 A subscriber may say which events it acts on (:class:`EventInterest`); an event that
 no subscriber wants is stored as delivered already, so nobody reads or marks it.
@@ -30,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, cast
 
 from bot.core.clock import Clock
 from bot.core.event_interest import EventInterest, Wants
@@ -45,6 +53,7 @@ from bot.storage.pipeline.event_store import (
     count_undelivered,
     keys_with_undelivered,
     mark_delivered,
+    owner_key,
     undelivered_events,
     undelivered_events_in,
     undelivered_events_of,
@@ -52,6 +61,11 @@ from bot.storage.pipeline.event_store import (
 from bot.storage.uow import Tx
 
 logger = logging.getLogger(__name__)
+
+RETRY_FIRST_S = 0.02
+"""How soon a handed key that another process held is tried again (then twice as late
+each time, up to :data:`RETRY_LAST_S`)."""
+RETRY_LAST_S = 1.0
 
 
 Subscriber = Callable[[DomainEvent], Awaitable[None]]
@@ -95,9 +109,12 @@ class EventDispatcher:
         self._taken = 0
         """Hand-offs taken so far (an idle sweep is for a loop that was idle)."""
         self._handed = False
-        """Whether writing transactions hand this dispatcher their events (while it runs,
-        on a database where writers take turns): it then reads for itself only at start,
+        """Whether writing transactions hand this dispatcher their events, or with several
+        processes their keys (while it runs): it then reads for itself only at start,
         after a look that was cut at a batch, and on its idle sweeps."""
+        self._owed: dict[str, float] = {}
+        """Handed keys not yet held, with how long to wait before the next try."""
+        self._retries: dict[str, asyncio.TimerHandle] = {}
         self._idle = asyncio.Event()
         self._idle.set()
         self._tails: dict[str, asyncio.Task[None]] = {}
@@ -133,19 +150,29 @@ class EventDispatcher:
         self._full = len(events) >= self.batch
         return self._queue_new(events)
 
-    async def read_in(self, tx: Tx) -> list[DomainEvent] | None:
-        """What a writing transaction hands over: the undelivered events after the cursor,
-        read inside it once its own are written (None while the dispatcher does not run,
-        or where other processes deliver too)."""
+    async def read_in(self, tx: Tx) -> list[DomainEvent] | list[str] | None:
+        """What a writing transaction hands over (None while the dispatcher does not run):
+        with one process, the undelivered events after the cursor, read inside it once its
+        own are written; with several, the keys of the events it wrote (None when one of
+        them has neither a conversation nor a lead: its key is its id, read later)."""
         if not self._handed:
             return None
+        if self.claims.rereads:
+            keys = [owner_key(*owner) for owner in tx.writes.event_owners]
+            return None if None in keys else [key for key in keys if key is not None]
         return await undelivered_events_in(tx, self._cursor, self.scope, self.batch)
 
-    def take(self, read: list[DomainEvent]) -> None:
-        """Queue what a transaction handed over, once it committed (writers take turns, so
-        each hand-off holds every event committed before it: the keys' order holds)."""
+    def take(self, read: list[DomainEvent] | list[str]) -> None:
+        """Take what a transaction handed over, once it committed: queue the events
+        (writers take turns, so each hand-off holds every event committed before it: the
+        keys' order holds), or start the keys' workers, which read under the key."""
         self._taken += 1
-        self._queue_new(read)
+        if self.claims.rereads:
+            keys = cast(list[str], read)
+            self._owed.update({key: RETRY_FIRST_S for key in keys if key not in self._owed})
+            self._start(keys)
+            return
+        self._queue_new(cast(list[DomainEvent], read))
         if len(read) >= self.batch:  # cut at a batch: the rest is read as usual
             self.signals.unread_events.set()
 
@@ -166,6 +193,10 @@ class EventDispatcher:
         again); no cursor, as other processes' events may commit out of id order."""
         keys = await keys_with_undelivered(self.db, self.scope, self.batch)
         self._full = len(keys) >= self.batch
+        return self._start(keys)
+
+    def _start(self, keys: list[str]) -> int:
+        """Start a worker for each key (one already at work reads again); how many started."""
         new = 0
         for key in keys:
             if key in self._workers:
@@ -190,11 +221,27 @@ class EventDispatcher:
         try:
             async with self.claims.hold(key) as held:
                 if held:
+                    self._owed.pop(key, None)  # what it was handed is read under the key
                     await self._deliver_key(key, queue)
                     return
         except Exception:
             logger.exception("event delivery failed", extra={"order_key": key})
         self._give_back(key, queue)
+        if key in self._owed:
+            self._retry_later(key)
+
+    def _retry_later(self, key: str) -> None:
+        """Try a handed key that another process held again after a while (the other
+        process is not woken for what this one stored)."""
+        delay = self._owed[key]
+        self._owed[key] = min(delay * 2, RETRY_LAST_S)
+        if key not in self._retries:
+            self._retries[key] = asyncio.get_running_loop().call_later(delay, self._retry, key)
+
+    def _retry(self, key: str) -> None:
+        del self._retries[key]
+        if key in self._owed:
+            self._start([key])
 
     async def _deliver_key(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
         """Deliver the key's events in order; mark them delivered together once none are
@@ -277,7 +324,7 @@ class EventDispatcher:
         return [event for event in read if event.id not in self._unmarked], more
 
     async def _read_keys(self, keys: list[str]) -> dict[str, tuple[list[DomainEvent], bool]]:
-        return await undelivered_events_of(self.db, keys, self.batch)
+        return await undelivered_events_of(self.db, keys, self.scope, self.batch)
 
     def _give_back(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
         """Leave the key's queued events to a later pump."""
@@ -368,7 +415,7 @@ class EventDispatcher:
         While it runs, with one process on the database, writing transactions hand it
         their events (:meth:`read_in`, :meth:`take`) instead of waking it to read them."""
         self.interest.seal()
-        self._handed = not self.claims.rereads
+        self._handed = True
         self.signals.unread_events.set()  # what was stored before it ran
         try:
             while True:
@@ -386,6 +433,10 @@ class EventDispatcher:
                     logger.exception("event pump failed")
         finally:
             self._handed = False
+            for retry in self._retries.values():  # the other processes' sweeps find them
+                retry.cancel()
+            self._retries.clear()
+            self._owed.clear()
 
     async def stop(self) -> None:
         """Let queued deliveries finish."""

@@ -135,8 +135,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         wake_signals(listener, signals)
         claims = AdvisoryClaims(locks, workers=settings.event_workers)
     events = EventDispatcher(db, clock, signals, claims=claims, interest=interest)
-    if not claims.rereads:  # one process on the database (SQLite): writers take turns
-        uow.hand_off = events
+    uow.hand_off = events
     journal_processor = JournalProcessor(uow, inbox, door=journal, lanes=settings.journal_lanes)
     if db.dialect == "postgresql":  # elsewhere one process holds every lane: no need to read them
         journal.lane_of = journal_processor.lane_of

@@ -63,7 +63,11 @@ async def publish(db: Database, channel: str, payload: str) -> None:
 def wake_signals(listener: PgListener, signals: Signals) -> None:
     """Set the in-process signals when another process announces new work; a
     notification this process sent itself (its origin as the payload) wakes nothing, as
-    its commit already did."""
+    its commit already did.
+
+    Another process's events wake the console's live inbox, not the event dispatcher:
+    the process that stores an event delivers it (see :mod:`bot.pipeline.events`), and
+    the dispatchers' idle sweeps find what a process stored and did not deliver."""
 
     def from_elsewhere(wake: Callable[[], object]) -> Handler:
         def handle(payload: str) -> None:
@@ -73,7 +77,6 @@ def wake_signals(listener: PgListener, signals: Signals) -> None:
         return handle
 
     listener.on(EVENTS, from_elsewhere(signals.events.set))
-    listener.on(EVENTS, from_elsewhere(signals.unread_events.set))
     listener.on(OUTBOX, from_elsewhere(signals.outbox.set))
     listener.on(TIMERS, from_elsewhere(signals.timers_changed))
 

@@ -66,8 +66,8 @@ class Tx:
 
 
 class EventHandOff(Protocol):
-    """Who is handed the undelivered events as a transaction that wrote some commits (the
-    event dispatcher of a process alone on its SQLite database)."""
+    """Who is handed what a transaction that wrote events wrote, as it commits (the
+    process's event dispatcher)."""
 
     async def read_in(self, tx: Tx) -> list[Any] | None:
         """Read, inside ``tx`` and after its writes, what to hand over; None: nothing (the
@@ -75,7 +75,8 @@ class EventHandOff(Protocol):
         ...
 
     def take(self, read: list[Any]) -> None:
-        """Take what :meth:`read_in` read, once it is committed (before any later commit)."""
+        """Take what :meth:`read_in` read, once it is committed (on SQLite, before any
+        later commit)."""
         ...
 
 
@@ -90,8 +91,8 @@ class UnitOfWork:
         self.signals = signals
         self.interest = interest
         self.hand_off: EventHandOff | None = None
-        """Handed the undelivered events at each commit that wrote some; only where
-        writers take turns (SQLite), so what it is handed arrives in commit order."""
+        """Handed what each commit that wrote events wrote (where writers take turns, as
+        on SQLite, in commit order)."""
 
     @asynccontextmanager
     async def __call__(self, urgent: bool = False) -> AsyncIterator[Tx]:

@@ -73,6 +73,9 @@ class WriteBuffer:
         """The earliest due time of the timers set in this transaction."""
         self.written_events = 0
         """Events written that a subscriber wants."""
+        self.event_owners: set[tuple[int | None, int | None]] = set()
+        """The (conversation, lead) of each event written that a subscriber wants; (None,
+        None) for one that has neither (its order is its own)."""
 
     def touch(self, conversation: Any) -> None:
         """Set the conversation's ``last_activity_at`` to now (an ORM ``Conversation`` or a
@@ -240,6 +243,7 @@ class WriteBuffer:
         for row in self.events:
             if self.interest is None or self.interest.wants(row["type"], row["data"]):
                 self.written_events += 1
+                self.event_owners.add((row["conversation_id"], row["lead_id"]))
             else:
                 row["delivered_at"] = self.now
 

@@ -34,11 +34,17 @@ from bot.storage.uow import Tx
 
 def order_key(conversation_id: int | None, lead_id: int | None, event_id: int) -> str:
     """The key of an event's order: its conversation's, else its lead's, else its own."""
+    return owner_key(conversation_id, lead_id) or f"event:{event_id}"
+
+
+def owner_key(conversation_id: int | None, lead_id: int | None) -> str | None:
+    """The order key of the events of this conversation (else lead); None for an event
+    with neither, whose order is its own."""
     if conversation_id is not None:
         return f"conversation:{conversation_id}"
     if lead_id is not None:
         return f"lead:{lead_id}"
-    return f"event:{event_id}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -159,15 +165,20 @@ async def keys_with_undelivered(db: Database, scope: ClaimScope, limit: int) -> 
 
 
 async def undelivered_events_of(
-    db: Database, keys: list[str], limit: int
+    db: Database, keys: list[str], scope: ClaimScope, limit: int
 ) -> dict[str, tuple[list[DomainEvent], bool]]:
-    """The undelivered events of each of these order keys, in id order, in one query; and
-    whether the key may have more than were read (at most ``limit`` per key are kept)."""
+    """The undelivered events of ``scope`` of each of these order keys, in id order, in
+    one query; and whether the key may have more than were read (at most ``limit`` per
+    key are kept)."""
     async with db.read() as session:
         rows = (
             await session.execute(
                 select(*EVENTS.c)
-                .where(EVENTS.c.delivered_at.is_(None), _rows_of(keys))
+                .where(
+                    EVENTS.c.delivered_at.is_(None),
+                    _rows_of(keys),
+                    of_conversation(EVENTS.c.conversation_id, scope),
+                )
                 .order_by(EVENTS.c.id)
                 .limit(limit * len(keys))
             )

@@ -154,3 +154,60 @@ async def test_many_keys_are_tried_and_unlocked_in_few_round_trips(
                     assert held, f"{key} was not unlocked"
     finally:
         await locks.close()
+
+
+class RefusedLocks(AdvisoryLocks):
+    """Advisory locks that tell when a try found a key held elsewhere."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(dsn)
+        self.refused = asyncio.Event()
+
+    async def _try_many(self, ids: list[int]) -> list[bool]:
+        answers = await super()._try_many(ids)
+        if not all(answers):
+            self.refused.set()
+        return answers
+
+
+async def test_a_handed_conversation_another_process_holds_is_tried_again(
+    postgres: Services, settings: Settings, other_locks: AdvisoryLocks
+) -> None:
+    """The process that stored an event delivers it: its commit hands the conversation to
+    its running dispatcher, and nothing wakes anyone to look. When another process holds
+    the conversation at that moment, the dispatcher tries again shortly (its sweep here
+    would come only in an hour)."""
+    services = postgres
+    locks = RefusedLocks(asyncpg_dsn(settings.database_url))
+    dispatcher = second_process(services, locks)
+    services.uow.hand_off = dispatcher
+    seen: list[str] = []
+    arrived = asyncio.Event()
+
+    async def subscriber(event: DomainEvent) -> None:
+        seen.append(event.type)
+        arrived.set()
+
+    async def seen_count(count: int) -> None:
+        while len(seen) < count:
+            arrived.clear()
+            await arrived.wait()
+
+    dispatcher.subscribe(subscriber)
+    running = asyncio.create_task(dispatcher.run(poll_interval=3600))
+    try:
+        stored = await services.inbox.receive(inbound("m1"))
+        await asyncio.wait_for(seen_count(2), 10)
+        async with other_locks.hold(f"conversation:{stored.conversation_id}"):
+            await services.inbox.receive(inbound("m2"))
+            await asyncio.wait_for(locks.refused.wait(), 10)  # its first try found it held
+            assert seen == ["conversation.created", "message.received"]
+        await asyncio.wait_for(seen_count(3), 10)
+        await asyncio.wait_for(dispatcher.stop(), 10)
+        assert seen == ["conversation.created", "message.received", "message.received"]
+        assert not services.signals.unread_events.is_set()
+        assert await dispatcher.pending() == 0
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await locks.close()

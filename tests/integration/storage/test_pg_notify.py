@@ -48,6 +48,7 @@ async def test_a_process_ignores_its_own_notifications(
             assert await asyncio.wait_for(queue.get(), 10) == ""  # the catch-up after connecting
         woken.events.clear()
         woken.outbox.clear()
+        woken.unread_events.clear()
 
         async with services.uow() as tx:  # this process stores work
             tx.writes.record_event("tag.added", data={"tag": "mine"})
@@ -65,6 +66,8 @@ async def test_a_process_ignores_its_own_notifications(
             assert await asyncio.wait_for(queue.get(), 10) == other_process.origin
         assert woken.events.is_set()
         assert woken.outbox.is_set()
+        # the process that stored the events delivers them: this one's dispatcher sleeps on
+        assert not woken.unread_events.is_set()
     finally:
         listening.cancel()
         await asyncio.gather(listening, return_exceptions=True)
