@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 from bot.core import json_codec
 from bot.core.config import Settings
 from bot.core.errors import StorageTimeout
+from bot.storage.pg_arrays import use_array_in_lists
 from bot.storage.sqlite_inline import (
     Checkpointer,
     database_path,
@@ -90,7 +91,7 @@ def create_engine(settings: Settings, origin: str | None = None) -> AsyncEngine:
         server_settings["relaybot.origin"] = origin
     if server_settings and url.startswith("postgresql+asyncpg"):
         connect_args["server_settings"] = server_settings
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
@@ -98,6 +99,9 @@ def create_engine(settings: Settings, origin: str | None = None) -> AsyncEngine:
         connect_args=connect_args,
         **json_codec.ENGINE_ARGUMENTS,
     )
+    if url.startswith("postgresql+asyncpg"):
+        use_array_in_lists(engine.sync_engine.dialect)
+    return engine
 
 
 READ_CONNECTIONS = (
