@@ -11,9 +11,22 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    DateTime,
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.sql import ColumnElement
 
+from bot.core import json_codec
 from bot.core.clock import Clock
 from bot.storage.db import Database
 from bot.storage.domain.conversation_records import ConversationRow, conversation_row
@@ -138,20 +151,66 @@ RUN_UPDATE = (
 ``b_id``, ``b_seen`` and ``v_<column>`` for each column set."""
 
 
+_PG_RUNS_UPDATE = text(
+    """
+    UPDATE workflow_runs AS runs
+    SET state = CAST(new.state AS JSONB), status = new.status, waiting_for = new.waiting_for,
+        lock_version = new.lock_version, updated_at = new.updated_at, error = new.error,
+        finished_at = new.finished_at
+    FROM unnest(:ids, :seen, :states, :statuses, :waiting, :versions, :updated, :errors,
+                :finished)
+        AS new(id, seen, state, status, waiting_for, lock_version, updated_at, error,
+               finished_at)
+    WHERE runs.id = new.id AND runs.lock_version = new.seen
+    RETURNING runs.id
+    """
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger)),
+    bindparam("seen", type_=ARRAY(Integer)),
+    bindparam("states", type_=ARRAY(Text)),
+    bindparam("statuses", type_=ARRAY(Text)),
+    bindparam("waiting", type_=ARRAY(Text)),
+    bindparam("versions", type_=ARRAY(Integer)),
+    bindparam("updated", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("errors", type_=ARRAY(Text)),
+    bindparam("finished", type_=ARRAY(DateTime(timezone=True))),
+)
+"""PostgreSQL: :data:`RUN_UPDATE` for many runs in one statement (one column array per
+parameter, the state as JSON text): the ids of the runs it changed."""
+
+
 async def write_runs(tx: Tx, rows: list[dict[str, Any]]) -> None:
     """Store runs' new states (rows of :data:`RUN_UPDATE`'s parameters); StaleRunError if
     one changed meanwhile."""
     if not rows:
         return
     connection = await tx.session.connection()
-    if len(rows) == 1 or not connection.dialect.supports_sane_multi_rowcount:
-        for row in rows:
-            if await execute_many(tx.session, RUN_UPDATE, [row]) != 1:
-                raise StaleRunError(f"run {row['b_id']} changed under us")
+    if connection.dialect.name == "postgresql":
+        # asyncpg counts no executemany's rows: one statement over arrays instead of a
+        # round trip per run
+        result = await connection.execute(_PG_RUNS_UPDATE, _as_arrays(rows))
+        stale = {row["b_id"] for row in rows} - set(result.scalars())
+        if stale:
+            raise StaleRunError(f"runs {sorted(stale)} changed under us")
         return
     changed = await execute_many(tx.session, RUN_UPDATE, rows) or 0
     if changed != len(rows):
         raise StaleRunError(f"{len(rows) - changed} of {len(rows)} runs changed under us")
+
+
+def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """:data:`RUN_UPDATE`'s rows as :data:`_PG_RUNS_UPDATE`'s column arrays."""
+    return {
+        "ids": [row["b_id"] for row in rows],
+        "seen": [row["b_seen"] for row in rows],
+        "states": [json_codec.dumps(row["v_state"]) for row in rows],
+        "statuses": [row["v_status"] for row in rows],
+        "waiting": [row["v_waiting_for"] for row in rows],
+        "versions": [row["v_lock_version"] for row in rows],
+        "updated": [row["v_updated_at"] for row in rows],
+        "errors": [row["v_error"] for row in rows],
+        "finished": [row["v_finished_at"] for row in rows],
+    }
 
 
 _MESSAGES = table_of(Message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from bot.pipeline.services import Services
 from bot.storage.domain.conversation_records import ConversationRow
@@ -158,6 +159,51 @@ async def test_a_run_changed_meanwhile_is_not_overwritten(services: Services) ->
     async with run_reader(services.db, services.clock) as reader:
         (stored,) = await runs_with_state(reader, [ids["waiting"]])
     assert stored.lock_version == 1
+
+
+async def test_runs_written_together_keep_every_column_or_none_is_written(
+    services: Services,
+) -> None:
+    """Several runs' states go in one write (on PostgreSQL one statement over arrays);
+    when one of them changed meanwhile, the write fails and changes none."""
+    ids = await _stored(services)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    runs = [ids["waiting"], ids["calling"], ids["stateless"]]
+
+    def row(run_id: int, seen: int, n: int) -> dict[str, object]:
+        finished = n == 0
+        return {
+            "b_id": run_id,
+            "b_seen": seen,
+            "v_state": {"engine": {"cursor": f"step-{n}", "vars": {"n": n, "none": None}}},
+            "v_status": "completed" if finished else "waiting",
+            "v_waiting_for": None if finished else "reply",
+            "v_lock_version": seen + 1,
+            "v_updated_at": now,
+            "v_error": "it broke" if n == 2 else None,
+            "v_finished_at": now if finished else None,
+        }
+
+    with pytest.raises(StaleRunError):
+        async with services.uow() as tx:
+            await write_runs(tx, [row(runs[0], 0, 0), row(runs[1], 7, 1)])
+    async with services.uow() as tx:
+        await write_runs(tx, [row(run_id, 0, n) for n, run_id in enumerate(runs)])
+    async with services.db.session() as session:
+        stored = {
+            run.id: run
+            for run in await session.scalars(select(WorkflowRun).where(WorkflowRun.id.in_(runs)))
+        }
+    for n, run_id in enumerate(runs):
+        run = stored[run_id]
+        assert run.lock_version == 1
+        assert run.state == {"engine": {"cursor": f"step-{n}", "vars": {"n": n, "none": None}}}
+        assert (run.status, run.waiting_for) == (
+            ("completed", None) if n == 0 else ("waiting", "reply")
+        )
+        assert run.updated_at == now
+        assert run.error == ("it broke" if n == 2 else None)
+        assert run.finished_at == (now if n == 0 else None)
 
 
 async def test_context_rows_are_plain_records(services: Services) -> None:
