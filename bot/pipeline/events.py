@@ -46,6 +46,8 @@ from bot.core.group_commit import GroupCommit
 from bot.core.read_batch import ReadBatch
 from bot.core.signals import Signals
 from bot.pipeline.event_claims import EventClaims, InProcessClaims
+from bot.pipeline.key_chains import KeyChains
+from bot.pipeline.key_retries import KeyRetries
 from bot.storage.claim_scope import ClaimScope
 from bot.storage.db import Database
 from bot.storage.pipeline.event_store import DomainEvent as DomainEvent
@@ -61,11 +63,6 @@ from bot.storage.pipeline.event_store import (
 from bot.storage.uow import Tx
 
 logger = logging.getLogger(__name__)
-
-RETRY_FIRST_S = 0.02
-"""How soon a handed key that another process held is tried again (then twice as late
-each time, up to :data:`RETRY_LAST_S`)."""
-RETRY_LAST_S = 1.0
 
 
 Subscriber = Callable[[DomainEvent], Awaitable[None]]
@@ -112,12 +109,11 @@ class EventDispatcher:
         """Whether writing transactions hand this dispatcher their events, or with several
         processes their keys (while it runs): it then reads for itself only at start,
         after a look that was cut at a batch, and on its idle sweeps."""
-        self._owed: dict[str, float] = {}
-        """Handed keys not yet held, with how long to wait before the next try."""
-        self._retries: dict[str, asyncio.TimerHandle] = {}
+        self._owed = KeyRetries(lambda key: self._start([key]))
+        """Handed keys not yet held (another process held them when tried)."""
         self._idle = asyncio.Event()
         self._idle.set()
-        self._tails: dict[str, asyncio.Task[None]] = {}
+        self._side_work = KeyChains(self._check_idle)
         """Each key's detached work still under way (its deliveries, then its marks), in order."""
         self._marks: GroupCommit[int, None] = GroupCommit(self._mark_delivered)
         self._key_reads: ReadBatch[str, tuple[list[DomainEvent], bool]] = ReadBatch(
@@ -169,7 +165,7 @@ class EventDispatcher:
         self._taken += 1
         if self.claims.rereads:
             keys = cast(list[str], read)
-            self._owed.update({key: RETRY_FIRST_S for key in keys if key not in self._owed})
+            self._owed.owe(keys)
             self._start(keys)
             return
         self._queue_new(cast(list[DomainEvent], read))
@@ -221,27 +217,13 @@ class EventDispatcher:
         try:
             async with self.claims.hold(key) as held:
                 if held:
-                    self._owed.pop(key, None)  # what it was handed is read under the key
+                    self._owed.held(key)  # what it was handed is read under the key
                     await self._deliver_key(key, queue)
                     return
         except Exception:
             logger.exception("event delivery failed", extra={"order_key": key})
         self._give_back(key, queue)
-        if key in self._owed:
-            self._retry_later(key)
-
-    def _retry_later(self, key: str) -> None:
-        """Try a handed key that another process held again after a while (the other
-        process is not woken for what this one stored)."""
-        delay = self._owed[key]
-        self._owed[key] = min(delay * 2, RETRY_LAST_S)
-        if key not in self._retries:
-            self._retries[key] = asyncio.get_running_loop().call_later(delay, self._retry, key)
-
-    def _retry(self, key: str) -> None:
-        del self._retries[key]
-        if key in self._owed:
-            self._start([key])
+        self._owed.refused(key)  # a handed key: the other process is not woken for it
 
     async def _deliver_key(self, key: str, queue: asyncio.Queue[DomainEvent]) -> None:
         """Deliver the key's events in order; mark them delivered together once none are
@@ -288,30 +270,21 @@ class EventDispatcher:
         await self._deliver(event, self._detached)
 
     def _chain(self, key: str, work: Coroutine[Any, Any, None]) -> None:
-        """Run ``work`` after the key's detached work under way (its next link)."""
-        before = self._tails.get(key)
-        tail = asyncio.create_task(_after(before, work))
-        self._tails[key] = tail
+        """Run ``work`` after the key's detached work under way (its next link; it never
+        raises: failures are logged in :meth:`_deliver` and :meth:`_mark`)."""
         self._idle.clear()
-        tail.add_done_callback(lambda done: self._tail_done(key, done))
-
-    def _tail_done(self, key: str, tail: asyncio.Task[None]) -> None:
-        if self._tails.get(key) is tail:
-            del self._tails[key]
-            self._check_idle()
+        self._side_work.add(key, work)
 
     async def _settle_and_mark(self, key: str, event_ids: list[int]) -> None:
         """Wait for the key's detached work, then mark ``event_ids`` delivered."""
-        tail = self._tails.get(key)
-        if tail is not None:
-            await asyncio.shield(tail)
+        await self._side_work.settle(key)
         await self._mark(event_ids)
 
     async def _mark_after_detached(self, key: str, event_ids: list[int]) -> bool:
         """Mark ``event_ids`` delivered once the key's detached work is done with them:
         now, when there is none (or when the worker must mark before it lets the key go);
         else as the next link of that work, and the worker goes on. Whether it marked now."""
-        if key not in self._tails or self.claims.rereads:
+        if not self._side_work.busy(key) or self.claims.rereads:
             await self._settle_and_mark(key, event_ids)
             return True
         self._chain(key, self._mark(event_ids))
@@ -346,7 +319,7 @@ class EventDispatcher:
         self._check_idle()
 
     def _check_idle(self) -> None:
-        if not self._workers and not self._tails:
+        if not self._workers and not self._side_work:
             self._idle.set()
 
     async def _deliver(self, event: DomainEvent, subscribers: list[Subscriber]) -> None:
@@ -433,20 +406,11 @@ class EventDispatcher:
                     logger.exception("event pump failed")
         finally:
             self._handed = False
-            for retry in self._retries.values():  # the other processes' sweeps find them
-                retry.cancel()
-            self._retries.clear()
-            self._owed.clear()
+            self._owed.clear()  # the other processes' sweeps find them
 
     async def stop(self) -> None:
         """Let queued deliveries finish."""
         await self._idle.wait()
-
-
-async def _after(before: asyncio.Task[None] | None, work: Coroutine[Any, Any, None]) -> None:
-    if before is not None:
-        await asyncio.shield(before)  # never raises: failures are logged in _deliver, _mark
-    await work
 
 
 def _take_all(queue: asyncio.Queue[DomainEvent]) -> list[DomainEvent]:
