@@ -8,11 +8,10 @@ from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.sqlite import pysqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
-from bot.core import json_codec
 from bot.storage.models import Base
 
 
@@ -84,12 +83,12 @@ async def insert_with_ids(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
         )
         return list(created.all())
-    plan = _sqlite_insert(table, tuple(rows[0])) if len(rows) == 1 else None
+    connection = await session.connection()
+    plan = _insert_plan(connection.dialect, table, tuple(rows[0])) if len(rows) == 1 else None
     if plan is not None:
-        sql, converters = plan
-        connection = await session.connection()
+        sql, names, _, converters = plan
         result = await connection.exec_driver_sql(
-            f"{sql} RETURNING id", _driver_rows([list(rows[0].values())], converters)[0]
+            f"{sql} RETURNING id", _driver_rows([[rows[0][n] for n in names]], converters)[0]
         )
         return [int(result.scalar_one())]
     highest = await session.scalar(select(func.max(table.c.id)))
@@ -103,22 +102,21 @@ async def insert_with_ids(
 async def insert_many(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (all with the same keys) in one executemany.
 
-    On SQLite the values are converted by each column's own bind processor and handed to
-    the driver as they are, skipping the per-row work of a Core ``insert``, which shows
-    when a transaction writes thousands of rows. Rows that leave out a column with a
-    default take the Core path, which fills it in.
+    The values are converted by each column's own bind processor and handed to the
+    driver as they are, skipping the per-row work of a Core ``insert``, which shows when
+    a transaction writes thousands of rows. Rows that leave out a column with a default
+    take the Core path, which fills it in.
     """
     if not rows:
         return
     connection = await session.connection()
-    plan = _sqlite_insert(table, tuple(rows[0])) if connection.dialect.name == "sqlite" else None
+    plan = _insert_plan(connection.dialect, table, tuple(rows[0]))
     if plan is None:
         await connection.execute(insert(table), rows)
         return
-    sql, converters = plan
-    await connection.exec_driver_sql(
-        sql, _driver_rows([list(row.values()) for row in rows], converters)
-    )
+    sql, names, _, converters = plan
+    params = [[row[name] for name in names] for row in rows]
+    await connection.exec_driver_sql(sql, _driver_rows(params, converters))
 
 
 async def execute_many(
@@ -128,20 +126,21 @@ async def execute_many(
     number of rows it changed (None where the driver does not count an executemany's
     rows: ``dialect.supports_sane_multi_rowcount``).
 
-    On SQLite the values are converted by each parameter's own bind processor, once per
-    distinct value, and handed to the driver as they are, as :func:`insert_many` does.
+    The values are converted by each parameter's own bind processor, once per distinct
+    value, and handed to the driver as they are, as :func:`insert_many` does.
     """
     if not rows:
         return 0
     connection = await session.connection()
-    if connection.dialect.name != "sqlite":
-        result = await connection.execute(statement, rows)
-        counted = len(rows) == 1 or connection.dialect.supports_sane_multi_rowcount
-        return int(result.rowcount) if counted else None
-    sql, names, fixed, converters = _sqlite_compiled(statement)
+    dialect = connection.dialect
+    sql, names, fixed, converters = _compiled(dialect, statement)
     params = [[row[name] if name not in fixed else fixed[name] for name in names] for row in rows]
-    result = await connection.exec_driver_sql(sql, _driver_rows(params, converters))
-    return int(result.rowcount)
+    driver_rows = _driver_rows(params, converters)
+    if len(driver_rows) == 1:  # one execution: every driver counts its rows
+        result = await connection.exec_driver_sql(sql, driver_rows[0])
+        return int(result.rowcount)
+    result = await connection.exec_driver_sql(sql, driver_rows)
+    return int(result.rowcount) if dialect.supports_sane_multi_rowcount else None
 
 
 def _driver_rows(params: list[list[Any]], converters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -155,17 +154,20 @@ def _driver_rows(params: list[list[Any]], converters: tuple[Any, ...]) -> list[t
     return list(map(tuple, params))
 
 
+Plan = tuple[str, tuple[str, ...], dict[str, Any], tuple[Any, ...]]
+"""A statement as the driver takes it: its text, its parameters' names in order, the
+values of those the statement fixes itself (``.values(status="done")``), and each
+parameter's value converter (None: as it is)."""
+
+
 @cache
-def _sqlite_compiled(
-    statement: UpdateBase,
-) -> tuple[str, tuple[str, ...], dict[str, Any], tuple[Any, ...]]:
-    """The statement's SQLite text, its parameters' names in order, the values of those
-    the statement fixes itself (``.values(status="done")``), and their converters."""
-    compiled = statement.compile(dialect=_SQLITE)
+def _compiled(dialect: Dialect, statement: UpdateBase) -> Plan:
+    """``statement`` compiled for ``dialect`` (once per engine and statement)."""
+    compiled = statement.compile(dialect=dialect)
     names = tuple(compiled.positiontup or ())
     binds = [compiled.binds[name] for name in names]
     fixed = {name: bind.value for name, bind in zip(names, binds, strict=True) if not bind.required}
-    converters = tuple(bind.type.dialect_impl(_SQLITE).bind_processor(_SQLITE) for bind in binds)
+    converters = tuple(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds)
     return str(compiled), names, fixed, converters
 
 
@@ -195,20 +197,9 @@ class _Converted:
 
 
 @cache
-def _sqlite_insert(table: Table, keys: tuple[str, ...]) -> tuple[str, tuple[Any, ...]] | None:
-    """The INSERT for these columns and each one's value converter (None: the Core path)."""
+def _insert_plan(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> Plan | None:
+    """The INSERT of these columns for ``dialect`` (None: the Core path, which fills in
+    the defaults of the columns left out)."""
     if any(column.default is not None for column in table.columns if column.key not in keys):
         return None
-    dialect = _SQLITE
-    converters = tuple(
-        table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys
-    )
-    names = ", ".join(dialect.identifier_preparer.quote(table.c[key].name) for key in keys)
-    marks = ", ".join("?" for _ in keys)
-    return (
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({marks})",
-        converters,
-    )
-
-
-_SQLITE = pysqlite.dialect(**json_codec.ENGINE_ARGUMENTS)
+    return _compiled(dialect, insert(table).inline().values({key: bindparam(key) for key in keys}))
