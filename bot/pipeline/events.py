@@ -217,7 +217,6 @@ class EventDispatcher:
         try:
             async with self.claims.hold(key) as held:
                 if held:
-                    self._owed.held(key)  # what it was handed is read under the key
                     await self._deliver_key(key, queue)
                     return
         except Exception:
@@ -293,6 +292,7 @@ class EventDispatcher:
     async def _read_key(self, key: str) -> tuple[list[DomainEvent], bool]:
         """The key's undelivered events, read under its claim (with the keys other workers
         read meanwhile, in one query); and whether there may be more."""
+        self._owed.held(key)  # what was handed for it is read now
         read, more = await self._key_reads.get(key)
         return [event for event in read if event.id not in self._unmarked], more
 
@@ -359,6 +359,11 @@ class EventDispatcher:
         """One UPDATE for the deliveries that finished together."""
         await mark_delivered(self.db, event_ids, self.clock.now())
         return [None] * len(event_ids)
+
+    @property
+    def owed(self) -> int:
+        """How many handed keys are still to be read under their claim."""
+        return len(self._owed)
 
     def rewind(self) -> None:
         """Make the next pump look at every undelivered event, not only those after the

@@ -33,6 +33,10 @@ class KeyRetries:
         self._waits: dict[str, float] = {}
         self._due: dict[str, Cancellable] = {}
 
+    def __len__(self) -> int:
+        """How many keys are owed a try."""
+        return len(self._waits)
+
     def owe(self, keys: Iterable[str]) -> None:
         """These keys are tried until :meth:`held`."""
         for key in keys:

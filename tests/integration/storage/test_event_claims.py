@@ -207,6 +207,45 @@ async def test_a_handed_conversation_another_process_holds_is_tried_again(
         assert seen == ["conversation.created", "message.received", "message.received"]
         assert not services.signals.unread_events.is_set()
         assert await dispatcher.pending() == 0
+        assert dispatcher.owed == 0
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await locks.close()
+
+
+async def test_a_key_handed_while_its_worker_delivers_is_read_by_that_worker(
+    postgres: Services, settings: Settings
+) -> None:
+    """A conversation handed over while this process's worker is delivering its earlier
+    events is read again by that worker, and nothing is left owed for it."""
+    services = postgres
+    locks = AdvisoryLocks(asyncpg_dsn(settings.database_url))
+    dispatcher = second_process(services, locks)
+    services.uow.hand_off = dispatcher
+    seen: list[str] = []
+    busy, go_on = asyncio.Event(), asyncio.Event()
+
+    async def subscriber(event: DomainEvent) -> None:
+        seen.append(event.type)
+        busy.set()
+        await go_on.wait()
+
+    dispatcher.subscribe(subscriber)
+    running = asyncio.create_task(dispatcher.run(poll_interval=3600))
+    try:
+        await services.inbox.receive(inbound("m1"))
+        await asyncio.wait_for(busy.wait(), 10)  # the worker holds the conversation
+        await services.inbox.receive(inbound("m2"))
+        assert dispatcher.owed == 1
+        go_on.set()
+        while len(seen) < 3:
+            busy.clear()
+            await asyncio.wait_for(busy.wait(), 10)
+        await asyncio.wait_for(dispatcher.stop(), 10)
+        assert seen == ["conversation.created", "message.received", "message.received"]
+        assert dispatcher.owed == 0
+        assert await dispatcher.pending() == 0
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
