@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, func, insert, select
@@ -154,13 +154,16 @@ def _driver_rows(params: list[list[Any]], converters: tuple[Any, ...]) -> list[t
     return list(map(tuple, params))
 
 
+PLANS = 512
+"""Compiled statements kept (per engine's dialect: a process has one or two engines)."""
+
 Plan = tuple[str, tuple[str, ...], dict[str, Any], tuple[Any, ...]]
 """A statement as the driver takes it: its text, its parameters' names in order, the
 values of those the statement fixes itself (``.values(status="done")``), and each
 parameter's value converter (None: as it is)."""
 
 
-@cache
+@lru_cache(maxsize=PLANS)
 def _compiled(dialect: Dialect, statement: UpdateBase) -> Plan:
     """``statement`` compiled for ``dialect`` (once per engine and statement)."""
     compiled = statement.compile(dialect=dialect)
@@ -196,7 +199,7 @@ class _Converted:
         return self._result
 
 
-@cache
+@lru_cache(maxsize=PLANS)
 def _insert_plan(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> Plan | None:
     """The INSERT of these columns for ``dialect`` (None: the Core path, which fills in
     the defaults of the columns left out)."""
