@@ -189,9 +189,12 @@ async def write_runs(tx: Tx, rows: list[dict[str, Any]]) -> None:
         # asyncpg counts no executemany's rows: one statement over arrays instead of a
         # round trip per run
         result = await connection.execute(_PG_RUNS_UPDATE, _as_arrays(rows))
-        stale = {row["b_id"] for row in rows} - set(result.scalars())
-        if stale:
-            raise StaleRunError(f"runs {sorted(stale)} changed under us")
+        written = list(result.scalars())
+        if len(written) != len(rows):
+            stale = sorted({row["b_id"] for row in rows} - set(written))
+            raise StaleRunError(
+                f"{len(rows) - len(written)} of {len(rows)} runs changed under us: {stale}"
+            )
         return
     changed = await execute_many(tx.session, RUN_UPDATE, rows) or 0
     if changed != len(rows):
